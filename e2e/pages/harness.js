@@ -1,0 +1,28 @@
+// What the e2e tests drive in each tab: the built package, used as an app would use it.
+import { Kysely, sql, CompiledQuery } from 'kysely'
+import * as lib from '/dist/index.js'
+
+window.harness = {
+  lib,
+  sql,
+  CompiledQuery,
+  /** Opens the shared database in this tab as window.db (and window.dialect). */
+  open(filename, options = {}) {
+    window.dialect = new lib.MultiTabOpfsDialect({ filename, ...options })
+    window.db = new Kysely({ dialect: window.dialect })
+    return window.dialect
+  },
+  /** Turns an error into plain data the test can assert on. */
+  describe(error) {
+    return {
+      name: error?.name,
+      message: error?.message,
+      code: error?.code,
+      resultCode: error?.resultCode,
+      retryable: error?.retryable,
+      isMultiTabError: error instanceof lib.MultiTabError,
+      stack: error?.stack,
+    }
+  },
+}
+window.dispatchEvent(new Event('harness-ready'))

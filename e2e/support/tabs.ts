@@ -1,0 +1,59 @@
+import type { BrowserContext, Page } from '@playwright/test'
+
+declare global {
+  interface Window {
+    harness: any
+    db: any
+    dialect: any
+  }
+}
+
+/** A unique database name per test, so tests never see each other's data. */
+export function uniqueFilename(prefix = 'test'): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.db`
+}
+
+/** Opens a new tab (page) of the context on the harness and opens the database there as window.db. */
+export async function openTab(context: BrowserContext, filename: string, options: Record<string, unknown> = {}): Promise<Page> {
+  const page = await context.newPage()
+  page.on('pageerror', (error) => console.log(`[pageerror] ${error.message}`))
+  page.on('console', (message) => {
+    if (message.type() === 'error' || process.env.E2E_VERBOSE) console.log(`[console.${message.type()}] ${message.text()}`)
+  })
+  await page.goto('/e2e/pages/harness.html')
+  await page.waitForFunction(() => window.harness !== undefined)
+  await page.evaluate(([f, o]) => void window.harness.open(f, o), [filename, options] as const)
+  return page
+}
+
+/** This tab's status, as the app sees it. */
+export function status(page: Page): Promise<{
+  tabId: string
+  role: string
+  activeTabId?: string
+  epoch: number
+  worker: { active: boolean; openCount: number; attachedTabs: number }
+}> {
+  return page.evaluate(() => window.dialect.status())
+}
+
+/** Runs a query in the tab and returns its rows (or the error, described). */
+export function tryQuery(page: Page, sqlText: string, params: unknown[] = []) {
+  return page.evaluate(
+    async ([s, p]) => {
+      try {
+        const result = await window.db.executeQuery(window.harness.CompiledQuery.raw(s, p))
+        return { ok: true as const, rows: result.rows, numAffectedRows: result.numAffectedRows?.toString() }
+      } catch (error) {
+        return { ok: false as const, error: window.harness.describe(error) }
+      }
+    },
+    [sqlText, params] as const,
+  )
+}
+
+export async function query<T = Record<string, unknown>>(page: Page, sqlText: string, params: unknown[] = []): Promise<T[]> {
+  const result = await tryQuery(page, sqlText, params)
+  if (!result.ok) throw new Error(`query failed: ${JSON.stringify(result.error)}`)
+  return result.rows as T[]
+}

@@ -1,0 +1,211 @@
+/**
+ * Sends this tab's statements to whichever worker is active, over the port the coordinator
+ * brokered, and matches the replies.
+ *
+ * When the route is lost (the active tab went away) the requests it carried are settled by kind:
+ * reads are sent again on the next route, transparently; a statement of an open transaction fails
+ * with ActiveTabLostError (the transaction died with the old holder's connection and was rolled
+ * back); any other write fails with WriteOutcomeUnknownError, because retrying it blindly could
+ * apply it twice. Requests made while there is no route wait, at most `requestTimeoutMs`.
+ */
+import {
+  ActiveTabLostError,
+  DatabaseClosedError,
+  NoActiveTabError,
+  WriteOutcomeUnknownError,
+  deserializeError,
+  type SerializedError,
+} from '../protocol/errors.js'
+import type { ExecRequest, ExecResult, SqlValue, WorkerReply } from '../protocol/messages.js'
+
+interface Route {
+  readonly epoch: number
+  readonly activeTabId: string
+  readonly port: MessagePort
+}
+
+interface Request {
+  readonly id: number
+  readonly lease: number
+  readonly sql: string
+  readonly params: SqlValue[]
+  readonly read: boolean
+  readonly stack: string | undefined
+  readonly resolve: (result: ExecResult) => void
+  readonly reject: (error: Error) => void
+  timer?: ReturnType<typeof setTimeout>
+  epoch?: number
+}
+
+export class RequestRouter {
+  readonly #requestTimeoutMs: number
+  #route: Route | undefined
+  #highestEpoch = 0
+  #failure: Error | undefined
+  #closed: Error | undefined
+  readonly #inFlight = new Map<number, Request>()
+  #waiting: Request[] = []
+  #nextId = 1
+  /** The epoch each live lease first ran on; a transaction cannot move to another holder. */
+  readonly #leaseEpoch = new Map<number, number>()
+  readonly #pinned = new Set<number>()
+
+  constructor(requestTimeoutMs: number) {
+    this.#requestTimeoutMs = requestTimeoutMs
+  }
+
+  get route(): Readonly<Route> | undefined {
+    return this.#route
+  }
+
+  /** Marks a lease as inside a transaction: it must end on the holder it started on. */
+  pin(lease: number): void {
+    this.#pinned.add(lease)
+  }
+
+  unpin(lease: number): void {
+    this.#pinned.delete(lease)
+  }
+
+  /** True when the lease ran on a holder that is gone (so its transaction is gone too). */
+  leaseLost(lease: number): boolean {
+    const epoch = this.#leaseEpoch.get(lease)
+    return epoch !== undefined && epoch !== this.#route?.epoch
+  }
+
+  exec(lease: number, sql: string, params: SqlValue[], read: boolean, stack?: string): Promise<ExecResult> {
+    if (this.#closed) return Promise.reject(this.#closed)
+    if (this.#pinned.has(lease) && this.leaseLost(lease)) {
+      return Promise.reject(
+        new ActiveTabLostError('The active tab went away during this transaction; it was rolled back. Run it again.'),
+      )
+    }
+    return new Promise<ExecResult>((resolve, reject) => {
+      const request: Request = { id: this.#nextId++, lease, sql, params, read, stack, resolve, reject }
+      if (this.#route) this.#send(request, this.#route)
+      else this.#wait(request)
+    })
+  }
+
+  /** The lease's scope ended; the active worker may hand the connection to the next. */
+  release(lease: number): void {
+    const epoch = this.#leaseEpoch.get(lease)
+    this.#leaseEpoch.delete(lease)
+    this.#pinned.delete(lease)
+    if (epoch !== undefined && epoch === this.#route?.epoch) {
+      this.#route.port.postMessage({ t: 'release', lease })
+    }
+  }
+
+  /** A new route from the coordinator. Stale ones (an older election) are dropped. */
+  setRoute(epoch: number, activeTabId: string, port: MessagePort): void {
+    if (this.#closed || epoch < this.#highestEpoch || (this.#route && epoch <= this.#route.epoch)) {
+      port.close()
+      return
+    }
+    if (this.#route) this.#lose(this.#route)
+    this.#highestEpoch = epoch
+    this.#failure = undefined
+    const route: Route = { epoch, activeTabId, port }
+    this.#route = route
+    port.onmessage = (event) => this.#onReply(event.data)
+    const waiting = this.#waiting
+    this.#waiting = []
+    for (const request of waiting) {
+      clearTimeout(request.timer)
+      this.#send(request, route)
+    }
+  }
+
+  /** The active tab is gone; with `error`, no tab can serve the database at all. */
+  loseRoute(epoch: number, error?: SerializedError): void {
+    this.#highestEpoch = Math.max(this.#highestEpoch, epoch)
+    if (this.#route && this.#route.epoch <= epoch) {
+      this.#lose(this.#route)
+      this.#route = undefined
+    }
+    if (error && !this.#route) {
+      this.#failure = deserializeError(error)
+      const waiting = this.#waiting
+      this.#waiting = []
+      for (const request of waiting) {
+        clearTimeout(request.timer)
+        request.reject(deserializeError(error, request.stack))
+      }
+    }
+  }
+
+  /** Settles everything with `error`; later calls fail with it too. */
+  close(error: Error = new DatabaseClosedError('The database was closed (Kysely.destroy())')): void {
+    this.#closed = error
+    for (const request of [...this.#inFlight.values(), ...this.#waiting]) {
+      clearTimeout(request.timer)
+      request.reject(error)
+    }
+    this.#inFlight.clear()
+    this.#waiting = []
+    this.#route?.port.close()
+    this.#route = undefined
+  }
+
+  #send(request: Request, route: Route): void {
+    request.epoch = route.epoch
+    if (!this.#leaseEpoch.has(request.lease)) this.#leaseEpoch.set(request.lease, route.epoch)
+    this.#inFlight.set(request.id, request)
+    const message: ExecRequest = {
+      t: 'exec',
+      id: request.id,
+      lease: request.lease,
+      sql: request.sql,
+      params: request.params,
+    }
+    route.port.postMessage(message)
+  }
+
+  #wait(request: Request): void {
+    if (this.#failure) {
+      request.reject(this.#failure)
+      return
+    }
+    request.timer = setTimeout(() => {
+      this.#waiting = this.#waiting.filter((r) => r !== request)
+      request.reject(
+        new NoActiveTabError(`No tab could serve the database within ${this.#requestTimeoutMs} ms (requestTimeoutMs)`),
+      )
+    }, this.#requestTimeoutMs)
+    this.#waiting.push(request)
+  }
+
+  #onReply(data: unknown): void {
+    const reply = data as WorkerReply
+    const request = typeof reply?.id === 'number' ? this.#inFlight.get(reply.id) : undefined
+    if (!request) return
+    this.#inFlight.delete(reply.id)
+    if (reply.t === 'result') request.resolve(reply)
+    else if (reply.t === 'error') request.reject(deserializeError(reply.error, request.stack))
+  }
+
+  #lose(route: Route): void {
+    route.port.onmessage = null
+    route.port.close()
+    for (const request of [...this.#inFlight.values()]) {
+      if (request.epoch !== route.epoch) continue
+      this.#inFlight.delete(request.id)
+      if (this.#pinned.has(request.lease)) {
+        request.reject(
+          new ActiveTabLostError('The active tab went away during this transaction; it was rolled back. Run it again.'),
+        )
+      } else if (request.read) {
+        this.#leaseEpoch.delete(request.lease)
+        this.#wait(request)
+      } else {
+        this.#leaseEpoch.delete(request.lease)
+        request.reject(
+          new WriteOutcomeUnknownError(
+            'The active tab went away while this write was in flight; it may or may not have been applied',
+          ),
+        )
+      }
+    }
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * A tab's membership in one database: it holds the tab's liveness lock, starts the tab worker,
+ * joins the coordinator, and turns the driver's calls into requests on the current route.
+ */
+import { StorageUnavailableError, deserializeError } from '../protocol/errors.js'
+import {
+  PROTOCOL_VERSION,
+  type ExecResult,
+  type InitMessage,
+  type OwnWorkerReply,
+  type SqlValue,
+  type WorkerStatus,
+} from '../protocol/messages.js'
+import { databaseNames, type DatabaseNames } from '../protocol/names.js'
+import { parseCoordinatorToTab } from '../protocol/validate.js'
+import type { ResolvedConfig } from '../dialect/options.js'
+import { startCoordinator, startTabWorker } from './asset-urls.js'
+import { RequestRouter } from './request-router.js'
+
+/** What a tab can see of the shared database. */
+export interface TabStatus {
+  /** This tab's id (random, per dialect instance). */
+  readonly tabId: string
+  /** `active`: this tab's worker has the database; `follower`: another's has; `electing`: nobody yet. */
+  readonly role: 'active' | 'follower' | 'electing' | 'closed'
+  /** The active tab's id, once one is serving. */
+  readonly activeTabId: string | undefined
+  /** Which coordinator runs. */
+  readonly coordinator: 'shared-worker'
+  /** Which storage the database is on. */
+  readonly storage: 'opfs-sahpool'
+  /** The current election's number; it increases with every hand-off. */
+  readonly epoch: number
+  /** This tab's own worker. */
+  readonly worker: WorkerStatus
+}
+
+const WORKER_CLOSE_TIMEOUT_MS = 3000
+
+export class TabClient {
+  readonly tabId: string = crypto.randomUUID()
+  readonly #config: Readonly<ResolvedConfig>
+  readonly #names: DatabaseNames
+  readonly #router: RequestRouter
+  #worker: Worker | undefined
+  #coordinator: MessagePort | undefined
+  #releaseTabLock: (() => void) | undefined
+  #started: Promise<void> | undefined
+  #closed = false
+  #nextLease = 1
+  #nextCall = 1
+  readonly #calls = new Map<number, (reply: OwnWorkerReply) => void>()
+
+  constructor(config: Readonly<ResolvedConfig>) {
+    this.#config = config
+    this.#names = databaseNames(config.filename)
+    this.#router = new RequestRouter(config.requestTimeoutMs)
+  }
+
+  start(): Promise<void> {
+    this.#started ??= this.#start()
+    return this.#started
+  }
+
+  async #start(): Promise<void> {
+    if (typeof navigator === 'undefined' || !navigator.locks) {
+      throw new StorageUnavailableError('Web Locks (navigator.locks) are not available: a secure context (https or localhost) is required')
+    }
+    if (typeof SharedWorker === 'undefined') {
+      throw new StorageUnavailableError('SharedWorker is not available in this browser')
+    }
+    const tabLock = this.#names.tabLockPrefix + this.tabId
+    // Held for the tab's whole life; the coordinator queues for it to learn when the tab is gone.
+    await new Promise<void>((granted) => {
+      void navigator.locks.request(tabLock, () => {
+        granted()
+        return new Promise<void>((release) => (this.#releaseTabLock = release))
+      })
+    })
+    if (this.#closed) {
+      this.#releaseTabLock?.()
+      return
+    }
+
+    const worker = startTabWorker(this.#config.workerUrl, `kysely-multitab ${this.#config.filename}`)
+    this.#worker = worker
+    worker.onmessage = (event) => {
+      const reply = event.data as OwnWorkerReply
+      if (reply?.t === 'reply') this.#calls.get(reply.id)?.(reply)
+    }
+    worker.onerror = (event) => {
+      event.preventDefault?.()
+      this.#router.close(new StorageUnavailableError(`The tab worker failed: ${event.message ?? 'could not load'}`))
+      this.#leave()
+    }
+    const line = new MessageChannel()
+    const init: InitMessage = {
+      t: 'init',
+      v: PROTOCOL_VERSION,
+      tabId: this.tabId,
+      filename: this.#config.filename,
+      directory: this.#names.directory,
+      wasmUrl: this.#config.wasmUrl ? String(this.#config.wasmUrl) : '',
+      coordinatorPort: line.port1,
+      roleLock: this.#names.roleLock,
+      leaseTimeoutMs: this.#config.leaseTimeoutMs,
+      openAttempts: this.#config.openAttempts,
+      openRetryDelayMs: this.#config.openRetryDelayMs,
+    }
+    worker.postMessage(init, [line.port1])
+
+    const shared = startCoordinator(this.#config.coordinatorUrl, this.#names.coordinator)
+    const port = shared.port
+    this.#coordinator = port
+    port.onmessage = (event) => this.#onCoordinatorMessage(event.data)
+    port.start()
+    port.postMessage({ t: 'join', v: PROTOCOL_VERSION, tabId: this.tabId, tabLock, workerPort: line.port2 }, [
+      line.port2,
+    ])
+  }
+
+  #onCoordinatorMessage(data: unknown): void {
+    const message = parseCoordinatorToTab(data)
+    if (!message) return
+    switch (message.t) {
+      case 'route':
+        this.#router.setRoute(message.epoch, message.activeTabId, message.port)
+        break
+      case 'route-lost':
+        this.#router.loseRoute(message.epoch, message.error)
+        break
+      case 'rejected':
+        this.#router.close(deserializeError(message.error))
+        break
+    }
+  }
+
+  /** A new lease number: one per Kysely connection scope. */
+  newLease(): number {
+    return this.#nextLease++
+  }
+
+  exec(lease: number, sql: string, params: SqlValue[], read: boolean, stack?: string): Promise<ExecResult> {
+    return this.#router.exec(lease, sql, params, read, stack)
+  }
+
+  release(lease: number): void {
+    this.#router.release(lease)
+  }
+
+  pin(lease: number): void {
+    this.#router.pin(lease)
+  }
+
+  unpin(lease: number): void {
+    this.#router.unpin(lease)
+  }
+
+  leaseLost(lease: number): boolean {
+    return this.#router.leaseLost(lease)
+  }
+
+  async status(): Promise<TabStatus> {
+    const route = this.#router.route
+    const worker = this.#worker
+      ? ((await this.#call('worker-status')).value as WorkerStatus)
+      : { active: false, openCount: 0, attachedTabs: 0 }
+    return {
+      tabId: this.tabId,
+      role: this.#closed
+        ? 'closed'
+        : !route
+          ? 'electing'
+          : route.activeTabId === this.tabId
+            ? 'active'
+            : 'follower',
+      activeTabId: route?.activeTabId,
+      coordinator: 'shared-worker',
+      storage: 'opfs-sahpool',
+      epoch: route?.epoch ?? 0,
+      worker,
+    }
+  }
+
+  /** Leaves: closes the database if this tab holds it (so the next tab can open it), then goes. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#started?.catch(() => {})
+    this.#router.close()
+    if (this.#worker) {
+      await Promise.race([
+        this.#call('close'),
+        new Promise((resolve) => setTimeout(resolve, WORKER_CLOSE_TIMEOUT_MS)),
+      ]).catch(() => {})
+    }
+    this.#leave()
+    this.#worker?.terminate()
+    this.#releaseTabLock?.()
+  }
+
+  #leave(): void {
+    this.#coordinator?.postMessage({ t: 'leave', v: PROTOCOL_VERSION, tabId: this.tabId })
+    this.#coordinator?.close()
+    this.#coordinator = undefined
+  }
+
+  #call(t: 'worker-status' | 'close'): Promise<OwnWorkerReply> {
+    const id = this.#nextCall++
+    return new Promise((resolve, reject) => {
+      this.#calls.set(id, (reply) => {
+        this.#calls.delete(id)
+        if (reply.error) reject(deserializeError(reply.error))
+        else resolve(reply)
+      })
+      this.#worker!.postMessage({ t, id })
+    })
+  }
+}
+

@@ -1,0 +1,94 @@
+/**
+ * Who is here and who is active: the coordinator's state, as pure logic.
+ *
+ * The active tab is chosen by age (the longest-lived tab first), which keeps the role on a tab the
+ * user has kept open rather than on each new one. `epoch` increases with every election, so a
+ * message about an older election is recognised as stale wherever it arrives.
+ */
+export interface Election {
+  readonly tabId: string
+  readonly epoch: number
+}
+
+export class TabRegistry {
+  readonly #tabs = new Map<string, number>()
+  #joined = 0
+  #active: string | undefined
+  #ready = false
+  #epoch = 0
+
+  get epoch(): number {
+    return this.#epoch
+  }
+
+  /** The elected tab, ready or still opening the database. */
+  get active(): string | undefined {
+    return this.#active
+  }
+
+  /** Whether the active tab has the database open and can take requests. */
+  get ready(): boolean {
+    return this.#ready
+  }
+
+  get size(): number {
+    return this.#tabs.size
+  }
+
+  has(tabId: string): boolean {
+    return this.#tabs.has(tabId)
+  }
+
+  tabIds(): string[] {
+    return [...this.#tabs.keys()]
+  }
+
+  /** Adds a tab; false if it was already here. */
+  add(tabId: string): boolean {
+    if (this.#tabs.has(tabId)) return false
+    this.#tabs.set(tabId, ++this.#joined)
+    return true
+  }
+
+  /** Removes a tab; says whether it was the active one (whose role is then vacant). */
+  remove(tabId: string): { wasActive: boolean } {
+    if (!this.#tabs.delete(tabId)) return { wasActive: false }
+    if (this.#active !== tabId) return { wasActive: false }
+    this.#active = undefined
+    this.#ready = false
+    return { wasActive: true }
+  }
+
+  /** Picks the oldest tab not in `skip` as the next active one, if the role is vacant. */
+  beginElection(skip: ReadonlySet<string> = new Set()): Election | undefined {
+    if (this.#active) return undefined
+    let best: string | undefined
+    let bestOrder = Infinity
+    for (const [tabId, order] of this.#tabs) {
+      if (!skip.has(tabId) && order < bestOrder) {
+        best = tabId
+        bestOrder = order
+      }
+    }
+    if (!best) return undefined
+    this.#active = best
+    this.#ready = false
+    this.#epoch++
+    return { tabId: best, epoch: this.#epoch }
+  }
+
+  /** The elected tab opened the database; false if the message is about a stale election. */
+  markReady(tabId: string, epoch: number): boolean {
+    if (this.#active !== tabId || this.#epoch !== epoch || this.#ready) return false
+    this.#ready = true
+    return true
+  }
+
+  /** The elected tab could not open the database; false if stale. The role is vacant again. */
+  abandon(tabId: string, epoch: number): boolean {
+    if (this.#active !== tabId || this.#epoch !== epoch) return false
+    this.#active = undefined
+    this.#ready = false
+    return true
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * One Kysely connection scope of this tab: a single query, a transaction, or a `db.connection()`
+ * callback. Each scope is a lease on the active worker's single SQLite connection; its statements
+ * run there in order and no other tab's statement runs between them until it is released.
+ */
+import { SelectQueryNode, type CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely'
+import type { TabClient } from '../client/tab-client.js'
+import type { ExecResult } from '../protocol/messages.js'
+import { toBindable } from '../protocol/values.js'
+
+export class MultiTabConnection implements DatabaseConnection {
+  readonly #client: TabClient
+  readonly #lease: number
+
+  constructor(client: TabClient) {
+    this.#client = client
+    this.#lease = client.newLease()
+  }
+
+  get lease(): number {
+    return this.#lease
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    // Made before the await, so a failure's stack shows the app's line that ran the query.
+    const stack = new Error().stack
+    const params = toBindable(compiledQuery.parameters)
+    const read = SelectQueryNode.is(compiledQuery.query)
+    const result = await this.#client.exec(this.#lease, compiledQuery.sql, params, read, stack)
+    return toQueryResult<R>(result)
+  }
+
+  async *streamQuery<R>(compiledQuery: CompiledQuery, chunkSize = 100): AsyncIterableIterator<QueryResult<R>> {
+    if (!SelectQueryNode.is(compiledQuery.query)) {
+      throw new Error('The multi-tab OPFS dialect only supports streaming of select queries')
+    }
+    const { rows } = await this.executeQuery<R>(compiledQuery)
+    const size = Math.max(1, Math.floor(chunkSize))
+    for (let i = 0; i < rows.length; i += size) {
+      yield { rows: rows.slice(i, i + size) }
+    }
+  }
+}
+
+function toQueryResult<R>(result: ExecResult): QueryResult<R> {
+  if (result.columns) {
+    const { columns, rows } = result
+    const width = columns.length
+    const objects = new Array<R>(rows!.length)
+    for (let r = 0; r < objects.length; r++) {
+      const values = rows![r]!
+      const row: Record<string, unknown> = {}
+      for (let c = 0; c < width; c++) row[columns[c]!] = values[c]
+      objects[r] = row as R
+    }
+    return { rows: objects }
+  }
+  return {
+    rows: [],
+    numAffectedRows: result.changes === undefined ? undefined : BigInt(result.changes),
+    insertId: result.lastInsertRowid === undefined ? undefined : BigInt(result.lastInsertRowid),
+  }
+}

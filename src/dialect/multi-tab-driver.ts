@@ -1,0 +1,90 @@
+/**
+ * The Kysely driver: hands out connection scopes (leases) and runs transactions and savepoints on
+ * them. Kysely's SQLite statements (`begin`, `savepoint`, ...) are sent as they are; what makes a
+ * transaction safe across tabs is that the whole scope holds one lease on the active worker.
+ */
+import {
+  CompiledQuery,
+  IdentifierNode,
+  RawNode,
+  createQueryId,
+  type DatabaseConnection,
+  type Driver,
+  type QueryCompiler,
+  type TransactionSettings,
+} from 'kysely'
+import { TabClient } from '../client/tab-client.js'
+import type { ResolvedConfig } from './options.js'
+import { MultiTabConnection } from './multi-tab-connection.js'
+
+type Savepoint = 'savepoint' | 'rollback to' | 'release'
+
+export class MultiTabOpfsDriver implements Driver {
+  readonly #client: TabClient
+
+  constructor(config: Readonly<ResolvedConfig>, onClient?: (client: TabClient) => void) {
+    this.#client = new TabClient(config)
+    onClient?.(this.#client)
+  }
+
+  async init(): Promise<void> {
+    await this.#client.start()
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new MultiTabConnection(this.#client)
+  }
+
+  async beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
+    const lease = (connection as MultiTabConnection).lease
+    this.#client.pin(lease)
+    await connection.executeQuery(CompiledQuery.raw('begin'))
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'))
+    this.#client.unpin((connection as MultiTabConnection).lease)
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const lease = (connection as MultiTabConnection).lease
+    // The holder that had this transaction is gone, and its transaction with it: nothing to undo.
+    if (this.#client.leaseLost(lease)) {
+      this.#client.unpin(lease)
+      return
+    }
+    await connection.executeQuery(CompiledQuery.raw('rollback'))
+    this.#client.unpin(lease)
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.#savepoint(connection, 'savepoint', name, compile)
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.#savepoint(connection, 'rollback to', name, compile)
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.#savepoint(connection, 'release', name, compile)
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    this.#client.release((connection as MultiTabConnection).lease)
+  }
+
+  async destroy(): Promise<void> {
+    await this.#client.close()
+  }
+
+  async #savepoint(
+    connection: DatabaseConnection,
+    command: Savepoint,
+    name: string,
+    compile: QueryCompiler['compileQuery'],
+  ): Promise<void> {
+    // Savepoint names come from the app; compiling them as an identifier quotes them safely.
+    const node = RawNode.createWithChildren([RawNode.createWithSql(`${command} `), IdentifierNode.create(name)])
+    await connection.executeQuery(compile(node, createQueryId()))
+  }
+}

@@ -1,0 +1,59 @@
+/** Options of {@link MultiTabOpfsDialect}. Only `filename` is required. */
+export interface MultiTabOpfsDialectConfig {
+  /**
+   * The database's name: one OPFS directory, one set of locks and one coordinator per name.
+   * 1-128 letters, digits, `_`, `-` or `.`.
+   *
+   * @example 'app.db'
+   */
+  readonly filename: string
+  /**
+   * URL of the tab worker script (`tab-worker.js` of this package), for when a bundler or a CDN
+   * serves it from somewhere the default `new URL('./tab-worker.js', import.meta.url)` misses.
+   */
+  readonly workerUrl?: string | URL
+  /** URL of the coordinator SharedWorker script (`coordinator.js` of this package). */
+  readonly coordinatorUrl?: string | URL
+  /** URL of `wa-sqlite.wasm`; by default it is found next to the tab worker script. */
+  readonly wasmUrl?: string | URL
+  /**
+   * How long a tab may hold a transaction (or `db.connection()` scope) idle, with other tabs
+   * waiting, before it is rolled back and fails with `LeaseTimeoutError`. Default 10 000 ms.
+   */
+  readonly leaseTimeoutMs?: number
+  /**
+   * How long a query may wait for a tab to serve the database (at start-up, or during a
+   * hand-off) before it fails with `NoActiveTabError`. A statement that has started is not
+   * limited. Default 15 000 ms.
+   */
+  readonly requestTimeoutMs?: number
+  /**
+   * How many times an elected tab tries to open the OPFS files while the previous holder has not
+   * released them yet, with a growing delay, before it gives up with `HandoffError`. Default 20.
+   */
+  readonly openAttempts?: number
+  /** The first delay between those attempts; each next one is this much longer. Default 25 ms. */
+  readonly openRetryDelayMs?: number
+}
+
+export type ResolvedConfig = Required<Omit<MultiTabOpfsDialectConfig, 'workerUrl' | 'coordinatorUrl' | 'wasmUrl'>> &
+  Pick<MultiTabOpfsDialectConfig, 'workerUrl' | 'coordinatorUrl' | 'wasmUrl'>
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`)
+  return value
+}
+
+export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<ResolvedConfig> {
+  return Object.freeze({
+    filename: config.filename,
+    workerUrl: config.workerUrl,
+    coordinatorUrl: config.coordinatorUrl,
+    wasmUrl: config.wasmUrl,
+    leaseTimeoutMs: positive('leaseTimeoutMs', config.leaseTimeoutMs, 10_000),
+    requestTimeoutMs: positive('requestTimeoutMs', config.requestTimeoutMs, 15_000),
+    openAttempts: Math.round(positive('openAttempts', config.openAttempts, 20)),
+    openRetryDelayMs: positive('openRetryDelayMs', config.openRetryDelayMs, 25),
+  })
+}

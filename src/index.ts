@@ -1,0 +1,16 @@
+export { MultiTabOpfsDialect } from './dialect/multi-tab-opfs-dialect.js'
+export type { MultiTabOpfsDialectConfig } from './dialect/options.js'
+export type { TabStatus } from './client/tab-client.js'
+export type { WorkerStatus } from './protocol/messages.js'
+export {
+  MultiTabError,
+  SqliteError,
+  ActiveTabLostError,
+  WriteOutcomeUnknownError,
+  LeaseTimeoutError,
+  NoActiveTabError,
+  StorageUnavailableError,
+  HandoffError,
+  ProtocolError,
+  DatabaseClosedError,
+} from './protocol/errors.js'

@@ -1,0 +1,162 @@
+/**
+ * Every error this library throws, and how errors cross a thread boundary.
+ *
+ * Workers can only post plain data, and two peers of ours lose the SQLite code on the way (they
+ * post `{ message }`). Here an error travels as a {@link SerializedError} and is rebuilt as the
+ * same class on the caller's side, with the caller's stack appended so a failing query points at
+ * the line of app code that awaited it.
+ */
+import { isStorageFailure, sqliteCodeName } from './sqlite-codes.js'
+
+/** Base class of every error this library throws. */
+export abstract class MultiTabError extends Error {
+  /** Whether the same call, made again, can succeed (after a hand-off, a lease ends, ...). */
+  abstract readonly retryable: boolean
+}
+
+/**
+ * SQLite rejected a statement. `code` is the extended result code's name, as better-sqlite3 and
+ * node:sqlite report it; `resultCode` its number.
+ *
+ * @example
+ * ```ts
+ * try { await db.insertInto('person').values({ id: 1 }).execute() }
+ * catch (e) { if (e instanceof SqliteError && e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') ... }
+ * ```
+ */
+export class SqliteError extends MultiTabError {
+  override readonly name = 'SqliteError'
+  /** The extended result code's name, e.g. `SQLITE_CONSTRAINT_UNIQUE`. */
+  readonly code: string
+  /** The extended result code, e.g. 2067. */
+  readonly resultCode: number
+  /** The primary result code (`resultCode & 0xff`), e.g. 19 for any constraint failure. */
+  readonly primaryResultCode: number
+  /** Only SQLITE_BUSY and SQLITE_LOCKED can clear up by themselves. */
+  readonly retryable: boolean
+
+  constructor(message: string, resultCode: number) {
+    super(message)
+    this.resultCode = resultCode
+    this.primaryResultCode = resultCode & 0xff
+    this.code = sqliteCodeName(resultCode)
+    this.retryable = this.primaryResultCode === 5 || this.primaryResultCode === 6
+  }
+
+  /** True when the storage is at fault (I/O error, corrupt file, disk full): retrying will not help. */
+  get isStorageFailure(): boolean {
+    return isStorageFailure(this.resultCode)
+  }
+}
+
+/**
+ * The active tab went away (closed, crashed, hung or handed off) while this request was in flight
+ * or while this transaction was open. A transaction that fails with it was rolled back entirely;
+ * run it again.
+ */
+export class ActiveTabLostError extends MultiTabError {
+  override readonly name = 'ActiveTabLostError'
+  readonly retryable = true
+}
+
+/**
+ * A write was sent to an active tab that went away before answering, and it cannot be proven
+ * whether it was applied. Only raised when the exactly-once ledger is off; see README.
+ */
+export class WriteOutcomeUnknownError extends MultiTabError {
+  override readonly name = 'WriteOutcomeUnknownError'
+  readonly retryable = false
+}
+
+/** This tab held a transaction or connection lease idle for longer than `leaseTimeoutMs`; it was rolled back. */
+export class LeaseTimeoutError extends MultiTabError {
+  override readonly name = 'LeaseTimeoutError'
+  readonly retryable = true
+}
+
+/** No tab could serve the database within `requestTimeoutMs` (none could open it, or it kept changing). */
+export class NoActiveTabError extends MultiTabError {
+  override readonly name = 'NoActiveTabError'
+  readonly retryable = true
+}
+
+/** The browser lacks what the storage needs (OPFS, sync access handles, Web Locks), or refused it. */
+export class StorageUnavailableError extends MultiTabError {
+  override readonly name = 'StorageUnavailableError'
+  readonly retryable = false
+}
+
+/** The elected tab could not take the database over (its access handles stayed busy past the retry bound). */
+export class HandoffError extends MultiTabError {
+  override readonly name = 'HandoffError'
+  readonly retryable = true
+}
+
+/** A malformed message, or a tab speaking another protocol version (reload the page after an upgrade). */
+export class ProtocolError extends MultiTabError {
+  override readonly name = 'ProtocolError'
+  readonly retryable = false
+}
+
+/** The Kysely instance was destroyed; make a new one. */
+export class DatabaseClosedError extends MultiTabError {
+  override readonly name = 'DatabaseClosedError'
+  readonly retryable = false
+}
+
+const classes = {
+  ActiveTabLostError,
+  WriteOutcomeUnknownError,
+  LeaseTimeoutError,
+  NoActiveTabError,
+  StorageUnavailableError,
+  HandoffError,
+  ProtocolError,
+  DatabaseClosedError,
+} as const
+
+/** How an error crosses a thread boundary. */
+export interface SerializedError {
+  readonly name: string
+  readonly message: string
+  /** SQLite result code, for `SqliteError`. */
+  readonly resultCode?: number
+  /** The stack where the error was made (in the worker). */
+  readonly stack?: string
+}
+
+/** Turns anything thrown into plain data that postMessage can carry. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code
+    // wa-sqlite's own SQLiteError carries the numeric code as `code`.
+    const resultCode =
+      error instanceof SqliteError ? error.resultCode : typeof code === 'number' ? code : undefined
+    const name = resultCode !== undefined ? 'SqliteError' : error.name
+    return { name, message: error.message, resultCode, stack: error.stack }
+  }
+  return { name: 'Error', message: String(error) }
+}
+
+/**
+ * Rebuilds an error posted by another thread as the class it was, appending `callerStack` (the
+ * stack of an Error made where the request was sent) so the trace reaches the app's code.
+ */
+export function deserializeError(data: SerializedError, callerStack?: string): Error {
+  let error: Error
+  if (data.name === 'SqliteError' && typeof data.resultCode === 'number') {
+    error = new SqliteError(data.message, data.resultCode)
+  } else if (data.name === 'TypeError') {
+    error = new TypeError(data.message)
+  } else if (data.name === 'RangeError') {
+    error = new RangeError(data.message)
+  } else {
+    const Class = classes[data.name as keyof typeof classes]
+    error = Class ? new Class(data.message) : Object.assign(new Error(data.message), { name: data.name })
+  }
+  const local = callerStack?.split('\n').slice(1).join('\n')
+  error.stack = `${error.name}: ${error.message}\n${data.stack?.split('\n').slice(1).join('\n') ?? ''}${
+    local ? `\n${local}` : ''
+  }`
+  return error
+}

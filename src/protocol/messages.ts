@@ -1,0 +1,169 @@
+/**
+ * Every message the three runtimes exchange, in one place.
+ *
+ * Control messages (tab <-> coordinator <-> worker) carry the protocol version `v`; a tab built
+ * from another release is refused at `join`, so the hot-path messages on a brokered port (which
+ * only a joined tab can hold) stay small and unversioned.
+ */
+import type { SerializedError } from './errors.js'
+
+/** Bumped on any incompatible change to the messages below. */
+export const PROTOCOL_VERSION = 1
+
+/** A value SQLite can store, as it crosses threads. */
+export type SqlValue = null | number | bigint | string | Uint8Array
+
+// ---- tab main thread -> coordinator -------------------------------------------------------
+
+export interface JoinMessage {
+  readonly t: 'join'
+  readonly v: number
+  readonly tabId: string
+  /** The name of the Web Lock this tab holds for its lifetime; the coordinator waits on it. */
+  readonly tabLock: string
+  /** A port to this tab's own worker, for activation and brokering. */
+  readonly workerPort: MessagePort
+}
+export interface LeaveMessage {
+  readonly t: 'leave'
+  readonly v: number
+  readonly tabId: string
+}
+export type TabToCoordinator = JoinMessage | LeaveMessage
+
+// ---- coordinator -> tab main thread -------------------------------------------------------
+
+export interface RouteMessage {
+  readonly t: 'route'
+  readonly v: number
+  /** Increases with every election; a route with a lower epoch than one already seen is stale. */
+  readonly epoch: number
+  readonly activeTabId: string
+  /** This tab's direct line to the active worker. */
+  readonly port: MessagePort
+}
+export interface RouteLostMessage {
+  readonly t: 'route-lost'
+  readonly v: number
+  readonly epoch: number
+  /** Set when no tab can serve the database (e.g. storage unavailable): requests fail with it. */
+  readonly error?: SerializedError
+}
+export interface RejectedMessage {
+  readonly t: 'rejected'
+  readonly v: number
+  readonly error: SerializedError
+}
+export type CoordinatorToTab = RouteMessage | RouteLostMessage | RejectedMessage
+
+// ---- coordinator <-> a tab's worker -------------------------------------------------------
+
+export interface ActivateMessage {
+  readonly t: 'activate'
+  readonly v: number
+  readonly epoch: number
+}
+export interface AttachMessage {
+  readonly t: 'attach'
+  readonly v: number
+  readonly epoch: number
+  readonly tabId: string
+  readonly port: MessagePort
+}
+export interface TabGoneMessage {
+  readonly t: 'tab-gone'
+  readonly v: number
+  readonly tabId: string
+}
+export type CoordinatorToWorker = ActivateMessage | AttachMessage | TabGoneMessage
+
+export interface ActivatedMessage {
+  readonly t: 'activated'
+  readonly v: number
+  readonly epoch: number
+}
+export interface ActivateFailedMessage {
+  readonly t: 'activate-failed'
+  readonly v: number
+  readonly epoch: number
+  readonly error: SerializedError
+}
+export type WorkerToCoordinator = ActivatedMessage | ActivateFailedMessage
+
+// ---- tab main thread -> its own worker ----------------------------------------------------
+
+export interface InitMessage {
+  readonly t: 'init'
+  readonly v: number
+  readonly tabId: string
+  readonly filename: string
+  /** OPFS directory holding this database's files. */
+  readonly directory: string
+  readonly wasmUrl: string
+  /** A port whose other end the coordinator holds. */
+  readonly coordinatorPort: MessagePort
+  readonly roleLock: string
+  readonly leaseTimeoutMs: number
+  readonly openAttempts: number
+  readonly openRetryDelayMs: number
+}
+export interface WorkerStatusRequest {
+  readonly t: 'worker-status'
+  readonly id: number
+}
+export type TabToOwnWorker = InitMessage | WorkerStatusRequest | CloseRequest
+
+export interface CloseRequest {
+  readonly t: 'close'
+  readonly id: number
+}
+
+// ---- a tab (over its brokered port) -> the active worker ----------------------------------
+
+export interface ExecRequest {
+  readonly t: 'exec'
+  readonly id: number
+  /** The connection lease this statement runs in; other leases wait until it is released. */
+  readonly lease: number
+  readonly sql: string
+  readonly params: readonly SqlValue[]
+}
+export interface ReleaseRequest {
+  readonly t: 'release'
+  readonly lease: number
+}
+export type ClientRequest = ExecRequest | ReleaseRequest
+
+// ---- the active worker -> a tab -----------------------------------------------------------
+
+export interface ExecResult {
+  readonly t: 'result'
+  readonly id: number
+  /** Column names, when the statement returns rows (a SELECT, or RETURNING). */
+  readonly columns?: readonly string[]
+  readonly rows?: readonly SqlValue[][]
+  readonly changes?: number
+  readonly lastInsertRowid?: bigint
+}
+export interface ExecError {
+  readonly t: 'error'
+  readonly id: number
+  readonly error: SerializedError
+}
+export type WorkerReply = ExecResult | ExecError
+
+/** What a tab's own worker reports about itself. */
+export interface WorkerStatus {
+  readonly active: boolean
+  /** How many times this worker opened the database file (0 for a tab that never held it). */
+  readonly openCount: number
+  readonly attachedTabs: number
+}
+
+/** A tab's own worker answering `worker-status` or `close`. */
+export interface OwnWorkerReply {
+  readonly t: 'reply'
+  readonly id: number
+  readonly value?: WorkerStatus
+  readonly error?: SerializedError
+}

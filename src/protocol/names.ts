@@ -1,0 +1,36 @@
+/**
+ * Names shared by every runtime of one database: the OPFS directory, the Web Locks and the
+ * SharedWorker. Deriving them from the filename in one place keeps two tabs of one database
+ * from ever disagreeing.
+ */
+
+/** Rejects filenames that would escape or nest inside the OPFS directory. */
+export function checkFilename(filename: unknown): string {
+  if (typeof filename !== 'string' || !/^[\w.-]{1,128}$/.test(filename) || filename.startsWith('.')) {
+    throw new TypeError(
+      `filename must be 1-128 letters, digits, '_', '-' or '.', not starting with '.'; got ${JSON.stringify(filename)}`,
+    )
+  }
+  return filename
+}
+
+export interface DatabaseNames {
+  /** OPFS directory that holds this database's files (one per database). */
+  readonly directory: string
+  /** Web Lock held by the worker that has the files open: whoever holds it is the one writer. */
+  readonly roleLock: string
+  /** Prefix of the Web Lock each tab holds for its lifetime. */
+  readonly tabLockPrefix: string
+  /** SharedWorker name: one coordinator per database. */
+  readonly coordinator: string
+}
+
+export function databaseNames(filename: string): DatabaseNames {
+  const base = `kysely-multitab/${checkFilename(filename)}`
+  return {
+    directory: base,
+    roleLock: `${base}:role`,
+    tabLockPrefix: `${base}:tab:`,
+    coordinator: base,
+  }
+}

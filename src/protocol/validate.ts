@@ -1,0 +1,86 @@
+/**
+ * Checks on every message received, before it is acted on. A malformed message is dropped by the
+ * receiver (never thrown into its event loop), so a stray `postMessage` from any script cannot
+ * crash a runtime or wedge a queue.
+ */
+import {
+  PROTOCOL_VERSION,
+  type ClientRequest,
+  type CoordinatorToTab,
+  type CoordinatorToWorker,
+  type TabToCoordinator,
+  type WorkerToCoordinator,
+} from './messages.js'
+
+type Obj = Record<string, unknown>
+
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null
+const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 256
+const isInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0
+const isPort = (x: unknown): x is MessagePort =>
+  typeof MessagePort !== 'undefined' && x instanceof MessagePort
+
+/** True if `data` is a control message at all (it has a type and a version), whatever the version. */
+export function hasVersion(data: unknown): data is { t: string; v: number } {
+  return isObj(data) && typeof data.t === 'string' && typeof data.v === 'number'
+}
+
+export function isCurrentVersion(data: { v: number }): boolean {
+  return data.v === PROTOCOL_VERSION
+}
+
+export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefined {
+  if (!hasVersion(data) || !isCurrentVersion(data)) return undefined
+  const m = data as Obj
+  if (m.t === 'join' && isStr(m.tabId) && isStr(m.tabLock) && isPort(m.workerPort)) {
+    return data as unknown as TabToCoordinator
+  }
+  if (m.t === 'leave' && isStr(m.tabId)) return data as unknown as TabToCoordinator
+  return undefined
+}
+
+export function parseCoordinatorToTab(data: unknown): CoordinatorToTab | undefined {
+  if (!hasVersion(data)) return undefined
+  const m = data as Obj
+  if (m.t === 'rejected' && isObj(m.error)) return data as unknown as CoordinatorToTab
+  if (!isCurrentVersion(data)) return undefined
+  if (m.t === 'route' && isInt(m.epoch) && isStr(m.activeTabId) && isPort(m.port)) {
+    return data as unknown as CoordinatorToTab
+  }
+  if (m.t === 'route-lost' && isInt(m.epoch)) return data as unknown as CoordinatorToTab
+  return undefined
+}
+
+export function parseCoordinatorToWorker(data: unknown): CoordinatorToWorker | undefined {
+  if (!hasVersion(data) || !isCurrentVersion(data)) return undefined
+  const m = data as Obj
+  if (m.t === 'activate' && isInt(m.epoch)) return data as unknown as CoordinatorToWorker
+  if (m.t === 'attach' && isInt(m.epoch) && isStr(m.tabId) && isPort(m.port)) {
+    return data as unknown as CoordinatorToWorker
+  }
+  if (m.t === 'tab-gone' && isStr(m.tabId)) return data as unknown as CoordinatorToWorker
+  return undefined
+}
+
+export function parseWorkerToCoordinator(data: unknown): WorkerToCoordinator | undefined {
+  if (!hasVersion(data) || !isCurrentVersion(data)) return undefined
+  const m = data as Obj
+  if (m.t === 'activated' && isInt(m.epoch)) return data as unknown as WorkerToCoordinator
+  if (m.t === 'activate-failed' && isInt(m.epoch) && isObj(m.error)) {
+    return data as unknown as WorkerToCoordinator
+  }
+  return undefined
+}
+
+/** Hot path: cheap structural checks only; parameter values are checked when they are bound. */
+export function parseClientRequest(data: unknown): ClientRequest | undefined {
+  if (!isObj(data)) return undefined
+  if (data.t === 'exec') {
+    if (isInt(data.id) && isInt(data.lease) && typeof data.sql === 'string' && Array.isArray(data.params)) {
+      return data as unknown as ClientRequest
+    }
+    return undefined
+  }
+  if (data.t === 'release' && isInt(data.lease)) return data as unknown as ClientRequest
+  return undefined
+}

@@ -1,0 +1,56 @@
+/**
+ * What may be bound as a statement parameter. Checked in the calling tab, before anything is
+ * posted, so a bad value fails fast with the parameter's index and never reaches another tab.
+ */
+import type { SqlValue } from './messages.js'
+
+/**
+ * Returns the parameters as values SQLite can bind, or throws a TypeError naming the first one
+ * that cannot be bound. Booleans become 1/0 and other ArrayBuffer views become Uint8Array;
+ * `undefined` binds as NULL.
+ */
+export function toBindable(params: readonly unknown[]): SqlValue[] {
+  const out: SqlValue[] = new Array(params.length)
+  for (let i = 0; i < params.length; i++) {
+    const value = params[i]
+    switch (typeof value) {
+      case 'number':
+      case 'string':
+      case 'bigint':
+        out[i] = value
+        break
+      case 'boolean':
+        out[i] = value ? 1 : 0
+        break
+      case 'undefined':
+        out[i] = null
+        break
+      case 'object':
+        if (value === null || value instanceof Uint8Array) {
+          out[i] = value
+          break
+        }
+        if (ArrayBuffer.isView(value)) {
+          out[i] = new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+          break
+        }
+        if (value instanceof ArrayBuffer) {
+          out[i] = new Uint8Array(value)
+          break
+        }
+        throw unbindable(i, value)
+      default:
+        throw unbindable(i, value)
+    }
+  }
+  return out
+}
+
+function unbindable(index: number, value: unknown): TypeError {
+  const what =
+    typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value
+  return new TypeError(
+    `Parameter ${index} is a ${what}, which SQLite cannot bind: use a number, bigint, string, ` +
+      'Uint8Array, boolean or null (convert dates and objects, e.g. with toISOString() or JSON.stringify()).',
+  )
+}

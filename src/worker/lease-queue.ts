@@ -1,0 +1,192 @@
+/**
+ * The single SQLite connection, shared by every tab, handed out in leases.
+ *
+ * A lease is one Kysely connection scope of one tab (a transaction, `db.connection()`, or a
+ * single query). Its first statement takes the lease; every statement of other leases waits in
+ * arrival order until the holder releases it. So a transaction is pinned: no other tab's statement
+ * can run inside it. Statements run one at a time, whoever holds the lease.
+ *
+ * A holder that stays idle for `idleTimeoutMs` while others wait is revoked (its transaction
+ * rolled back by `onRevoke`), and a tab that dies has its leases revoked at once, so one broken
+ * tab cannot block the rest. Pure logic: no SQLite, no ports; the worker supplies the callbacks.
+ */
+
+/** A lease's identity: the owning tab and the tab's own lease number. */
+export interface LeaseKey {
+  readonly tabId: string
+  readonly lease: number
+}
+
+interface Task {
+  readonly key: string
+  readonly tabId: string
+  readonly run: () => Promise<void> | void
+  readonly reject: (error: Error) => void
+}
+
+export interface LeaseQueueOptions {
+  /** How long a holder may sit idle while others wait before it is revoked. */
+  readonly idleTimeoutMs: number
+  /** Called (as a queued step, before anyone else runs) when a lease is revoked while held. */
+  readonly onRevoke: (lease: LeaseKey, reason: Error) => Promise<void> | void
+  /** Makes the error a revoked lease's later statements fail with. */
+  readonly timeoutError: (lease: LeaseKey) => Error
+}
+
+const keyOf = (k: LeaseKey) => `${k.tabId}#${k.lease}`
+const REVOKED_MEMORY = 1024
+
+export class LeaseQueue {
+  readonly #options: LeaseQueueOptions
+  #holder: (LeaseKey & { key: string }) | undefined
+  #queue: Task[] = []
+  #running = false
+  #idleTimer: ReturnType<typeof setTimeout> | undefined
+  #idleExpired = false
+  readonly #revoked = new Map<string, Error>()
+
+  constructor(options: LeaseQueueOptions) {
+    this.#options = options
+  }
+
+  /** The lease that now owns the connection, if any. */
+  get holder(): LeaseKey | undefined {
+    return this.#holder && { tabId: this.#holder.tabId, lease: this.#holder.lease }
+  }
+
+  /** How many statements wait (for the lease or their turn). */
+  get depth(): number {
+    return this.#queue.length
+  }
+
+  /**
+   * Queues `run` under `lease`. Resolves when it has run (its own errors are its own business:
+   * `run` should reply to its caller itself); rejects if the lease was revoked first.
+   */
+  submit(lease: LeaseKey, run: () => Promise<void> | void): Promise<void> {
+    const key = keyOf(lease)
+    const revoked = this.#revoked.get(key)
+    if (revoked) return Promise.reject(revoked)
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({
+        key,
+        tabId: lease.tabId,
+        run: async () => {
+          try {
+            await run()
+            resolve()
+          } catch (error) {
+            reject(error as Error)
+          }
+        },
+        reject,
+      })
+      if (this.#holder && this.#holder.key !== key && this.#idleExpired) {
+        this.#revokeHolder(this.#options.timeoutError(this.#holder))
+      }
+      this.#pump()
+    })
+  }
+
+  /** The lease's scope ended (commit, rollback, or a single query done): the next may go. */
+  release(lease: LeaseKey): void {
+    const key = keyOf(lease)
+    this.#revoked.delete(key)
+    if (this.#holder?.key !== key) return
+    this.#setHolder(undefined)
+    this.#pump()
+  }
+
+  /** The tab died: roll back what it held and forget what it queued. */
+  revokeTab(tabId: string, reason: Error): void {
+    this.#queue = this.#queue.filter((task) => {
+      if (task.tabId !== tabId) return true
+      task.reject(reason)
+      return false
+    })
+    if (this.#holder?.tabId === tabId) this.#revokeHolder(reason)
+  }
+
+  /** Fails everything queued and held (the worker is giving the database up). */
+  revokeAll(reason: Error): void {
+    const queued = this.#queue
+    this.#queue = []
+    for (const task of queued) task.reject(reason)
+    if (this.#holder) this.#remember(this.#holder.key, reason)
+    this.#setHolder(undefined)
+  }
+
+  #revokeHolder(reason: Error): void {
+    const holder = this.#holder!
+    this.#remember(holder.key, reason)
+    this.#queue = this.#queue.filter((task) => {
+      if (task.key !== holder.key) return true
+      task.reject(reason)
+      return false
+    })
+    this.#setHolder(undefined)
+    // The rollback must run before any other lease's statement: put it first in line.
+    this.#queue.unshift({
+      key: '',
+      tabId: '',
+      run: () => this.#options.onRevoke({ tabId: holder.tabId, lease: holder.lease }, reason),
+      reject: () => {},
+    })
+    this.#pump()
+  }
+
+  #remember(key: string, reason: Error): void {
+    this.#revoked.set(key, reason)
+    if (this.#revoked.size > REVOKED_MEMORY) {
+      this.#revoked.delete(this.#revoked.keys().next().value as string)
+    }
+  }
+
+  #setHolder(holder: (LeaseKey & { key: string }) | undefined): void {
+    this.#holder = holder
+    this.#idleExpired = false
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = undefined
+  }
+
+  #pump(): void {
+    if (this.#running) return
+    const index = this.#holder
+      ? this.#queue.findIndex((t) => t.key === this.#holder!.key || t.key === '')
+      : 0
+    const task = this.#queue[index]
+    if (index < 0 || !task) {
+      this.#armIdleTimer()
+      return
+    }
+    this.#queue.splice(index, 1)
+    if (!this.#holder && task.key !== '') {
+      const [tabId, lease] = [task.tabId, Number(task.key.slice(task.tabId.length + 1))]
+      this.#setHolder({ key: task.key, tabId, lease })
+    }
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = undefined
+    this.#running = true
+    void (async () => {
+      try {
+        await task.run()
+      } catch {
+        // A task reports its own failure to its caller; the queue only moves on.
+      } finally {
+        this.#running = false
+        this.#pump()
+      }
+    })()
+  }
+
+  #armIdleTimer(): void {
+    if (!this.#holder || this.#idleTimer !== undefined) return
+    const holder = this.#holder
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined
+      if (this.#holder !== holder) return
+      if (this.#queue.length > 0) this.#revokeHolder(this.#options.timeoutError(holder))
+      else this.#idleExpired = true
+    }, this.#options.idleTimeoutMs)
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * SQLite (wa-sqlite's synchronous build) on OPFS, through wa-sqlite's AccessHandlePoolVFS.
+ *
+ * The VFS keeps a pool of OPFS files open with synchronous access handles, which only a
+ * DedicatedWorker can make and only one of which may be open per file. It does no locking of its
+ * own: the worker opens it only while it holds the database's role lock (see role-lock.ts), so
+ * exactly one engine in the origin has the files open.
+ *
+ * A tab that just closed may still own the handles for a moment after its lock is released (the
+ * browser frees them asynchronously), so opening retries `NoModificationAllowedError` a bounded
+ * number of times and then fails with a typed error rather than waiting forever.
+ */
+import SQLiteESMFactory from 'wa-sqlite/dist/wa-sqlite.mjs'
+import * as SQLite from 'wa-sqlite'
+import { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.js'
+import { HandoffError, SqliteError, StorageUnavailableError } from '../protocol/errors.js'
+import type { SqlValue } from '../protocol/messages.js'
+
+const SQLITE_OPEN_EXRESCODE = 0x02000000
+const STATEMENT_CACHE_SIZE = 64
+
+/** What one statement produced. */
+export interface StatementResult {
+  columns?: string[]
+  rows?: SqlValue[][]
+  changes?: number
+  lastInsertRowid?: bigint
+}
+
+export interface OpenOptions {
+  readonly directory: string
+  readonly filename: string
+  readonly wasmUrl: string
+  /** How many times to try for busy access handles before giving up. */
+  readonly attempts: number
+  readonly retryDelayMs: number
+}
+
+type EmscriptenModule = {
+  _sqlite3_malloc(n: number): number
+  _sqlite3_bind_blob(stmt: number, i: number, ptr: number, n: number, destructor: number): number
+  _getSqliteFree(): number
+  UTF8ToString(ptr: number): string
+}
+
+let modulePromise: Promise<{ module: EmscriptenModule; sqlite3: SQLiteAPI }> | undefined
+let vfsCounter = 0
+
+function loadModule(wasmUrl: string) {
+  modulePromise ??= (async () => {
+    const module = await SQLiteESMFactory({ locateFile: () => wasmUrl })
+    return { module: module as EmscriptenModule, sqlite3: SQLite.Factory(module) }
+  })()
+  return modulePromise
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** True for the error a second holder gets while another context has the file open. */
+function isHandleBusy(error: unknown): boolean {
+  const name = (error as { name?: string })?.name
+  return name === 'NoModificationAllowedError' || name === 'InvalidStateError'
+}
+
+async function openPool(options: OpenOptions, name: string): Promise<AccessHandlePoolVFS> {
+  if (typeof navigator.storage?.getDirectory !== 'function') {
+    throw new StorageUnavailableError('OPFS (navigator.storage.getDirectory) is not available in this browser')
+  }
+  if (typeof FileSystemFileHandle === 'undefined' || !('createSyncAccessHandle' in FileSystemFileHandle.prototype)) {
+    throw new StorageUnavailableError('OPFS synchronous access handles are not available in this browser')
+  }
+  for (let attempt = 1; ; attempt++) {
+    // A fresh subclass per attempt: wa-sqlite registers VFSs by name, and a failed one stays registered.
+    const Pool = class extends AccessHandlePoolVFS {
+      override get name() {
+        return name
+      }
+    }
+    const pool = new Pool(options.directory)
+    try {
+      await pool.isReady
+      return pool
+    } catch (error) {
+      await pool.close().catch(() => {})
+      if (!isHandleBusy(error)) {
+        throw new StorageUnavailableError(`Cannot open OPFS storage: ${(error as Error).message}`)
+      }
+      if (attempt >= options.attempts) {
+        throw new HandoffError(
+          `The database files are still held by another context after ${attempt} attempts ` +
+            `(${(error as Error).message}); a tab that just closed may not have released them yet`,
+        )
+      }
+      await sleep(options.retryDelayMs * attempt)
+    }
+  }
+}
+
+export class SqliteEngine {
+  readonly #sqlite3: SQLiteAPI
+  readonly #module: EmscriptenModule
+  readonly #db: number
+  readonly #pool: AccessHandlePoolVFS
+  readonly #cache = new Map<string, number>()
+  #lastRowidStmt = 0
+  #closed = false
+
+  private constructor(module: EmscriptenModule, sqlite3: SQLiteAPI, db: number, pool: AccessHandlePoolVFS) {
+    this.#module = module
+    this.#sqlite3 = sqlite3
+    this.#db = db
+    this.#pool = pool
+  }
+
+  /** Opens (creating if needed) the database; the caller must hold the role lock. */
+  static async open(options: OpenOptions): Promise<SqliteEngine> {
+    const { module, sqlite3 } = await loadModule(options.wasmUrl)
+    const name = `kysely-multitab-${++vfsCounter}`
+    const pool = await openPool(options, name)
+    sqlite3.vfs_register(pool as never, false)
+    let db = 0
+    try {
+      db = await sqlite3.open_v2(
+        options.filename,
+        SQLite.SQLITE_OPEN_CREATE | SQLite.SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE,
+        name,
+      )
+      const engine = new SqliteEngine(module, sqlite3, db, pool)
+      // Reading the schema fails here, not on the app's first query, if the file is not a database.
+      await engine.exec('select count(*) from sqlite_master', [])
+      return engine
+    } catch (error) {
+      if (db) await sqlite3.close(db).catch(() => {})
+      await pool.close().catch(() => {})
+      throw toEngineError(error)
+    }
+  }
+
+  /** Whether a transaction is open on the connection. */
+  get inTransaction(): boolean {
+    return !this.#closed && this.#sqlite3.get_autocommit(this.#db) === 0
+  }
+
+  /** Runs one statement (or, for a script of several, each in turn, returning the last's result). */
+  async exec(sql: string, params: readonly SqlValue[]): Promise<StatementResult> {
+    try {
+      const cached = this.#cache.get(sql)
+      if (cached) {
+        this.#cache.delete(sql)
+        this.#cache.set(sql, cached)
+        return await this.#run(cached, params)
+      }
+      return await this.#prepareAndRun(sql, params)
+    } catch (error) {
+      throw toEngineError(error)
+    }
+  }
+
+  /** Rolls back an open transaction (a revoked lease's, or a dead tab's). */
+  async rollback(): Promise<void> {
+    if (this.inTransaction) await this.exec('rollback', [])
+  }
+
+  /** Closes the database and every access handle, so the next holder can open them. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    for (const stmt of this.#cache.values()) await this.#sqlite3.finalize(stmt)
+    this.#cache.clear()
+    if (this.#lastRowidStmt) await this.#sqlite3.finalize(this.#lastRowidStmt)
+    await this.#sqlite3.close(this.#db).catch(() => {})
+    await this.#pool.close()
+  }
+
+  async #prepareAndRun(sql: string, params: readonly SqlValue[]): Promise<StatementResult> {
+    const sqlite3 = this.#sqlite3
+    const str = sqlite3.str_new(this.#db, sql)
+    try {
+      let next = sqlite3.str_value(str)
+      let result: StatementResult = {}
+      let first = true
+      for (;;) {
+        const prepared = await sqlite3.prepare_v2(this.#db, next)
+        if (!prepared) break
+        next = prepared.sql
+        const rest = this.#module.UTF8ToString(next).trim()
+        if (first && rest === '') {
+          // A single statement: keep it prepared for the next time the same SQL comes.
+          this.#remember(sql, prepared.stmt)
+          return await this.#run(prepared.stmt, params)
+        }
+        try {
+          result = await this.#run(prepared.stmt, first ? params : [])
+        } finally {
+          await sqlite3.finalize(prepared.stmt)
+        }
+        first = false
+        if (rest === '') break
+      }
+      return result
+    } finally {
+      sqlite3.str_finish(str)
+    }
+  }
+
+  #remember(sql: string, stmt: number): void {
+    this.#cache.set(sql, stmt)
+    if (this.#cache.size > STATEMENT_CACHE_SIZE) {
+      const [oldSql, oldStmt] = this.#cache.entries().next().value as [string, number]
+      this.#cache.delete(oldSql)
+      void this.#sqlite3.finalize(oldStmt)
+    }
+  }
+
+  async #run(stmt: number, params: readonly SqlValue[]): Promise<StatementResult> {
+    const sqlite3 = this.#sqlite3
+    try {
+      this.#bindAll(stmt, params)
+      const columnCount = sqlite3.column_count(stmt)
+      if (columnCount > 0) {
+        const columns = sqlite3.column_names(stmt)
+        const rows: SqlValue[][] = []
+        while ((await sqlite3.step(stmt)) === SQLite.SQLITE_ROW) {
+          rows.push(sqlite3.row(stmt) as SqlValue[])
+        }
+        return { columns, rows }
+      }
+      while ((await sqlite3.step(stmt)) === SQLite.SQLITE_ROW) {
+        // A statement without result columns has nothing to read.
+      }
+      return { changes: sqlite3.changes(this.#db), lastInsertRowid: await this.#lastInsertRowid() }
+    } finally {
+      await sqlite3.reset(stmt).catch(() => {})
+    }
+  }
+
+  async #lastInsertRowid(): Promise<bigint> {
+    // wa-sqlite 1.0 does not export sqlite3_last_insert_rowid; a kept statement is the cheap way.
+    if (!this.#lastRowidStmt) {
+      const str = this.#sqlite3.str_new(this.#db, 'select last_insert_rowid()')
+      try {
+        this.#lastRowidStmt = (await this.#sqlite3.prepare_v2(this.#db, this.#sqlite3.str_value(str)))!.stmt
+      } finally {
+        this.#sqlite3.str_finish(str)
+      }
+    }
+    const stmt = this.#lastRowidStmt
+    try {
+      await this.#sqlite3.step(stmt)
+      return this.#sqlite3.column_int64(stmt, 0)
+    } finally {
+      await this.#sqlite3.reset(stmt)
+    }
+  }
+
+  #bindAll(stmt: number, params: readonly SqlValue[]): void {
+    const sqlite3 = this.#sqlite3
+    const expected = sqlite3.bind_parameter_count(stmt)
+    if (params.length !== expected) {
+      throw new RangeError(`The statement takes ${expected} parameter(s) but ${params.length} were given`)
+    }
+    for (let i = 0; i < params.length; i++) {
+      const value = params[i]
+      const at = i + 1
+      if (value === null) sqlite3.bind_null(stmt, at)
+      else if (typeof value === 'number') {
+        if (Number.isInteger(value) && value <= 0x7fffffff && value >= -0x80000000) sqlite3.bind_int(stmt, at, value)
+        else if (Number.isSafeInteger(value)) sqlite3.bind_int64(stmt, at, BigInt(value))
+        else sqlite3.bind_double(stmt, at, value)
+      } else if (typeof value === 'string') sqlite3.bind_text(stmt, at, value)
+      else if (typeof value === 'bigint') {
+        if (value > 0x7fffffffffffffffn || value < -0x8000000000000000n) {
+          throw new RangeError(`Parameter ${i} (${value}) does not fit in a 64-bit integer`)
+        }
+        sqlite3.bind_int64(stmt, at, value)
+      } else if (value instanceof Uint8Array) {
+        if (value.byteLength === 0) this.#bindEmptyBlob(stmt, at)
+        else sqlite3.bind_blob(stmt, at, value)
+      } else {
+        throw new TypeError(`Parameter ${i} cannot be bound`)
+      }
+    }
+  }
+
+  /** wa-sqlite binds an empty Uint8Array as NULL (its malloc(0) is a null pointer); SQLite wants X''. */
+  #bindEmptyBlob(stmt: number, at: number): void {
+    const ptr = this.#module._sqlite3_malloc(1)
+    const rc = this.#module._sqlite3_bind_blob(stmt, at, ptr, 0, this.#module._getSqliteFree())
+    if (rc !== SQLite.SQLITE_OK) throw new SqliteError('bind failed', rc)
+  }
+}
+
+/** wa-sqlite's errors carry a numeric `code`; ours are typed. */
+function toEngineError(error: unknown): Error {
+  if (error instanceof Error && typeof (error as { code?: unknown }).code === 'number' && !(error instanceof SqliteError)) {
+    return new SqliteError(error.message, (error as unknown as { code: number }).code)
+  }
+  return error as Error
+}

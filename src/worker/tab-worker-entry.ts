@@ -1,0 +1,77 @@
+/**
+ * Entry point of the tab worker: the DedicatedWorker every tab starts for each database.
+ *
+ * Only a DedicatedWorker can make OPFS synchronous access handles, so this is where the database
+ * lives while its tab is the active one. A follower's worker loads no wasm and holds nothing; it
+ * waits for the coordinator to say `activate`.
+ */
+import { PROTOCOL_VERSION } from '../protocol/messages.js'
+import type { InitMessage, OwnWorkerReply, WorkerToCoordinator } from '../protocol/messages.js'
+import { serializeError } from '../protocol/errors.js'
+import { parseCoordinatorToWorker } from '../protocol/validate.js'
+import { ActiveDatabase } from './active-database.js'
+
+declare const self: DedicatedWorkerGlobalScope
+
+let database: ActiveDatabase | undefined
+let coordinator: MessagePort | undefined
+
+function toCoordinator(message: WorkerToCoordinator): void {
+  coordinator?.postMessage(message)
+}
+
+function start(init: InitMessage): void {
+  const wasmUrl = init.wasmUrl || new URL('./wa-sqlite.wasm', import.meta.url).href
+  database = new ActiveDatabase(init, wasmUrl)
+  coordinator = init.coordinatorPort
+  coordinator.onmessage = (event) => {
+    const message = parseCoordinatorToWorker(event.data)
+    if (!message || !database) return
+    switch (message.t) {
+      case 'activate': {
+        const epoch = message.epoch
+        database.activate().then(
+          () => toCoordinator({ t: 'activated', v: PROTOCOL_VERSION, epoch }),
+          (error) =>
+            toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) }),
+        )
+        break
+      }
+      case 'attach':
+        database.attach(message.tabId, message.port)
+        break
+      case 'tab-gone':
+        database.detach(message.tabId)
+        break
+    }
+  }
+}
+
+self.onmessage = async (event: MessageEvent) => {
+  const data = event.data as { t?: unknown; id?: unknown; v?: unknown }
+  if (data?.t === 'init' && data.v === PROTOCOL_VERSION && !database) {
+    start(event.data as InitMessage)
+    return
+  }
+  if (typeof data?.id !== 'number') return
+  const id = data.id
+  if (data.t === 'worker-status') {
+    const reply: OwnWorkerReply = {
+      t: 'reply',
+      id,
+      value: {
+        active: database?.active ?? false,
+        openCount: database?.openCount ?? 0,
+        attachedTabs: database?.attachedTabs ?? 0,
+      },
+    }
+    self.postMessage(reply)
+  } else if (data.t === 'close') {
+    try {
+      await database?.deactivate()
+      self.postMessage({ t: 'reply', id } satisfies OwnWorkerReply)
+    } catch (error) {
+      self.postMessage({ t: 'reply', id, error: serializeError(error) } satisfies OwnWorkerReply)
+    }
+  }
+}

@@ -1,0 +1,12 @@
+// The few parts of wa-sqlite's untyped example VFS we use.
+declare module 'wa-sqlite/src/examples/AccessHandlePoolVFS.js' {
+  export class AccessHandlePoolVFS {
+    constructor(directoryPath: string)
+    readonly isReady: Promise<void>
+    get name(): string
+    close(): Promise<void>
+    getSize(): number
+    getCapacity(): number
+    addCapacity(n: number): Promise<number>
+  }
+}
