@@ -1,0 +1,124 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { LeaseQueue, type LeaseKey } from '../src/worker/lease-queue.js'
+
+class TimeoutError extends Error {}
+
+function setup(idleTimeoutMs = 1000) {
+  const log: string[] = []
+  const revoked: LeaseKey[] = []
+  const queue = new LeaseQueue({
+    idleTimeoutMs,
+    timeoutError: (lease) => new TimeoutError(`timeout ${lease.tabId}#${lease.lease}`),
+    onRevoke: (lease) => {
+      revoked.push(lease)
+      log.push(`rollback ${lease.tabId}#${lease.lease}`)
+    },
+  })
+  const run = (tabId: string, lease: number, label: string) =>
+    queue.submit({ tabId, lease }, () => {
+      log.push(label)
+    })
+  return { queue, log, revoked, run }
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('LeaseQueue', () => {
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }))
+  afterEach(() => vi.useRealTimers())
+
+  it('runs statements of the holder and makes other leases wait until it is released', async () => {
+    const { queue, log, run } = setup()
+    await run('A', 1, 'A1 begin')
+    const b = run('B', 1, 'B1 insert')
+    await run('A', 1, 'A1 insert')
+    await flush()
+    expect(log).toEqual(['A1 begin', 'A1 insert'])
+    expect(queue.holder).toEqual({ tabId: 'A', lease: 1 })
+    queue.release({ tabId: 'A', lease: 1 })
+    await b
+    expect(log).toEqual(['A1 begin', 'A1 insert', 'B1 insert'])
+    expect(queue.holder).toEqual({ tabId: 'B', lease: 1 })
+  })
+
+  it('hands the lease to waiters in arrival order, each running all its queued statements', async () => {
+    const { queue, log, run } = setup()
+    await run('A', 1, 'a')
+    const waiting = [run('B', 1, 'b1'), run('C', 1, 'c1'), run('B', 1, 'b2')]
+    queue.release({ tabId: 'A', lease: 1 })
+    await flush()
+    expect(log).toEqual(['a', 'b1', 'b2'])
+    queue.release({ tabId: 'B', lease: 1 })
+    await Promise.all(waiting)
+    expect(log).toEqual(['a', 'b1', 'b2', 'c1'])
+  })
+
+  it('revokes a holder idle past the timeout only when someone waits, rolling back first', async () => {
+    const { queue, log, run, revoked } = setup(1000)
+    await run('A', 1, 'A begin')
+    await flush()
+    vi.advanceTimersByTime(5000)
+    expect(revoked).toEqual([]) // nobody waited: no harm in holding
+    const b = run('B', 1, 'B insert')
+    await b
+    expect(revoked).toEqual([{ tabId: 'A', lease: 1 }])
+    expect(log).toEqual(['A begin', 'rollback A#1', 'B insert'])
+    await expect(run('A', 1, 'A late')).rejects.toBeInstanceOf(TimeoutError)
+    // After the app releases the revoked lease, its number is forgotten.
+    queue.release({ tabId: 'A', lease: 1 })
+  })
+
+  it('revokes after the timeout when a waiter arrived first', async () => {
+    const { log, run, revoked } = setup(1000)
+    await run('A', 1, 'A begin')
+    const b = run('B', 1, 'B insert')
+    await flush()
+    expect(log).toEqual(['A begin'])
+    vi.advanceTimersByTime(999)
+    expect(revoked).toEqual([])
+    vi.advanceTimersByTime(1)
+    await b
+    expect(log).toEqual(['A begin', 'rollback A#1', 'B insert'])
+  })
+
+  it('a dead tab: its queued statements fail, its held lease rolls back, others proceed', async () => {
+    const { queue, log, run } = setup()
+    await run('A', 1, 'A begin')
+    const aMore = run('A', 2, 'A other lease')
+    const b = run('B', 1, 'B insert')
+    queue.revokeTab('A', new Error('tab A gone'))
+    await expect(aMore).rejects.toThrow('tab A gone')
+    await b
+    expect(log).toEqual(['A begin', 'rollback A#1', 'B insert'])
+  })
+
+  it('runs one statement at a time even within one lease', async () => {
+    const { queue } = setup()
+    let running = 0
+    let maxRunning = 0
+    const task = async () => {
+      running++
+      maxRunning = Math.max(maxRunning, running)
+      await new Promise((r) => setImmediate(r))
+      running--
+    }
+    await Promise.all([1, 2, 3].map(() => queue.submit({ tabId: 'A', lease: 1 }, task)))
+    expect(maxRunning).toBe(1)
+  })
+
+  it("reports a failing statement to its caller and moves on", async () => {
+    const { queue, run, log } = setup()
+    await expect(queue.submit({ tabId: 'A', lease: 1 }, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
+    await run('A', 1, 'after')
+    expect(log).toEqual(['after'])
+  })
+
+  it('revokeAll fails everything queued', async () => {
+    const { queue, run } = setup()
+    await run('A', 1, 'a')
+    const b = run('B', 1, 'b')
+    queue.revokeAll(new Error('giving up'))
+    await expect(b).rejects.toThrow('giving up')
+    expect(queue.holder).toBeUndefined()
+  })
+})
