@@ -21,5 +21,7 @@ export default defineConfig({
   noExternal: ['wa-sqlite'],
   async onSuccess() {
     await copyFile('node_modules/wa-sqlite/dist/wa-sqlite.wasm', 'dist/wa-sqlite.wasm')
+    // The worker bundles wa-sqlite's code: ship its licence with it.
+    await copyFile('node_modules/wa-sqlite/LICENSE', 'dist/wa-sqlite.LICENSE')
   },
 })
