@@ -3,10 +3,16 @@
  * brokered, and matches the replies.
  *
  * When the route is lost (the active tab went away) the requests it carried are settled by kind:
- * reads are sent again on the next route, transparently; a statement of an open transaction fails
- * with ActiveTabLostError (the transaction died with the old holder's connection and was rolled
- * back); any other write fails with WriteOutcomeUnknownError, because retrying it blindly could
- * apply it twice. Requests made while there is no route wait, at most `requestTimeoutMs`.
+ * - reads are sent again on the next route, transparently;
+ * - a write built with Kysely's query or schema builders, outside a transaction, carries an
+ *   operation id that the worker records atomically with the write; it is sent again marked as a
+ *   retry, and the next worker applies it only if the record is absent (see worker/op-ledger.ts);
+ * - a statement of an open transaction fails with ActiveTabLostError (the transaction died with the
+ *   old holder's connection and was rolled back);
+ * - a raw SQL write (`sql`...``, CompiledQuery.raw) fails with WriteOutcomeUnknownError: it carries
+ *   no id, and retrying it blindly could apply it twice.
+ * A worker that refuses a statement (it is handing over) did not run it: it is simply resent.
+ * Requests wait for a route at most `requestTimeoutMs`.
  */
 import {
   ActiveTabLostError,
@@ -24,12 +30,18 @@ interface Route {
   readonly port: MessagePort
 }
 
+/** How a statement may be retried after a hand-off. */
+export type StatementKind = 'read' | 'write' | 'raw'
+
 interface Request {
   readonly id: number
   readonly lease: number
   readonly sql: string
   readonly params: SqlValue[]
   readonly read: boolean
+  readonly op: string | undefined
+  /** Sent to a holder that went away without answering: it may have been applied. */
+  maybeApplied: boolean
   readonly stack: string | undefined
   readonly resolve: (result: ExecResult) => void
   readonly reject: (error: Error) => void
@@ -39,6 +51,8 @@ interface Request {
 
 export class RequestRouter {
   readonly #requestTimeoutMs: number
+  readonly #opPrefix: string
+  #nextOp = 1
   #route: Route | undefined
   #highestEpoch = 0
   #failure: Error | undefined
@@ -50,13 +64,17 @@ export class RequestRouter {
   readonly #leaseEpoch = new Map<number, number>()
   readonly #pinned = new Set<number>()
 
-  constructor(requestTimeoutMs: number) {
+  constructor(requestTimeoutMs: number, tabId: string) {
     this.#requestTimeoutMs = requestTimeoutMs
+    this.#opPrefix = `${tabId}:`
   }
 
   get route(): Readonly<Route> | undefined {
     return this.#route
   }
+
+  /** Called with every new route (a new active tab). */
+  onRoute: ((route: Readonly<Route>, reason: string) => void) | undefined
 
   /** Marks a lease as inside a transaction: it must end on the holder it started on. */
   pin(lease: number): void {
@@ -73,15 +91,24 @@ export class RequestRouter {
     return epoch !== undefined && epoch !== this.#route?.epoch
   }
 
-  exec(lease: number, sql: string, params: SqlValue[], read: boolean, stack?: string): Promise<ExecResult> {
+  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind, stack?: string): Promise<ExecResult> {
     if (this.#closed) return Promise.reject(this.#closed)
-    if (this.#pinned.has(lease) && this.leaseLost(lease)) {
-      return Promise.reject(
-        new ActiveTabLostError('The active tab went away during this transaction; it was rolled back. Run it again.'),
-      )
-    }
+    const pinned = this.#pinned.has(lease)
+    if (pinned && this.leaseLost(lease)) return Promise.reject(transactionLost())
+    const op = kind === 'write' && !pinned ? this.#opPrefix + this.#nextOp++ : undefined
     return new Promise<ExecResult>((resolve, reject) => {
-      const request: Request = { id: this.#nextId++, lease, sql, params, read, stack, resolve, reject }
+      const request: Request = {
+        id: this.#nextId++,
+        lease,
+        sql,
+        params,
+        read: kind === 'read',
+        op,
+        maybeApplied: false,
+        stack,
+        resolve,
+        reject,
+      }
       if (this.#route) this.#send(request, this.#route)
       else this.#wait(request)
     })
@@ -98,7 +125,7 @@ export class RequestRouter {
   }
 
   /** A new route from the coordinator. Stale ones (an older election) are dropped. */
-  setRoute(epoch: number, activeTabId: string, port: MessagePort): void {
+  setRoute(epoch: number, activeTabId: string, port: MessagePort, reason = 'elected'): void {
     if (this.#closed || epoch < this.#highestEpoch || (this.#route && epoch <= this.#route.epoch)) {
       port.close()
       return
@@ -113,8 +140,10 @@ export class RequestRouter {
     this.#waiting = []
     for (const request of waiting) {
       clearTimeout(request.timer)
-      this.#send(request, route)
+      if (this.#pinned.has(request.lease) && this.leaseLost(request.lease)) request.reject(transactionLost())
+      else this.#send(request, route)
     }
+    this.onRoute?.(route, reason)
   }
 
   /** The active tab is gone; with `error`, no tab can serve the database at all. */
@@ -158,6 +187,7 @@ export class RequestRouter {
       lease: request.lease,
       sql: request.sql,
       params: request.params,
+      ...(request.op ? { op: request.op, retry: request.maybeApplied } : {}),
     }
     route.port.postMessage(message)
   }
@@ -170,7 +200,9 @@ export class RequestRouter {
     request.timer = setTimeout(() => {
       this.#waiting = this.#waiting.filter((r) => r !== request)
       request.reject(
-        new NoActiveTabError(`No tab could serve the database within ${this.#requestTimeoutMs} ms (requestTimeoutMs)`),
+        request.maybeApplied
+          ? outcomeUnknown('no tab took over within requestTimeoutMs to settle it')
+          : new NoActiveTabError(`No tab could serve the database within ${this.#requestTimeoutMs} ms (requestTimeoutMs)`),
       )
     }, this.#requestTimeoutMs)
     this.#waiting.push(request)
@@ -183,6 +215,18 @@ export class RequestRouter {
     this.#inFlight.delete(reply.id)
     if (reply.t === 'result') request.resolve(reply)
     else if (reply.t === 'error') request.reject(deserializeError(reply.error, request.stack))
+    else if (reply.t === 'refused') this.#resend(request)
+  }
+
+  /** The statement did not run: send it to the next holder, unless it belongs to a lost transaction. */
+  #resend(request: Request): void {
+    if (this.#pinned.has(request.lease)) {
+      request.reject(transactionLost())
+      return
+    }
+    this.#leaseEpoch.delete(request.lease)
+    if (this.#route && request.epoch !== this.#route.epoch) this.#send(request, this.#route)
+    else this.#wait(request)
   }
 
   #lose(route: Route): void {
@@ -192,20 +236,26 @@ export class RequestRouter {
       if (request.epoch !== route.epoch) continue
       this.#inFlight.delete(request.id)
       if (this.#pinned.has(request.lease)) {
-        request.reject(
-          new ActiveTabLostError('The active tab went away during this transaction; it was rolled back. Run it again.'),
-        )
-      } else if (request.read) {
-        this.#leaseEpoch.delete(request.lease)
+        request.reject(transactionLost())
+        continue
+      }
+      this.#leaseEpoch.delete(request.lease)
+      if (request.read || request.op) {
+        request.maybeApplied = !request.read
         this.#wait(request)
       } else {
-        this.#leaseEpoch.delete(request.lease)
-        request.reject(
-          new WriteOutcomeUnknownError(
-            'The active tab went away while this write was in flight; it may or may not have been applied',
-          ),
-        )
+        request.reject(outcomeUnknown('raw SQL carries no operation id, so it cannot be retried safely'))
       }
     }
   }
+}
+
+function transactionLost(): ActiveTabLostError {
+  return new ActiveTabLostError('The active tab went away during this transaction; it was rolled back. Run it again.')
+}
+
+function outcomeUnknown(why: string): WriteOutcomeUnknownError {
+  return new WriteOutcomeUnknownError(
+    `The active tab went away while this write was in flight and ${why}; it may or may not have been applied`,
+  )
 }

@@ -2,7 +2,7 @@
  * A tab's membership in one database: it holds the tab's liveness lock, starts the tab worker,
  * joins the coordinator, and turns the driver's calls into requests on the current route.
  */
-import { StorageUnavailableError, deserializeError } from '../protocol/errors.js'
+import { NoActiveTabError, StorageUnavailableError, deserializeError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type ExecResult,
@@ -15,7 +15,7 @@ import { databaseNames, type DatabaseNames } from '../protocol/names.js'
 import { parseCoordinatorToTab } from '../protocol/validate.js'
 import type { ResolvedConfig } from '../dialect/options.js'
 import { startCoordinator, startTabWorker } from './asset-urls.js'
-import { RequestRouter } from './request-router.js'
+import { RequestRouter, type StatementKind } from './request-router.js'
 
 /** What a tab can see of the shared database. */
 export interface TabStatus {
@@ -50,11 +50,17 @@ export class TabClient {
   #nextLease = 1
   #nextCall = 1
   readonly #calls = new Map<number, (reply: OwnWorkerReply) => void>()
+  #routeWaiters: Array<(activeTabId: string) => void> = []
 
   constructor(config: Readonly<ResolvedConfig>) {
     this.#config = config
     this.#names = databaseNames(config.filename)
-    this.#router = new RequestRouter(config.requestTimeoutMs)
+    this.#router = new RequestRouter(config.requestTimeoutMs, this.tabId)
+    this.#router.onRoute = (route) => {
+      const waiters = this.#routeWaiters
+      this.#routeWaiters = []
+      for (const waiter of waiters) waiter(route.activeTabId)
+    }
   }
 
   start(): Promise<void> {
@@ -82,6 +88,17 @@ export class TabClient {
       return
     }
 
+    const workerPort = this.#startWorker()
+    const shared = startCoordinator(this.#config.coordinatorUrl, this.#names.coordinator)
+    const port = shared.port
+    this.#coordinator = port
+    port.onmessage = (event) => this.#onCoordinatorMessage(event.data)
+    port.start()
+    port.postMessage({ t: 'join', v: PROTOCOL_VERSION, tabId: this.tabId, tabLock, workerPort }, [workerPort])
+  }
+
+  /** Starts this tab's worker; returns the port the coordinator will use to reach it. */
+  #startWorker(): MessagePort {
     const worker = startTabWorker(this.#config.workerUrl, `kysely-multitab ${this.#config.filename}`)
     this.#worker = worker
     worker.onmessage = (event) => {
@@ -104,19 +121,26 @@ export class TabClient {
       coordinatorPort: line.port1,
       roleLock: this.#names.roleLock,
       leaseTimeoutMs: this.#config.leaseTimeoutMs,
+      hangTimeoutMs: this.#config.hangTimeoutMs,
       openAttempts: this.#config.openAttempts,
       openRetryDelayMs: this.#config.openRetryDelayMs,
     }
     worker.postMessage(init, [line.port1])
+    return line.port2
+  }
 
-    const shared = startCoordinator(this.#config.coordinatorUrl, this.#names.coordinator)
-    const port = shared.port
-    this.#coordinator = port
-    port.onmessage = (event) => this.#onCoordinatorMessage(event.data)
-    port.start()
-    port.postMessage({ t: 'join', v: PROTOCOL_VERSION, tabId: this.tabId, tabLock, workerPort: line.port2 }, [
-      line.port2,
-    ])
+  /**
+   * The coordinator declared this tab's worker hung and gave the role to another tab. Terminating
+   * the worker is what frees the OPFS files for the new active tab; a fresh worker takes its place
+   * so this tab can be elected again later.
+   */
+  #replaceWorker(): void {
+    if (this.#closed) return
+    this.#worker?.terminate()
+    for (const resolve of this.#calls.values()) resolve({ t: 'reply', id: -1, value: { active: false, openCount: 0, attachedTabs: 0 } })
+    this.#calls.clear()
+    const workerPort = this.#startWorker()
+    this.#coordinator?.postMessage({ t: 'rejoin', v: PROTOCOL_VERSION, tabId: this.tabId, workerPort }, [workerPort])
   }
 
   #onCoordinatorMessage(data: unknown): void {
@@ -124,10 +148,13 @@ export class TabClient {
     if (!message) return
     switch (message.t) {
       case 'route':
-        this.#router.setRoute(message.epoch, message.activeTabId, message.port)
+        this.#router.setRoute(message.epoch, message.activeTabId, message.port, message.reason)
         break
       case 'route-lost':
         this.#router.loseRoute(message.epoch, message.error)
+        break
+      case 'fence':
+        this.#replaceWorker()
         break
       case 'rejected':
         this.#router.close(deserializeError(message.error))
@@ -140,8 +167,36 @@ export class TabClient {
     return this.#nextLease++
   }
 
-  exec(lease: number, sql: string, params: SqlValue[], read: boolean, stack?: string): Promise<ExecResult> {
-    return this.#router.exec(lease, sql, params, read, stack)
+  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind, stack?: string): Promise<ExecResult> {
+    return this.#router.exec(lease, sql, params, kind, stack)
+  }
+
+  /**
+   * Manual hand-off. `claim`: make this tab the active one; `release`: hand the role to another
+   * tab (if there is one). Resolves with the active tab's id once the new route is in place.
+   */
+  async handoff(action: 'claim' | 'release'): Promise<string> {
+    await this.start()
+    const route = this.#router.route
+    if (action === 'claim' && route?.activeTabId === this.tabId) return this.tabId
+    if (action === 'release' && route && route.activeTabId !== this.tabId) return route.activeTabId
+    const done = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new NoActiveTabError(`The hand-off did not complete within ${this.#config.requestTimeoutMs} ms`)),
+        this.#config.requestTimeoutMs,
+      )
+      const waiter = (activeTabId: string) => {
+        if (action === 'claim' && activeTabId !== this.tabId) {
+          this.#routeWaiters.push(waiter)
+          return
+        }
+        clearTimeout(timer)
+        resolve(activeTabId)
+      }
+      this.#routeWaiters.push(waiter)
+    })
+    this.#coordinator?.postMessage({ t: 'handoff', v: PROTOCOL_VERSION, tabId: this.tabId, action })
+    return done
   }
 
   release(lease: number): void {

@@ -3,44 +3,48 @@
  * direct MessageChannel from every tab to the active tab's worker. It is on the control path
  * only; no query passes through it.
  *
- * A tab's death is seen at once: each tab holds a Web Lock for its whole life and the coordinator
- * queues for it; the browser grants it to the coordinator the moment the tab is gone, whether the
- * tab closed, crashed or was killed.
+ * - A tab's death is seen at once: each tab holds a Web Lock for its whole life and the
+ *   coordinator queues for it; the browser grants it the moment the tab is gone (closed, crashed,
+ *   killed).
+ * - A hung active tab is seen by its worker's missed heartbeats (`hangTimeoutMs`): the role goes
+ *   to another tab, which may steal the role lock (the OPFS files still admit only one holder),
+ *   and the hung tab is told to terminate its worker, which frees the files.
+ * - Manual hand-off: the active worker finishes its current lease, closes the files and reports
+ *   `deactivated`; then the requested tab is elected.
  */
-import {
-  HandoffError,
-  ProtocolError,
-  serializeError,
-  type SerializedError,
-} from '../protocol/errors.js'
+import { HandoffError, ProtocolError, serializeError, type SerializedError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type CoordinatorToTab,
   type CoordinatorToWorker,
+  type HandoffReason,
   type JoinMessage,
+  type WorkerToCoordinator,
 } from '../protocol/messages.js'
-import {
-  hasVersion,
-  isCurrentVersion,
-  parseTabToCoordinator,
-  parseWorkerToCoordinator,
-} from '../protocol/validate.js'
+import { hasVersion, isCurrentVersion, parseTabToCoordinator, parseWorkerToCoordinator } from '../protocol/validate.js'
 import { TabRegistry } from './tab-registry.js'
 
 interface TabLines {
   readonly tab: MessagePort
-  readonly worker: MessagePort
+  worker: MessagePort
 }
 
 /** How long to wait before electing again after an elected tab could not open the files. */
-const REELECT_DELAY_MS = 200
+const REELECT_DELAY_MS = 100
+const HANG_CHECKS_PER_BOUND = 10
 
 export class Coordinator {
   readonly #registry = new TabRegistry()
   readonly #lines = new Map<string, TabLines>()
-  /** Tabs that just failed to open the database, skipped at the next election. */
-  readonly #failed = new Set<string>()
+  /** Tabs that just failed (could not open, or hung), skipped at the next election. */
+  readonly #skip = new Set<string>()
+  #preferred: string | undefined
+  #reason: HandoffReason = 'elected'
+  #steal = false
   #reelectTimer: ReturnType<typeof setTimeout> | undefined
+  #lastHeartbeat = 0
+  #hangTimeoutMs = 0
+  #hangTimer: ReturnType<typeof setInterval> | undefined
 
   /** A tab connected (a SharedWorker `connect` event's port). */
   connect(port: MessagePort): void {
@@ -54,80 +58,198 @@ export class Coordinator {
         `This tab speaks protocol version ${data.v} but the coordinator already running for this ` +
           `database speaks ${PROTOCOL_VERSION}: another tab runs a different release. Reload every tab.`,
       )
-      send(port, { t: 'rejected', v: PROTOCOL_VERSION, error: serializeError(error) })
+      sendTab(port, { t: 'rejected', v: PROTOCOL_VERSION, error: serializeError(error) })
       return
     }
     const message = parseTabToCoordinator(data)
     if (!message) return
-    if (message.t === 'join') this.#join(port, message)
-    else this.#gone(message.tabId)
+    // Only the port a tab joined on may speak for it.
+    if (message.t !== 'join' && this.#lines.get(message.tabId)?.tab !== port) return
+    switch (message.t) {
+      case 'join':
+        this.#join(port, message)
+        break
+      case 'leave':
+        this.#gone(message.tabId, 'closed')
+        break
+      case 'rejoin':
+        this.#rejoin(message.tabId, message.workerPort)
+        break
+      case 'handoff':
+        this.#handoff(message.tabId, message.action)
+        break
+    }
   }
 
   #join(port: MessagePort, message: JoinMessage): void {
     const { tabId } = message
     if (!this.#registry.add(tabId)) return
     this.#lines.set(tabId, { tab: port, worker: message.workerPort })
-    message.workerPort.onmessage = (event) => this.#onWorkerMessage(tabId, event.data)
+    this.#listenToWorker(tabId, message.workerPort)
     // Granted only once the tab has released it, i.e. when the tab is gone.
-    void navigator.locks.request(message.tabLock, () => this.#gone(tabId))
+    void navigator.locks.request(message.tabLock, () => this.#gone(tabId, 'crashed'))
     if (this.#registry.ready) this.#broker(tabId)
     else this.#elect()
   }
 
-  #gone(tabId: string): void {
+  #listenToWorker(tabId: string, port: MessagePort): void {
+    port.onmessage = (event) => {
+      const message = parseWorkerToCoordinator(event.data)
+      if (message && this.#lines.get(tabId)?.worker === port) this.#onWorkerMessage(tabId, message)
+    }
+  }
+
+  /** A fenced tab started a fresh worker; it may be elected again. */
+  #rejoin(tabId: string, workerPort: MessagePort): void {
+    const lines = this.#lines.get(tabId)
+    if (!lines || this.#registry.active === tabId) return
+    lines.worker.close()
+    lines.worker = workerPort
+    this.#listenToWorker(tabId, workerPort)
+    this.#skip.delete(tabId)
+    if (!this.#registry.active) this.#elect()
+  }
+
+  #gone(tabId: string, reason: HandoffReason): void {
     if (!this.#registry.has(tabId)) return
     const { wasActive } = this.#registry.remove(tabId)
     const lines = this.#lines.get(tabId)
     this.#lines.delete(tabId)
-    this.#failed.delete(tabId)
+    this.#skip.delete(tabId)
+    if (this.#preferred === tabId) this.#preferred = undefined
     lines?.worker.close()
     if (wasActive) {
-      for (const other of this.#lines.values()) {
-        send(other.tab, { t: 'route-lost', v: PROTOCOL_VERSION, epoch: this.#registry.epoch })
-      }
-      this.#elect()
+      this.#vacated(reason)
     } else if (this.#registry.ready) {
       const active = this.#lines.get(this.#registry.active!)
       if (active) sendWorker(active.worker, { t: 'tab-gone', v: PROTOCOL_VERSION, tabId })
     }
   }
 
-  #elect(): void {
-    if (this.#failed.size >= this.#registry.size) this.#failed.clear()
-    const election = this.#registry.beginElection(this.#failed)
-    if (!election) return
-    const lines = this.#lines.get(election.tabId)!
-    sendWorker(lines.worker, { t: 'activate', v: PROTOCOL_VERSION, epoch: election.epoch })
+  /** The active role is vacant: tell every tab, then elect. */
+  #vacated(reason: HandoffReason): void {
+    clearInterval(this.#hangTimer)
+    this.#hangTimer = undefined
+    this.#reason = reason
+    for (const other of this.#lines.values()) {
+      sendTab(other.tab, { t: 'route-lost', v: PROTOCOL_VERSION, epoch: this.#registry.epoch, reason })
+    }
+    this.#elect()
   }
 
-  #onWorkerMessage(tabId: string, data: unknown): void {
-    const message = parseWorkerToCoordinator(data)
-    if (!message) return
-    if (message.t === 'activated') {
-      if (!this.#registry.markReady(tabId, message.epoch)) return
-      this.#failed.clear()
-      for (const id of this.#registry.tabIds()) this.#broker(id)
-      return
-    }
-    if (!this.#registry.abandon(tabId, message.epoch)) return
-    this.#failed.add(tabId)
-    if (message.error.name === HandoffError.name) {
-      // Busy handles clear up once the previous holder is fully gone: try again shortly.
-      clearTimeout(this.#reelectTimer)
-      this.#reelectTimer = setTimeout(() => this.#elect(), REELECT_DELAY_MS)
+  #handoff(tabId: string, action: 'claim' | 'release'): void {
+    const active = this.#registry.active
+    if (action === 'claim') {
+      if (active === tabId) return
+      this.#preferred = tabId
     } else {
-      this.#broadcastFailure(message.error)
+      // With no other tab, the role comes straight back: a cheap close and reopen.
+      if (active !== tabId) return
+      this.#skip.add(tabId)
     }
+    if (!active) {
+      this.#elect()
+    } else if (this.#registry.ready) {
+      this.#reason = 'manual'
+      sendWorker(this.#lines.get(active)!.worker, { t: 'deactivate', v: PROTOCOL_VERSION, epoch: this.#registry.epoch })
+    }
+    // (Still opening: the hand-off happens when it reports, see 'activated'.)
+  }
+
+  #elect(): void {
+    if (this.#registry.active) return
+    if (this.#skip.size >= this.#registry.size) this.#skip.clear()
+    let election
+    const preferred = this.#preferred
+    if (preferred && this.#registry.has(preferred)) {
+      const others = new Set(this.#registry.tabIds().filter((id) => id !== preferred))
+      election = this.#registry.beginElection(others)
+    }
+    election ??= this.#registry.beginElection(this.#skip)
+    if (!election) return
+    this.#preferred = undefined
+    const lines = this.#lines.get(election.tabId)!
+    sendWorker(lines.worker, { t: 'activate', v: PROTOCOL_VERSION, epoch: election.epoch, steal: this.#steal })
+  }
+
+  #onWorkerMessage(tabId: string, message: WorkerToCoordinator): void {
+    const registry = this.#registry
+    const current = registry.active === tabId && registry.epoch === message.epoch
+    switch (message.t) {
+      case 'activated': {
+        if (!registry.markReady(tabId, message.epoch)) {
+          // A stale activation (superseded while it waited): it must let the files go.
+          this.#deactivate(tabId, message.epoch)
+          return
+        }
+        this.#skip.clear()
+        this.#steal = false
+        this.#hangTimeoutMs = message.hangTimeoutMs
+        this.#lastHeartbeat = performance.now()
+        this.#watchHeartbeats()
+        const reason = this.#reason
+        for (const id of registry.tabIds()) this.#broker(id, reason)
+        // A hand-off was asked for while this tab was still opening the database.
+        if (this.#preferred && this.#preferred !== tabId) this.#handoff(this.#preferred, 'claim')
+        return
+      }
+      case 'heartbeat':
+        if (current && registry.ready) {
+          this.#lastHeartbeat = performance.now()
+          sendWorker(this.#lines.get(tabId)!.worker, { t: 'ack', v: PROTOCOL_VERSION, epoch: message.epoch, seq: message.seq })
+        } else {
+          // A worker that was replaced while it stalled: it must not serve, and must let the files go.
+          this.#deactivate(tabId, message.epoch)
+        }
+        return
+      case 'deactivated':
+        if (current && registry.abandon(tabId, message.epoch)) this.#vacated(this.#reason === 'manual' ? 'manual' : 'failed')
+        return
+      case 'activate-failed':
+        if (!registry.abandon(tabId, message.epoch)) return
+        this.#skip.add(tabId)
+        if (message.error.name === HandoffError.name || message.error.name === 'AbortError') {
+          // Busy handles clear up once the previous holder is fully gone: try again shortly.
+          this.#steal = true
+          clearTimeout(this.#reelectTimer)
+          this.#reelectTimer = setTimeout(() => this.#elect(), REELECT_DELAY_MS)
+        } else {
+          this.#broadcastFailure(message.error)
+        }
+        return
+    }
+  }
+
+  #deactivate(tabId: string, epoch: number): void {
+    const lines = this.#lines.get(tabId)
+    if (lines) sendWorker(lines.worker, { t: 'deactivate', v: PROTOCOL_VERSION, epoch })
+  }
+
+  #watchHeartbeats(): void {
+    clearInterval(this.#hangTimer)
+    const bound = this.#hangTimeoutMs
+    this.#hangTimer = setInterval(() => {
+      const active = this.#registry.active
+      if (!active || !this.#registry.ready) return
+      if (performance.now() - this.#lastHeartbeat <= bound) return
+      // Hung: the tab (if its main thread still runs) terminates its worker, freeing the files.
+      const lines = this.#lines.get(active)
+      if (lines) sendTab(lines.tab, { t: 'fence', v: PROTOCOL_VERSION })
+      this.#registry.abandon(active, this.#registry.epoch)
+      this.#skip.add(active)
+      this.#steal = true
+      this.#vacated('hung')
+    }, bound / HANG_CHECKS_PER_BOUND)
   }
 
   /** No tab can open the database (e.g. no OPFS): every tab's requests fail with the reason. */
   #broadcastFailure(error: SerializedError): void {
     for (const lines of this.#lines.values()) {
-      send(lines.tab, { t: 'route-lost', v: PROTOCOL_VERSION, epoch: this.#registry.epoch, error })
+      sendTab(lines.tab, { t: 'route-lost', v: PROTOCOL_VERSION, epoch: this.#registry.epoch, reason: 'failed', error })
     }
   }
 
-  #broker(tabId: string): void {
+  #broker(tabId: string, reason: HandoffReason = this.#reason): void {
     const active = this.#lines.get(this.#registry.active!)
     const lines = this.#lines.get(tabId)
     if (!active || !lines) return
@@ -138,13 +260,20 @@ export class Coordinator {
       [channel.port1],
     )
     lines.tab.postMessage(
-      { t: 'route', v: PROTOCOL_VERSION, epoch, activeTabId: this.#registry.active!, port: channel.port2 } satisfies CoordinatorToTab,
+      {
+        t: 'route',
+        v: PROTOCOL_VERSION,
+        epoch,
+        activeTabId: this.#registry.active!,
+        reason,
+        port: channel.port2,
+      } satisfies CoordinatorToTab,
       [channel.port2],
     )
   }
 }
 
-function send(port: MessagePort, message: CoordinatorToTab): void {
+function sendTab(port: MessagePort, message: CoordinatorToTab): void {
   port.postMessage(message)
 }
 

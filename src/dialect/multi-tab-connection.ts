@@ -3,7 +3,8 @@
  * callback. Each scope is a lease on the active worker's single SQLite connection; its statements
  * run there in order and no other tab's statement runs between them until it is released.
  */
-import { SelectQueryNode, type CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely'
+import { RawNode, SelectQueryNode, type CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely'
+import type { StatementKind } from '../client/request-router.js'
 import type { TabClient } from '../client/tab-client.js'
 import type { ExecResult } from '../protocol/messages.js'
 import { toBindable } from '../protocol/values.js'
@@ -25,8 +26,7 @@ export class MultiTabConnection implements DatabaseConnection {
     // Made before the await, so a failure's stack shows the app's line that ran the query.
     const stack = new Error().stack
     const params = toBindable(compiledQuery.parameters)
-    const read = SelectQueryNode.is(compiledQuery.query)
-    const result = await this.#client.exec(this.#lease, compiledQuery.sql, params, read, stack)
+    const result = await this.#client.exec(this.#lease, compiledQuery.sql, params, statementKind(compiledQuery), stack)
     return toQueryResult<R>(result)
   }
 
@@ -40,6 +40,17 @@ export class MultiTabConnection implements DatabaseConnection {
       yield { rows: rows.slice(i, i + size) }
     }
   }
+}
+
+/**
+ * Reads can be resent after a hand-off; writes built with Kysely's builders get an operation id
+ * (exactly once); raw SQL cannot be classified, so it is neither resent nor retried.
+ */
+function statementKind(compiledQuery: CompiledQuery): StatementKind {
+  const node = compiledQuery.query
+  if (SelectQueryNode.is(node)) return 'read'
+  if (!node || RawNode.is(node)) return 'raw'
+  return 'write'
 }
 
 function toQueryResult<R>(result: ExecResult): QueryResult<R> {

@@ -1,10 +1,10 @@
 /**
- * The dialect: Kysely's own SQLite adapter, query compiler and introspector, with a driver that
- * runs every statement on the one SQLite database all tabs of the origin share.
+ * The dialect: Kysely's own SQLite adapter, query compiler and introspector (hiding our one
+ * bookkeeping table), with a driver that runs every statement on the one SQLite database all tabs
+ * of the origin share.
  */
 import {
   SqliteAdapter,
-  SqliteIntrospector,
   SqliteQueryCompiler,
   type DatabaseIntrospector,
   type Dialect,
@@ -16,6 +16,7 @@ import {
 import type { TabClient, TabStatus } from '../client/tab-client.js'
 import { checkFilename } from '../protocol/names.js'
 import { MultiTabOpfsDriver } from './multi-tab-driver.js'
+import { MultiTabIntrospector } from './multi-tab-introspector.js'
 import { resolveConfig, type MultiTabOpfsDialectConfig, type ResolvedConfig } from './options.js'
 
 /**
@@ -56,7 +57,7 @@ export class MultiTabOpfsDialect implements Dialect {
   }
 
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
-    return new SqliteIntrospector(db)
+    return new MultiTabIntrospector(db)
   }
 
   /**
@@ -69,8 +70,44 @@ export class MultiTabOpfsDialect implements Dialect {
    * ```
    */
   async status(): Promise<TabStatus> {
-    if (!this.#client) throw new Error('status(): create a Kysely instance with this dialect first')
-    await this.#client.start()
-    return this.#client.status()
+    const client = this.#started('status')
+    await client.start()
+    return client.status()
+  }
+
+  /**
+   * Asks that this tab become the active one (e.g. before heavy work, or when the active tab is in
+   * the background). The current active tab finishes its current transaction (bounded by
+   * `leaseTimeoutMs`), closes the database, and this tab opens it. Resolves with this tab's id.
+   *
+   * @example
+   * ```ts
+   * await dialect.requestActive()
+   * await bulkImport(db) // runs in this tab's own worker, no cross-tab hop
+   * ```
+   */
+  requestActive(): Promise<string> {
+    return this.#started('requestActive').handoff('claim')
+  }
+
+  /**
+   * Hands the active role to another open tab, if there is one (e.g. when this tab goes to the
+   * background or is about to do heavy work on its main thread). Resolves with the new active
+   * tab's id (this tab's own if it is the only one).
+   *
+   * @example
+   * ```ts
+   * document.addEventListener('visibilitychange', () => {
+   *   if (document.hidden) void dialect.stepDown()
+   * })
+   * ```
+   */
+  async stepDown(): Promise<string> {
+    return this.#started('stepDown').handoff('release')
+  }
+
+  #started(method: string): TabClient {
+    if (!this.#client) throw new Error(`${method}(): create a Kysely instance with this dialect first`)
+    return this.#client
   }
 }

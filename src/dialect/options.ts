@@ -22,6 +22,13 @@ export interface MultiTabOpfsDialectConfig {
    */
   readonly leaseTimeoutMs?: number
   /**
+   * How long the active tab's worker may go without a heartbeat before it is declared hung and
+   * another tab takes over. A single statement that runs longer than about half of this also
+   * triggers a hand-off (the worker cannot heartbeat while SQLite runs), so raise it for apps
+   * with very long statements. Default 4 000 ms.
+   */
+  readonly hangTimeoutMs?: number
+  /**
    * How long a query may wait for a tab to serve the database (at start-up, or during a
    * hand-off) before it fails with `NoActiveTabError`. A statement that has started is not
    * limited. Default 15 000 ms.
@@ -53,6 +60,7 @@ export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<Resol
     wasmUrl: config.wasmUrl,
     leaseTimeoutMs: positive('leaseTimeoutMs', config.leaseTimeoutMs, 10_000),
     requestTimeoutMs: positive('requestTimeoutMs', config.requestTimeoutMs, 15_000),
+    hangTimeoutMs: positive('hangTimeoutMs', config.hangTimeoutMs, 4_000),
     openAttempts: Math.round(positive('openAttempts', config.openAttempts, 20)),
     openRetryDelayMs: positive('openRetryDelayMs', config.openRetryDelayMs, 25),
   })

@@ -13,6 +13,9 @@ export const PROTOCOL_VERSION = 1
 /** A value SQLite can store, as it crosses threads. */
 export type SqlValue = null | number | bigint | string | Uint8Array
 
+/** Why the active tab changed. */
+export type HandoffReason = 'elected' | 'closed' | 'crashed' | 'hung' | 'manual' | 'failed'
+
 // ---- tab main thread -> coordinator -------------------------------------------------------
 
 export interface JoinMessage {
@@ -29,7 +32,21 @@ export interface LeaveMessage {
   readonly v: number
   readonly tabId: string
 }
-export type TabToCoordinator = JoinMessage | LeaveMessage
+/** The tab replaced its worker (after being fenced): here is the new one's port. */
+export interface RejoinMessage {
+  readonly t: 'rejoin'
+  readonly v: number
+  readonly tabId: string
+  readonly workerPort: MessagePort
+}
+/** Manual hand-off: `claim` makes this tab active, `release` hands the role to another tab. */
+export interface HandoffMessage {
+  readonly t: 'handoff'
+  readonly v: number
+  readonly tabId: string
+  readonly action: 'claim' | 'release'
+}
+export type TabToCoordinator = JoinMessage | LeaveMessage | RejoinMessage | HandoffMessage
 
 // ---- coordinator -> tab main thread -------------------------------------------------------
 
@@ -39,6 +56,7 @@ export interface RouteMessage {
   /** Increases with every election; a route with a lower epoch than one already seen is stale. */
   readonly epoch: number
   readonly activeTabId: string
+  readonly reason: HandoffReason
   /** This tab's direct line to the active worker. */
   readonly port: MessagePort
 }
@@ -46,6 +64,7 @@ export interface RouteLostMessage {
   readonly t: 'route-lost'
   readonly v: number
   readonly epoch: number
+  readonly reason: HandoffReason
   /** Set when no tab can serve the database (e.g. storage unavailable): requests fail with it. */
   readonly error?: SerializedError
 }
@@ -54,7 +73,12 @@ export interface RejectedMessage {
   readonly v: number
   readonly error: SerializedError
 }
-export type CoordinatorToTab = RouteMessage | RouteLostMessage | RejectedMessage
+/** Your worker was declared hung and lost the role: terminate it (freeing its files) and rejoin. */
+export interface FenceMessage {
+  readonly t: 'fence'
+  readonly v: number
+}
+export type CoordinatorToTab = RouteMessage | RouteLostMessage | RejectedMessage | FenceMessage
 
 // ---- coordinator <-> a tab's worker -------------------------------------------------------
 
@@ -62,6 +86,11 @@ export interface ActivateMessage {
   readonly t: 'activate'
   readonly v: number
   readonly epoch: number
+  /**
+   * Take the role lock even if a (hung) worker holds it. Safe: the OPFS files themselves admit one
+   * holder, so the new worker cannot open them until the old one has let them go.
+   */
+  readonly steal: boolean
 }
 export interface AttachMessage {
   readonly t: 'attach'
@@ -75,12 +104,32 @@ export interface TabGoneMessage {
   readonly v: number
   readonly tabId: string
 }
-export type CoordinatorToWorker = ActivateMessage | AttachMessage | TabGoneMessage
+/** Give the database up: finish the current lease (bounded), then close the files. */
+export interface DeactivateMessage {
+  readonly t: 'deactivate'
+  readonly v: number
+  readonly epoch: number
+}
+/** The coordinator heard heartbeat `seq`: the worker may keep serving until its validity ends. */
+export interface HeartbeatAckMessage {
+  readonly t: 'ack'
+  readonly v: number
+  readonly epoch: number
+  readonly seq: number
+}
+export type CoordinatorToWorker =
+  | ActivateMessage
+  | AttachMessage
+  | TabGoneMessage
+  | DeactivateMessage
+  | HeartbeatAckMessage
 
 export interface ActivatedMessage {
   readonly t: 'activated'
   readonly v: number
   readonly epoch: number
+  /** The active worker's heartbeat bound: silent this long, it is declared hung. */
+  readonly hangTimeoutMs: number
 }
 export interface ActivateFailedMessage {
   readonly t: 'activate-failed'
@@ -88,7 +137,18 @@ export interface ActivateFailedMessage {
   readonly epoch: number
   readonly error: SerializedError
 }
-export type WorkerToCoordinator = ActivatedMessage | ActivateFailedMessage
+export interface HeartbeatMessage {
+  readonly t: 'heartbeat'
+  readonly v: number
+  readonly epoch: number
+  readonly seq: number
+}
+export interface DeactivatedMessage {
+  readonly t: 'deactivated'
+  readonly v: number
+  readonly epoch: number
+}
+export type WorkerToCoordinator = ActivatedMessage | ActivateFailedMessage | HeartbeatMessage | DeactivatedMessage
 
 // ---- tab main thread -> its own worker ----------------------------------------------------
 
@@ -104,6 +164,7 @@ export interface InitMessage {
   readonly coordinatorPort: MessagePort
   readonly roleLock: string
   readonly leaseTimeoutMs: number
+  readonly hangTimeoutMs: number
   readonly openAttempts: number
   readonly openRetryDelayMs: number
 }
@@ -111,12 +172,11 @@ export interface WorkerStatusRequest {
   readonly t: 'worker-status'
   readonly id: number
 }
-export type TabToOwnWorker = InitMessage | WorkerStatusRequest | CloseRequest
-
 export interface CloseRequest {
   readonly t: 'close'
   readonly id: number
 }
+export type TabToOwnWorker = InitMessage | WorkerStatusRequest | CloseRequest
 
 // ---- a tab (over its brokered port) -> the active worker ----------------------------------
 
@@ -127,6 +187,13 @@ export interface ExecRequest {
   readonly lease: number
   readonly sql: string
   readonly params: readonly SqlValue[]
+  /**
+   * For a write outside a transaction: a unique id the worker records in the same SQLite
+   * transaction as the write, so a retry after a hand-off is applied at most once.
+   */
+  readonly op?: string
+  /** Set when this is a resend after a hand-off: the worker checks whether `op` was applied. */
+  readonly retry?: boolean
 }
 export interface ReleaseRequest {
   readonly t: 'release'
@@ -150,7 +217,12 @@ export interface ExecError {
   readonly id: number
   readonly error: SerializedError
 }
-export type WorkerReply = ExecResult | ExecError
+/** The worker did not run the statement (it is giving the database up): send it to the next one. */
+export interface ExecRefused {
+  readonly t: 'refused'
+  readonly id: number
+}
+export type WorkerReply = ExecResult | ExecError | ExecRefused
 
 /** What a tab's own worker reports about itself. */
 export interface WorkerStatus {

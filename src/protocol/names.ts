@@ -34,3 +34,9 @@ export function databaseNames(filename: string): DatabaseNames {
     coordinator: base,
   }
 }
+
+/**
+ * The table, in the app's database, where the active worker records each write's operation id
+ * (see worker/op-ledger.ts). The dialect's introspector hides it.
+ */
+export const LEDGER_TABLE = '_kysely_multitab_ops'

@@ -36,6 +36,10 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
     return data as unknown as TabToCoordinator
   }
   if (m.t === 'leave' && isStr(m.tabId)) return data as unknown as TabToCoordinator
+  if (m.t === 'rejoin' && isStr(m.tabId) && isPort(m.workerPort)) return data as unknown as TabToCoordinator
+  if (m.t === 'handoff' && isStr(m.tabId) && (m.action === 'claim' || m.action === 'release')) {
+    return data as unknown as TabToCoordinator
+  }
   return undefined
 }
 
@@ -44,28 +48,35 @@ export function parseCoordinatorToTab(data: unknown): CoordinatorToTab | undefin
   const m = data as Obj
   if (m.t === 'rejected' && isObj(m.error)) return data as unknown as CoordinatorToTab
   if (!isCurrentVersion(data)) return undefined
-  if (m.t === 'route' && isInt(m.epoch) && isStr(m.activeTabId) && isPort(m.port)) {
+  if (m.t === 'route' && isInt(m.epoch) && isStr(m.activeTabId) && isPort(m.port) && isStr(m.reason)) {
     return data as unknown as CoordinatorToTab
   }
-  if (m.t === 'route-lost' && isInt(m.epoch)) return data as unknown as CoordinatorToTab
+  if (m.t === 'route-lost' && isInt(m.epoch) && isStr(m.reason) && (m.error === undefined || isObj(m.error))) {
+    return data as unknown as CoordinatorToTab
+  }
+  if (m.t === 'fence') return data as unknown as CoordinatorToTab
   return undefined
 }
 
 export function parseCoordinatorToWorker(data: unknown): CoordinatorToWorker | undefined {
   if (!hasVersion(data) || !isCurrentVersion(data)) return undefined
   const m = data as Obj
-  if (m.t === 'activate' && isInt(m.epoch)) return data as unknown as CoordinatorToWorker
+  if (m.t === 'activate' && isInt(m.epoch) && typeof m.steal === 'boolean') return data as unknown as CoordinatorToWorker
   if (m.t === 'attach' && isInt(m.epoch) && isStr(m.tabId) && isPort(m.port)) {
     return data as unknown as CoordinatorToWorker
   }
   if (m.t === 'tab-gone' && isStr(m.tabId)) return data as unknown as CoordinatorToWorker
+  if (m.t === 'deactivate' && isInt(m.epoch)) return data as unknown as CoordinatorToWorker
+  if (m.t === 'ack' && isInt(m.epoch) && isInt(m.seq)) return data as unknown as CoordinatorToWorker
   return undefined
 }
 
 export function parseWorkerToCoordinator(data: unknown): WorkerToCoordinator | undefined {
   if (!hasVersion(data) || !isCurrentVersion(data)) return undefined
   const m = data as Obj
-  if (m.t === 'activated' && isInt(m.epoch)) return data as unknown as WorkerToCoordinator
+  if (m.t === 'activated' && isInt(m.epoch) && isInt(m.hangTimeoutMs)) return data as unknown as WorkerToCoordinator
+  if (m.t === 'heartbeat' && isInt(m.epoch) && isInt(m.seq)) return data as unknown as WorkerToCoordinator
+  if (m.t === 'deactivated' && isInt(m.epoch)) return data as unknown as WorkerToCoordinator
   if (m.t === 'activate-failed' && isInt(m.epoch) && isObj(m.error)) {
     return data as unknown as WorkerToCoordinator
   }
@@ -76,7 +87,14 @@ export function parseWorkerToCoordinator(data: unknown): WorkerToCoordinator | u
 export function parseClientRequest(data: unknown): ClientRequest | undefined {
   if (!isObj(data)) return undefined
   if (data.t === 'exec') {
-    if (isInt(data.id) && isInt(data.lease) && typeof data.sql === 'string' && Array.isArray(data.params)) {
+    if (
+      isInt(data.id) &&
+      isInt(data.lease) &&
+      typeof data.sql === 'string' &&
+      Array.isArray(data.params) &&
+      (data.op === undefined || isStr(data.op)) &&
+      (data.retry === undefined || typeof data.retry === 'boolean')
+    ) {
       return data as unknown as ClientRequest
     }
     return undefined

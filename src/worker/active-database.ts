@@ -1,46 +1,66 @@
 /**
  * The database as served by the active tab's worker to every tab.
  *
- * Becoming active means: take the role Web Lock (waiting while any other worker holds it), then
- * open the OPFS files. The lock is held until the files are closed again, and the browser drops it
- * if this worker dies, so at no moment do two workers hold the files: the lock, not timing, makes
- * a second writer impossible.
+ * Becoming active means: take the role Web Lock, then open the OPFS files. The lock is held until
+ * the files are closed again, and the browser drops it if this worker dies. The files themselves
+ * admit one holder (a second `createSyncAccessHandle` fails), so even a lock stolen from a hung
+ * worker cannot give two workers the files at once.
+ *
+ * Fencing a hung holder: the worker heartbeats to the coordinator and runs a statement only while
+ * its role is fresh, i.e. within a bound after the send time of its last acknowledged heartbeat,
+ * a bound that ends before the coordinator would declare it hung. A worker that stalled (a long
+ * statement, a busy loop, a frozen tab) asks again before running anything: if the coordinator
+ * still has it as the active tab it carries on; if another tab was elected meanwhile, it refuses
+ * the work that queued up (those tabs resend it to the new active tab) and closes the files.
  *
  * Each tab reaches this worker over its own brokered MessagePort; statements are serialised
  * through one LeaseQueue (see lease-queue.ts).
  */
+import { ActiveTabLostError, LeaseTimeoutError, serializeError } from '../protocol/errors.js'
 import {
-  ActiveTabLostError,
-  LeaseTimeoutError,
-  serializeError,
-} from '../protocol/errors.js'
-import type { ClientRequest, ExecRequest, InitMessage, WorkerReply } from '../protocol/messages.js'
+  PROTOCOL_VERSION,
+  type ClientRequest,
+  type ExecRequest,
+  type InitMessage,
+  type WorkerReply,
+  type WorkerToCoordinator,
+} from '../protocol/messages.js'
 import { parseClientRequest } from '../protocol/validate.js'
 import { LeaseQueue } from './lease-queue.js'
+import { OpLedger } from './op-ledger.js'
 import { SqliteEngine } from './sqlite-engine.js'
+
+/** A statement the worker did not run because it is giving the database up. */
+class NotRun extends Error {}
+
+/** The share of the hang bound a worker may serve after its last acknowledged heartbeat was sent. */
+const VALIDITY_SHARE = 0.6
+const HEARTBEATS_PER_BOUND = 6
 
 export class ActiveDatabase {
   readonly #init: InitMessage
   readonly #wasmUrl: string
+  readonly #toCoordinator: (message: WorkerToCoordinator) => void
   readonly #ports = new Map<string, MessagePort>()
-  readonly #queue: LeaseQueue
+  #queue: LeaseQueue
   #engine: SqliteEngine | undefined
+  #ledger: OpLedger | undefined
+  #epoch = 0
   #releaseRole: (() => void) | undefined
   #openCount = 0
+  #validUntil = 0
+  #heartbeatSeq = 0
+  readonly #heartbeatSentAt = new Map<number, number>()
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined
+  #renewWaiters: Array<(fresh: boolean) => void> = []
+  #renewRound = 0
+  #leaving: Promise<void> | undefined
 
-  constructor(init: InitMessage, wasmUrl: string) {
+  constructor(init: InitMessage, wasmUrl: string, toCoordinator: (message: WorkerToCoordinator) => void) {
     this.#init = init
     this.#wasmUrl = wasmUrl
-    this.#queue = new LeaseQueue({
-      idleTimeoutMs: init.leaseTimeoutMs,
-      timeoutError: (lease) =>
-        new LeaseTimeoutError(
-          `Tab ${lease.tabId} held the connection idle for over ${init.leaseTimeoutMs} ms while others waited; its transaction was rolled back`,
-        ),
-      onRevoke: async () => {
-        await this.#engine?.rollback().catch(() => {})
-      },
-    })
+    this.#toCoordinator = toCoordinator
+    this.#queue = this.#newQueue()
   }
 
   get active(): boolean {
@@ -56,51 +76,101 @@ export class ActiveDatabase {
   }
 
   /**
-   * Takes the role lock and opens the files. Resolves once open; rejects (releasing the lock) if
-   * they cannot be opened within the bounded retries.
+   * Takes the role lock and opens the files, then reports `activated` for `epoch`. Reports
+   * `activate-failed` (releasing the lock) if the files cannot be opened within the bounded retries.
    */
-  activate(): Promise<void> {
-    if (this.#engine) return Promise.resolve()
-    return new Promise<void>((resolve, reject) => {
-      void navigator.locks
-        .request(this.#init.roleLock, { mode: 'exclusive' }, async () => {
-          try {
-            this.#engine = await SqliteEngine.open({
-              directory: this.#init.directory,
-              filename: this.#init.filename,
-              wasmUrl: this.#wasmUrl,
-              attempts: this.#init.openAttempts,
-              retryDelayMs: this.#init.openRetryDelayMs,
-            })
-          } catch (error) {
-            reject(error)
-            return
-          }
-          this.#openCount++
-          resolve()
-          // Hold the role for as long as the files are open.
-          await new Promise<void>((release) => (this.#releaseRole = release))
-        })
-        .catch(reject)
-    })
+  activate(epoch: number, steal: boolean): void {
+    if (this.#engine || this.#leaving) {
+      this.#toCoordinator({
+        t: 'activate-failed',
+        v: PROTOCOL_VERSION,
+        epoch,
+        error: serializeError(new ActiveTabLostError('This worker is still giving the database up')),
+      })
+      return
+    }
+    this.#epoch = epoch
+    let opened = false
+    const options: LockOptions = steal ? { mode: 'exclusive', steal: true } : { mode: 'exclusive' }
+    navigator.locks
+      .request(this.#init.roleLock, options, async () => {
+        if (epoch !== this.#epoch) return // superseded while waiting for the lock
+        try {
+          this.#engine = await SqliteEngine.open({
+            directory: this.#init.directory,
+            filename: this.#init.filename,
+            wasmUrl: this.#wasmUrl,
+            attempts: this.#init.openAttempts,
+            retryDelayMs: this.#init.openRetryDelayMs,
+          })
+        } catch (error) {
+          this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
+          return
+        }
+        opened = true
+        this.#ledger = new OpLedger(this.#engine)
+        this.#openCount++
+        this.#startHeartbeat()
+        this.#toCoordinator({ t: 'activated', v: PROTOCOL_VERSION, epoch, hangTimeoutMs: this.#init.hangTimeoutMs })
+        // Hold the role for as long as the files are open.
+        await new Promise<void>((release) => (this.#releaseRole = release))
+      })
+      .catch((error: unknown) => {
+        // Our lock was stolen: a hung-worker verdict was reached about us. Let the files go now.
+        if (opened) void this.deactivate({ drain: false })
+        else this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
+      })
   }
 
-  /** Gives the database up: fails what waits, closes the files, then lets the role lock go. */
-  async deactivate(): Promise<void> {
+  /** The coordinator heard heartbeat `seq`: the role stays fresh until a bound after it was sent. */
+  acknowledge(epoch: number, seq: number): void {
+    const sentAt = this.#heartbeatSentAt.get(seq)
+    if (epoch !== this.#epoch || sentAt === undefined) return
+    for (const s of this.#heartbeatSentAt.keys()) if (s <= seq) this.#heartbeatSentAt.delete(s)
+    this.#validUntil = Math.max(this.#validUntil, sentAt + this.#init.hangTimeoutMs * VALIDITY_SHARE)
+    if (performance.now() <= this.#validUntil) this.#settleRenewal(true)
+  }
+
+  /**
+   * Gives the database up: with `drain`, lets the current lease finish first (bounded by the lease
+   * timeout); statements not run are refused so their tabs send them to the next active tab.
+   * Then closes the files and lets the role lock go, and tells the coordinator.
+   */
+  deactivate({ drain }: { drain: boolean }): Promise<void> {
+    this.#leaving ??= this.#leave(drain).finally(() => (this.#leaving = undefined))
+    return this.#leaving
+  }
+
+  async #leave(drain: boolean): Promise<void> {
     const engine = this.#engine
-    if (!engine) return
+    const epoch = this.#epoch
+    if (!engine) {
+      // Not open (yet): make a pending activation give up when its lock arrives.
+      this.#epoch = -1
+      return
+    }
+    if (drain) await this.#queue.drain(this.#init.leaseTimeoutMs)
     this.#engine = undefined
-    this.#queue.revokeAll(new ActiveTabLostError('The active tab gave the database up'))
+    this.#ledger = undefined
+    clearInterval(this.#heartbeatTimer)
+    this.#settleRenewal(false)
+    this.#queue.revokeAll(new NotRun())
     await engine.rollback().catch(() => {})
     await engine.close().catch(() => {})
     for (const port of this.#ports.values()) port.close()
     this.#ports.clear()
+    this.#queue = this.#newQueue()
     this.#releaseRole?.()
     this.#releaseRole = undefined
+    this.#toCoordinator({ t: 'deactivated', v: PROTOCOL_VERSION, epoch })
   }
 
   /** A tab's direct line: every request it sends on `port` is served here. */
-  attach(tabId: string, port: MessagePort): void {
+  attach(epoch: number, tabId: string, port: MessagePort): void {
+    if (epoch !== this.#epoch || !this.#engine) {
+      port.close()
+      return
+    }
     this.#ports.get(tabId)?.close()
     this.#ports.set(tabId, port)
     port.onmessage = (event) => {
@@ -116,28 +186,89 @@ export class ActiveDatabase {
     this.#ports.delete(tabId)
   }
 
+  #newQueue(): LeaseQueue {
+    const init = this.#init
+    return new LeaseQueue({
+      idleTimeoutMs: init.leaseTimeoutMs,
+      timeoutError: (lease) =>
+        new LeaseTimeoutError(
+          `Tab ${lease.tabId} held the connection idle for over ${init.leaseTimeoutMs} ms while others waited; its transaction was rolled back`,
+        ),
+      onRevoke: async () => {
+        await this.#engine?.rollback().catch(() => {})
+      },
+    })
+  }
+
+  #startHeartbeat(): void {
+    const bound = this.#init.hangTimeoutMs
+    this.#validUntil = performance.now() + bound * VALIDITY_SHARE
+    this.#heartbeatSentAt.clear()
+    clearInterval(this.#heartbeatTimer)
+    this.#heartbeatTimer = setInterval(() => this.#heartbeat(), bound / HEARTBEATS_PER_BOUND)
+  }
+
+  #heartbeat(): void {
+    const seq = ++this.#heartbeatSeq
+    this.#heartbeatSentAt.set(seq, performance.now())
+    this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq })
+  }
+
+  /**
+   * Resolves true when the role is fresh (at once, or after the coordinator acknowledges a new
+   * heartbeat), false when this worker lost the role (it is then letting the files go).
+   */
+  #fresh(): Promise<boolean> {
+    if (!this.#engine) return Promise.resolve(false)
+    if (performance.now() <= this.#validUntil) return Promise.resolve(true)
+    return new Promise<boolean>((resolve) => {
+      if (this.#renewWaiters.length === 0) {
+        this.#heartbeat()
+        const round = this.#renewRound
+        // No answer at all (the coordinator itself is gone): give the files up rather than guess.
+        setTimeout(() => {
+          if (round === this.#renewRound) void this.deactivate({ drain: false })
+        }, this.#init.hangTimeoutMs)
+      }
+      this.#renewWaiters.push(resolve)
+    })
+  }
+
+  #settleRenewal(fresh: boolean): void {
+    const waiters = this.#renewWaiters
+    this.#renewWaiters = []
+    this.#renewRound++
+    for (const resolve of waiters) resolve(fresh)
+  }
+
   #handle(tabId: string, port: MessagePort, request: ClientRequest): void {
     if (request.t === 'release') {
       this.#queue.release({ tabId, lease: request.lease })
       return
     }
+    if (this.#leaving || !this.#engine) {
+      reply(port, { t: 'refused', id: request.id })
+      return
+    }
     this.#queue
       .submit({ tabId, lease: request.lease }, () => this.#exec(port, request))
-      .catch((error: Error) => reply(port, { t: 'error', id: request.id, error: serializeError(error) }))
+      .catch((error: Error) =>
+        reply(port, error instanceof NotRun ? { t: 'refused', id: request.id } : { t: 'error', id: request.id, error: serializeError(error) }),
+      )
   }
 
   async #exec(port: MessagePort, request: ExecRequest): Promise<void> {
+    // Checked right before running: the worker may have stalled while this waited.
+    const fresh = await this.#fresh()
     const engine = this.#engine
-    if (!engine) {
-      reply(port, {
-        t: 'error',
-        id: request.id,
-        error: serializeError(new ActiveTabLostError('This tab no longer holds the database')),
-      })
+    if (!fresh || !engine) {
+      reply(port, { t: 'refused', id: request.id })
       return
     }
     try {
-      const result = await engine.exec(request.sql, request.params)
+      const result = request.op
+        ? await this.#ledger!.apply(request.op, request.sql, request.params, request.retry === true)
+        : await engine.exec(request.sql, request.params)
       reply(port, { t: 'result', id: request.id, ...result })
     } catch (error) {
       reply(port, { t: 'error', id: request.id, error: serializeError(error) })

@@ -43,6 +43,7 @@ export class LeaseQueue {
   #running = false
   #idleTimer: ReturnType<typeof setTimeout> | undefined
   #idleExpired = false
+  #granting = true
   readonly #revoked = new Map<string, Error>()
 
   constructor(options: LeaseQueueOptions) {
@@ -107,6 +108,18 @@ export class LeaseQueue {
     if (this.#holder?.tabId === tabId) this.#revokeHolder(reason)
   }
 
+  /**
+   * Lets the current holder finish but grants the connection to no one else (the worker is handing
+   * the database over). Resolves once no lease is held, or after `timeoutMs`.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#granting = false
+    const deadline = Date.now() + timeoutMs
+    while ((this.#holder || this.#running) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+
   /** Fails everything queued and held (the worker is giving the database up). */
   revokeAll(reason: Error): void {
     const queued = this.#queue
@@ -153,7 +166,9 @@ export class LeaseQueue {
     if (this.#running) return
     const index = this.#holder
       ? this.#queue.findIndex((t) => t.key === this.#holder!.key || t.key === '')
-      : 0
+      : this.#granting
+        ? 0
+        : this.#queue.findIndex((t) => t.key === '')
     const task = this.#queue[index]
     if (index < 0 || !task) {
       this.#armIdleTimer()

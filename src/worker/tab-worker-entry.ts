@@ -14,34 +14,31 @@ import { ActiveDatabase } from './active-database.js'
 declare const self: DedicatedWorkerGlobalScope
 
 let database: ActiveDatabase | undefined
-let coordinator: MessagePort | undefined
-
-function toCoordinator(message: WorkerToCoordinator): void {
-  coordinator?.postMessage(message)
-}
 
 function start(init: InitMessage): void {
   const wasmUrl = init.wasmUrl || new URL('./wa-sqlite.wasm', import.meta.url).href
-  database = new ActiveDatabase(init, wasmUrl)
-  coordinator = init.coordinatorPort
+  const coordinator = init.coordinatorPort
+  const toCoordinator = (message: WorkerToCoordinator) => coordinator.postMessage(message)
+  const db = new ActiveDatabase(init, wasmUrl, toCoordinator)
+  database = db
   coordinator.onmessage = (event) => {
     const message = parseCoordinatorToWorker(event.data)
-    if (!message || !database) return
+    if (!message) return
     switch (message.t) {
-      case 'activate': {
-        const epoch = message.epoch
-        database.activate().then(
-          () => toCoordinator({ t: 'activated', v: PROTOCOL_VERSION, epoch }),
-          (error) =>
-            toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) }),
-        )
+      case 'activate':
+        db.activate(message.epoch, message.steal)
         break
-      }
+      case 'ack':
+        db.acknowledge(message.epoch, message.seq)
+        break
       case 'attach':
-        database.attach(message.tabId, message.port)
+        db.attach(message.epoch, message.tabId, message.port)
         break
       case 'tab-gone':
-        database.detach(message.tabId)
+        db.detach(message.tabId)
+        break
+      case 'deactivate':
+        void db.deactivate({ drain: true })
         break
     }
   }
@@ -68,7 +65,7 @@ self.onmessage = async (event: MessageEvent) => {
     self.postMessage(reply)
   } else if (data.t === 'close') {
     try {
-      await database?.deactivate()
+      await database?.deactivate({ drain: false })
       self.postMessage({ t: 'reply', id } satisfies OwnWorkerReply)
     } catch (error) {
       self.postMessage({ t: 'reply', id, error: serializeError(error) } satisfies OwnWorkerReply)

@@ -1,0 +1,94 @@
+/**
+ * Exactly-once writes across a hand-off.
+ *
+ * A write sent outside a transaction carries an operation id. The worker applies it and records
+ * the id (with its result) in the same SQLite transaction, so the record exists if and only if
+ * the write does. When the active tab dies with the write in flight, the caller sends it again to
+ * the next active tab marked as a retry; that tab looks the id up and either returns the recorded
+ * result (it was applied) or applies it now (it was not). The old holder cannot apply it later:
+ * it lost the OPFS files and refuses work once its role has lapsed (see active-database.ts).
+ *
+ * The table is WITHOUT ROWID so recording an operation leaves `last_insert_rowid()` alone, and it
+ * is pruned of entries older than any retry can be.
+ */
+import type { SqlValue } from '../protocol/messages.js'
+import { LEDGER_TABLE } from '../protocol/names.js'
+import type { SqliteEngine, StatementResult } from './sqlite-engine.js'
+
+const KEEP_MS = 10 * 60_000
+const PRUNE_EVERY = 500
+
+const CREATE = `create table if not exists ${LEDGER_TABLE} (
+  op text primary key, at integer not null, changes integer, rowid integer, columns text, rows text
+) without rowid`
+
+export class OpLedger {
+  readonly #engine: SqliteEngine
+  #ready = false
+  #sincePrune = 0
+
+  constructor(engine: SqliteEngine) {
+    this.#engine = engine
+  }
+
+  /** Applies the write once: returns the recorded result if `op` was already applied. */
+  async apply(op: string, sql: string, params: readonly SqlValue[], retry: boolean): Promise<StatementResult> {
+    const engine = this.#engine
+    if (!this.#ready) {
+      await engine.exec(CREATE, [])
+      this.#ready = true
+    }
+    if (retry) {
+      const prior = await engine.exec(`select changes, rowid, columns, rows from ${LEDGER_TABLE} where op = ?`, [op])
+      if (prior.rows!.length > 0) return decode(prior.rows![0]!)
+    }
+    // An app's own `begin` in a connection scope: the record joins that transaction instead.
+    const own = !engine.inTransaction
+    if (own) await engine.exec('begin immediate', [])
+    try {
+      const result = await engine.exec(sql, params)
+      await engine.exec(`insert into ${LEDGER_TABLE} (op, at, changes, rowid, columns, rows) values (?, ?, ?, ?, ?, ?)`, [
+        op,
+        Date.now(),
+        result.changes ?? null,
+        result.lastInsertRowid ?? null,
+        result.columns ? JSON.stringify(result.columns) : null,
+        result.rows ? encodeRows(result.rows) : null,
+      ])
+      if (own) await engine.exec('commit', [])
+      if (++this.#sincePrune >= PRUNE_EVERY && own) {
+        this.#sincePrune = 0
+        await engine.exec(`delete from ${LEDGER_TABLE} where at < ?`, [Date.now() - KEEP_MS])
+      }
+      return result
+    } catch (error) {
+      if (own) await engine.rollback().catch(() => {})
+      throw error
+    }
+  }
+}
+
+function decode(row: SqlValue[]): StatementResult {
+  const [changes, rowid, columns, rows] = row
+  if (typeof columns === 'string') {
+    return { columns: JSON.parse(columns) as string[], rows: decodeRows(rows as string) }
+  }
+  return { changes: Number(changes ?? 0), lastInsertRowid: rowid === null ? undefined : BigInt(rowid as number | bigint) }
+}
+
+// RETURNING rows may hold bigints and blobs, which JSON cannot: tag them.
+function encodeRows(rows: readonly SqlValue[][]): string {
+  return JSON.stringify(rows, (_key, value: unknown) => {
+    if (typeof value === 'bigint') return { $bigint: value.toString() }
+    if (value instanceof Uint8Array) return { $bytes: Array.from(value) }
+    return value
+  })
+}
+
+function decodeRows(text: string): SqlValue[][] {
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (value && typeof value === 'object' && '$bigint' in value) return BigInt((value as { $bigint: string }).$bigint)
+    if (value && typeof value === 'object' && '$bytes' in value) return new Uint8Array((value as { $bytes: number[] }).$bytes)
+    return value
+  }) as SqlValue[][]
+}
