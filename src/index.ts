@@ -1,6 +1,8 @@
 export { MultiTabOpfsDialect } from './dialect/multi-tab-opfs-dialect.js'
 export type { MultiTabOpfsDialectConfig } from './dialect/options.js'
 export type { TabStatus } from './client/tab-client.js'
+export type { MultiTabEvents, MultiTabEventName, MultiTabListener } from './client/tab-events.js'
+export type { HandoffReason } from './protocol/messages.js'
 export type { WorkerStatus } from './protocol/messages.js'
 export {
   MultiTabError,

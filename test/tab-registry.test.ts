@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { TabRegistry } from '../src/coordinator/tab-registry.js'
 
 describe('TabRegistry', () => {
+  const clock = () => 0
+
   it('elects the oldest tab, and again the oldest remaining when the active one goes', () => {
-    const r = new TabRegistry()
+    const r = new TabRegistry(clock)
     r.add('a')
     r.add('b')
     r.add('c')
@@ -17,7 +19,7 @@ describe('TabRegistry', () => {
   })
 
   it('ignores stale activation reports', () => {
-    const r = new TabRegistry()
+    const r = new TabRegistry(clock)
     r.add('a')
     r.add('b')
     r.beginElection()
@@ -35,5 +37,20 @@ describe('TabRegistry', () => {
     expect(r.add('a')).toBe(true)
     expect(r.add('a')).toBe(false)
     expect(r.size).toBe(1)
+  })
+
+  it('epochs follow the clock, so a restarted registry still outranks what tabs have seen', () => {
+    let now = 5000
+    const r = new TabRegistry(() => now)
+    r.add('a')
+    expect(r.beginElection()?.epoch).toBe(5000)
+    r.remove('a')
+    r.add('b')
+    expect(r.beginElection()?.epoch).toBe(5001) // same millisecond: still one more
+    const restarted = new TabRegistry(() => 10)
+    restarted.observeEpoch(5001)
+    restarted.add('b')
+    expect(restarted.beginElection()?.epoch).toBe(5002)
+    now = 9000
   })
 })

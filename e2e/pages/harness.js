@@ -9,6 +9,10 @@ window.harness = {
   /** Opens the shared database in this tab as window.db (and window.dialect). */
   open(filename, options = {}) {
     window.dialect = new lib.MultiTabOpfsDialect({ filename, ...options })
+    window.events = []
+    for (const type of ['active-changed', 'active-lost']) {
+      window.dialect.on(type, (event) => window.events.push({ type, at: performance.now(), ...event }))
+    }
     window.db = new Kysely({ dialect: window.dialect })
     return window.dialect
   },

@@ -5,6 +5,7 @@ declare global {
     harness: any
     db: any
     dialect: any
+    events: Array<{ type: string; at: number; reason?: string; activeTabId?: string; handoffMs?: number; isThisTab?: boolean }>
   }
 }
 

@@ -22,7 +22,7 @@ import {
   deserializeError,
   type SerializedError,
 } from '../protocol/errors.js'
-import type { ExecRequest, ExecResult, SqlValue, WorkerReply } from '../protocol/messages.js'
+import type { ExecRequest, ExecResult, HandoffReason, SqlValue, WorkerReply } from '../protocol/messages.js'
 
 interface Route {
   readonly epoch: number
@@ -73,8 +73,15 @@ export class RequestRouter {
     return this.#route
   }
 
+  /** The highest election epoch seen. */
+  get highestEpoch(): number {
+    return this.#highestEpoch
+  }
+
   /** Called with every new route (a new active tab). */
-  onRoute: ((route: Readonly<Route>, reason: string) => void) | undefined
+  onRoute: ((route: Readonly<Route>, reason: HandoffReason) => void) | undefined
+  /** Called when the route is lost (the active tab went away). */
+  onRouteLost: ((lost: Readonly<Route> | undefined, epoch: number, reason: HandoffReason) => void) | undefined
 
   /** Marks a lease as inside a transaction: it must end on the holder it started on. */
   pin(lease: number): void {
@@ -125,7 +132,7 @@ export class RequestRouter {
   }
 
   /** A new route from the coordinator. Stale ones (an older election) are dropped. */
-  setRoute(epoch: number, activeTabId: string, port: MessagePort, reason = 'elected'): void {
+  setRoute(epoch: number, activeTabId: string, port: MessagePort, reason: HandoffReason = 'elected'): void {
     if (this.#closed || epoch < this.#highestEpoch || (this.#route && epoch <= this.#route.epoch)) {
       port.close()
       return
@@ -147,11 +154,13 @@ export class RequestRouter {
   }
 
   /** The active tab is gone; with `error`, no tab can serve the database at all. */
-  loseRoute(epoch: number, error?: SerializedError): void {
+  loseRoute(epoch: number, reason: HandoffReason, error?: SerializedError): void {
     this.#highestEpoch = Math.max(this.#highestEpoch, epoch)
     if (this.#route && this.#route.epoch <= epoch) {
-      this.#lose(this.#route)
+      const lost = this.#route
+      this.#lose(lost)
       this.#route = undefined
+      this.onRouteLost?.(lost, epoch, reason)
     }
     if (error && !this.#route) {
       this.#failure = deserializeError(error)

@@ -7,6 +7,7 @@ import {
   PROTOCOL_VERSION,
   type ExecResult,
   type InitMessage,
+  type JoinMessage,
   type OwnWorkerReply,
   type SqlValue,
   type WorkerStatus,
@@ -16,6 +17,7 @@ import { parseCoordinatorToTab } from '../protocol/validate.js'
 import type { ResolvedConfig } from '../dialect/options.js'
 import { startCoordinator, startTabWorker } from './asset-urls.js'
 import { RequestRouter, type StatementKind } from './request-router.js'
+import { TabEvents } from './tab-events.js'
 
 /** What a tab can see of the shared database. */
 export interface TabStatus {
@@ -51,15 +53,39 @@ export class TabClient {
   #nextCall = 1
   readonly #calls = new Map<number, (reply: OwnWorkerReply) => void>()
   #routeWaiters: Array<(activeTabId: string) => void> = []
+  #lastActive: string | undefined
+  #lostAt: number | undefined
+  readonly events: TabEvents
+  #tabLock = ''
 
-  constructor(config: Readonly<ResolvedConfig>) {
+  constructor(config: Readonly<ResolvedConfig>, events: TabEvents = new TabEvents()) {
     this.#config = config
+    this.events = events
     this.#names = databaseNames(config.filename)
     this.#router = new RequestRouter(config.requestTimeoutMs, this.tabId)
-    this.#router.onRoute = (route) => {
+    this.#router.onRoute = (route, reason) => {
       const waiters = this.#routeWaiters
       this.#routeWaiters = []
       for (const waiter of waiters) waiter(route.activeTabId)
+      const previous = this.#lastActive
+      if (previous === route.activeTabId && reason === 'elected') {
+        this.#lostAt = undefined
+        return
+      }
+      this.#lastActive = route.activeTabId
+      this.events.emit('active-changed', {
+        activeTabId: route.activeTabId,
+        previousActiveTabId: previous,
+        isThisTab: route.activeTabId === this.tabId,
+        epoch: route.epoch,
+        reason,
+        handoffMs: this.#lostAt === undefined ? 0 : Math.round(performance.now() - this.#lostAt),
+      })
+      this.#lostAt = undefined
+    }
+    this.#router.onRouteLost = (lost, epoch, reason) => {
+      this.#lostAt ??= performance.now()
+      this.events.emit('active-lost', { previousActiveTabId: lost?.activeTabId, epoch, reason })
     }
   }
 
@@ -88,13 +114,42 @@ export class TabClient {
       return
     }
 
-    const workerPort = this.#startWorker()
+    this.#tabLock = tabLock
+    this.#joinCoordinator(this.#startWorker())
+  }
+
+  /** Connects to the coordinator (starting it if no tab has) and joins with this tab's worker line. */
+  #joinCoordinator(workerPort: MessagePort): void {
     const shared = startCoordinator(this.#config.coordinatorUrl, this.#names.coordinator)
     const port = shared.port
     this.#coordinator = port
-    port.onmessage = (event) => this.#onCoordinatorMessage(event.data)
+    port.onmessage = (event) => {
+      if (port === this.#coordinator) this.#onCoordinatorMessage(event.data)
+    }
     port.start()
-    port.postMessage({ t: 'join', v: PROTOCOL_VERSION, tabId: this.tabId, tabLock, workerPort }, [workerPort])
+    const join: JoinMessage = {
+      t: 'join',
+      v: PROTOCOL_VERSION,
+      tabId: this.tabId,
+      tabLock: this.#tabLock,
+      workerPort,
+      epoch: this.#router.highestEpoch,
+      holder: this.#router.route?.activeTabId === this.tabId,
+      coordinatorLock: this.#names.coordinatorLock,
+    }
+    port.postMessage(join, [workerPort])
+  }
+
+  /**
+   * The coordinator's lifetime lock was granted to us: it died (its process crashed). Start a new
+   * one and join it; the worker gets a fresh line to it.
+   */
+  #onCoordinatorDied(): void {
+    if (this.#closed || !this.#worker) return
+    this.#coordinator?.close()
+    const line = new MessageChannel()
+    this.#worker.postMessage({ t: 'coordinator-port', v: PROTOCOL_VERSION, port: line.port1 }, [line.port1])
+    this.#joinCoordinator(line.port2)
   }
 
   /** Starts this tab's worker; returns the port the coordinator will use to reach it. */
@@ -151,11 +206,18 @@ export class TabClient {
         this.#router.setRoute(message.epoch, message.activeTabId, message.port, message.reason)
         break
       case 'route-lost':
-        this.#router.loseRoute(message.epoch, message.error)
+        this.#router.loseRoute(message.epoch, message.reason, message.error)
         break
       case 'fence':
         this.#replaceWorker()
         break
+      case 'welcome': {
+        const coordinator = this.#coordinator
+        void navigator.locks.request(this.#names.coordinatorLock, () => {
+          if (coordinator === this.#coordinator) this.#onCoordinatorDied()
+        })
+        break
+      }
       case 'rejected':
         this.#router.close(deserializeError(message.error))
         break

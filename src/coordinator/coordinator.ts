@@ -11,6 +11,9 @@
  *   and the hung tab is told to terminate its worker, which frees the files.
  * - Manual hand-off: the active worker finishes its current lease, closes the files and reports
  *   `deactivated`; then the requested tab is elected.
+ * - The coordinator itself can die (its process crashes with a tab's). It holds a lifetime Web
+ *   Lock that tabs queue for; they then reconnect to a fresh instance, which continues their epochs
+ *   and prefers the tab whose worker still holds the database.
  */
 import { HandoffError, ProtocolError, serializeError, type SerializedError } from '../protocol/errors.js'
 import {
@@ -45,6 +48,7 @@ export class Coordinator {
   #lastHeartbeat = 0
   #hangTimeoutMs = 0
   #hangTimer: ReturnType<typeof setInterval> | undefined
+  #lifeLock: Promise<void> | undefined
 
   /** A tab connected (a SharedWorker `connect` event's port). */
   connect(port: MessagePort): void {
@@ -83,13 +87,48 @@ export class Coordinator {
 
   #join(port: MessagePort, message: JoinMessage): void {
     const { tabId } = message
+    const known = this.#lines.get(tabId)
+    if (known) {
+      // The same tab again on a new line (it believed this coordinator dead): take the new lines.
+      known.worker.close()
+      this.#lines.set(tabId, { tab: port, worker: message.workerPort })
+      this.#listenToWorker(tabId, message.workerPort)
+      void this.#holdLifeLock(message.coordinatorLock).then(() => sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION }))
+      if (this.#registry.active === tabId) {
+        // Its worker keeps the files; a new election (to it) gives every tab a fresh line.
+        this.#registry.abandon(tabId, this.#registry.epoch)
+        this.#preferred = tabId
+        this.#vacated('failed')
+      } else if (this.#registry.ready) {
+        this.#broker(tabId)
+      }
+      return
+    }
     if (!this.#registry.add(tabId)) return
+    this.#registry.observeEpoch(message.epoch)
     this.#lines.set(tabId, { tab: port, worker: message.workerPort })
     this.#listenToWorker(tabId, message.workerPort)
     // Granted only once the tab has released it, i.e. when the tab is gone.
     void navigator.locks.request(message.tabLock, () => this.#gone(tabId, 'crashed'))
-    if (this.#registry.ready) this.#broker(tabId)
-    else this.#elect()
+    // Tabs may queue for the lifetime lock only once this coordinator surely holds it.
+    void this.#holdLifeLock(message.coordinatorLock).then(() => sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION }))
+    if (this.#registry.ready) {
+      this.#broker(tabId)
+      return
+    }
+    // Rejoining after a coordinator restart: the tab whose worker holds the files keeps the role.
+    if (message.holder && !this.#registry.active) this.#preferred = tabId
+    this.#elect()
+  }
+
+  #holdLifeLock(name: string): Promise<void> {
+    this.#lifeLock ??= new Promise<void>((granted) => {
+      void navigator.locks.request(name, () => {
+        granted()
+        return new Promise<void>(() => {})
+      })
+    })
+    return this.#lifeLock
   }
 
   #listenToWorker(tabId: string, port: MessagePort): void {

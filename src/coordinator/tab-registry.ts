@@ -3,7 +3,9 @@
  *
  * The active tab is chosen by age (the longest-lived tab first), which keeps the role on a tab the
  * user has kept open rather than on each new one. `epoch` increases with every election, so a
- * message about an older election is recognised as stale wherever it arrives.
+ * message about an older election is recognised as stale wherever it arrives. Epochs follow the
+ * wall clock (at least one more than the last, at least the current time in ms), so the epochs of
+ * a restarted coordinator are still above every epoch its tabs have seen.
  */
 export interface Election {
   readonly tabId: string
@@ -16,6 +18,11 @@ export class TabRegistry {
   #active: string | undefined
   #ready = false
   #epoch = 0
+  readonly #clock: () => number
+
+  constructor(clock: () => number = Date.now) {
+    this.#clock = clock
+  }
 
   get epoch(): number {
     return this.#epoch
@@ -41,6 +48,11 @@ export class TabRegistry {
 
   tabIds(): string[] {
     return [...this.#tabs.keys()]
+  }
+
+  /** A restarted coordinator continues the epochs its tabs have seen, so their routes stay ordered. */
+  observeEpoch(epoch: number): void {
+    if (epoch > this.#epoch && !this.#active) this.#epoch = epoch
   }
 
   /** Adds a tab; false if it was already here. */
@@ -73,7 +85,7 @@ export class TabRegistry {
     if (!best) return undefined
     this.#active = best
     this.#ready = false
-    this.#epoch++
+    this.#epoch = Math.max(this.#epoch + 1, Math.floor(this.#clock()))
     return { tabId: best, epoch: this.#epoch }
   }
 

@@ -49,9 +49,12 @@ export class MultiTabConnection implements DatabaseConnection {
 function statementKind(compiledQuery: CompiledQuery): StatementKind {
   const node = compiledQuery.query
   if (SelectQueryNode.is(node)) return 'read'
-  if (!node || RawNode.is(node)) return 'raw'
+  if (!node || RawNode.is(node)) return READ_ONLY_SQL.test(compiledQuery.sql) ? 'read' : 'raw'
   return 'write'
 }
+
+/** Raw SQL that cannot write: a plain SELECT, VALUES or EXPLAIN (a WITH may hide a write). */
+const READ_ONLY_SQL = /^\s*(select|values|explain)\b/i
 
 function toQueryResult<R>(result: ExecResult): QueryResult<R> {
   if (result.columns) {

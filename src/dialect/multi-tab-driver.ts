@@ -14,6 +14,7 @@ import {
   type TransactionSettings,
 } from 'kysely'
 import { TabClient } from '../client/tab-client.js'
+import type { TabEvents } from '../client/tab-events.js'
 import type { ResolvedConfig } from './options.js'
 import { MultiTabConnection } from './multi-tab-connection.js'
 
@@ -22,8 +23,8 @@ type Savepoint = 'savepoint' | 'rollback to' | 'release'
 export class MultiTabOpfsDriver implements Driver {
   readonly #client: TabClient
 
-  constructor(config: Readonly<ResolvedConfig>, onClient?: (client: TabClient) => void) {
-    this.#client = new TabClient(config)
+  constructor(config: Readonly<ResolvedConfig>, events: TabEvents, onClient?: (client: TabClient) => void) {
+    this.#client = new TabClient(config, events)
     onClient?.(this.#client)
   }
 

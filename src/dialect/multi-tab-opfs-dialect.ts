@@ -14,6 +14,7 @@ import {
   type QueryCompiler,
 } from 'kysely'
 import type { TabClient, TabStatus } from '../client/tab-client.js'
+import { TabEvents, type MultiTabEventName, type MultiTabListener } from '../client/tab-events.js'
 import { checkFilename } from '../protocol/names.js'
 import { MultiTabOpfsDriver } from './multi-tab-driver.js'
 import { MultiTabIntrospector } from './multi-tab-introspector.js'
@@ -37,6 +38,7 @@ import { resolveConfig, type MultiTabOpfsDialectConfig, type ResolvedConfig } fr
  */
 export class MultiTabOpfsDialect implements Dialect {
   readonly #config: Readonly<ResolvedConfig>
+  readonly #events = new TabEvents()
   #client: TabClient | undefined
 
   constructor(config: MultiTabOpfsDialectConfig) {
@@ -45,7 +47,7 @@ export class MultiTabOpfsDialect implements Dialect {
   }
 
   createDriver(): Driver {
-    return new MultiTabOpfsDriver(this.#config, (client) => (this.#client = client))
+    return new MultiTabOpfsDriver(this.#config, this.#events, (client) => (this.#client = client))
   }
 
   createQueryCompiler(): QueryCompiler {
@@ -104,6 +106,21 @@ export class MultiTabOpfsDialect implements Dialect {
    */
   async stepDown(): Promise<string> {
     return this.#started('stepDown').handoff('release')
+  }
+
+  /**
+   * Subscribes to an event of the shared database, seen from this tab; returns the unsubscribe
+   * function. Subscribe before the first query to see the first election.
+   *
+   * @example
+   * ```ts
+   * const off = dialect.on('active-changed', (e) => {
+   *   console.log(`active tab: ${e.activeTabId} (${e.reason}, hand-off took ${e.handoffMs} ms)`)
+   * })
+   * ```
+   */
+  on<K extends MultiTabEventName>(name: K, listener: MultiTabListener<K>): () => void {
+    return this.#events.on(name, listener)
   }
 
   #started(method: string): TabClient {

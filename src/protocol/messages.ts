@@ -26,6 +26,12 @@ export interface JoinMessage {
   readonly tabLock: string
   /** A port to this tab's own worker, for activation and brokering. */
   readonly workerPort: MessagePort
+  /** The highest election epoch this tab has seen (a restarted coordinator continues from it). */
+  readonly epoch: number
+  /** This tab's worker holds the database now (rejoining a restarted coordinator). */
+  readonly holder: boolean
+  /** The coordinator's lifetime lock; it holds it while it runs. */
+  readonly coordinatorLock: string
 }
 export interface LeaveMessage {
   readonly t: 'leave'
@@ -78,7 +84,12 @@ export interface FenceMessage {
   readonly t: 'fence'
   readonly v: number
 }
-export type CoordinatorToTab = RouteMessage | RouteLostMessage | RejectedMessage | FenceMessage
+/** Joined: the tab may now queue for the coordinator's lifetime lock to learn if it dies. */
+export interface WelcomeMessage {
+  readonly t: 'welcome'
+  readonly v: number
+}
+export type CoordinatorToTab = RouteMessage | RouteLostMessage | RejectedMessage | FenceMessage | WelcomeMessage
 
 // ---- coordinator <-> a tab's worker -------------------------------------------------------
 
@@ -176,7 +187,13 @@ export interface CloseRequest {
   readonly t: 'close'
   readonly id: number
 }
-export type TabToOwnWorker = InitMessage | WorkerStatusRequest | CloseRequest
+/** The coordinator was restarted: this is the worker's line to the new one. */
+export interface CoordinatorPortMessage {
+  readonly t: 'coordinator-port'
+  readonly v: number
+  readonly port: MessagePort
+}
+export type TabToOwnWorker = InitMessage | WorkerStatusRequest | CloseRequest | CoordinatorPortMessage
 
 // ---- a tab (over its brokered port) -> the active worker ----------------------------------
 

@@ -23,6 +23,8 @@ export interface DatabaseNames {
   readonly tabLockPrefix: string
   /** SharedWorker name: one coordinator per database. */
   readonly coordinator: string
+  /** Web Lock the coordinator holds for its lifetime: tabs queue for it to learn it died. */
+  readonly coordinatorLock: string
 }
 
 export function databaseNames(filename: string): DatabaseNames {
@@ -32,6 +34,7 @@ export function databaseNames(filename: string): DatabaseNames {
     roleLock: `${base}:role`,
     tabLockPrefix: `${base}:tab:`,
     coordinator: base,
+    coordinatorLock: `${base}:coordinator`,
   }
 }
 

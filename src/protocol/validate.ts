@@ -32,7 +32,15 @@ export function isCurrentVersion(data: { v: number }): boolean {
 export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefined {
   if (!hasVersion(data) || !isCurrentVersion(data)) return undefined
   const m = data as Obj
-  if (m.t === 'join' && isStr(m.tabId) && isStr(m.tabLock) && isPort(m.workerPort)) {
+  if (
+    m.t === 'join' &&
+    isStr(m.tabId) &&
+    isStr(m.tabLock) &&
+    isPort(m.workerPort) &&
+    isInt(m.epoch) &&
+    typeof m.holder === 'boolean' &&
+    isStr(m.coordinatorLock)
+  ) {
     return data as unknown as TabToCoordinator
   }
   if (m.t === 'leave' && isStr(m.tabId)) return data as unknown as TabToCoordinator
@@ -54,7 +62,7 @@ export function parseCoordinatorToTab(data: unknown): CoordinatorToTab | undefin
   if (m.t === 'route-lost' && isInt(m.epoch) && isStr(m.reason) && (m.error === undefined || isObj(m.error))) {
     return data as unknown as CoordinatorToTab
   }
-  if (m.t === 'fence') return data as unknown as CoordinatorToTab
+  if (m.t === 'fence' || m.t === 'welcome') return data as unknown as CoordinatorToTab
   return undefined
 }
 

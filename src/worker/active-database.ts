@@ -54,7 +54,10 @@ export class ActiveDatabase {
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined
   #renewWaiters: Array<(fresh: boolean) => void> = []
   #renewRound = 0
+  #lastAckAt = 0
   #leaving: Promise<void> | undefined
+  /** Handing over: only the lease that holds the connection may still run statements. */
+  #draining = false
 
   constructor(init: InitMessage, wasmUrl: string, toCoordinator: (message: WorkerToCoordinator) => void) {
     this.#init = init
@@ -80,7 +83,19 @@ export class ActiveDatabase {
    * `activate-failed` (releasing the lock) if the files cannot be opened within the bounded retries.
    */
   activate(epoch: number, steal: boolean): void {
-    if (this.#engine || this.#leaving) {
+    if (this.#engine && !this.#leaving) {
+      // A restarted coordinator re-elected the holder: keep the files, take the new epoch. The
+      // tabs get new lines and treat open transactions as lost, so roll those back here too.
+      this.#epoch = epoch
+      for (const port of this.#ports.values()) port.close()
+      this.#ports.clear()
+      const engine = this.#engine
+      this.#queue.revokeAll(new NotRun(), () => engine.rollback().catch(() => {}))
+      this.#startHeartbeat()
+      this.#toCoordinator({ t: 'activated', v: PROTOCOL_VERSION, epoch, hangTimeoutMs: this.#init.hangTimeoutMs })
+      return
+    }
+    if (this.#leaving) {
       this.#toCoordinator({
         t: 'activate-failed',
         v: PROTOCOL_VERSION,
@@ -127,6 +142,7 @@ export class ActiveDatabase {
     const sentAt = this.#heartbeatSentAt.get(seq)
     if (epoch !== this.#epoch || sentAt === undefined) return
     for (const s of this.#heartbeatSentAt.keys()) if (s <= seq) this.#heartbeatSentAt.delete(s)
+    this.#lastAckAt = performance.now()
     this.#validUntil = Math.max(this.#validUntil, sentAt + this.#init.hangTimeoutMs * VALIDITY_SHARE)
     if (performance.now() <= this.#validUntil) this.#settleRenewal(true)
   }
@@ -149,7 +165,11 @@ export class ActiveDatabase {
       this.#epoch = -1
       return
     }
-    if (drain) await this.#queue.drain(this.#init.leaseTimeoutMs)
+    if (drain) {
+      this.#draining = true
+      await this.#queue.drain(this.#init.leaseTimeoutMs)
+      this.#draining = false
+    }
     this.#engine = undefined
     this.#ledger = undefined
     clearInterval(this.#heartbeatTimer)
@@ -203,12 +223,18 @@ export class ActiveDatabase {
   #startHeartbeat(): void {
     const bound = this.#init.hangTimeoutMs
     this.#validUntil = performance.now() + bound * VALIDITY_SHARE
+    this.#lastAckAt = performance.now()
     this.#heartbeatSentAt.clear()
     clearInterval(this.#heartbeatTimer)
     this.#heartbeatTimer = setInterval(() => this.#heartbeat(), bound / HEARTBEATS_PER_BOUND)
   }
 
   #heartbeat(): void {
+    if (performance.now() - this.#lastAckAt > this.#init.hangTimeoutMs * 2) {
+      // Nobody has answered for long: the coordinator is gone or has replaced us. Let the files go.
+      void this.deactivate({ drain: false })
+      return
+    }
     const seq = ++this.#heartbeatSeq
     this.#heartbeatSentAt.set(seq, performance.now())
     this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq })
@@ -246,7 +272,9 @@ export class ActiveDatabase {
       this.#queue.release({ tabId, lease: request.lease })
       return
     }
-    if (this.#leaving || !this.#engine) {
+    const holder = this.#queue.holder
+    const ownsLease = this.#draining && holder?.tabId === tabId && holder.lease === request.lease
+    if (!this.#engine || (this.#leaving && !ownsLease)) {
       reply(port, { t: 'refused', id: request.id })
       return
     }

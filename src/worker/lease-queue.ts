@@ -120,13 +120,21 @@ export class LeaseQueue {
     }
   }
 
-  /** Fails everything queued and held (the worker is giving the database up). */
-  revokeAll(reason: Error): void {
+  /**
+   * Fails everything queued and held (the worker is giving the database up, or starting over).
+   * `then` runs next, after any statement already running: e.g. a rollback.
+   */
+  revokeAll(reason: Error, then?: () => Promise<void> | void): void {
     const queued = this.#queue
     this.#queue = []
     for (const task of queued) task.reject(reason)
-    if (this.#holder) this.#remember(this.#holder.key, reason)
+    // Not remembered: the lease may start over (on this worker or the next).
     this.#setHolder(undefined)
+    this.#granting = true
+    if (then) {
+      this.#queue.push({ key: '', tabId: '', run: then, reject: () => {} })
+      this.#pump()
+    }
   }
 
   #revokeHolder(reason: Error): void {

@@ -14,14 +14,22 @@ import { ActiveDatabase } from './active-database.js'
 declare const self: DedicatedWorkerGlobalScope
 
 let database: ActiveDatabase | undefined
+let coordinator: MessagePort | undefined
 
 function start(init: InitMessage): void {
   const wasmUrl = init.wasmUrl || new URL('./wa-sqlite.wasm', import.meta.url).href
-  const coordinator = init.coordinatorPort
-  const toCoordinator = (message: WorkerToCoordinator) => coordinator.postMessage(message)
-  const db = new ActiveDatabase(init, wasmUrl, toCoordinator)
-  database = db
-  coordinator.onmessage = (event) => {
+  const toCoordinator = (message: WorkerToCoordinator) => coordinator?.postMessage(message)
+  database = new ActiveDatabase(init, wasmUrl, toCoordinator)
+  listenToCoordinator(init.coordinatorPort)
+}
+
+/** The line to the coordinator; replaced when a crashed coordinator is restarted. */
+function listenToCoordinator(port: MessagePort): void {
+  coordinator?.close()
+  coordinator = port
+  const db = database!
+  port.onmessage = (event) => {
+    if (port !== coordinator) return
     const message = parseCoordinatorToWorker(event.data)
     if (!message) return
     switch (message.t) {
@@ -48,6 +56,11 @@ self.onmessage = async (event: MessageEvent) => {
   const data = event.data as { t?: unknown; id?: unknown; v?: unknown }
   if (data?.t === 'init' && data.v === PROTOCOL_VERSION && !database) {
     start(event.data as InitMessage)
+    return
+  }
+  if (data?.t === 'coordinator-port' && data.v === PROTOCOL_VERSION && database) {
+    const port = (event.data as { port?: unknown }).port
+    if (port instanceof MessagePort) listenToCoordinator(port)
     return
   }
   if (typeof data?.id !== 'number') return

@@ -1,0 +1,272 @@
+import { expect, test } from '@playwright/test'
+import { activeTab, crashTab, waitForNewActive } from './support/failover.js'
+import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
+
+const fast = { hangTimeoutMs: 1500, leaseTimeoutMs: 1500 }
+
+test('close: the active tab closes; another is elected and every tab keeps reading and writing', async ({ context }) => {
+  const file = uniqueFilename()
+  const tabs = [await openTab(context, file), await openTab(context, file), await openTab(context, file)]
+  await query(tabs[1]!, 'create table t (id integer primary key, who text)')
+  const first = await activeTab(tabs)
+  const former = (await status(first)).tabId
+  const [b, c] = tabs.filter((t) => t !== first) as [typeof first, typeof first]
+  await query(b, "insert into t (who) values ('before')")
+
+  // Queries already on their way when the tab closes must settle too.
+  const inFlight = b.evaluate(async () => {
+    const results = []
+    for (let i = 0; i < 30; i++) {
+      results.push(await window.db.insertInto('t').values({ who: `b-${i}` }).execute().then(() => 'ok', (e: Error) => e.name))
+    }
+    return results
+  })
+  await new Promise((r) => setTimeout(r, 20))
+  await first.close()
+  expect(await inFlight).toEqual(new Array(30).fill('ok'))
+
+  const next = await waitForNewActive(b, former)
+  expect([await status(b), await status(c)].map((s) => s.tabId)).toContain(next)
+  await query(c, "insert into t (who) values ('after')")
+  const rows = await query<{ who: string }>(b, 'select who from t order by id')
+  expect(rows.map((r) => r.who)).toEqual(['before', ...Array.from({ length: 30 }, (_, i) => `b-${i}`), 'after'])
+  const statusB = await status(b)
+  expect(statusB.epoch).toBeGreaterThan(1)
+})
+
+test('crash: the active renderer dies without unload; another tab takes over with the data', async ({ context }) => {
+  const file = uniqueFilename()
+  const tabs = [await openTab(context, file), await openTab(context, file), await openTab(context, file)]
+  await query(tabs[0]!, 'create table t (v integer)')
+  await query(tabs[2]!, 'insert into t values (1)')
+  const first = await activeTab(tabs)
+  const former = (await status(first)).tabId
+  const others = tabs.filter((t) => t !== first)
+  await crashTab(context, first)
+  await waitForNewActive(others[0]!, former)
+  await query(others[1]!, 'insert into t values (2)')
+  expect(await query(others[0]!, 'select v from t order by v')).toEqual([{ v: 1 }, { v: 2 }])
+  expect(await query(others[0]!, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
+})
+
+test('crash of the tab hosting the coordinator: tabs reconnect to a new one and the holder keeps the role', async ({ context }) => {
+  const file = uniqueFilename()
+  // The first tab starts the SharedWorker, which lives in its renderer process.
+  const host = await openTab(context, file)
+  const b = await openTab(context, file)
+  const c = await openTab(context, file)
+  await query(host, 'create table t (v integer)')
+  await b.evaluate(() => window.dialect.requestActive())
+  const holder = (await status(b)).tabId
+  await expect.poll(async () => (await status(c)).activeTabId).toBe(holder)
+  await crashTab(context, host)
+  // Built writes carry an operation id, so those in flight while the coordinator restarts are retried once.
+  await c.evaluate(async () => {
+    for (let i = 0; i < 20; i++) await window.db.insertInto('t').values({ v: i }).execute()
+  })
+  expect(await query(b, 'select count(*) as n from t')).toEqual([{ n: 20 }])
+  expect((await status(c)).activeTabId).toBe(holder)
+  expect((await status(b)).worker.openCount).toBe(1) // kept the files: no reopen
+})
+
+test('hang: a stalled active worker is replaced; when it wakes it is fenced and applies nothing', async ({ context }) => {
+  const file = uniqueFilename()
+  const options = { ...fast, openAttempts: 60 }
+  const tabs = [await openTab(context, file, options), await openTab(context, file, options), await openTab(context, file, options)]
+  await query(tabs[0]!, 'create table t (id integer primary key, who text)')
+  const a = await activeTab(tabs)
+  const former = (await status(a)).tabId
+  const [b, c] = tabs.filter((t) => t !== a) as [typeof a, typeof a]
+
+  // A statement that keeps A's worker busy (no heartbeats) for about 4 s.
+  const count = (n: number) => `with recursive c(x) as (select 1 union all select x + 1 from c where x < ${n}) select count(*) from c`
+  const msPerMillion = await a.evaluate(async (sqlText) => {
+    const t0 = performance.now()
+    await window.db.executeQuery(window.harness.CompiledQuery.raw(sqlText))
+    return (performance.now() - t0) / 0.2
+  }, count(200_000))
+  const stallRows = Math.round((4000 / msPerMillion) * 1_000_000)
+  await a.evaluate((sqlText) => {
+    ;(window as any).stall = window.db
+      .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
+      .then(() => 'ok', (e: Error) => e.name)
+  }, count(stallRows))
+  await new Promise((r) => setTimeout(r, 150))
+  // A's main thread hangs too, so it cannot terminate its worker when told to: the worker must fence itself.
+  const mainHang = a.evaluate(() => {
+    const end = performance.now() + 6000
+    while (performance.now() < end) {
+      // busy
+    }
+  })
+  // C writes while A is stalled: both statements queue behind the stall in A's worker.
+  const cWrites = c.evaluate(async () => {
+    const { CompiledQuery } = window.harness
+    const built = window.db.insertInto('t').values({ who: 'c-built' }).execute().then(() => 'ok', (e: Error) => e.name)
+    const raw = window.db
+      .executeQuery(CompiledQuery.raw("insert into t (who) values ('c-raw')"))
+      .then(() => 'ok', (e: Error) => e.name)
+    return Promise.all([built, raw])
+  })
+
+  const next = await waitForNewActive(b, former, 30_000)
+  expect(next).not.toBe(former)
+  const lost = await b.evaluate(() => window.events.find((e) => e.type === 'active-lost'))
+  expect(lost?.reason).toBe('hung')
+  // The Kysely-built write is applied exactly once on the new active tab; the raw one (no operation
+  // id) is reported as of unknown outcome, and in fact A refused it when it woke.
+  expect(await cWrites).toEqual(['ok', 'WriteOutcomeUnknownError'])
+  await mainHang
+  expect(['ok', 'WriteOutcomeUnknownError']).toContain(await a.evaluate(() => (window as any).stall))
+  const rows = await query<{ who: string }>(c, "select who from t where who like 'c-%'")
+  expect(rows).toEqual([{ who: 'c-built' }])
+  expect(await query(b, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
+  // A is back as a follower with a fresh worker, and works.
+  await expect.poll(async () => (await status(a)).role, { timeout: 20_000 }).toBe('follower')
+  await query(a, "insert into t (who) values ('a-after')")
+  expect(await query(c, "select count(*) as n from t where who = 'a-after'")).toEqual([{ n: 1 }])
+})
+
+test('manual hand-off: requestActive() and stepDown() move the role; a running transaction finishes first', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file)
+  const b = await openTab(context, file)
+  const c = await openTab(context, file)
+  await query(a, 'create table t (v text)')
+  const aId = (await status(a)).tabId
+  expect((await status(a)).role).toBe('active')
+
+  // C holds a transaction open while B claims the role: C's transaction completes, then B takes over.
+  await c.evaluate(() => {
+    ;(window as any).tx = window.db.transaction().execute(async (trx: any) => {
+      await trx.insertInto('t').values({ v: 'c-tx-1' }).execute()
+      ;(window as any).txOpen = true
+      await new Promise((r) => setTimeout(r, 300))
+      await trx.insertInto('t').values({ v: 'c-tx-2' }).execute()
+    }).then(() => 'committed', (e: Error) => e.name)
+  })
+  await c.waitForFunction(() => (window as any).txOpen)
+  const bId = await b.evaluate(() => window.dialect.requestActive())
+  expect(bId).toBe((await status(b)).tabId)
+  expect(await c.evaluate(() => (window as any).tx)).toBe('committed')
+  expect((await status(a)).activeTabId).toBe(bId)
+  const changed = await a.evaluate(() => window.events.filter((e) => e.type === 'active-changed').map((e) => e.reason))
+  expect(changed).toEqual(['elected', 'manual'])
+
+  await query(a, "insert into t values ('after claim')")
+  const next = await b.evaluate(() => window.dialect.stepDown())
+  expect(next).not.toBe(bId)
+  expect([aId, (await status(c)).tabId]).toContain(next)
+  await query(b, "insert into t values ('after step down')")
+  expect((await query<{ v: string }>(c, 'select v from t')).map((r) => r.v)).toEqual([
+    'c-tx-1',
+    'c-tx-2',
+    'after claim',
+    'after step down',
+  ])
+})
+
+test('in flight at failover: reads retried, built writes exactly once, transactions fail retryably with all-or-nothing', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file)
+  const b = await openTab(context, file)
+  const c = await openTab(context, file)
+  await query(a, 'create table t (id integer primary key, v text)')
+  const former = (await status(a)).tabId
+
+  // B: a transaction that is open when A closes.
+  await b.evaluate(() => {
+    ;(window as any).tx = window.db.transaction().execute(async (trx: any) => {
+      await trx.insertInto('t').values({ v: 'tx-1' }).execute()
+      ;(window as any).txOpen = true
+      await new Promise((r) => setTimeout(r, 800))
+      await trx.insertInto('t').values({ v: 'tx-2' }).execute()
+    }).then(() => ({ ok: true }), (e: any) => ({ name: e.name, retryable: e.retryable }))
+  })
+  await b.waitForFunction(() => (window as any).txOpen)
+  // C: a stream of reads and writes that spans the failover.
+  const cWork = c.evaluate(async () => {
+    const errors: string[] = []
+    let reads = 0
+    for (let i = 0; i < 40; i++) {
+      await window.db.insertInto('t').values({ v: `c-${i}` }).execute().catch((e: Error) => errors.push(e.name))
+      await window.db.selectFrom('t').selectAll().execute().then(() => reads++, (e: Error) => errors.push(e.name))
+    }
+    return { errors, reads }
+  })
+  await new Promise((r) => setTimeout(r, 100))
+  await a.close()
+  expect(await cWork).toEqual({ errors: [], reads: 40 })
+  expect(await b.evaluate(() => (window as any).tx)).toEqual({ name: 'ActiveTabLostError', retryable: true })
+  await waitForNewActive(b, former)
+  const rows = await query<{ v: string }>(c, 'select v from t order by id')
+  expect(rows.filter((r) => r.v.startsWith('tx-'))).toEqual([]) // none of the transaction
+  expect(rows.map((r) => r.v)).toEqual(Array.from({ length: 40 }, (_, i) => `c-${i}`)) // each write once
+})
+
+test('a dead tab’s transaction is rolled back at once; an idle lease is revoked after leaseTimeoutMs', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file, fast)
+  const b = await openTab(context, file, fast)
+  const c = await openTab(context, file, fast)
+  await query(a, 'create table t (v text)')
+
+  // C (a follower) opens a transaction and closes without finishing it.
+  await c.evaluate(async () => {
+    const trx = await window.db.startTransaction().execute()
+    await trx.insertInto('t').values({ v: 'from dead tab' }).execute()
+  })
+  const blocked = b.evaluate(async () => {
+    const t0 = performance.now()
+    await window.db.insertInto('t').values({ v: 'b' }).execute()
+    return performance.now() - t0
+  })
+  await new Promise((r) => setTimeout(r, 200))
+  await c.close()
+  await blocked
+  expect(await query(a, 'select v from t')).toEqual([{ v: 'b' }])
+
+  // B opens a controlled transaction and goes idle; A's write waits at most ~leaseTimeoutMs.
+  await b.evaluate(async () => {
+    ;(window as any).trx = await window.db.startTransaction().execute()
+    await (window as any).trx.insertInto('t').values({ v: 'idle' }).execute()
+  })
+  await a.evaluate(() => window.db.insertInto('t').values({ v: 'a' }).execute())
+  const late = await b.evaluate(() =>
+    (window as any).trx.insertInto('t').values({ v: 'too late' }).execute().then(
+      () => 'ok',
+      (e: any) => ({ name: e.name, retryable: e.retryable }),
+    ),
+  )
+  expect(late).toEqual({ name: 'LeaseTimeoutError', retryable: true })
+  await b.evaluate(() => (window as any).trx.rollback().execute().catch(() => {}))
+  expect((await query<{ v: string }>(a, 'select v from t')).map((r) => r.v)).toEqual(['b', 'a'])
+  // B's connection works again afterwards.
+  await query(b, "insert into t values ('b again')")
+})
+
+test('no request hangs when every other tab closes, or when the last tab is destroyed', async ({ context }) => {
+  const file = uniqueFilename()
+  const tabs = [await openTab(context, file), await openTab(context, file), await openTab(context, file), await openTab(context, file)]
+  await query(tabs[0]!, 'create table t (v integer)')
+  const last = tabs[3]!
+  const work = last.evaluate(async () => {
+    const outcomes: string[] = []
+    for (let i = 0; i < 50; i++) {
+      outcomes.push(await window.db.insertInto('t').values({ v: i }).execute().then(() => 'ok', (e: Error) => e.name))
+    }
+    return outcomes
+  })
+  await Promise.all(tabs.slice(0, 3).map((t) => t.close()))
+  expect(await work).toEqual(new Array(50).fill('ok'))
+  expect(await query(last, 'select count(*) as n from t')).toEqual([{ n: 50 }])
+  const afterDestroy = await last.evaluate(async () => {
+    const pending = window.db.selectFrom('t').selectAll().execute().then(() => 'ok', (e: Error) => e.name)
+    await window.db.destroy()
+    const later = await window.db.selectFrom('t').selectAll().execute().then(() => 'ok', (e: Error) => e.name)
+    return [await pending, later]
+  })
+  expect(['ok', 'DatabaseClosedError']).toContain(afterDestroy[0])
+  // After destroy(), Kysely itself refuses (its driver is gone): an error, not a hang.
+  expect(afterDestroy[1]).toMatch(/Error$/)
+})
