@@ -9,6 +9,9 @@
  *   retry, and the next worker applies it only if the record is absent (see worker/op-ledger.ts);
  * - a statement of an open transaction fails with ActiveTabLostError (the transaction died with the
  *   old holder's connection and was rolled back);
+ * - a transaction's COMMIT carries an operation id too, recorded inside the transaction: if its
+ *   answer is lost, the next active tab says whether it committed (then the commit succeeds) or
+ *   not (then ActiveTabLostError: it was rolled back, retrying is safe);
  * - a raw SQL write (`sql`...``, CompiledQuery.raw) fails with WriteOutcomeUnknownError: it carries
  *   no id, and retrying it blindly could apply it twice.
  * A worker that refuses a statement (it is handing over) did not run it: it is simply resent.
@@ -31,7 +34,7 @@ interface Route {
 }
 
 /** How a statement may be retried after a hand-off. */
-export type StatementKind = 'read' | 'write' | 'raw'
+export type StatementKind = 'read' | 'write' | 'raw' | 'commit'
 
 interface Request {
   readonly id: number
@@ -40,6 +43,7 @@ interface Request {
   readonly params: SqlValue[]
   readonly read: boolean
   readonly op: string | undefined
+  readonly commit: boolean
   /** Sent to a holder that went away without answering: it may have been applied. */
   maybeApplied: boolean
   readonly stack: string | undefined
@@ -102,7 +106,8 @@ export class RequestRouter {
     if (this.#closed) return Promise.reject(this.#closed)
     const pinned = this.#pinned.has(lease)
     if (pinned && this.leaseLost(lease)) return Promise.reject(transactionLost())
-    const op = kind === 'write' && !pinned ? this.#opPrefix + this.#nextOp++ : undefined
+    if (kind === 'commit' && !pinned) kind = 'raw' // an app's own COMMIT in a connection scope
+    const op = (kind === 'write' && !pinned) || kind === 'commit' ? this.#opPrefix + this.#nextOp++ : undefined
     return new Promise<ExecResult>((resolve, reject) => {
       const request: Request = {
         id: this.#nextId++,
@@ -111,6 +116,7 @@ export class RequestRouter {
         params,
         read: kind === 'read',
         op,
+        commit: kind === 'commit',
         maybeApplied: false,
         stack,
         resolve,
@@ -147,7 +153,7 @@ export class RequestRouter {
     this.#waiting = []
     for (const request of waiting) {
       clearTimeout(request.timer)
-      if (this.#pinned.has(request.lease) && this.leaseLost(request.lease)) request.reject(transactionLost())
+      if (this.#transactionGone(request)) request.reject(transactionLost())
       else this.#send(request, route)
     }
     this.onRoute?.(route, reason)
@@ -197,6 +203,7 @@ export class RequestRouter {
       sql: request.sql,
       params: request.params,
       ...(request.op ? { op: request.op, retry: request.maybeApplied } : {}),
+      ...(request.commit ? { commit: true } : {}),
     }
     route.port.postMessage(message)
   }
@@ -227,9 +234,14 @@ export class RequestRouter {
     else if (reply.t === 'refused') this.#resend(request)
   }
 
+  /** A statement of a transaction whose holder is gone (a COMMIT whose fate is asked is not). */
+  #transactionGone(request: Request): boolean {
+    return this.#pinned.has(request.lease) && this.leaseLost(request.lease) && !(request.commit && request.maybeApplied)
+  }
+
   /** The statement did not run: send it to the next holder, unless it belongs to a lost transaction. */
   #resend(request: Request): void {
-    if (this.#pinned.has(request.lease)) {
+    if (this.#pinned.has(request.lease) && !request.maybeApplied) {
       request.reject(transactionLost())
       return
     }
@@ -244,6 +256,12 @@ export class RequestRouter {
     for (const request of [...this.#inFlight.values()]) {
       if (request.epoch !== route.epoch) continue
       this.#inFlight.delete(request.id)
+      if (request.commit) {
+        // Ask the next active tab whether it committed.
+        request.maybeApplied = true
+        this.#wait(request)
+        continue
+      }
       if (this.#pinned.has(request.lease)) {
         request.reject(transactionLost())
         continue

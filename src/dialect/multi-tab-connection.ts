@@ -30,6 +30,11 @@ export class MultiTabConnection implements DatabaseConnection {
     return toQueryResult<R>(result)
   }
 
+  /** COMMIT of this scope's transaction, recorded so its fate can be asked after a hand-off. */
+  async commit(): Promise<void> {
+    await this.#client.exec(this.#lease, 'commit', [], 'commit', new Error().stack)
+  }
+
   async *streamQuery<R>(compiledQuery: CompiledQuery, chunkSize = 100): AsyncIterableIterator<QueryResult<R>> {
     if (!SelectQueryNode.is(compiledQuery.query)) {
       throw new Error('The multi-tab OPFS dialect only supports streaming of select queries')

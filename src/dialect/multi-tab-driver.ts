@@ -43,7 +43,8 @@ export class MultiTabOpfsDriver implements Driver {
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'))
+    // The commit carries an operation id, so its outcome survives a hand-off (see request-router.ts).
+    await (connection as MultiTabConnection).commit()
     this.#client.unpin((connection as MultiTabConnection).lease)
   }
 

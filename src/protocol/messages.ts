@@ -211,6 +211,8 @@ export interface ExecRequest {
   readonly op?: string
   /** Set when this is a resend after a hand-off: the worker checks whether `op` was applied. */
   readonly retry?: boolean
+  /** This is the COMMIT of a transaction; `op` is recorded inside it. */
+  readonly commit?: boolean
 }
 export interface ReleaseRequest {
   readonly t: 'release'

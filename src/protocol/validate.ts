@@ -101,7 +101,8 @@ export function parseClientRequest(data: unknown): ClientRequest | undefined {
       typeof data.sql === 'string' &&
       Array.isArray(data.params) &&
       (data.op === undefined || isStr(data.op)) &&
-      (data.retry === undefined || typeof data.retry === 'boolean')
+      (data.retry === undefined || typeof data.retry === 'boolean') &&
+      (data.commit === undefined || data.commit === true)
     ) {
       return data as unknown as ClientRequest
     }

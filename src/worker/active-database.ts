@@ -294,9 +294,12 @@ export class ActiveDatabase {
       return
     }
     try {
-      const result = request.op
-        ? await this.#ledger!.apply(request.op, request.sql, request.params, request.retry === true)
-        : await engine.exec(request.sql, request.params)
+      const retry = request.retry === true
+      const result = !request.op
+        ? await engine.exec(request.sql, request.params)
+        : request.commit
+          ? await this.#ledger!.commit(request.op, retry)
+          : await this.#ledger!.apply(request.op, request.sql, request.params, retry)
       reply(port, { t: 'result', id: request.id, ...result })
     } catch (error) {
       reply(port, { t: 'error', id: request.id, error: serializeError(error) })

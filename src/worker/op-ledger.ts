@@ -12,6 +12,7 @@
  * is pruned of entries older than any retry can be.
  */
 import type { SqlValue } from '../protocol/messages.js'
+import { ActiveTabLostError } from '../protocol/errors.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
 import type { SqliteEngine, StatementResult } from './sqlite-engine.js'
 
@@ -31,13 +32,37 @@ export class OpLedger {
     this.#engine = engine
   }
 
+  /**
+   * Commits the open transaction with `op` recorded inside it. On a retry (the answer to the first
+   * attempt was lost with the old active tab) there is no transaction here: the record says
+   * whether it committed there.
+   */
+  async commit(op: string, retry: boolean): Promise<StatementResult> {
+    const engine = this.#engine
+    await this.#ensureTable()
+    if (retry) {
+      const prior = await engine.exec(`select 1 from ${LEDGER_TABLE} where op = ?`, [op])
+      if (prior.rows!.length > 0) return { changes: 0, lastInsertRowid: 0n }
+      throw new ActiveTabLostError(
+        'The active tab went away before this transaction committed; it was rolled back. Run it again.',
+      )
+    }
+    if (engine.inTransaction) {
+      await engine.exec(`insert into ${LEDGER_TABLE} (op, at) values (?, ?)`, [op, Date.now()])
+    }
+    return engine.exec('commit', [])
+  }
+
+  async #ensureTable(): Promise<void> {
+    if (this.#ready) return
+    await this.#engine.exec(CREATE, [])
+    this.#ready = true
+  }
+
   /** Applies the write once: returns the recorded result if `op` was already applied. */
   async apply(op: string, sql: string, params: readonly SqlValue[], retry: boolean): Promise<StatementResult> {
     const engine = this.#engine
-    if (!this.#ready) {
-      await engine.exec(CREATE, [])
-      this.#ready = true
-    }
+    await this.#ensureTable()
     if (retry) {
       const prior = await engine.exec(`select changes, rowid, columns, rows from ${LEDGER_TABLE} where op = ?`, [op])
       if (prior.rows!.length > 0) return decode(prior.rows![0]!)
