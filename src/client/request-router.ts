@@ -46,7 +46,8 @@ interface Request {
   readonly commit: boolean
   /** Sent to a holder that went away without answering: it may have been applied. */
   maybeApplied: boolean
-  readonly stack: string | undefined
+  /** Made where the app awaited the query; its stack is read only if the query fails. */
+  readonly caller: Error | undefined
   readonly resolve: (result: ExecResult) => void
   readonly reject: (error: Error) => void
   timer?: ReturnType<typeof setTimeout>
@@ -67,10 +68,16 @@ export class RequestRouter {
   /** The epoch each live lease first ran on; a transaction cannot move to another holder. */
   readonly #leaseEpoch = new Map<number, number>()
   readonly #pinned = new Set<number>()
+  /** Released leases not yet told to the worker (see release()). */
+  #releases: number[] = []
+  #releaseScheduled = false
+  /** A task boundary: a message to ourselves runs after the current task, before any timer. */
+  readonly #tick = new MessageChannel()
 
   constructor(requestTimeoutMs: number, tabId: string) {
     this.#requestTimeoutMs = requestTimeoutMs
     this.#opPrefix = `${tabId}:`
+    this.#tick.port1.onmessage = () => this.#flushReleases()
   }
 
   get route(): Readonly<Route> | undefined {
@@ -102,7 +109,7 @@ export class RequestRouter {
     return epoch !== undefined && epoch !== this.#route?.epoch
   }
 
-  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind, stack?: string): Promise<ExecResult> {
+  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind, caller?: Error): Promise<ExecResult> {
     if (this.#closed) return Promise.reject(this.#closed)
     const pinned = this.#pinned.has(lease)
     if (pinned && this.leaseLost(lease)) return Promise.reject(transactionLost())
@@ -118,7 +125,7 @@ export class RequestRouter {
         op,
         commit: kind === 'commit',
         maybeApplied: false,
-        stack,
+        caller,
         resolve,
         reject,
       }
@@ -127,14 +134,29 @@ export class RequestRouter {
     })
   }
 
-  /** The lease's scope ended; the active worker may hand the connection to the next. */
+  /**
+   * The lease's scope ended; the active worker may hand the connection to the next. The release
+   * rides on this tab's next statement if one follows in the same task (the common case of
+   * queries in a loop), else it goes alone at the end of the task: one message, not two, per query.
+   */
   release(lease: number): void {
     const epoch = this.#leaseEpoch.get(lease)
     this.#leaseEpoch.delete(lease)
     this.#pinned.delete(lease)
-    if (epoch !== undefined && epoch === this.#route?.epoch) {
-      this.#route.port.postMessage({ t: 'release', lease })
+    if (epoch === undefined || epoch !== this.#route?.epoch) return
+    this.#releases.push(lease)
+    if (!this.#releaseScheduled) {
+      this.#releaseScheduled = true
+      this.#tick.port2.postMessage(null)
     }
+  }
+
+  #flushReleases(): void {
+    this.#releaseScheduled = false
+    if (this.#releases.length === 0 || !this.#route) return
+    const releases = this.#releases
+    this.#releases = []
+    this.#route.port.postMessage({ t: 'release', leases: releases })
   }
 
   /** A new route from the coordinator. Stale ones (an older election) are dropped. */
@@ -144,6 +166,7 @@ export class RequestRouter {
       return
     }
     if (this.#route) this.#lose(this.#route)
+    this.#releases = []
     this.#highestEpoch = epoch
     this.#failure = undefined
     const route: Route = { epoch, activeTabId, port }
@@ -174,7 +197,7 @@ export class RequestRouter {
       this.#waiting = []
       for (const request of waiting) {
         clearTimeout(request.timer)
-        request.reject(deserializeError(error, request.stack))
+        request.reject(deserializeError(error, request.caller?.stack))
       }
     }
   }
@@ -190,14 +213,21 @@ export class RequestRouter {
     this.#waiting = []
     this.#route?.port.close()
     this.#route = undefined
+    this.#tick.port1.close()
   }
 
   #send(request: Request, route: Route): void {
     request.epoch = route.epoch
     if (!this.#leaseEpoch.has(request.lease)) this.#leaseEpoch.set(request.lease, route.epoch)
     this.#inFlight.set(request.id, request)
+    let releases: number[] | undefined
+    if (this.#releases.length > 0) {
+      releases = this.#releases
+      this.#releases = []
+    }
     const message: ExecRequest = {
       t: 'exec',
+      ...(releases ? { releases } : {}),
       id: request.id,
       lease: request.lease,
       sql: request.sql,
@@ -230,7 +260,7 @@ export class RequestRouter {
     if (!request) return
     this.#inFlight.delete(reply.id)
     if (reply.t === 'result') request.resolve(reply)
-    else if (reply.t === 'error') request.reject(deserializeError(reply.error, request.stack))
+    else if (reply.t === 'error') request.reject(deserializeError(reply.error, request.caller?.stack))
     else if (reply.t === 'refused') this.#resend(request)
   }
 
@@ -251,6 +281,7 @@ export class RequestRouter {
   }
 
   #lose(route: Route): void {
+    this.#releases = []
     route.port.onmessage = null
     route.port.close()
     for (const request of [...this.#inFlight.values()]) {

@@ -229,8 +229,8 @@ export class TabClient {
     return this.#nextLease++
   }
 
-  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind, stack?: string): Promise<ExecResult> {
-    return this.#router.exec(lease, sql, params, kind, stack)
+  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind, caller?: Error): Promise<ExecResult> {
+    return this.#router.exec(lease, sql, params, kind, caller)
   }
 
   /**

@@ -23,16 +23,17 @@ export class MultiTabConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    // Made before the await, so a failure's stack shows the app's line that ran the query.
-    const stack = new Error().stack
+    // Made before the await, so a failure's stack shows the app's line that ran the query. V8
+    // formats a stack only when it is read, i.e. only if the query fails.
+    const caller = new Error()
     const params = toBindable(compiledQuery.parameters)
-    const result = await this.#client.exec(this.#lease, compiledQuery.sql, params, statementKind(compiledQuery), stack)
+    const result = await this.#client.exec(this.#lease, compiledQuery.sql, params, statementKind(compiledQuery), caller)
     return toQueryResult<R>(result)
   }
 
   /** COMMIT of this scope's transaction, recorded so its fate can be asked after a hand-off. */
   async commit(): Promise<void> {
-    await this.#client.exec(this.#lease, 'commit', [], 'commit', new Error().stack)
+    await this.#client.exec(this.#lease, 'commit', [], 'commit', new Error())
   }
 
   async *streamQuery<R>(compiledQuery: CompiledQuery, chunkSize = 100): AsyncIterableIterator<QueryResult<R>> {

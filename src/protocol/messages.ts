@@ -199,6 +199,8 @@ export type TabToOwnWorker = InitMessage | WorkerStatusRequest | CloseRequest | 
 
 export interface ExecRequest {
   readonly t: 'exec'
+  /** Leases this tab released since its last message, to release before this statement. */
+  readonly releases?: readonly number[]
   readonly id: number
   /** The connection lease this statement runs in; other leases wait until it is released. */
   readonly lease: number
@@ -216,7 +218,7 @@ export interface ExecRequest {
 }
 export interface ReleaseRequest {
   readonly t: 'release'
-  readonly lease: number
+  readonly leases: readonly number[]
 }
 export type ClientRequest = ExecRequest | ReleaseRequest
 

@@ -17,6 +17,7 @@ type Obj = Record<string, unknown>
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null
 const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 256
 const isInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0
+const isLeaseList = (x: unknown): x is number[] => Array.isArray(x) && x.length < 10_000 && x.every(isInt)
 const isPort = (x: unknown): x is MessagePort =>
   typeof MessagePort !== 'undefined' && x instanceof MessagePort
 
@@ -102,12 +103,13 @@ export function parseClientRequest(data: unknown): ClientRequest | undefined {
       Array.isArray(data.params) &&
       (data.op === undefined || isStr(data.op)) &&
       (data.retry === undefined || typeof data.retry === 'boolean') &&
-      (data.commit === undefined || data.commit === true)
+      (data.commit === undefined || data.commit === true) &&
+      (data.releases === undefined || isLeaseList(data.releases))
     ) {
       return data as unknown as ClientRequest
     }
     return undefined
   }
-  if (data.t === 'release' && isInt(data.lease)) return data as unknown as ClientRequest
+  if (data.t === 'release' && isLeaseList(data.leases)) return data as unknown as ClientRequest
   return undefined
 }

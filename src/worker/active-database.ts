@@ -268,10 +268,9 @@ export class ActiveDatabase {
   }
 
   #handle(tabId: string, port: MessagePort, request: ClientRequest): void {
-    if (request.t === 'release') {
-      this.#queue.release({ tabId, lease: request.lease })
-      return
-    }
+    const released = request.t === 'release' ? request.leases : request.releases
+    if (released) for (const lease of released) this.#queue.release({ tabId, lease })
+    if (request.t === 'release') return
     const holder = this.#queue.holder
     const ownsLease = this.#draining && holder?.tabId === tabId && holder.lease === request.lease
     if (!this.#engine || (this.#leaving && !ownsLease)) {
