@@ -1,11 +1,12 @@
 // What the e2e tests drive in each tab: the built package, used as an app would use it.
-import { Kysely, sql, CompiledQuery } from 'kysely'
+import { Kysely, Migrator, sql, CompiledQuery } from 'kysely'
 import * as lib from '/dist/index.js'
 
 window.harness = {
   lib,
   sql,
   CompiledQuery,
+  Migrator,
   /** Opens the shared database in this tab as window.db (and window.dialect). */
   open(filename, options = {}) {
     window.dialect = new lib.MultiTabOpfsDialect({ filename, ...options })

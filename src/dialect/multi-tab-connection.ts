@@ -31,11 +31,6 @@ export class MultiTabConnection implements DatabaseConnection {
     return toQueryResult<R>(result)
   }
 
-  /** COMMIT of this scope's transaction, recorded so its fate can be asked after a hand-off. */
-  async commit(): Promise<void> {
-    await this.#client.exec(this.#lease, 'commit', [], 'commit', new Error())
-  }
-
   async *streamQuery<R>(compiledQuery: CompiledQuery, chunkSize = 100): AsyncIterableIterator<QueryResult<R>> {
     if (!SelectQueryNode.is(compiledQuery.query)) {
       throw new Error('The multi-tab OPFS dialect only supports streaming of select queries')
@@ -55,12 +50,17 @@ export class MultiTabConnection implements DatabaseConnection {
 function statementKind(compiledQuery: CompiledQuery): StatementKind {
   const node = compiledQuery.query
   if (SelectQueryNode.is(node)) return 'read'
-  if (!node || RawNode.is(node)) return READ_ONLY_SQL.test(compiledQuery.sql) ? 'read' : 'raw'
+  if (!node || RawNode.is(node)) {
+    // The driver's own COMMIT: it carries an operation id so its fate survives a hand-off.
+    if (COMMIT_SQL.test(compiledQuery.sql)) return 'commit'
+    return READ_ONLY_SQL.test(compiledQuery.sql) ? 'read' : 'raw'
+  }
   return 'write'
 }
 
 /** Raw SQL that cannot write: a plain SELECT, VALUES or EXPLAIN (a WITH may hide a write). */
 const READ_ONLY_SQL = /^\s*(select|values|explain)\b/i
+const COMMIT_SQL = /^\s*(commit|end)\s*(transaction)?\s*;?\s*$/i
 
 function toQueryResult<R>(result: ExecResult): QueryResult<R> {
   if (result.columns) {

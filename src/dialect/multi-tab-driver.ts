@@ -43,8 +43,9 @@ export class MultiTabOpfsDriver implements Driver {
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    // The commit carries an operation id, so its outcome survives a hand-off (see request-router.ts).
-    await (connection as MultiTabConnection).commit()
+    // Sent through executeQuery (Kysely's logging wraps it); the connection gives a COMMIT an
+    // operation id, so its outcome survives a hand-off (see request-router.ts).
+    await connection.executeQuery(CompiledQuery.raw('commit'))
     this.#client.unpin((connection as MultiTabConnection).lease)
   }
 

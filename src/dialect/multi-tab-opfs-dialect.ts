@@ -4,7 +4,6 @@
  * of the origin share.
  */
 import {
-  SqliteAdapter,
   SqliteQueryCompiler,
   type DatabaseIntrospector,
   type Dialect,
@@ -16,6 +15,7 @@ import {
 import type { TabClient, TabStatus } from '../client/tab-client.js'
 import { TabEvents, type MultiTabEventName, type MultiTabListener } from '../client/tab-events.js'
 import { checkFilename } from '../protocol/names.js'
+import { MultiTabSqliteAdapter } from './multi-tab-adapter.js'
 import { MultiTabOpfsDriver } from './multi-tab-driver.js'
 import { MultiTabIntrospector } from './multi-tab-introspector.js'
 import { resolveConfig, type MultiTabOpfsDialectConfig, type ResolvedConfig } from './options.js'
@@ -55,7 +55,7 @@ export class MultiTabOpfsDialect implements Dialect {
   }
 
   createAdapter(): DialectAdapter {
-    return new SqliteAdapter()
+    return new MultiTabSqliteAdapter()
   }
 
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {

@@ -1,0 +1,53 @@
+// A todo list whose schema evolves with Kysely's Migrator, run at start-up in every tab.
+// Ten tabs restored at once all call migrateToLatest(); each migration runs exactly once.
+import { Kysely, Migrator } from 'kysely'
+import { BrowserMigrationProvider, MultiTabOpfsDialect } from 'kysely-multitab-opfs'
+import { migrations } from './migrations/index.js'
+
+const filename = new URLSearchParams(location.search).get('db') ?? 'todo-example.db'
+const dialect = new MultiTabOpfsDialect({ filename })
+const db = new Kysely({ dialect })
+const migrator = new Migrator({ db, provider: new BrowserMigrationProvider(migrations) })
+
+const $ = (id) => document.getElementById(id)
+
+async function render() {
+  const todos = await db.selectFrom('todo').selectAll().orderBy('id').execute()
+  $('list').replaceChildren(
+    ...todos.map((todo) => {
+      const li = document.createElement('li')
+      li.className = todo.done ? 'done' : ''
+      const box = document.createElement('input')
+      box.type = 'checkbox'
+      box.checked = !!todo.done
+      box.onchange = async () => {
+        await db.updateTable('todo').set({ done: box.checked ? 1 : 0 }).where('id', '=', todo.id).execute()
+        await render()
+      }
+      const span = document.createElement('span')
+      span.textContent = ` ${todo.title}`
+      li.append(box, span)
+      return li
+    }),
+  )
+}
+
+$('add').addEventListener('submit', async (event) => {
+  event.preventDefault()
+  const title = $('title').value.trim()
+  await db.insertInto('todo').values({ title, search: `${title.toLowerCase()} #todo` }).execute()
+  $('title').value = ''
+  await render()
+})
+
+const result = await migrator.migrateToLatest()
+window.app = { db, dialect, migrator, result }
+if (result.error) {
+  $('status').textContent = `Migration failed: ${result.error.message}`
+} else {
+  const ran = result.results?.map((r) => r.migrationName) ?? []
+  $('status').textContent = ran.length ? `This tab ran: ${ran.join(', ')}` : 'Schema already up to date'
+  await render()
+  setInterval(() => render().catch(() => {}), 1000)
+}
+window.dispatchEvent(new Event('app-ready'))

@@ -1,0 +1,3 @@
+import { nodeOnly } from './node-only.js'
+
+export default nodeOnly('pg-cursor', ['read', 'close'])

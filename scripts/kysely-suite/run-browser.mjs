@@ -1,0 +1,55 @@
+// Opens the suite's page in headless Chromium and forwards the page's events until mocha ends,
+// the page crashes, or the time limit passes.
+import { existsSync } from 'node:fs'
+import { chromium } from '@playwright/test'
+
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+/** CHROMIUM_PATH, else Playwright's own Chromium if installed, else the system's. */
+function executablePath() {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH
+  try {
+    if (existsSync(chromium.executablePath())) return undefined
+  } catch {
+    // Playwright's browser is not installed.
+  }
+  const system = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(existsSync)
+  if (!system) throw new Error('no Chromium found: install one or set CHROMIUM_PATH')
+  return system
+}
+
+/** Resolves with how the run ended: 'end', 'timeout', 'crash' or 'closed'. */
+export async function runInBrowser({ url, timeoutMs, onEvent, onConsole }) {
+  const browser = await chromium.launch({ executablePath: executablePath(), args: ARGS })
+  try {
+    const page = await browser.newPage()
+    let finish
+    const finished = new Promise((resolve) => (finish = resolve))
+    await page.exposeFunction('__kyselySuiteReport', (json) => {
+      const event = JSON.parse(json)
+      onEvent(event)
+      if (event.t === 'end') finish('end')
+      if (event.t === 'probe-failed') finish('probe-failed')
+    })
+    page.on('pageerror', (error) => onConsole('pageerror', String(error.stack ?? error)))
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') onConsole(message.type(), message.text())
+    })
+    page.on('crash', () => finish('crash'))
+    page.on('close', () => finish('closed'))
+    const timer = setTimeout(() => finish('timeout'), timeoutMs)
+    await page.goto(url)
+    const how = await finished
+    clearTimeout(timer)
+    return how
+  } finally {
+    await browser.close()
+  }
+}
