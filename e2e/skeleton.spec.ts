@@ -105,6 +105,14 @@ test('three tabs: a row written in any tab is read by the other two', async ({ c
   const roles = await Promise.all(tabs.map(status))
   expect(roles.filter((s) => s.role === 'active')).toHaveLength(1)
   expect(roles.filter((s) => s.role === 'follower')).toHaveLength(2)
+  // Every tab sees the same roster of open tabs, and has measured its own queries.
+  for (const s of roles) expect([...(s as any).tabs].sort()).toEqual(roles.map((r) => r.tabId).sort())
+  const metrics = await Promise.all(tabs.map((t) => t.evaluate(() => window.dialect.metrics())))
+  for (const [i, m] of metrics.entries()) {
+    const side = roles[i]!.role === 'active' ? m.latencyMs.active : m.latencyMs.follower
+    expect(side.count).toBeGreaterThanOrEqual(3)
+    expect(side.p50).toBeGreaterThan(0)
+  }
 })
 
 test('a transaction is pinned: another tab writes only after commit, never inside; rollbacks leave no trace', async ({ context }) => {

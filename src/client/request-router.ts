@@ -52,11 +52,13 @@ interface Request {
   readonly reject: (error: Error) => void
   timer?: ReturnType<typeof setTimeout>
   epoch?: number
+  readonly startedAt: number
 }
 
 export class RequestRouter {
   readonly #requestTimeoutMs: number
   readonly #opPrefix: string
+  readonly #tabId: string
   #nextOp = 1
   #route: Route | undefined
   #highestEpoch = 0
@@ -76,6 +78,7 @@ export class RequestRouter {
 
   constructor(requestTimeoutMs: number, tabId: string) {
     this.#requestTimeoutMs = requestTimeoutMs
+    this.#tabId = tabId
     this.#opPrefix = `${tabId}:`
     this.#tick.port1.onmessage = () => this.#flushReleases()
   }
@@ -91,6 +94,14 @@ export class RequestRouter {
 
   /** Called with every new route (a new active tab). */
   onRoute: ((route: Readonly<Route>, reason: HandoffReason) => void) | undefined
+  /** Called when a request settles: its latency, whether this tab was active, and its error. */
+  onSettled: ((ms: number, onActive: boolean, error?: Error) => void) | undefined
+
+  /** Statements sent and not answered yet, and those waiting for a route. */
+  get depth(): { inFlight: number; waiting: number } {
+    return { inFlight: this.#inFlight.size, waiting: this.#waiting.length }
+  }
+
   /** Called when the route is lost (the active tab went away). */
   onRouteLost: ((lost: Readonly<Route> | undefined, epoch: number, reason: HandoffReason) => void) | undefined
 
@@ -126,8 +137,15 @@ export class RequestRouter {
         commit: kind === 'commit',
         maybeApplied: false,
         caller,
-        resolve,
-        reject,
+        startedAt: performance.now(),
+        resolve: (result) => {
+          this.onSettled?.(performance.now() - request.startedAt, this.#route?.activeTabId === this.#tabId)
+          resolve(result)
+        },
+        reject: (error) => {
+          this.onSettled?.(performance.now() - request.startedAt, this.#route?.activeTabId === this.#tabId, error)
+          reject(error)
+        },
       }
       if (this.#route) this.#send(request, this.#route)
       else this.#wait(request)

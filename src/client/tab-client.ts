@@ -18,6 +18,7 @@ import type { ResolvedConfig } from '../dialect/options.js'
 import { startCoordinator, startTabWorker } from './asset-urls.js'
 import { RequestRouter, type StatementKind } from './request-router.js'
 import { TabEvents } from './tab-events.js'
+import { TabMetrics, type MetricsSnapshot } from './tab-metrics.js'
 
 /** What a tab can see of the shared database. */
 export interface TabStatus {
@@ -27,6 +28,8 @@ export interface TabStatus {
   readonly role: 'active' | 'follower' | 'electing' | 'closed'
   /** The active tab's id, once one is serving. */
   readonly activeTabId: string | undefined
+  /** Every open tab of this database, oldest first (as the coordinator last told this tab). */
+  readonly tabs: readonly string[]
   /** Which coordinator runs. */
   readonly coordinator: 'shared-worker'
   /** Which storage the database is on. */
@@ -54,6 +57,8 @@ export class TabClient {
   readonly #calls = new Map<number, (reply: OwnWorkerReply) => void>()
   #routeWaiters: Array<(activeTabId: string) => void> = []
   #lastActive: string | undefined
+  #roster: readonly string[] = []
+  readonly #metrics = new TabMetrics()
   #lostAt: number | undefined
   readonly events: TabEvents
   #tabLock = ''
@@ -81,8 +86,10 @@ export class TabClient {
         reason,
         handoffMs: this.#lostAt === undefined ? 0 : Math.round(performance.now() - this.#lostAt),
       })
+      if (this.#lostAt !== undefined) this.#metrics.handoff(performance.now() - this.#lostAt)
       this.#lostAt = undefined
     }
+    this.#router.onSettled = (ms, onActive, error) => this.#metrics.query(ms, onActive, error)
     this.#router.onRouteLost = (lost, epoch, reason) => {
       this.#lostAt ??= performance.now()
       this.events.emit('active-lost', { previousActiveTabId: lost?.activeTabId, epoch, reason })
@@ -211,6 +218,9 @@ export class TabClient {
       case 'fence':
         this.#replaceWorker()
         break
+      case 'roster':
+        this.#roster = Object.freeze([...message.tabIds])
+        break
       case 'welcome': {
         const coordinator = this.#coordinator
         void navigator.locks.request(this.#names.coordinatorLock, () => {
@@ -277,6 +287,11 @@ export class TabClient {
     return this.#router.leaseLost(lease)
   }
 
+  metrics(): MetricsSnapshot {
+    const { inFlight, waiting } = this.#router.depth
+    return this.#metrics.snapshot(inFlight, waiting)
+  }
+
   async status(): Promise<TabStatus> {
     const route = this.#router.route
     const worker = this.#worker
@@ -292,6 +307,7 @@ export class TabClient {
             ? 'active'
             : 'follower',
       activeTabId: route?.activeTabId,
+      tabs: this.#roster,
       coordinator: 'shared-worker',
       storage: 'opfs-sahpool',
       epoch: route?.epoch ?? 0,

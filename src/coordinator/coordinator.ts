@@ -112,6 +112,7 @@ export class Coordinator {
     void navigator.locks.request(message.tabLock, () => this.#gone(tabId, 'crashed'))
     // Tabs may queue for the lifetime lock only once this coordinator surely holds it.
     void this.#holdLifeLock(message.coordinatorLock).then(() => sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION }))
+    this.#sendRoster()
     if (this.#registry.ready) {
       this.#broker(tabId)
       return
@@ -157,6 +158,7 @@ export class Coordinator {
     this.#skip.delete(tabId)
     if (this.#preferred === tabId) this.#preferred = undefined
     lines?.worker.close()
+    this.#sendRoster()
     if (wasActive) {
       this.#vacated(reason)
     } else if (this.#registry.ready) {
@@ -228,6 +230,7 @@ export class Coordinator {
         this.#watchHeartbeats()
         const reason = this.#reason
         for (const id of registry.tabIds()) this.#broker(id, reason)
+        this.#sendRoster()
         // A hand-off was asked for while this tab was still opening the database.
         if (this.#preferred && this.#preferred !== tabId) this.#handoff(this.#preferred, 'claim')
         return
@@ -279,6 +282,16 @@ export class Coordinator {
       this.#steal = true
       this.#vacated('hung')
     }, bound / HANG_CHECKS_PER_BOUND)
+  }
+
+  #sendRoster(): void {
+    const message: CoordinatorToTab = {
+      t: 'roster',
+      v: PROTOCOL_VERSION,
+      tabIds: this.#registry.tabIds(),
+      activeTabId: this.#registry.ready ? this.#registry.active : undefined,
+    }
+    for (const lines of this.#lines.values()) sendTab(lines.tab, message)
   }
 
   /** No tab can open the database (e.g. no OPFS): every tab's requests fail with the reason. */

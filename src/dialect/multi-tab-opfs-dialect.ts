@@ -14,6 +14,7 @@ import {
 } from 'kysely'
 import type { TabClient, TabStatus } from '../client/tab-client.js'
 import { TabEvents, type MultiTabEventName, type MultiTabListener } from '../client/tab-events.js'
+import type { MetricsSnapshot } from '../client/tab-metrics.js'
 import { checkFilename } from '../protocol/names.js'
 import { MultiTabSqliteAdapter } from './multi-tab-adapter.js'
 import { MultiTabOpfsDriver } from './multi-tab-driver.js'
@@ -75,6 +76,20 @@ export class MultiTabOpfsDialect implements Dialect {
     const client = this.#started('status')
     await client.start()
     return client.status()
+  }
+
+  /**
+   * This tab's own measurements: query latency by role, hand-offs seen and their durations,
+   * errors by type, statements in flight.
+   *
+   * @example
+   * ```ts
+   * const { latencyMs, handoffs } = dialect.metrics()
+   * console.log(`p95 ${latencyMs.follower.p95} ms, ${handoffs.count} hand-offs`)
+   * ```
+   */
+  metrics(): MetricsSnapshot {
+    return this.#started('metrics').metrics()
   }
 
   /**

@@ -89,7 +89,21 @@ export interface WelcomeMessage {
   readonly t: 'welcome'
   readonly v: number
 }
-export type CoordinatorToTab = RouteMessage | RouteLostMessage | RejectedMessage | FenceMessage | WelcomeMessage
+/** Who is here: sent to every tab whenever a tab joins or leaves or the active tab changes. */
+export interface RosterMessage {
+  readonly t: 'roster'
+  readonly v: number
+  /** Tab ids, oldest first. */
+  readonly tabIds: readonly string[]
+  readonly activeTabId: string | undefined
+}
+export type CoordinatorToTab =
+  | RouteMessage
+  | RouteLostMessage
+  | RejectedMessage
+  | FenceMessage
+  | WelcomeMessage
+  | RosterMessage
 
 // ---- coordinator <-> a tab's worker -------------------------------------------------------
 

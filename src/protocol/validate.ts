@@ -64,6 +64,9 @@ export function parseCoordinatorToTab(data: unknown): CoordinatorToTab | undefin
     return data as unknown as CoordinatorToTab
   }
   if (m.t === 'fence' || m.t === 'welcome') return data as unknown as CoordinatorToTab
+  if (m.t === 'roster' && Array.isArray(m.tabIds) && m.tabIds.every(isStr) && (m.activeTabId === undefined || isStr(m.activeTabId))) {
+    return data as unknown as CoordinatorToTab
+  }
   return undefined
 }
 
