@@ -3,6 +3,8 @@ export { BrowserMigrationProvider, type MigrationModule } from './dialect/migrat
 export type { MultiTabOpfsDialectConfig } from './dialect/options.js'
 export type { TabStatus } from './client/tab-client.js'
 export type { MetricsSnapshot, LatencySummary } from './client/tab-metrics.js'
+export type { TablesChanged, TablesChangedListener } from './client/table-changes.js'
+export type { WatchOptions, WatchableQuery } from './dialect/watch.js'
 export type { MultiTabEvents, MultiTabEventName, MultiTabListener } from './client/tab-events.js'
 export type { HandoffReason } from './protocol/messages.js'
 export type { WorkerStatus } from './protocol/messages.js'

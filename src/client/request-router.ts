@@ -44,6 +44,7 @@ interface Request {
   readonly read: boolean
   readonly op: string | undefined
   readonly commit: boolean
+  readonly describe: boolean
   /** Sent to a holder that went away without answering: it may have been applied. */
   maybeApplied: boolean
   /** Made where the app awaited the query; its stack is read only if the query fails. */
@@ -94,6 +95,17 @@ export class RequestRouter {
 
   /** Called with every new route (a new active tab). */
   onRoute: ((route: Readonly<Route>, reason: HandoffReason) => void) | undefined
+  /** Called with the tables a committed transaction wrote (while subscribed). */
+  onChanges: ((tables: readonly string[]) => void) | undefined
+  #subscribed = false
+
+  /** Asks the active worker (this one and every next one) to report committed writes, or stops. */
+  subscribe(on: boolean): void {
+    if (on === this.#subscribed) return
+    this.#subscribed = on
+    this.#route?.port.postMessage({ t: 'subscribe', on })
+  }
+
   /** Called when a request settles: its latency, whether this tab was active, and its error. */
   onSettled: ((ms: number, onActive: boolean, error?: Error) => void) | undefined
 
@@ -120,7 +132,13 @@ export class RequestRouter {
     return epoch !== undefined && epoch !== this.#route?.epoch
   }
 
-  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind, caller?: Error): Promise<ExecResult> {
+  exec(
+    lease: number,
+    sql: string,
+    params: SqlValue[],
+    kind: StatementKind | 'describe',
+    caller?: Error,
+  ): Promise<ExecResult> {
     if (this.#closed) return Promise.reject(this.#closed)
     const pinned = this.#pinned.has(lease)
     if (pinned && this.leaseLost(lease)) return Promise.reject(transactionLost())
@@ -132,7 +150,8 @@ export class RequestRouter {
         lease,
         sql,
         params,
-        read: kind === 'read',
+        read: kind === 'read' || kind === 'describe',
+        describe: kind === 'describe',
         op,
         commit: kind === 'commit',
         maybeApplied: false,
@@ -190,6 +209,7 @@ export class RequestRouter {
     const route: Route = { epoch, activeTabId, port }
     this.#route = route
     port.onmessage = (event) => this.#onReply(event.data)
+    if (this.#subscribed) port.postMessage({ t: 'subscribe', on: true })
     const waiting = this.#waiting
     this.#waiting = []
     for (const request of waiting) {
@@ -252,6 +272,7 @@ export class RequestRouter {
       params: request.params,
       ...(request.op ? { op: request.op, retry: request.maybeApplied } : {}),
       ...(request.commit ? { commit: true } : {}),
+      ...(request.describe ? { describe: true } : {}),
     }
     route.port.postMessage(message)
   }
@@ -274,6 +295,10 @@ export class RequestRouter {
 
   #onReply(data: unknown): void {
     const reply = data as WorkerReply
+    if (reply?.t === 'changes') {
+      if (Array.isArray(reply.tables)) this.onChanges?.(reply.tables.filter((t) => typeof t === 'string'))
+      return
+    }
     const request = typeof reply?.id === 'number' ? this.#inFlight.get(reply.id) : undefined
     if (!request) return
     this.#inFlight.delete(reply.id)

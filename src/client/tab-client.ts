@@ -19,6 +19,7 @@ import { startCoordinator, startTabWorker } from './asset-urls.js'
 import { RequestRouter, type StatementKind } from './request-router.js'
 import { TabEvents } from './tab-events.js'
 import { TabMetrics, type MetricsSnapshot } from './tab-metrics.js'
+import { TableChanges } from './table-changes.js'
 
 /** What a tab can see of the shared database. */
 export interface TabStatus {
@@ -58,6 +59,8 @@ export class TabClient {
   #routeWaiters: Array<(activeTabId: string) => void> = []
   #lastActive: string | undefined
   #roster: readonly string[] = []
+  #hadRoute = false
+  readonly changes = new TableChanges((on) => this.#router.subscribe(on))
   readonly #metrics = new TabMetrics()
   #lostAt: number | undefined
   readonly events: TabEvents
@@ -72,6 +75,8 @@ export class TabClient {
       const waiters = this.#routeWaiters
       this.#routeWaiters = []
       for (const waiter of waiters) waiter(route.activeTabId)
+      if (this.#hadRoute && this.changes.active) this.changes.handedOff()
+      this.#hadRoute = true
       const previous = this.#lastActive
       if (previous === route.activeTabId && reason === 'elected') {
         this.#lostAt = undefined
@@ -90,6 +95,7 @@ export class TabClient {
       this.#lostAt = undefined
     }
     this.#router.onSettled = (ms, onActive, error) => this.#metrics.query(ms, onActive, error)
+    this.#router.onChanges = (tables) => this.changes.committed(tables)
     this.#router.onRouteLost = (lost, epoch, reason) => {
       this.#lostAt ??= performance.now()
       this.events.emit('active-lost', { previousActiveTabId: lost?.activeTabId, epoch, reason })
@@ -199,7 +205,7 @@ export class TabClient {
   #replaceWorker(): void {
     if (this.#closed) return
     this.#worker?.terminate()
-    for (const resolve of this.#calls.values()) resolve({ t: 'reply', id: -1, value: { active: false, openCount: 0, attachedTabs: 0 } })
+    for (const resolve of this.#calls.values()) resolve({ t: 'reply', id: -1, value: { active: false, openCount: 0, attachedTabs: 0, subscribers: 0 } })
     this.#calls.clear()
     const workerPort = this.#startWorker()
     this.#coordinator?.postMessage({ t: 'rejoin', v: PROTOCOL_VERSION, tabId: this.tabId, workerPort }, [workerPort])
@@ -292,11 +298,23 @@ export class TabClient {
     return this.#metrics.snapshot(inFlight, waiting)
   }
 
+  /** The tables `sql` reads and writes, as the active worker's SQLite sees them (views resolved). */
+  async describe(sql: string): Promise<{ reads: readonly string[]; writes: readonly string[] }> {
+    await this.start()
+    const lease = this.newLease()
+    try {
+      const result = await this.#router.exec(lease, sql, [], 'describe')
+      return { reads: result.reads ?? [], writes: result.writes ?? [] }
+    } finally {
+      this.#router.release(lease)
+    }
+  }
+
   async status(): Promise<TabStatus> {
     const route = this.#router.route
     const worker = this.#worker
       ? ((await this.#call('worker-status')).value as WorkerStatus)
-      : { active: false, openCount: 0, attachedTabs: 0 }
+      : { active: false, openCount: 0, attachedTabs: 0, subscribers: 0 }
     return {
       tabId: this.tabId,
       role: this.#closed

@@ -15,6 +15,8 @@ import {
 import type { TabClient, TabStatus } from '../client/tab-client.js'
 import { TabEvents, type MultiTabEventName, type MultiTabListener } from '../client/tab-events.js'
 import type { MetricsSnapshot } from '../client/tab-metrics.js'
+import type { TablesChangedListener } from '../client/table-changes.js'
+import { watchQuery, type WatchOptions, type WatchableQuery } from './watch.js'
 import { checkFilename } from '../protocol/names.js'
 import { MultiTabSqliteAdapter } from './multi-tab-adapter.js'
 import { MultiTabOpfsDriver } from './multi-tab-driver.js'
@@ -136,6 +138,43 @@ export class MultiTabOpfsDialect implements Dialect {
    */
   on<K extends MultiTabEventName>(name: K, listener: MultiTabListener<K>): () => void {
     return this.#events.on(name, listener)
+  }
+
+  /**
+   * Calls `listener` after each transaction that wrote any of `tables` commits, in any tab (this
+   * one included), once per transaction; never for a rolled-back one. After a hand-off, listeners
+   * get one `{ tables: 'all', reason: 'handoff' }` (commits may have gone unseen meanwhile).
+   * Pass `undefined` to hear about every table. Returns the unsubscribe function. No
+   * notification traffic flows while a tab has no listener.
+   *
+   * @example
+   * ```ts
+   * const off = dialect.onTablesChanged(['todo'], () => void refreshTodoList())
+   * ```
+   */
+  onTablesChanged(tables: readonly string[] | undefined, listener: TablesChangedListener): () => void {
+    const client = this.#started('onTablesChanged')
+    void client.start().catch(() => {})
+    return client.changes.add(tables, listener)
+  }
+
+  /**
+   * Runs `query` now and again whenever a table it reads changes (in any tab), at most once per
+   * animation frame (or per `debounce` ms), and calls `callback` with its rows. Returns the
+   * function that stops watching.
+   *
+   * @example
+   * ```ts
+   * const stop = dialect.watch(
+   *   db.selectFrom('todo').selectAll().orderBy('id'),
+   *   (todos) => render(todos), // typed: the query's result rows
+   * )
+   * ```
+   */
+  watch<R>(query: WatchableQuery<R>, callback: (rows: R[]) => void, options?: WatchOptions): () => void {
+    const client = this.#started('watch')
+    void client.start().catch(() => {})
+    return watchQuery(client, query, callback, options)
   }
 
   #started(method: string): TabClient {

@@ -229,12 +229,19 @@ export interface ExecRequest {
   readonly retry?: boolean
   /** This is the COMMIT of a transaction; `op` is recorded inside it. */
   readonly commit?: boolean
+  /** Do not run: answer with the tables the statement reads and writes. */
+  readonly describe?: boolean
+}
+/** Tell this tab which tables each committed transaction wrote (on), or stop (off). */
+export interface SubscribeRequest {
+  readonly t: 'subscribe'
+  readonly on: boolean
 }
 export interface ReleaseRequest {
   readonly t: 'release'
   readonly leases: readonly number[]
 }
-export type ClientRequest = ExecRequest | ReleaseRequest
+export type ClientRequest = ExecRequest | ReleaseRequest | SubscribeRequest
 
 // ---- the active worker -> a tab -----------------------------------------------------------
 
@@ -246,6 +253,9 @@ export interface ExecResult {
   readonly rows?: readonly SqlValue[][]
   readonly changes?: number
   readonly lastInsertRowid?: bigint
+  /** For `describe`: the tables the statement reads and writes. */
+  readonly reads?: readonly string[]
+  readonly writes?: readonly string[]
 }
 export interface ExecError {
   readonly t: 'error'
@@ -257,7 +267,12 @@ export interface ExecRefused {
   readonly t: 'refused'
   readonly id: number
 }
-export type WorkerReply = ExecResult | ExecError | ExecRefused
+/** A transaction committed, writing these tables (sent only to subscribed tabs). */
+export interface TablesChanged {
+  readonly t: 'changes'
+  readonly tables: readonly string[]
+}
+export type WorkerReply = ExecResult | ExecError | ExecRefused | TablesChanged
 
 /** What a tab's own worker reports about itself. */
 export interface WorkerStatus {
@@ -265,6 +280,8 @@ export interface WorkerStatus {
   /** How many times this worker opened the database file (0 for a tab that never held it). */
   readonly openCount: number
   readonly attachedTabs: number
+  /** Tabs that asked this (active) worker for change notifications. */
+  readonly subscribers: number
 }
 
 /** A tab's own worker answering `worker-status` or `close`. */

@@ -107,6 +107,7 @@ export function parseClientRequest(data: unknown): ClientRequest | undefined {
       (data.op === undefined || isStr(data.op)) &&
       (data.retry === undefined || typeof data.retry === 'boolean') &&
       (data.commit === undefined || data.commit === true) &&
+      (data.describe === undefined || data.describe === true) &&
       (data.releases === undefined || isLeaseList(data.releases))
     ) {
       return data as unknown as ClientRequest
@@ -114,5 +115,6 @@ export function parseClientRequest(data: unknown): ClientRequest | undefined {
     return undefined
   }
   if (data.t === 'release' && isLeaseList(data.leases)) return data as unknown as ClientRequest
+  if (data.t === 'subscribe' && typeof data.on === 'boolean') return data as unknown as ClientRequest
   return undefined
 }

@@ -58,6 +58,8 @@ export class ActiveDatabase {
   #leaving: Promise<void> | undefined
   /** Handing over: only the lease that holds the connection may still run statements. */
   #draining = false
+  /** Tabs that want to hear which tables each commit wrote. */
+  readonly #subscribers = new Set<string>()
 
   constructor(init: InitMessage, wasmUrl: string, toCoordinator: (message: WorkerToCoordinator) => void) {
     this.#init = init
@@ -78,6 +80,10 @@ export class ActiveDatabase {
     return this.#ports.size
   }
 
+  get subscribers(): number {
+    return this.#subscribers.size
+  }
+
   /**
    * Takes the role lock and opens the files, then reports `activated` for `epoch`. Reports
    * `activate-failed` (releasing the lock) if the files cannot be opened within the bounded retries.
@@ -89,6 +95,7 @@ export class ActiveDatabase {
       this.#epoch = epoch
       for (const port of this.#ports.values()) port.close()
       this.#ports.clear()
+      this.#subscribers.clear()
       const engine = this.#engine
       this.#queue.revokeAll(new NotRun(), () => engine.rollback().catch(() => {}))
       this.#startHeartbeat()
@@ -179,6 +186,7 @@ export class ActiveDatabase {
     await engine.close().catch(() => {})
     for (const port of this.#ports.values()) port.close()
     this.#ports.clear()
+    this.#subscribers.clear()
     this.#queue = this.#newQueue()
     this.#releaseRole?.()
     this.#releaseRole = undefined
@@ -201,6 +209,7 @@ export class ActiveDatabase {
 
   /** The coordinator saw the tab die: roll back its transaction, free its lease, drop its port. */
   detach(tabId: string): void {
+    this.#subscribers.delete(tabId)
     this.#queue.revokeTab(tabId, new ActiveTabLostError(`Tab ${tabId} is gone`))
     this.#ports.get(tabId)?.close()
     this.#ports.delete(tabId)
@@ -268,6 +277,11 @@ export class ActiveDatabase {
   }
 
   #handle(tabId: string, port: MessagePort, request: ClientRequest): void {
+    if (request.t === 'subscribe') {
+      if (request.on) this.#subscribers.add(tabId)
+      else this.#subscribers.delete(tabId)
+      return
+    }
     const released = request.t === 'release' ? request.leases : request.releases
     if (released) for (const lease of released) this.#queue.release({ tabId, lease })
     if (request.t === 'release') return
@@ -293,6 +307,11 @@ export class ActiveDatabase {
       return
     }
     try {
+      if (request.describe) {
+        const { reads, writes } = await engine.describe(request.sql)
+        reply(port, { t: 'result', id: request.id, reads: [...reads], writes: [...writes] })
+        return
+      }
       const retry = request.retry === true
       const result = !request.op
         ? await engine.exec(request.sql, request.params)
@@ -302,7 +321,17 @@ export class ActiveDatabase {
       reply(port, { t: 'result', id: request.id, ...result })
     } catch (error) {
       reply(port, { t: 'error', id: request.id, error: serializeError(error) })
+    } finally {
+      this.#publishChanges(engine)
     }
+  }
+
+  /** After a commit (never before, never for a rollback): tell the subscribed tabs, the writer too. */
+  #publishChanges(engine: SqliteEngine): void {
+    const tables = engine.takeCommittedWrites()
+    if (tables.size === 0 || this.#subscribers.size === 0) return
+    const message: WorkerReply = { t: 'changes', tables: [...tables] }
+    for (const tabId of this.#subscribers) this.#ports.get(tabId)?.postMessage(message)
   }
 }
 

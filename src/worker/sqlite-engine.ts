@@ -15,8 +15,12 @@ import * as SQLite from 'wa-sqlite'
 import { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.js'
 import { HandoffError, SqliteError, StorageUnavailableError } from '../protocol/errors.js'
 import type { SqlValue } from '../protocol/messages.js'
+import { LEDGER_TABLE } from '../protocol/names.js'
+import { NO_ACCESS, TableAccessCollector, mergeAccess, type TableAccess } from './table-access.js'
 
 const SQLITE_OPEN_EXRESCODE = 0x02000000
+/** A ROLLBACK of the whole transaction (not ROLLBACK TO a savepoint). */
+const ROLLBACK_SQL = /^\s*rollback\b(?!\s+(transaction\s+)?to\b)/i
 const STATEMENT_CACHE_SIZE = 64
 
 /** What one statement produced. */
@@ -25,6 +29,11 @@ export interface StatementResult {
   rows?: SqlValue[][]
   changes?: number
   lastInsertRowid?: bigint
+}
+
+interface Prepared {
+  readonly stmt: number
+  readonly access: TableAccess
 }
 
 export interface OpenOptions {
@@ -101,7 +110,13 @@ export class SqliteEngine {
   readonly #module: EmscriptenModule
   readonly #db: number
   readonly #pool: AccessHandlePoolVFS
-  readonly #cache = new Map<string, number>()
+  readonly #cache = new Map<string, Prepared>()
+  readonly #access = new TableAccessCollector((table) => table.startsWith('sqlite_') || table === LEDGER_TABLE)
+  /** The tables the last statement prepared touched. */
+  lastAccess: TableAccess = NO_ACCESS
+  /** Tables written by the open transaction, and by transactions committed since the last take. */
+  #uncommitted = new Set<string>()
+  #committed = new Set<string>()
   #lastRowidStmt = 0
   #closed = false
 
@@ -126,6 +141,7 @@ export class SqliteEngine {
         name,
       )
       const engine = new SqliteEngine(module, sqlite3, db, pool)
+      sqlite3.set_authorizer(db, engine.#access.authorize, null)
       // Reading the schema fails here, not on the app's first query, if the file is not a database.
       await engine.exec('select count(*) from sqlite_master', [])
       return engine
@@ -145,52 +161,97 @@ export class SqliteEngine {
   async exec(sql: string, params: readonly SqlValue[]): Promise<StatementResult> {
     try {
       const cached = this.#cache.get(sql)
+      let result: StatementResult
       if (cached) {
         this.#cache.delete(sql)
         this.#cache.set(sql, cached)
-        return await this.#run(cached, params)
+        this.lastAccess = cached.access
+        result = await this.#run(cached.stmt, params)
+      } else {
+        result = await this.#prepareAndRun(sql, params, true)
       }
-      return await this.#prepareAndRun(sql, params)
+      this.#track(sql, true)
+      return result
     } catch (error) {
+      this.#track(sql, false)
       throw toEngineError(error)
     }
+  }
+
+  /**
+   * The tables written by transactions that committed since the last call (never those of a
+   * transaction rolled back): what other tabs should hear about.
+   */
+  takeCommittedWrites(): ReadonlySet<string> {
+    const committed = this.#committed
+    this.#committed = new Set()
+    return committed
+  }
+
+  #track(sql: string, ok: boolean): void {
+    if (ok) for (const table of this.lastAccess.writes) this.#uncommitted.add(table)
+    if (this.inTransaction) return
+    // The transaction (explicit or the statement's own) has ended: committed unless rolled back.
+    if (ok && !ROLLBACK_SQL.test(sql)) for (const table of this.#uncommitted) this.#committed.add(table)
+    this.#uncommitted.clear()
   }
 
   /** Rolls back an open transaction (a revoked lease's, or a dead tab's). */
   async rollback(): Promise<void> {
     if (this.inTransaction) await this.exec('rollback', [])
+    this.#uncommitted.clear()
   }
 
   /** Closes the database and every access handle, so the next holder can open them. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    for (const stmt of this.#cache.values()) await this.#sqlite3.finalize(stmt)
+    for (const { stmt } of this.#cache.values()) await this.#sqlite3.finalize(stmt)
     this.#cache.clear()
     if (this.#lastRowidStmt) await this.#sqlite3.finalize(this.#lastRowidStmt)
     await this.#sqlite3.close(this.#db).catch(() => {})
     await this.#pool.close()
   }
 
-  async #prepareAndRun(sql: string, params: readonly SqlValue[]): Promise<StatementResult> {
+  /** The tables `sql` would read and write, without running it. */
+  async describe(sql: string): Promise<TableAccess> {
+    try {
+      const cached = this.#cache.get(sql)
+      if (cached) return cached.access
+      await this.#prepareAndRun(sql, [], false)
+      return this.lastAccess
+    } catch (error) {
+      throw toEngineError(error)
+    }
+  }
+
+  async #prepareAndRun(sql: string, params: readonly SqlValue[], run: boolean): Promise<StatementResult> {
     const sqlite3 = this.#sqlite3
     const str = sqlite3.str_new(this.#db, sql)
+    let access = NO_ACCESS
     try {
       let next = sqlite3.str_value(str)
       let result: StatementResult = {}
       let first = true
       for (;;) {
-        const prepared = await sqlite3.prepare_v2(this.#db, next)
+        this.#access.begin()
+        let prepared
+        try {
+          prepared = await sqlite3.prepare_v2(this.#db, next)
+        } finally {
+          access = mergeAccess(access, this.#access.end())
+          this.lastAccess = access
+        }
         if (!prepared) break
         next = prepared.sql
         const rest = this.#module.UTF8ToString(next).trim()
         if (first && rest === '') {
           // A single statement: keep it prepared for the next time the same SQL comes.
-          this.#remember(sql, prepared.stmt)
-          return await this.#run(prepared.stmt, params)
+          this.#remember(sql, { stmt: prepared.stmt, access })
+          return run ? await this.#run(prepared.stmt, params) : {}
         }
         try {
-          result = await this.#run(prepared.stmt, first ? params : [])
+          if (run) result = await this.#run(prepared.stmt, first ? params : [])
         } finally {
           await sqlite3.finalize(prepared.stmt)
         }
@@ -203,12 +264,12 @@ export class SqliteEngine {
     }
   }
 
-  #remember(sql: string, stmt: number): void {
-    this.#cache.set(sql, stmt)
+  #remember(sql: string, prepared: Prepared): void {
+    this.#cache.set(sql, prepared)
     if (this.#cache.size > STATEMENT_CACHE_SIZE) {
-      const [oldSql, oldStmt] = this.#cache.entries().next().value as [string, number]
+      const [oldSql, old] = this.#cache.entries().next().value as [string, Prepared]
       this.#cache.delete(oldSql)
-      void this.#sqlite3.finalize(oldStmt)
+      void this.#sqlite3.finalize(old.stmt)
     }
   }
 

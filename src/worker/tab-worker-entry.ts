@@ -73,6 +73,7 @@ self.onmessage = async (event: MessageEvent) => {
         active: database?.active ?? false,
         openCount: database?.openCount ?? 0,
         attachedTabs: database?.attachedTabs ?? 0,
+        subscribers: database?.subscribers ?? 0,
       },
     }
     self.postMessage(reply)

@@ -1,0 +1,120 @@
+import { expect, test } from '@playwright/test'
+import { activeTab, waitForNewActive } from './support/failover.js'
+import { openTab, query, status, uniqueFilename } from './support/tabs.js'
+
+declare global {
+  interface Window {
+    seen: Array<{ tables: string[] | 'all'; reason: string }>
+    off?: () => void
+  }
+}
+
+/** Subscribes in the tab; every notification lands in window.seen. */
+async function listen(page: import('@playwright/test').Page, tables?: string[]) {
+  await page.evaluate((t) => {
+    window.seen = []
+    window.off = window.dialect.onTablesChanged(t, (change: any) =>
+      window.seen.push({ tables: change.tables === 'all' ? 'all' : [...change.tables].sort(), reason: change.reason }),
+    )
+  }, tables)
+}
+
+const seen = (page: import('@playwright/test').Page) => page.evaluate(() => window.seen)
+
+test('a commit in one tab notifies every subscribed tab once, with the tables it wrote; rollbacks notify nothing', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file)
+  const b = await openTab(context, file)
+  const c = await openTab(context, file)
+  await query(a, 'create table a (v); create table b (v); create table other (v)')
+  // Nobody listens yet: the active worker sends nothing.
+  expect((await status(await activeTab([a, b, c]))).worker.subscribers).toBe(0)
+  await listen(b)
+  await listen(a)
+  await listen(c, ['other'])
+  await expect.poll(async () => (await status(await activeTab([a, b, c]))).worker.subscribers).toBe(3)
+
+  await a.evaluate(() =>
+    window.db.transaction().execute(async (trx: any) => {
+      await trx.insertInto('a').values({ v: 1 }).execute()
+      await trx.insertInto('a').values({ v: 2 }).execute()
+      await trx.insertInto('b').values({ v: 3 }).execute()
+    }),
+  )
+  // A rolled-back transaction, and a failed statement, notify nothing.
+  await a.evaluate(() =>
+    window.db.transaction().execute(async (trx: any) => {
+      await trx.insertInto('b').values({ v: 4 }).execute()
+      throw new Error('roll back')
+    }).catch(() => {}),
+  )
+  await a.evaluate(() => window.db.insertInto('missing').values({ v: 1 }).execute().catch(() => {}))
+  await b.evaluate(() => window.db.updateTable('a').set({ v: 9 }).where('v', '=', 1).execute())
+
+  const expected = [
+    { tables: ['a', 'b'], reason: 'commit' },
+    { tables: ['a'], reason: 'commit' },
+  ]
+  await expect.poll(() => seen(b)).toEqual(expected)
+  await expect.poll(() => seen(a)).toEqual(expected) // the writer hears its own commits too
+  await new Promise((r) => setTimeout(r, 200))
+  expect(await seen(b)).toEqual(expected) // once per transaction, no more
+  expect(await seen(c)).toEqual([]) // listens to 'other' only
+  await query(b, 'insert into other values (1)')
+  await expect.poll(() => seen(c)).toEqual([{ tables: ['other'], reason: 'commit' }])
+
+  // Unsubscribing stops them, and with no listener left the worker sends nothing.
+  for (const page of [a, b, c]) await page.evaluate(() => window.off!())
+  await expect.poll(async () => (await status(await activeTab([a, b, c]))).worker.subscribers).toBe(0)
+  await query(a, 'insert into a values (10)')
+  await new Promise((r) => setTimeout(r, 200))
+  expect(await seen(b)).toEqual([...expected, { tables: ['other'], reason: 'commit' }])
+})
+
+test('watch re-runs the query when a table it reads changes, and notifications survive a failover', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file)
+  const b = await openTab(context, file)
+  const c = await openTab(context, file)
+  await query(a, 'create table todo (id integer primary key, title text)')
+  await query(a, 'create view open_todo as select title from todo')
+  await c.evaluate(() => {
+    ;(window as any).runs = []
+    ;(window as any).stop = window.dialect.watch(
+      window.db.selectFrom('open_todo').select('title'),
+      (rows: any[]) => (window as any).runs.push(rows.map((r) => r.title)),
+      { debounce: 20 },
+    )
+  })
+  const runs = () => c.evaluate(() => (window as any).runs as string[][])
+  await expect.poll(runs).toEqual([[]])
+  await b.evaluate(() => window.db.insertInto('todo').values({ title: 'first' }).execute())
+  await expect.poll(runs).toEqual([[], ['first']])
+  // A burst of commits is coalesced into few re-runs, the last one current.
+  await b.evaluate(async () => {
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => window.db.insertInto('todo').values({ title: `burst ${i}` }).execute()),
+    )
+  })
+  await expect.poll(async () => (await runs()).at(-1)?.length).toBe(21)
+  expect((await runs()).length).toBeLessThan(20)
+
+  // The active tab closes: the watcher hears 'all' and keeps receiving commits from the new one.
+  await listen(c)
+  const active = await activeTab([a, b, c])
+  const former = (await status(active)).tabId
+  const writer = [a, b].find((t) => t !== active) ?? c
+  await active.close()
+  await waitForNewActive(c, former)
+  await expect.poll(() => seen(c)).toContainEqual({ tables: 'all', reason: 'handoff' })
+  await writer.evaluate(() => window.db.insertInto('todo').values({ title: 'after failover' }).execute())
+  await expect.poll(async () => (await runs()).at(-1)?.at(-1)).toBe('after failover')
+  await expect.poll(() => seen(c)).toContainEqual({ tables: ['todo'], reason: 'commit' })
+
+  // Stopped: no more runs.
+  await c.evaluate(() => (window as any).stop())
+  const count = (await runs()).length
+  await writer.evaluate(() => window.db.insertInto('todo').values({ title: 'unseen' }).execute())
+  await new Promise((r) => setTimeout(r, 300))
+  expect((await runs()).length).toBe(count)
+})

@@ -1,0 +1,85 @@
+/**
+ * `watch`: run a query now, and again whenever a table it reads changes (in any tab), coalescing
+ * bursts into one re-run. The tables are those SQLite itself reports for the compiled statement,
+ * so views and subqueries are resolved to the tables underneath.
+ */
+import type { CompiledQuery } from 'kysely'
+import type { TabClient } from '../client/tab-client.js'
+
+/** Anything with Kysely's `execute()` and `compile()`, e.g. a select query builder. */
+export interface WatchableQuery<R> {
+  execute(): Promise<R[]>
+  compile(): CompiledQuery
+}
+
+export interface WatchOptions {
+  /**
+   * Coalesce re-runs: at most one per animation frame (the default, `'frame'`; outside a page,
+   * 16 ms), or one per this many milliseconds.
+   */
+  readonly debounce?: 'frame' | number
+  /** Called when a run fails (default: console.error). Watching goes on. */
+  readonly onError?: (error: unknown) => void
+}
+
+export function watchQuery<R>(
+  client: TabClient,
+  query: WatchableQuery<R>,
+  callback: (rows: R[]) => void,
+  options: WatchOptions = {},
+): () => void {
+  const onError = options.onError ?? ((error: unknown) => console.error('kysely-multitab: watch query failed', error))
+  let stopped = false
+  let scheduled = false
+  let running = false
+  let again = false
+  let unsubscribe: (() => void) | undefined
+
+  const run = async (): Promise<void> => {
+    if (running) {
+      again = true
+      return
+    }
+    running = true
+    try {
+      do {
+        again = false
+        const rows = await query.execute()
+        if (!stopped) callback(rows)
+      } while (again && !stopped)
+    } catch (error) {
+      if (!stopped) onError(error)
+    } finally {
+      running = false
+    }
+  }
+
+  const schedule = (): void => {
+    if (scheduled || stopped) return
+    scheduled = true
+    const fire = () => {
+      scheduled = false
+      if (!stopped) void run()
+    }
+    const { debounce = 'frame' } = options
+    if (debounce === 'frame' && typeof requestAnimationFrame === 'function') requestAnimationFrame(fire)
+    else setTimeout(fire, debounce === 'frame' ? 16 : debounce)
+  }
+
+  void (async () => {
+    try {
+      const { reads } = await client.describe(query.compile().sql)
+      if (stopped) return
+      // Subscribe before the first run, so no commit between the two goes unseen.
+      unsubscribe = client.changes.add(reads.length > 0 ? reads : undefined, schedule)
+      await run()
+    } catch (error) {
+      if (!stopped) onError(error)
+    }
+  })()
+
+  return () => {
+    stopped = true
+    unsubscribe?.()
+  }
+}
