@@ -12,6 +12,7 @@ const args = process.argv.slice(2)
 const portArg = args.indexOf('--port')
 const port = Number(portArg >= 0 ? args[portArg + 1] : process.env.PORT ?? 4173)
 const demo = args.includes('--demo')
+const example = args.includes('--example')
 
 const types = {
   '.html': 'text/html; charset=utf-8',
@@ -42,5 +43,6 @@ const server = createServer(async (req, res) => {
 server.listen(port, '127.0.0.1', () => {
   const base = `http://127.0.0.1:${port}`
   if (demo) console.log(`Demo: open ${base}/demo/ in several tabs (Ctrl+C to stop)`)
+  else if (example) console.log(`Migrations example: open ${base}/migrations-example/ in several tabs (Ctrl+C to stop)`)
   else console.log(`Serving ${root} on ${base}`)
 })

@@ -1,0 +1,54 @@
+import { describe, expect, it, vi } from 'vitest'
+import { TableChanges } from '../src/client/table-changes.js'
+import { TableAccessCollector } from '../src/worker/table-access.js'
+
+describe('TableChanges', () => {
+  it('subscribes the tab while it has listeners, and filters by table', () => {
+    const setSubscribed = vi.fn()
+    const changes = new TableChanges(setSubscribed)
+    const all: unknown[] = []
+    const todo: unknown[] = []
+    const offAll = changes.add(undefined, (c) => all.push(c))
+    const offTodo = changes.add(['todo'], (c) => todo.push(c))
+    expect(setSubscribed.mock.calls).toEqual([[true]])
+    changes.committed(['person'])
+    changes.committed(['todo', 'person'])
+    expect(all).toHaveLength(2)
+    expect(todo).toEqual([{ tables: new Set(['todo']), reason: 'commit' }])
+    changes.handedOff()
+    expect(todo.at(-1)).toEqual({ tables: 'all', reason: 'handoff' })
+    offAll()
+    offTodo()
+    offTodo()
+    expect(setSubscribed.mock.calls).toEqual([[true], [false]])
+  })
+
+  it('a throwing listener does not stop the others', () => {
+    const changes = new TableChanges(() => {})
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const seen: unknown[] = []
+    changes.add(undefined, () => {
+      throw new Error('app bug')
+    })
+    changes.add(undefined, (c) => seen.push(c))
+    changes.committed(['t'])
+    expect(seen).toHaveLength(1)
+    expect(error).toHaveBeenCalled()
+    error.mockRestore()
+  })
+})
+
+describe('TableAccessCollector', () => {
+  it('records reads and writes while collecting, ignoring internal tables', () => {
+    const collector = new TableAccessCollector((t) => t.startsWith('sqlite_'))
+    collector.authorize(null, 20, 'outside', 'col') // not collecting: ignored
+    collector.begin()
+    collector.authorize(null, 20, 'person', 'name') // READ
+    collector.authorize(null, 18, 'pet', null) // INSERT
+    collector.authorize(null, 23, 'sqlite_sequence', 'seq') // UPDATE of an internal table
+    collector.authorize(null, 26, 'main', 'toy') // ALTER TABLE: table in arg2
+    const access = collector.end()
+    expect([...access.reads]).toEqual(['person'])
+    expect([...access.writes].sort()).toEqual(['pet', 'toy'])
+  })
+})
