@@ -50,7 +50,12 @@ test('demo: three tabs share the todo list live, and the survivors log the hand-
   test.setTimeout(120_000)
   await mkdir(SHOTS, { recursive: true })
   const db = uniqueFilename('demo')
-  const tabs = [await openDemo(context, db), await openDemo(context, db), await openDemo(context, db)]
+  const first = await openDemo(context, db)
+  await expect(first.locator('body')).toHaveAttribute('data-role', 'active')
+  await expect(first.locator('#log li[data-kind="handoff"][data-reason="elected"]')).toHaveCount(1)
+  await expect(first.locator('#step-down')).toBeDisabled() // no other tab to hand the role to
+  await shot(first, '0-first-tab')
+  const tabs = [first, await openDemo(context, db), await openDemo(context, db)]
 
   // Every tab lists the three tabs, the same one of them active; this tab's role matches.
   const ids = await Promise.all(tabs.map(tabIdOf))

@@ -34,7 +34,7 @@ export function status(page: Page): Promise<{
   role: string
   activeTabId?: string
   epoch: number
-  worker: { active: boolean; openCount: number; attachedTabs: number }
+  worker: { active: boolean; openCount: number; attachedTabs: number; subscribers: number }
 }> {
   return page.evaluate(() => window.dialect.status())
 }

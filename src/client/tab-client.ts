@@ -149,6 +149,7 @@ export class TabClient {
       epoch: this.#router.highestEpoch,
       holder: this.#router.route?.activeTabId === this.tabId,
       coordinatorLock: this.#names.coordinatorLock,
+      hangTimeoutMs: Math.round(this.#config.hangTimeoutMs),
     }
     port.postMessage(join, [workerPort])
   }

@@ -30,6 +30,7 @@ import { TabRegistry } from './tab-registry.js'
 interface TabLines {
   readonly tab: MessagePort
   worker: MessagePort
+  readonly hangTimeoutMs: number
 }
 
 /** How long to wait before electing again after an elected tab could not open the files. */
@@ -91,7 +92,7 @@ export class Coordinator {
     if (known) {
       // The same tab again on a new line (it believed this coordinator dead): take the new lines.
       known.worker.close()
-      this.#lines.set(tabId, { tab: port, worker: message.workerPort })
+      this.#lines.set(tabId, { tab: port, worker: message.workerPort, hangTimeoutMs: message.hangTimeoutMs })
       this.#listenToWorker(tabId, message.workerPort)
       void this.#holdLifeLock(message.coordinatorLock).then(() => sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION }))
       if (this.#registry.active === tabId) {
@@ -106,7 +107,7 @@ export class Coordinator {
     }
     if (!this.#registry.add(tabId)) return
     this.#registry.observeEpoch(message.epoch)
-    this.#lines.set(tabId, { tab: port, worker: message.workerPort })
+    this.#lines.set(tabId, { tab: port, worker: message.workerPort, hangTimeoutMs: message.hangTimeoutMs })
     this.#listenToWorker(tabId, message.workerPort)
     // Granted only once the tab has released it, i.e. when the tab is gone.
     void navigator.locks.request(message.tabLock, () => this.#gone(tabId, 'crashed'))
@@ -211,6 +212,10 @@ export class Coordinator {
     this.#preferred = undefined
     const lines = this.#lines.get(election.tabId)!
     sendWorker(lines.worker, { t: 'activate', v: PROTOCOL_VERSION, epoch: election.epoch, steal: this.#steal })
+    // The elected worker must show progress while it opens the database, or another is elected.
+    this.#hangTimeoutMs = lines.hangTimeoutMs
+    this.#lastHeartbeat = performance.now()
+    this.#watchHeartbeats()
   }
 
   #onWorkerMessage(tabId: string, message: WorkerToCoordinator): void {
@@ -236,7 +241,9 @@ export class Coordinator {
         return
       }
       case 'heartbeat':
-        if (current && registry.ready) {
+        if (current && !registry.ready) {
+          this.#lastHeartbeat = performance.now() // still opening, and alive
+        } else if (current) {
           this.#lastHeartbeat = performance.now()
           sendWorker(this.#lines.get(tabId)!.worker, { t: 'ack', v: PROTOCOL_VERSION, epoch: message.epoch, seq: message.seq })
         } else {
@@ -272,8 +279,19 @@ export class Coordinator {
     const bound = this.#hangTimeoutMs
     this.#hangTimer = setInterval(() => {
       const active = this.#registry.active
-      if (!active || !this.#registry.ready) return
+      if (!active) return
       if (performance.now() - this.#lastHeartbeat <= bound) return
+      if (!this.#registry.ready) {
+        // Elected but silent while opening (a stalled or bogus worker): cancel it, elect another.
+        const epoch = this.#registry.epoch
+        this.#registry.abandon(active, epoch)
+        this.#deactivate(active, epoch)
+        this.#skip.add(active)
+        clearInterval(this.#hangTimer)
+        this.#hangTimer = undefined
+        this.#elect()
+        return
+      }
       // Hung: the tab (if its main thread still runs) terminates its worker, freeing the files.
       const lines = this.#lines.get(active)
       if (lines) sendTab(lines.tab, { t: 'fence', v: PROTOCOL_VERSION })

@@ -32,6 +32,8 @@ export interface JoinMessage {
   readonly holder: boolean
   /** The coordinator's lifetime lock; it holds it while it runs. */
   readonly coordinatorLock: string
+  /** This tab's hang bound: elected, its worker must show progress at least this often. */
+  readonly hangTimeoutMs: number
 }
 export interface LeaveMessage {
   readonly t: 'leave'
@@ -162,6 +164,7 @@ export interface ActivateFailedMessage {
   readonly epoch: number
   readonly error: SerializedError
 }
+/** The active worker is alive (and, while it is still opening the database, making progress: seq 0). */
 export interface HeartbeatMessage {
   readonly t: 'heartbeat'
   readonly v: number

@@ -40,7 +40,9 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
     isPort(m.workerPort) &&
     isInt(m.epoch) &&
     typeof m.holder === 'boolean' &&
-    isStr(m.coordinatorLock)
+    isStr(m.coordinatorLock) &&
+    isInt(m.hangTimeoutMs) &&
+    (m.hangTimeoutMs as number) > 0
   ) {
     return data as unknown as TabToCoordinator
   }

@@ -113,10 +113,18 @@ export class ActiveDatabase {
     }
     this.#epoch = epoch
     let opened = false
+    // Progress while waiting for the lock and opening: the coordinator elects another if we go silent.
+    const progress = setInterval(() => {
+      if (this.#epoch === epoch) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch, seq: 0 })
+      else clearInterval(progress)
+    }, this.#init.hangTimeoutMs / HEARTBEATS_PER_BOUND)
     const options: LockOptions = steal ? { mode: 'exclusive', steal: true } : { mode: 'exclusive' }
     navigator.locks
       .request(this.#init.roleLock, options, async () => {
-        if (epoch !== this.#epoch) return // superseded while waiting for the lock
+        if (epoch !== this.#epoch) {
+          clearInterval(progress)
+          return // superseded while waiting for the lock
+        }
         try {
           this.#engine = await SqliteEngine.open({
             directory: this.#init.directory,
@@ -126,9 +134,11 @@ export class ActiveDatabase {
             retryDelayMs: this.#init.openRetryDelayMs,
           })
         } catch (error) {
+          clearInterval(progress)
           this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
           return
         }
+        clearInterval(progress)
         opened = true
         this.#ledger = new OpLedger(this.#engine)
         this.#openCount++
@@ -138,6 +148,7 @@ export class ActiveDatabase {
         await new Promise<void>((release) => (this.#releaseRole = release))
       })
       .catch((error: unknown) => {
+        clearInterval(progress)
         // Our lock was stolen: a hung-worker verdict was reached about us. Let the files go now.
         if (opened) void this.deactivate({ drain: false })
         else this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
