@@ -28,6 +28,11 @@ const types = {
 const server = createServer(async (req, res) => {
   try {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    if (demo && url.pathname === '/') {
+      res.writeHead(302, { location: '/demo/' })
+      res.end()
+      return
+    }
     let path = normalize(join(root, decodeURIComponent(url.pathname)))
     if (!path.startsWith(root)) throw Object.assign(new Error('outside root'), { status: 403 })
     if ((await stat(path)).isDirectory()) path = join(path, 'index.html')
@@ -38,6 +43,13 @@ const server = createServer(async (req, res) => {
     res.writeHead(error.status ?? 404, { 'content-type': 'text/plain' })
     res.end(String(error.message ?? error))
   }
+})
+
+server.on('error', (error) => {
+  if (error.code !== 'EADDRINUSE') throw error
+  const other = demo || example ? `PORT=${port + 1} npm run ${demo ? 'demo' : 'example'}` : `--port ${port + 1}`
+  console.error(`Port ${port} on 127.0.0.1 is in use (another server or e2e run?). Stop it, or use another port: ${other}`)
+  process.exit(1)
 })
 
 server.listen(port, '127.0.0.1', () => {

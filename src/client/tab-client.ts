@@ -129,6 +129,13 @@ export class TabClient {
 
     this.#tabLock = tabLock
     this.#joinCoordinator(this.#startWorker())
+    // Say goodbye while the page is going, so the others see 'closed' (not 'crashed') at once.
+    globalThis.addEventListener?.('pagehide', this.#onPageHide)
+  }
+
+  readonly #onPageHide = (event: Event) => {
+    if ((event as PageTransitionEvent).persisted) return // kept in the back/forward cache
+    this.#leave()
   }
 
   /** Connects to the coordinator (starting it if no tab has) and joins with this tab's worker line. */
@@ -227,6 +234,7 @@ export class TabClient {
         break
       case 'roster':
         this.#roster = Object.freeze([...message.tabIds])
+        this.events.emit('tabs-changed', { tabs: this.#roster, activeTabId: message.activeTabId })
         break
       case 'welcome': {
         const coordinator = this.#coordinator
@@ -347,6 +355,7 @@ export class TabClient {
       ]).catch(() => {})
     }
     this.#leave()
+    globalThis.removeEventListener?.('pagehide', this.#onPageHide)
     this.#worker?.terminate()
     this.#releaseTabLock?.()
   }

@@ -18,7 +18,16 @@ export interface MultiTabEvents {
     /** Time from losing the previous active tab to this one serving, in ms (0 for the first). */
     readonly handoffMs: number
   }
-  /** The active tab went away; queries wait (bounded by `requestTimeoutMs`) for the next one. */
+  /** The tabs open on this database changed (one joined or left), or the active one did. */
+  'tabs-changed': {
+    /** Every open tab, oldest first. */
+    readonly tabs: readonly string[]
+    readonly activeTabId: string | undefined
+  }
+  /**
+   * The active tab stopped serving (it went away, or is handing over: `reason`); queries wait,
+   * bounded by `requestTimeoutMs`, for the next one.
+   */
   'active-lost': {
     readonly previousActiveTabId: string | undefined
     readonly epoch: number

@@ -1,0 +1,211 @@
+import { expect, test, type Page } from '@playwright/test'
+import { activeTab, waitForNewActive } from './support/failover.js'
+import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
+
+/** Garbage of every shape a stray script could post. */
+const GARBAGE = `[
+  null, undefined, 0, 'join', [], {}, { t: 'join' }, { t: 'join', v: 1 }, { t: 'leave', v: 1, tabId: 42 },
+  { t: 'exec' }, { t: 'exec', id: -1, lease: 0, sql: 'drop table t', params: [] },
+  { t: 'exec', id: 1.5, lease: 1, sql: 'delete from t', params: [] }, { t: 'exec', id: 1, lease: 1, sql: 7, params: [] },
+  { t: 'release', leases: 'all' }, { t: 'release', leases: [-1] }, { t: 'subscribe', on: 'yes' },
+  { t: 'activate', v: 1, epoch: 99, steal: true }, { t: 'heartbeat', v: 1, epoch: 'x', seq: 1 },
+  { t: 'handoff', v: 1, tabId: 'nobody', action: 'claim' }, { t: 'route', v: 1 }, { t: 'x'.repeat(100000) },
+  { t: 'exec', id: 2, lease: 2, sql: 'select 1', params: [{}] }, { t: 'exec', id: 3, lease: 3, sql: 'select ?', params: [() => 1] },
+]`
+
+/** A page script that talks to the coordinator directly, as a stray script or an old release could. */
+async function rogue(page: Page, filename: string) {
+  return page.evaluate(
+    async ([f, garbageSource]) => {
+      const garbage = new Function(`return ${garbageSource}`)()
+      const name = `kysely-multitab/${f}`
+      const shared = new SharedWorker('/dist/coordinator.js', { type: 'module', name })
+      const replies: any[] = []
+      shared.port.onmessage = (e) => replies.push(e.data)
+      shared.port.start()
+      for (const message of garbage) {
+        try {
+          shared.port.postMessage(message)
+        } catch {
+          // not cloneable: the browser refuses it before it leaves
+        }
+      }
+      // A tab of another release.
+      shared.port.postMessage({ t: 'join', v: 999, tabId: 'old-release', tabLock: 'x', workerPort: null })
+      // A well-formed join whose "worker" never answers: it becomes a member, and gets a line to the active worker.
+      const fakeWorker = new MessageChannel()
+      const tabId = `rogue-${Math.random()}`
+      await navigator.locks.request(`${name}:tab:${tabId}`, { ifAvailable: true }, () => {})
+      let keepLock: () => void = () => {}
+      void navigator.locks.request(`${name}:tab:${tabId}`, () => new Promise<void>((r) => (keepLock = r)))
+      shared.port.postMessage(
+        {
+          t: 'join', v: 1, tabId, tabLock: `${name}:tab:${tabId}`, workerPort: fakeWorker.port2, epoch: 0, holder: false,
+          coordinatorLock: `${name}:coordinator`, hangTimeoutMs: 1000,
+        },
+        [fakeWorker.port2],
+      )
+      const route = await new Promise<MessagePort | undefined>((resolve) => {
+        const started = Date.now()
+        const poll = () => {
+          const r = replies.find((m) => m?.t === 'route')
+          if (r) resolve(r.port)
+          else if (Date.now() - started > 5000) resolve(undefined)
+          else setTimeout(poll, 20)
+        }
+        poll()
+      })
+      const answers: any[] = []
+      if (route) {
+        route.onmessage = (e) => answers.push(e.data)
+        for (const message of garbage) {
+          try {
+            route.postMessage(message)
+          } catch {
+            // not cloneable
+          }
+        }
+        // The garbage's one well-formed exec took lease 2: a real tab always releases its leases.
+        route.postMessage({ t: 'release', leases: [2] })
+        // Valid requests with bad parameters are answered with errors, not crashes.
+        route.postMessage({ t: 'exec', id: 10, lease: 10, sql: 'select ?', params: [{ a: 1 }] })
+        route.postMessage({ t: 'exec', id: 11, lease: 10, sql: 'select ?, ?', params: [1] })
+        route.postMessage({ t: 'release', leases: [10] })
+        await new Promise((r) => setTimeout(r, 500))
+      }
+      ;(window as any).rogueKeepLock = keepLock
+      return {
+        rejected: replies.filter((m) => m?.t === 'rejected').map((m) => m.error.name),
+        gotRoute: !!route,
+        answers: answers.filter((a) => a?.id >= 10).map((a) => ({ id: a.id, t: a.t, name: a.error?.name })),
+      }
+    },
+    [filename, GARBAGE] as const,
+  )
+}
+
+test('garbage posted to the coordinator and to the active worker changes nothing and wedges no tab', async ({ context }) => {
+  const file = uniqueFilename()
+  const options = { hangTimeoutMs: 1500 }
+  const a = await openTab(context, file, options)
+  const b = await openTab(context, file, options)
+  await query(a, 'create table t (v text)')
+  await query(b, "insert into t values ('kept')")
+  const evil = await openTab(context, uniqueFilename('other'))
+  const result = await rogue(evil, file)
+  expect(result.rejected).toEqual(['ProtocolError']) // the old release is told, clearly
+  expect(result.gotRoute).toBe(true)
+  expect(result.answers).toEqual([
+    { id: 10, t: 'error', name: 'TypeError' },
+    { id: 11, t: 'error', name: 'RangeError' },
+  ])
+  // Every real tab still works, and no data changed.
+  expect(await query(a, 'select v from t')).toEqual([{ v: 'kept' }])
+  await query(b, "insert into t values ('after')")
+  expect(await query(a, 'select v from t order by rowid')).toEqual([{ v: 'kept' }, { v: 'after' }])
+
+  // The rogue "tab" is now a member whose worker never answers. When the active tab closes, the
+  // election may pick it; it shows no progress, so it is skipped and a real tab takes over.
+  const active = await activeTab([a, b])
+  const survivor = active === a ? b : a
+  const former = (await status(active)).tabId
+  await active.close()
+  await waitForNewActive(survivor, former, 30_000)
+  expect(await query(survivor, 'select count(*) as n from t')).toEqual([{ n: 2 }])
+})
+
+test('bad parameters fail with a TypeError naming the index, before anything is sent', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file)
+  const b = await openTab(context, file)
+  await query(a, 'create table t (k, v)')
+  const errors = await b.evaluate(async () => {
+    const out = []
+    const { CompiledQuery } = window.harness
+    for (const bad of [{ x: 1 }, new Date(0), () => 1, Symbol('s'), [1, 2]]) {
+      try {
+        await window.db.executeQuery(CompiledQuery.raw('insert into t values (?, ?)', [1, bad]))
+        out.push('accepted')
+      } catch (e: any) {
+        out.push(`${e.name}: ${e.message.split(',')[0]}`)
+      }
+    }
+    return out
+  })
+  expect(errors).toEqual([
+    'TypeError: Parameter 1 is a Object',
+    'TypeError: Parameter 1 is a Date',
+    'TypeError: Parameter 1 is a function',
+    'TypeError: Parameter 1 is a symbol',
+    'TypeError: Parameter 1 is a Array',
+  ])
+  expect(await query(a, 'select count(*) as n from t')).toEqual([{ n: 0 }])
+  // NaN binds as SQLite binds it (NULL); booleans as 1/0.
+  await b.evaluate(() => window.db.insertInto('t').values([{ k: 1, v: Number.NaN }, { k: 2, v: true }]).execute())
+  expect(await query(a, 'select v from t order by rowid')).toEqual([{ v: null }, { v: 1 }])
+})
+
+test('large values round-trip (a 50 MB blob, a 1M-row result) while other tabs keep working', async ({ context }) => {
+  test.setTimeout(120_000)
+  const file = uniqueFilename()
+  const a = await openTab(context, file, { hangTimeoutMs: 20_000 })
+  const b = await openTab(context, file, { hangTimeoutMs: 20_000 })
+  await query(a, 'create table big (b blob)')
+  const blob = await b.evaluate(async () => {
+    const bytes = new Uint8Array(50 * 1024 * 1024)
+    for (let i = 0; i < bytes.length; i += 4096) bytes[i] = i % 251
+    await window.db.insertInto('big').values({ b: bytes }).execute()
+    const [row] = await window.db.selectFrom('big').select('b').execute()
+    let same = row.b.length === bytes.length
+    for (let i = 0; i < bytes.length && same; i += 4096) same = row.b[i] === bytes[i]
+    return { length: row.b.length, same }
+  })
+  expect(blob).toEqual({ length: 50 * 1024 * 1024, same: true })
+
+  const rows = b.evaluate(async () => {
+    const { sql } = window.harness
+    const result = await sql`with recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000) select x, 'row ' || x as label from c`.execute(window.db)
+    return { count: result.rows.length, last: result.rows.at(-1) }
+  })
+  // Meanwhile tab A's small queries are answered (after the big one, not stuck behind it forever).
+  const small = await a.evaluate(async () => {
+    const t0 = performance.now()
+    for (let i = 0; i < 5; i++) await window.db.selectFrom('big').select((eb: any) => eb.fn.countAll().as('n')).execute()
+    return performance.now() - t0
+  })
+  expect(await rows).toEqual({ count: 1_000_000, last: { x: 1_000_000, label: 'row 1000000' } })
+  expect(small).toBeGreaterThan(0)
+  expect(await tryQuery(a, 'select 1 as ok')).toMatchObject({ ok: true, rows: [{ ok: 1 }] })
+})
+
+test('one tab’s failures never break another’s work', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file, { leaseTimeoutMs: 1000 })
+  const b = await openTab(context, file, { leaseTimeoutMs: 1000 })
+  await query(a, 'create table t (v integer primary key)')
+  const bWork = b.evaluate(async () => {
+    const out: string[] = []
+    for (let i = 0; i < 30; i++) {
+      out.push(await window.db.insertInto('t').values({ v: 1000 + i }).execute().then(() => 'ok', (e: Error) => e.name))
+    }
+    return out
+  })
+  await a.evaluate(async () => {
+    const tries = []
+    // Failing statements, a throwing transaction callback, a failing statement inside a transaction.
+    tries.push(window.db.insertInto('nope').values({ v: 1 }).execute())
+    tries.push(window.db.transaction().execute(async () => { throw new Error('app bug') }))
+    tries.push(
+      window.db.transaction().execute(async (trx: any) => {
+        await trx.insertInto('t').values({ v: 1 }).execute()
+        await trx.insertInto('t').values({ v: 1 }).execute() // duplicate key
+      }),
+    )
+    await Promise.allSettled(tries)
+    // An abandoned controlled transaction: never committed nor rolled back.
+    const trx = await window.db.startTransaction().execute()
+    await trx.insertInto('t').values({ v: 2 }).execute()
+  })
+  expect(await bWork).toEqual(new Array(30).fill('ok'))
+  expect(await query(b, 'select count(*) as n from t where v < 1000')).toEqual([{ n: 0 }])
+})

@@ -1,0 +1,77 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { PROTOCOL_VERSION } from '../src/protocol/messages.js'
+import {
+  parseClientRequest,
+  parseCoordinatorToTab,
+  parseCoordinatorToWorker,
+  parseTabToCoordinator,
+  parseWorkerToCoordinator,
+} from '../src/protocol/validate.js'
+
+const parsers = [parseClientRequest, parseCoordinatorToTab, parseCoordinatorToWorker, parseTabToCoordinator, parseWorkerToCoordinator]
+
+/** Values shaped like our messages, with every field possibly wrong. */
+const messageLike = fc.record(
+  {
+    t: fc.oneof(
+      fc.constantFrom('join', 'leave', 'rejoin', 'handoff', 'route', 'route-lost', 'rejected', 'fence', 'welcome', 'roster'),
+      fc.constantFrom('activate', 'attach', 'tab-gone', 'deactivate', 'ack', 'activated', 'activate-failed', 'heartbeat'),
+      fc.constantFrom('deactivated', 'exec', 'release', 'subscribe'),
+      fc.string(),
+    ),
+    v: fc.oneof(fc.constant(PROTOCOL_VERSION), fc.integer(), fc.string()),
+    id: fc.oneof(fc.nat(), fc.integer(), fc.double(), fc.string()),
+    lease: fc.oneof(fc.nat(), fc.integer(), fc.string()),
+    leases: fc.oneof(fc.array(fc.nat()), fc.array(fc.anything()), fc.string()),
+    releases: fc.oneof(fc.array(fc.nat()), fc.anything()),
+    sql: fc.oneof(fc.string(), fc.anything()),
+    params: fc.oneof(fc.array(fc.anything()), fc.anything()),
+    op: fc.oneof(fc.string(), fc.anything()),
+    epoch: fc.oneof(fc.nat(), fc.integer(), fc.anything()),
+    seq: fc.oneof(fc.nat(), fc.anything()),
+    tabId: fc.oneof(fc.string(), fc.anything()),
+    tabIds: fc.oneof(fc.array(fc.string()), fc.anything()),
+    on: fc.anything(),
+    action: fc.oneof(fc.constantFrom('claim', 'release'), fc.anything()),
+    error: fc.anything(),
+    reason: fc.oneof(fc.string(), fc.anything()),
+  },
+  { requiredKeys: [] },
+)
+
+describe('message decoding (property-based)', () => {
+  it('never throws on any input, and accepts only well-formed messages', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.anything(), messageLike), (data) => {
+        for (const parse of parsers) {
+          const message = parse(data) as Record<string, unknown> | undefined
+          if (message === undefined) continue
+          // Whatever is accepted has a known type and the fields its handler reads.
+          expect(typeof message.t).toBe('string')
+          if (message.t === 'exec') {
+            expect(Number.isSafeInteger(message.id) && (message.id as number) >= 0).toBe(true)
+            expect(Number.isSafeInteger(message.lease) && (message.lease as number) >= 0).toBe(true)
+            expect(typeof message.sql).toBe('string')
+            expect(Array.isArray(message.params)).toBe(true)
+          }
+          if (message.t === 'release') expect((message.leases as unknown[]).every(Number.isSafeInteger)).toBe(true)
+          // Control messages are versioned (hot-path ones travel on a port only a joined tab holds).
+          if (parse !== parseClientRequest && message.t !== 'rejected') expect(message.v).toBe(PROTOCOL_VERSION)
+        }
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('accepts the messages the runtimes really send', () => {
+    expect(parseClientRequest({ t: 'exec', id: 1, lease: 2, sql: 'select 1', params: [] })).toBeDefined()
+    expect(parseClientRequest({ t: 'exec', id: 1, lease: 2, sql: 'x', params: [], op: 'a:1', retry: true, releases: [1] })).toBeDefined()
+    expect(parseClientRequest({ t: 'release', leases: [1, 2] })).toBeDefined()
+    expect(parseCoordinatorToWorker({ t: 'activate', v: PROTOCOL_VERSION, epoch: 5, steal: false })).toBeDefined()
+    expect(parseWorkerToCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: 5, seq: 0 })).toBeDefined()
+    expect(parseCoordinatorToTab({ t: 'roster', v: PROTOCOL_VERSION, tabIds: ['a'], activeTabId: 'a' })).toBeDefined()
+    // Another release's message is not acted on (the coordinator answers it with a ProtocolError).
+    expect(parseWorkerToCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION + 1, epoch: 5, seq: 0 })).toBeUndefined()
+  })
+})
