@@ -209,3 +209,21 @@ test('one tab’s failures never break another’s work', async ({ context }) =>
   expect(await bWork).toEqual(new Array(30).fill('ok'))
   expect(await query(b, 'select count(*) as n from t where v < 1000')).toEqual([{ n: 0 }])
 })
+
+test('the debug option logs routing and hand-offs in the tab and its worker', async ({ context }) => {
+  const file = uniqueFilename()
+  const logs: string[] = []
+  const a = await context.newPage()
+  a.on('console', (m) => logs.push(m.text()))
+  await a.goto('/e2e/pages/harness.html')
+  await a.waitForFunction(() => window.harness !== undefined)
+  await a.evaluate((f) => void window.harness.open(f, { debug: true }), file)
+  await query(a, 'select 1')
+  const b = await openTab(context, file, { debug: true })
+  b.on('console', (m) => logs.push(m.text()))
+  await query(b, 'select 1')
+  await a.close()
+  await query(b, 'select 1')
+  await expect.poll(() => logs.some((l) => l.includes('[kysely-multitab tab') && l.includes('coordinator: route-lost'))).toBe(true)
+  expect(logs.some((l) => l.includes('[kysely-multitab worker') && l.includes('opened the database'))).toBe(true)
+})

@@ -14,6 +14,7 @@ import {
 } from '../protocol/messages.js'
 import { databaseNames, type DatabaseNames } from '../protocol/names.js'
 import { parseCoordinatorToTab } from '../protocol/validate.js'
+import { debugLog, type DebugLog } from '../protocol/debug-log.js'
 import type { ResolvedConfig } from '../dialect/options.js'
 import { startCoordinator, startTabWorker } from './asset-urls.js'
 import { RequestRouter, type StatementKind } from './request-router.js'
@@ -56,6 +57,7 @@ export class TabClient {
   #nextLease = 1
   #nextCall = 1
   readonly #calls = new Map<number, (reply: OwnWorkerReply) => void>()
+  readonly #log: DebugLog
   #routeWaiters: Array<(activeTabId: string) => void> = []
   #lastActive: string | undefined
   #roster: readonly string[] = []
@@ -69,6 +71,7 @@ export class TabClient {
   constructor(config: Readonly<ResolvedConfig>, events: TabEvents = new TabEvents()) {
     this.#config = config
     this.events = events
+    this.#log = debugLog(config.debug, `tab ${this.tabId.slice(0, 8)}`)
     this.#names = databaseNames(config.filename)
     this.#router = new RequestRouter(config.requestTimeoutMs, this.tabId)
     this.#router.onRoute = (route, reason) => {
@@ -157,7 +160,9 @@ export class TabClient {
       holder: this.#router.route?.activeTabId === this.tabId,
       coordinatorLock: this.#names.coordinatorLock,
       hangTimeoutMs: Math.round(this.#config.hangTimeoutMs),
+      debug: !!this.#config.debug,
     }
+    this.#log('join', { tabId: this.tabId, epoch: join.epoch, holder: join.holder })
     port.postMessage(join, [workerPort])
   }
 
@@ -167,6 +172,7 @@ export class TabClient {
    */
   #onCoordinatorDied(): void {
     if (this.#closed || !this.#worker) return
+    this.#log('the coordinator died: starting a new one and joining it')
     this.#coordinator?.close()
     const line = new MessageChannel()
     this.#worker.postMessage({ t: 'coordinator-port', v: PROTOCOL_VERSION, port: line.port1 }, [line.port1])
@@ -200,6 +206,7 @@ export class TabClient {
       hangTimeoutMs: this.#config.hangTimeoutMs,
       openAttempts: this.#config.openAttempts,
       openRetryDelayMs: this.#config.openRetryDelayMs,
+      debug: !!this.#config.debug,
     }
     worker.postMessage(init, [line.port1])
     return line.port2
@@ -221,7 +228,11 @@ export class TabClient {
 
   #onCoordinatorMessage(data: unknown): void {
     const message = parseCoordinatorToTab(data)
-    if (!message) return
+    if (!message) {
+      this.#log('dropped a malformed message from the coordinator', { data })
+      return
+    }
+    if (message.t !== 'roster' && message.t !== 'welcome') this.#log(`coordinator: ${message.t}`, describe(message))
     switch (message.t) {
       case 'route':
         this.#router.setRoute(message.epoch, message.activeTabId, message.port, message.reason)
@@ -379,3 +390,9 @@ export class TabClient {
   }
 }
 
+/** A message's fields for the debug log, without its ports. */
+function describe(message: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(message)) if (!(value instanceof MessagePort)) out[key] = value
+  return out
+}

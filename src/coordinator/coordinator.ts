@@ -26,6 +26,7 @@ import {
 } from '../protocol/messages.js'
 import { hasVersion, isCurrentVersion, parseTabToCoordinator, parseWorkerToCoordinator } from '../protocol/validate.js'
 import { TabRegistry } from './tab-registry.js'
+import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
 
 interface TabLines {
   readonly tab: MessagePort
@@ -50,6 +51,8 @@ export class Coordinator {
   #hangTimeoutMs = 0
   #hangTimer: ReturnType<typeof setInterval> | undefined
   #lifeLock: Promise<void> | undefined
+  /** Logs to this SharedWorker's console once any tab joined with `debug`. */
+  #log: DebugLog = silent
 
   /** A tab connected (a SharedWorker `connect` event's port). */
   connect(port: MessagePort): void {
@@ -67,7 +70,12 @@ export class Coordinator {
       return
     }
     const message = parseTabToCoordinator(data)
-    if (!message) return
+    if (!message) {
+      this.#log('dropped a malformed message from a tab', { data })
+      return
+    }
+    if (message.t === 'join' && message.debug) this.#log = debugLog(true, 'coordinator')
+    this.#log(message.t, { tabId: message.tabId })
     // Only the port a tab joined on may speak for it.
     if (message.t !== 'join' && this.#lines.get(message.tabId)?.tab !== port) return
     switch (message.t) {
@@ -170,6 +178,7 @@ export class Coordinator {
 
   /** The active role is vacant: tell every tab, then elect. */
   #vacated(reason: HandoffReason): void {
+    this.#log('the active role is vacant', { reason, epoch: this.#registry.epoch })
     clearInterval(this.#hangTimer)
     this.#hangTimer = undefined
     this.#reason = reason
@@ -209,6 +218,7 @@ export class Coordinator {
     }
     election ??= this.#registry.beginElection(this.#skip)
     if (!election) return
+    this.#log('elect', { ...election, steal: this.#steal })
     this.#preferred = undefined
     const lines = this.#lines.get(election.tabId)!
     sendWorker(lines.worker, { t: 'activate', v: PROTOCOL_VERSION, epoch: election.epoch, steal: this.#steal })

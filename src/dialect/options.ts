@@ -41,10 +41,20 @@ export interface MultiTabOpfsDialectConfig {
   readonly openAttempts?: number
   /** The first delay between those attempts; each next one is this much longer. Default 25 ms. */
   readonly openRetryDelayMs?: number
+  /**
+   * Log routing, elections, hand-offs and dropped (malformed) messages: `true` to console.debug
+   * (the tab's worker logs there too), or a function of yours.
+   *
+   * @example
+   * ```ts
+   * new MultiTabOpfsDialect({ filename: 'app.db', debug: true })
+   * ```
+   */
+  readonly debug?: boolean | ((event: string, details?: Record<string, unknown>) => void)
 }
 
-export type ResolvedConfig = Required<Omit<MultiTabOpfsDialectConfig, 'workerUrl' | 'coordinatorUrl' | 'wasmUrl'>> &
-  Pick<MultiTabOpfsDialectConfig, 'workerUrl' | 'coordinatorUrl' | 'wasmUrl'>
+type Optional = 'workerUrl' | 'coordinatorUrl' | 'wasmUrl' | 'debug'
+export type ResolvedConfig = Required<Omit<MultiTabOpfsDialectConfig, Optional>> & Pick<MultiTabOpfsDialectConfig, Optional>
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
@@ -58,6 +68,7 @@ export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<Resol
     workerUrl: config.workerUrl,
     coordinatorUrl: config.coordinatorUrl,
     wasmUrl: config.wasmUrl,
+    debug: config.debug,
     leaseTimeoutMs: positive('leaseTimeoutMs', config.leaseTimeoutMs, 10_000),
     requestTimeoutMs: positive('requestTimeoutMs', config.requestTimeoutMs, 15_000),
     hangTimeoutMs: positive('hangTimeoutMs', config.hangTimeoutMs, 4_000),

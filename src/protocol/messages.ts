@@ -34,6 +34,8 @@ export interface JoinMessage {
   readonly coordinatorLock: string
   /** This tab's hang bound: elected, its worker must show progress at least this often. */
   readonly hangTimeoutMs: number
+  /** The tab logs; the coordinator logs too (to its own console) once any tab asks. */
+  readonly debug?: boolean
 }
 export interface LeaveMessage {
   readonly t: 'leave'
@@ -195,6 +197,8 @@ export interface InitMessage {
   readonly hangTimeoutMs: number
   readonly openAttempts: number
   readonly openRetryDelayMs: number
+  /** Log to console.debug in the worker. */
+  readonly debug: boolean
 }
 export interface WorkerStatusRequest {
   readonly t: 'worker-status'

@@ -26,6 +26,7 @@ import {
   type WorkerToCoordinator,
 } from '../protocol/messages.js'
 import { parseClientRequest } from '../protocol/validate.js'
+import { silent, type DebugLog } from '../protocol/debug-log.js'
 import { LeaseQueue } from './lease-queue.js'
 import { OpLedger } from './op-ledger.js'
 import { SqliteEngine } from './sqlite-engine.js'
@@ -61,8 +62,16 @@ export class ActiveDatabase {
   /** Tabs that want to hear which tables each commit wrote. */
   readonly #subscribers = new Set<string>()
 
-  constructor(init: InitMessage, wasmUrl: string, toCoordinator: (message: WorkerToCoordinator) => void) {
+  readonly #log: DebugLog
+
+  constructor(
+    init: InitMessage,
+    wasmUrl: string,
+    toCoordinator: (message: WorkerToCoordinator) => void,
+    log: DebugLog = silent,
+  ) {
     this.#init = init
+    this.#log = log
     this.#wasmUrl = wasmUrl
     this.#toCoordinator = toCoordinator
     this.#queue = this.#newQueue()
@@ -140,6 +149,7 @@ export class ActiveDatabase {
         }
         clearInterval(progress)
         opened = true
+        this.#log('opened the database', { epoch, steal })
         this.#ledger = new OpLedger(this.#engine)
         this.#openCount++
         this.#startHeartbeat()
@@ -178,6 +188,7 @@ export class ActiveDatabase {
   async #leave(drain: boolean): Promise<void> {
     const engine = this.#engine
     const epoch = this.#epoch
+    this.#log(engine ? 'giving the database up' : 'cancelling a pending activation', { epoch, drain })
     if (!engine) {
       // Not open (yet): make a pending activation give up when its lock arrives.
       this.#epoch = -1
@@ -215,6 +226,7 @@ export class ActiveDatabase {
     port.onmessage = (event) => {
       const request = parseClientRequest(event.data)
       if (request) this.#handle(tabId, port, request)
+      else this.#log('dropped a malformed request', { tabId, data: event.data })
     }
   }
 

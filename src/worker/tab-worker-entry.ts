@@ -10,16 +10,19 @@ import type { InitMessage, OwnWorkerReply, WorkerToCoordinator } from '../protoc
 import { serializeError } from '../protocol/errors.js'
 import { parseCoordinatorToWorker } from '../protocol/validate.js'
 import { ActiveDatabase } from './active-database.js'
+import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
 
 declare const self: DedicatedWorkerGlobalScope
 
 let database: ActiveDatabase | undefined
 let coordinator: MessagePort | undefined
+let log: DebugLog = silent
 
 function start(init: InitMessage): void {
   const wasmUrl = init.wasmUrl || new URL('./wa-sqlite.wasm', import.meta.url).href
   const toCoordinator = (message: WorkerToCoordinator) => coordinator?.postMessage(message)
-  database = new ActiveDatabase(init, wasmUrl, toCoordinator)
+  log = debugLog(init.debug, `worker ${init.tabId.slice(0, 8)}`)
+  database = new ActiveDatabase(init, wasmUrl, toCoordinator, log)
   listenToCoordinator(init.coordinatorPort)
 }
 
@@ -31,7 +34,11 @@ function listenToCoordinator(port: MessagePort): void {
   port.onmessage = (event) => {
     if (port !== coordinator) return
     const message = parseCoordinatorToWorker(event.data)
-    if (!message) return
+    if (!message) {
+      log('dropped a malformed message from the coordinator', { data: event.data })
+      return
+    }
+    if (message.t !== 'ack') log(`coordinator: ${message.t}`, { epoch: (message as { epoch?: number }).epoch })
     switch (message.t) {
       case 'activate':
         db.activate(message.epoch, message.steal)
