@@ -7,7 +7,8 @@ export type { TablesChanged, TablesChangedListener } from './client/table-change
 export type { WatchOptions, WatchableQuery } from './dialect/watch.js'
 export type { MultiTabEvents, MultiTabEventName, MultiTabListener } from './client/tab-events.js'
 export type { HandoffReason } from './protocol/messages.js'
-export type { WorkerStatus } from './protocol/messages.js'
+export type { WorkerStatus, DatabaseCheck, DatabaseStats } from './protocol/messages.js'
+export type { HealthReport, StorageEstimateSummary } from './dialect/multi-tab-opfs-dialect.js'
 export {
   MultiTabError,
   SqliteError,

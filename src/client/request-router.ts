@@ -25,7 +25,7 @@ import {
   deserializeError,
   type SerializedError,
 } from '../protocol/errors.js'
-import type { ExecRequest, ExecResult, HandoffReason, SqlValue, WorkerReply } from '../protocol/messages.js'
+import type { AdminOperation, ExecRequest, ExecResult, HandoffReason, SqlValue, WorkerReply } from '../protocol/messages.js'
 
 interface Route {
   readonly epoch: number
@@ -45,6 +45,7 @@ interface Request {
   readonly op: string | undefined
   readonly commit: boolean
   readonly describe: boolean
+  readonly admin: AdminOperation | undefined
   /** Sent to a holder that went away without answering: it may have been applied. */
   maybeApplied: boolean
   /** Made where the app awaited the query; its stack is read only if the query fails. */
@@ -138,6 +139,7 @@ export class RequestRouter {
     params: SqlValue[],
     kind: StatementKind | 'describe',
     caller?: Error,
+    admin?: AdminOperation,
   ): Promise<ExecResult> {
     if (this.#closed) return Promise.reject(this.#closed)
     const pinned = this.#pinned.has(lease)
@@ -152,6 +154,7 @@ export class RequestRouter {
         params,
         read: kind === 'read' || kind === 'describe',
         describe: kind === 'describe',
+        admin,
         op,
         commit: kind === 'commit',
         maybeApplied: false,
@@ -273,6 +276,7 @@ export class RequestRouter {
       ...(request.op ? { op: request.op, retry: request.maybeApplied } : {}),
       ...(request.commit ? { commit: true } : {}),
       ...(request.describe ? { describe: true } : {}),
+      ...(request.admin ? { admin: request.admin } : {}),
     }
     route.port.postMessage(message)
   }

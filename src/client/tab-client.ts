@@ -8,6 +8,7 @@ import {
   type ExecResult,
   type InitMessage,
   type JoinMessage,
+  type AdminOperation,
   type OwnWorkerReply,
   type SqlValue,
   type WorkerStatus,
@@ -66,6 +67,8 @@ export class TabClient {
   readonly #metrics = new TabMetrics()
   #lostAt: number | undefined
   readonly events: TabEvents
+  /** Whether the browser keeps this origin's storage under pressure (undefined: not known yet). */
+  persisted: boolean | undefined
   #tabLock = ''
 
   constructor(config: Readonly<ResolvedConfig>, events: TabEvents = new TabEvents()) {
@@ -97,7 +100,10 @@ export class TabClient {
       if (this.#lostAt !== undefined) this.#metrics.handoff(performance.now() - this.#lostAt)
       this.#lostAt = undefined
     }
-    this.#router.onSettled = (ms, onActive, error) => this.#metrics.query(ms, onActive, error)
+    this.#router.onSettled = (ms, onActive, error) => {
+      this.#metrics.query(ms, onActive, error)
+      if (error) this.events.emit('error', { error, name: error.name, retryable: (error as { retryable?: boolean }).retryable === true })
+    }
     this.#router.onChanges = (tables) => this.changes.committed(tables)
     this.#router.onRouteLost = (lost, epoch, reason) => {
       this.#lostAt ??= performance.now()
@@ -117,6 +123,10 @@ export class TabClient {
     if (typeof SharedWorker === 'undefined') {
       throw new StorageUnavailableError('SharedWorker is not available in this browser')
     }
+    // Asked once, at start; the answer is reported by health().
+    void (this.#config.persistentStorage ? navigator.storage?.persist?.() : navigator.storage?.persisted?.())
+      ?.then((persisted) => (this.persisted = persisted))
+      .catch(() => {})
     const tabLock = this.#names.tabLockPrefix + this.tabId
     // Held for the tab's whole life; the coordinator queues for it to learn when the tab is gone.
     await new Promise<void>((granted) => {
@@ -316,6 +326,22 @@ export class TabClient {
   metrics(): MetricsSnapshot {
     const { inFlight, waiting } = this.#router.depth
     return this.#metrics.snapshot(inFlight, waiting)
+  }
+
+  /**
+   * A whole-database operation on the active worker, as one step of its own lease. Reads (export,
+   * check, stats) are resent after a hand-off; import and empty are not (their outcome is then
+   * unknown: WriteOutcomeUnknownError).
+   */
+  async admin(operation: AdminOperation, params: SqlValue[] = []): Promise<ExecResult> {
+    await this.start()
+    const lease = this.newLease()
+    const read = operation === 'export' || operation === 'check' || operation === 'stats'
+    try {
+      return await this.#router.exec(lease, '', params, read ? 'read' : 'raw', new Error(), operation)
+    } finally {
+      this.#router.release(lease)
+    }
   }
 
   /** The tables `sql` reads and writes, as the active worker's SQLite sees them (views resolved). */

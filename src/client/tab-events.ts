@@ -18,6 +18,13 @@ export interface MultiTabEvents {
     /** Time from losing the previous active tab to this one serving, in ms (0 for the first). */
     readonly handoffMs: number
   }
+  /** A query of this tab failed (it also rejects, as usual): for monitoring. */
+  error: {
+    readonly error: Error
+    /** The error's class name: SqliteError, ActiveTabLostError, ... */
+    readonly name: string
+    readonly retryable: boolean
+  }
   /** The tabs open on this database changed (one joined or left), or the active one did. */
   'tabs-changed': {
     /** Every open tab, oldest first. */

@@ -17,6 +17,31 @@ import { TabEvents, type MultiTabEventName, type MultiTabListener } from '../cli
 import type { MetricsSnapshot } from '../client/tab-metrics.js'
 import type { TablesChangedListener } from '../client/table-changes.js'
 import { watchQuery, type WatchOptions, type WatchableQuery } from './watch.js'
+import type { DatabaseCheck, DatabaseStats } from '../protocol/messages.js'
+
+/** The origin's storage use and quota (`navigator.storage.estimate()`), in bytes. */
+export interface StorageEstimateSummary {
+  readonly usage: number
+  readonly quota: number
+}
+
+/** What {@link MultiTabOpfsDialect.health} reports. */
+export interface HealthReport extends TabStatus {
+  /** Round trip of the check to the active worker, ms. */
+  readonly roundTripMs: number
+  /** `PRAGMA quick_check` ('ok' when healthy) and the file's size. */
+  readonly database: DatabaseCheck
+  /** Since the active worker's last acknowledged heartbeat, ms. */
+  readonly sinceHeartbeatMs: number
+  /** Whether storage is persistent (see the `persistentStorage` option). */
+  readonly persisted: boolean | undefined
+  readonly storageEstimate: StorageEstimateSummary | undefined
+}
+
+async function estimate(): Promise<StorageEstimateSummary | undefined> {
+  const e = await navigator.storage?.estimate?.().catch(() => undefined)
+  return e ? { usage: e.usage ?? 0, quota: e.quota ?? 0 } : undefined
+}
 import { checkFilename } from '../protocol/names.js'
 import { MultiTabSqliteAdapter } from './multi-tab-adapter.js'
 import { MultiTabOpfsDriver } from './multi-tab-driver.js'
@@ -175,6 +200,97 @@ export class MultiTabOpfsDialect implements Dialect {
     const client = this.#started('watch')
     void client.start().catch(() => {})
     return watchQuery(client, query, callback, options)
+  }
+
+  /**
+   * A health check from this tab: the tabs and which is active, coordinator and storage, the round
+   * trip to the active worker, `PRAGMA quick_check` and the file's size, the time since the active
+   * worker's last acknowledged heartbeat, persistence and the origin's storage use and quota.
+   *
+   * @example
+   * ```ts
+   * const health = await dialect.health()
+   * if (health.database.quickCheck !== 'ok') reportCorruption(health)
+   * ```
+   */
+  async health(): Promise<HealthReport> {
+    const client = this.#started('health')
+    const status = await this.status()
+    const started = performance.now()
+    const { check } = await client.admin('check')
+    const roundTripMs = performance.now() - started
+    const { stats } = await client.admin('stats')
+    return {
+      ...status,
+      roundTripMs,
+      database: check!,
+      sinceHeartbeatMs: stats!.sinceHeartbeatMs,
+      persisted: client.persisted,
+      storageEstimate: await estimate(),
+    }
+  }
+
+  /**
+   * What the active worker counted for every tab's statements (statements, errors by type, lease
+   * waits, queue depth), and the origin's storage use and quota. See {@link metrics} for this
+   * tab's own latency and hand-offs.
+   *
+   * @example
+   * ```ts
+   * const { statements, leaseWaits, storage } = await dialect.databaseMetrics()
+   * ```
+   */
+  async databaseMetrics(): Promise<DatabaseStats & { storage: StorageEstimateSummary | undefined }> {
+    const { stats } = await this.#started('databaseMetrics').admin('stats')
+    return { ...stats!, storage: await estimate() }
+  }
+
+  /**
+   * The whole database as an SQLite file (what the sqlite3 CLI opens), consistent: taken between
+   * transactions, from any tab.
+   *
+   * @example
+   * ```ts
+   * const bytes = await dialect.exportDatabase()
+   * download(new Blob([bytes], { type: 'application/vnd.sqlite3' }), 'backup.db')
+   * ```
+   */
+  async exportDatabase(): Promise<Uint8Array> {
+    const { file } = await this.#started('exportDatabase').admin('export')
+    return file!
+  }
+
+  /**
+   * Replaces the database's content with an SQLite file's, for every tab, atomically: the file is
+   * checked first (`quick_check`), then its schema and rows replace the app's in one transaction.
+   * Change listeners hear about every table. Virtual tables and generated columns are not copied.
+   *
+   * @example
+   * ```ts
+   * await dialect.importDatabase(new Uint8Array(await file.arrayBuffer()))
+   * ```
+   */
+  async importDatabase(file: Uint8Array | ArrayBuffer | Blob): Promise<void> {
+    const bytes =
+      file instanceof Uint8Array
+        ? file
+        : file instanceof ArrayBuffer
+          ? new Uint8Array(file)
+          : new Uint8Array(await (file as Blob).arrayBuffer())
+    await this.#started('importDatabase').admin('import', [bytes])
+  }
+
+  /**
+   * Deletes every table, index, view and trigger of the app, for every tab, in one transaction,
+   * and shrinks the file.
+   *
+   * @example
+   * ```ts
+   * await dialect.deleteDatabase() // then run the migrations again
+   * ```
+   */
+  async deleteDatabase(): Promise<void> {
+    await this.#started('deleteDatabase').admin('empty')
   }
 
   #started(method: string): TabClient {

@@ -42,6 +42,11 @@ export interface MultiTabOpfsDialectConfig {
   /** The first delay between those attempts; each next one is this much longer. Default 25 ms. */
   readonly openRetryDelayMs?: number
   /**
+   * Ask the browser to keep this origin's storage even under storage pressure
+   * (`navigator.storage.persist()`); the answer is in `dialect.health().persisted`. Default false.
+   */
+  readonly persistentStorage?: boolean
+  /**
    * Log routing, elections, hand-offs and dropped (malformed) messages: `true` to console.debug
    * (the tab's worker logs there too), or a function of yours.
    *
@@ -74,5 +79,6 @@ export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<Resol
     hangTimeoutMs: positive('hangTimeoutMs', config.hangTimeoutMs, 4_000),
     openAttempts: Math.round(positive('openAttempts', config.openAttempts, 20)),
     openRetryDelayMs: positive('openRetryDelayMs', config.openRetryDelayMs, 25),
+    persistentStorage: config.persistentStorage === true,
   })
 }

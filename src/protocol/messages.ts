@@ -238,6 +238,37 @@ export interface ExecRequest {
   readonly commit?: boolean
   /** Do not run: answer with the tables the statement reads and writes. */
   readonly describe?: boolean
+  /** A whole-database operation instead of `sql` (import takes the file as `params[0]`). */
+  readonly admin?: AdminOperation
+}
+
+export type AdminOperation = 'export' | 'import' | 'empty' | 'check' | 'stats'
+
+/** What the active worker counted, for every tab's statements (`dialect.databaseMetrics()`). */
+export interface DatabaseStats {
+  /** Statements run since this worker opened the database. */
+  readonly statements: number
+  /** Failed statements by error name. */
+  readonly errors: Readonly<Record<string, number>>
+  /** Statements that had to wait for another tab's lease, and how long they waited in all. */
+  readonly leaseWaits: number
+  readonly leaseWaitMs: number
+  /** Statements queued right now. */
+  readonly queueDepth: number
+  /** Leases revoked (dead tab, idle timeout). */
+  readonly revokedLeases: number
+  /** Tabs connected to this worker. */
+  readonly tabs: number
+  /** Milliseconds since the coordinator last acknowledged this worker's heartbeat. */
+  readonly sinceHeartbeatMs: number
+}
+
+/** `PRAGMA quick_check` and the file's size, from the active worker. */
+export interface DatabaseCheck {
+  readonly quickCheck: string
+  readonly pageSize: number
+  readonly pageCount: number
+  readonly freePages: number
 }
 /** Tell this tab which tables each committed transaction wrote (on), or stop (off). */
 export interface SubscribeRequest {
@@ -263,6 +294,10 @@ export interface ExecResult {
   /** For `describe`: the tables the statement reads and writes. */
   readonly reads?: readonly string[]
   readonly writes?: readonly string[]
+  /** For admin operations. */
+  readonly file?: Uint8Array
+  readonly check?: DatabaseCheck
+  readonly stats?: DatabaseStats
 }
 export interface ExecError {
   readonly t: 'error'

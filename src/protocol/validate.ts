@@ -17,6 +17,7 @@ type Obj = Record<string, unknown>
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null
 const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 256
 const isInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0
+const ADMIN = new Set(['export', 'import', 'empty', 'check', 'stats'])
 const isLeaseList = (x: unknown): x is number[] => Array.isArray(x) && x.length < 10_000 && x.every(isInt)
 const isPort = (x: unknown): x is MessagePort =>
   typeof MessagePort !== 'undefined' && x instanceof MessagePort
@@ -110,6 +111,7 @@ export function parseClientRequest(data: unknown): ClientRequest | undefined {
       (data.retry === undefined || typeof data.retry === 'boolean') &&
       (data.commit === undefined || data.commit === true) &&
       (data.describe === undefined || data.describe === true) &&
+      (data.admin === undefined || ADMIN.has(data.admin as string)) &&
       (data.releases === undefined || isLeaseList(data.releases))
     ) {
       return data as unknown as ClientRequest

@@ -21,6 +21,7 @@ import {
   PROTOCOL_VERSION,
   type ClientRequest,
   type ExecRequest,
+  type ExecResult,
   type InitMessage,
   type WorkerReply,
   type WorkerToCoordinator,
@@ -29,6 +30,7 @@ import { parseClientRequest } from '../protocol/validate.js'
 import { silent, type DebugLog } from '../protocol/debug-log.js'
 import { LeaseQueue } from './lease-queue.js'
 import { OpLedger } from './op-ledger.js'
+import { checkDatabase, emptyDatabase, exportDatabase, importDatabase } from './database-file.js'
 import { SqliteEngine } from './sqlite-engine.js'
 
 /** A statement the worker did not run because it is giving the database up. */
@@ -61,6 +63,7 @@ export class ActiveDatabase {
   #draining = false
   /** Tabs that want to hear which tables each commit wrote. */
   readonly #subscribers = new Set<string>()
+  readonly #stats = { statements: 0, errors: {} as Record<string, number>, leaseWaits: 0, leaseWaitMs: 0, revokedLeases: 0 }
 
   readonly #log: DebugLog
 
@@ -247,6 +250,7 @@ export class ActiveDatabase {
           `Tab ${lease.tabId} held the connection idle for over ${init.leaseTimeoutMs} ms while others waited; its transaction was rolled back`,
         ),
       onRevoke: async () => {
+        this.#stats.revokedLeases++
         await this.#engine?.rollback().catch(() => {})
       },
     })
@@ -314,8 +318,16 @@ export class ActiveDatabase {
       reply(port, { t: 'refused', id: request.id })
       return
     }
+    const queuedAt = performance.now()
     this.#queue
-      .submit({ tabId, lease: request.lease }, () => this.#exec(port, request))
+      .submit({ tabId, lease: request.lease }, () => {
+        const waited = performance.now() - queuedAt
+        if (waited > 1) {
+          this.#stats.leaseWaits++
+          this.#stats.leaseWaitMs += waited
+        }
+        return this.#exec(port, request)
+      })
       .catch((error: Error) =>
         reply(port, error instanceof NotRun ? { t: 'refused', id: request.id } : { t: 'error', id: request.id, error: serializeError(error) }),
       )
@@ -329,7 +341,12 @@ export class ActiveDatabase {
       reply(port, { t: 'refused', id: request.id })
       return
     }
+    this.#stats.statements++
     try {
+      if (request.admin) {
+        reply(port, { t: 'result', id: request.id, ...(await this.#admin(engine, request)) })
+        return
+      }
       if (request.describe) {
         const { reads, writes } = await engine.describe(request.sql)
         reply(port, { t: 'result', id: request.id, reads: [...reads], writes: [...writes] })
@@ -343,9 +360,36 @@ export class ActiveDatabase {
           : await this.#ledger!.apply(request.op, request.sql, request.params, retry)
       reply(port, { t: 'result', id: request.id, ...result })
     } catch (error) {
+      const name = (error as Error)?.name ?? 'Error'
+      this.#stats.errors[name] = (this.#stats.errors[name] ?? 0) + 1
       reply(port, { t: 'error', id: request.id, error: serializeError(error) })
     } finally {
       this.#publishChanges(engine)
+    }
+  }
+
+  async #admin(engine: SqliteEngine, request: ExecRequest): Promise<Partial<ExecResult>> {
+    switch (request.admin) {
+      case 'export':
+        return { file: await exportDatabase(engine, this.#init.filename) }
+      case 'import':
+        await importDatabase(engine, request.params[0] as Uint8Array)
+        return {}
+      case 'empty':
+        await emptyDatabase(engine)
+        return {}
+      case 'check':
+        return { check: await checkDatabase(engine) }
+      default:
+        return {
+          stats: {
+            ...this.#stats,
+            errors: { ...this.#stats.errors },
+            queueDepth: this.#queue.depth,
+            tabs: this.#ports.size,
+            sinceHeartbeatMs: Math.round(performance.now() - this.#lastAckAt),
+          },
+        }
     }
   }
 

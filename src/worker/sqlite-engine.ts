@@ -52,6 +52,21 @@ type EmscriptenModule = {
   UTF8ToString(ptr: number): string
 }
 
+/** The VFS methods used directly (to read and write whole files), as wa-sqlite's VFS defines them. */
+interface RawVfs {
+  xOpen(name: string, fileId: number, flags: number, pOutFlags: DataView): number
+  xClose(fileId: number): number
+  xRead(fileId: number, pData: Uint8Array, iOffset: number): number
+  xWrite(fileId: number, pData: Uint8Array, iOffset: number): number
+  xTruncate(fileId: number, iSize: number): number
+  xSync(fileId: number, flags: number): number
+  xFileSize(fileId: number, pSize64: DataView): number
+  xDelete(name: string, syncDir: number): number
+}
+
+/** A file id SQLite never uses (its ids are memory addresses, which are positive). */
+const EXPORT_FILE_ID = -7
+
 let modulePromise: Promise<{ module: EmscriptenModule; sqlite3: SQLiteAPI }> | undefined
 let vfsCounter = 0
 
@@ -64,6 +79,21 @@ function loadModule(wasmUrl: string) {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const SQLITE_IOERR = 10
+const SQLITE_FULL = 13
+const IOERR_READ = 266
+const IOERR_WRITE = 778
+const IOERR_FSYNC = 1034
+const IOERR_TRUNCATE = 1546
+
+function guarded(call: () => number, ioError: number): number {
+  try {
+    return call()
+  } catch (error) {
+    return (error as { name?: string })?.name === 'QuotaExceededError' ? SQLITE_FULL : ioError
+  }
+}
 
 /** True for the error a second holder gets while another context has the file open. */
 function isHandleBusy(error: unknown): boolean {
@@ -80,9 +110,27 @@ async function openPool(options: OpenOptions, name: string): Promise<AccessHandl
   }
   for (let attempt = 1; ; attempt++) {
     // A fresh subclass per attempt: wa-sqlite registers VFSs by name, and a failed one stays registered.
+    // Its file methods turn exceptions into result codes: wa-sqlite 1.0 lets a JS exception unwind
+    // through SQLite's C frames, which would leave SQLite in an unknown state. A full quota becomes
+    // SQLITE_FULL, which SQLite handles cleanly (the statement fails, the file stays consistent).
     const Pool = class extends AccessHandlePoolVFS {
       override get name() {
         return name
+      }
+      override xRead(fileId: number, pData: Uint8Array, iOffset: number): number {
+        return guarded(() => super.xRead(fileId, pData, iOffset), IOERR_READ)
+      }
+      override xWrite(fileId: number, pData: Uint8Array, iOffset: number): number {
+        const rc = guarded(() => super.xWrite(fileId, pData, iOffset), IOERR_WRITE)
+        // The pool reports a short write as SQLITE_IOERR; an OPFS sync handle writes short when
+        // the origin's quota is reached.
+        return rc === SQLITE_IOERR ? SQLITE_FULL : rc
+      }
+      override xTruncate(fileId: number, iSize: number): number {
+        return guarded(() => super.xTruncate(fileId, iSize), IOERR_TRUNCATE)
+      }
+      override xSync(fileId: number, flags: number): number {
+        return guarded(() => super.xSync(fileId, flags), IOERR_FSYNC)
       }
     }
     const pool = new Pool(options.directory)
@@ -132,7 +180,8 @@ export class SqliteEngine {
     const { module, sqlite3 } = await loadModule(options.wasmUrl)
     const name = `kysely-multitab-${++vfsCounter}`
     const pool = await openPool(options, name)
-    sqlite3.vfs_register(pool as never, false)
+    // The default VFS, so that ATTACH (used to import a database file) finds files in the pool too.
+    sqlite3.vfs_register(pool as never, true)
     let db = 0
     try {
       db = await sqlite3.open_v2(
@@ -200,6 +249,51 @@ export class SqliteEngine {
   async rollback(): Promise<void> {
     if (this.inTransaction) await this.exec('rollback', [])
     this.#uncommitted.clear()
+  }
+
+  /**
+   * Reads a whole file of the pool (e.g. the main database) through the VFS. The caller makes
+   * sure no transaction is open, so the main file holds exactly the committed database.
+   */
+  readFile(name: string): Uint8Array {
+    const pool = this.#pool as unknown as RawVfs
+    const id = EXPORT_FILE_ID
+    if (pool.xOpen(name, id, SQLite.SQLITE_OPEN_MAIN_DB | SQLite.SQLITE_OPEN_READONLY, new DataView(new ArrayBuffer(4))) !== 0) {
+      throw new SqliteError(`cannot open ${name} for reading`, SQLite.SQLITE_CANTOPEN)
+    }
+    try {
+      const size = new DataView(new ArrayBuffer(8))
+      pool.xFileSize(id, size)
+      const bytes = new Uint8Array(Number(size.getBigInt64(0, true)))
+      const rc = pool.xRead(id, bytes, 0)
+      if (rc !== 0) throw new SqliteError(`cannot read ${name}`, rc)
+      return bytes
+    } finally {
+      pool.xClose(id)
+    }
+  }
+
+  /** Writes `bytes` as a whole file of the pool, replacing it, and syncs it. */
+  writeFile(name: string, bytes: Uint8Array): void {
+    const pool = this.#pool as unknown as RawVfs
+    const id = EXPORT_FILE_ID
+    const flags = SQLite.SQLITE_OPEN_MAIN_DB | SQLite.SQLITE_OPEN_READWRITE | SQLite.SQLITE_OPEN_CREATE
+    if (pool.xOpen(name, id, flags, new DataView(new ArrayBuffer(4))) !== 0) {
+      throw new SqliteError(`cannot create ${name} (no free file in the pool)`, SQLite.SQLITE_CANTOPEN)
+    }
+    try {
+      let rc = pool.xTruncate(id, 0)
+      if (rc === 0) rc = pool.xWrite(id, bytes, 0)
+      if (rc === 0) rc = pool.xSync(id, 0)
+      if (rc !== 0) throw new SqliteError(`cannot write ${name}`, rc)
+    } finally {
+      pool.xClose(id)
+    }
+  }
+
+  /** Deletes a file of the pool (its OPFS file goes back to the pool). */
+  deleteFile(name: string): void {
+    ;(this.#pool as unknown as RawVfs).xDelete(name, 0)
   }
 
   /** Closes the database and every access handle, so the next holder can open them. */

@@ -8,5 +8,9 @@ declare module 'wa-sqlite/src/examples/AccessHandlePoolVFS.js' {
     getSize(): number
     getCapacity(): number
     addCapacity(n: number): Promise<number>
+    xRead(fileId: number, pData: Uint8Array, iOffset: number): number
+    xWrite(fileId: number, pData: Uint8Array, iOffset: number): number
+    xTruncate(fileId: number, iSize: number): number
+    xSync(fileId: number, flags: number): number
   }
 }
