@@ -270,3 +270,29 @@ test('no request hangs when every other tab closes, or when the last tab is dest
   // After destroy(), Kysely itself refuses (its driver is gone): an error, not a hang.
   expect(afterDestroy[1]).toMatch(/Error$/)
 })
+
+test('a db.connection() scope that spans a failover continues on the new active tab and releases it', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file)
+  const b = await openTab(context, file)
+  const c = await openTab(context, file)
+  await query(a, 'create table t (v text)')
+  const former = (await status(a)).tabId
+  await b.evaluate(() => {
+    ;(window as any).scope = window.db.connection().execute(async (conn: any) => {
+      await conn.insertInto('t').values({ v: 'before' }).execute()
+      ;(window as any).inScope = true
+      await new Promise((r) => setTimeout(r, 800))
+      await conn.insertInto('t').values({ v: 'after' }).execute()
+    })
+  })
+  await b.waitForFunction(() => (window as any).inScope)
+  await a.close()
+  await b.evaluate(() => (window as any).scope)
+  await waitForNewActive(c, former)
+  // The scope's lease on the new active tab was released: C's write does not wait for a revocation.
+  await query(c, "insert into t values ('c')")
+  const metrics = await c.evaluate(() => window.dialect.databaseMetrics())
+  expect(metrics.revokedLeases).toBe(0)
+  expect((await query<{ v: string }>(c, 'select v from t order by rowid')).map((r) => r.v)).toEqual(['before', 'after', 'c'])
+})

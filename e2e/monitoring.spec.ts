@@ -52,7 +52,7 @@ test('events in every tab on a hand-off; metrics and health from any tab reflect
 })
 
 async function exportFrom(page: Page): Promise<Buffer> {
-  const bytes = await page.evaluate(async () => Array.from(await window.dialect.exportDatabase()))
+  const bytes: number[] = await page.evaluate(async () => Array.from(await window.dialect.exportDatabase() as Uint8Array))
   return Buffer.from(bytes)
 }
 

@@ -259,7 +259,11 @@ export class RequestRouter {
 
   #send(request: Request, route: Route): void {
     request.epoch = route.epoch
-    if (!this.#leaseEpoch.has(request.lease)) this.#leaseEpoch.set(request.lease, route.epoch)
+    // A lease outside a transaction simply continues on the new holder (which must then release it).
+    const leaseEpoch = this.#leaseEpoch.get(request.lease)
+    if (leaseEpoch === undefined || (leaseEpoch !== route.epoch && !this.#pinned.has(request.lease))) {
+      this.#leaseEpoch.set(request.lease, route.epoch)
+    }
     this.#inFlight.set(request.id, request)
     let releases: number[] | undefined
     if (this.#releases.length > 0) {
