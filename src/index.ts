@@ -1,5 +1,5 @@
 export { MultiTabOpfsDialect } from './dialect/multi-tab-opfs-dialect.js'
-export { BrowserMigrationProvider, type MigrationModule } from './dialect/migration-provider.js'
+export { BrowserMigrationProvider, type Migration, type MigrationModule } from './dialect/migration-provider.js'
 export type { MultiTabOpfsDialectConfig } from './dialect/options.js'
 export type { TabStatus } from './client/tab-client.js'
 export type { MetricsSnapshot, LatencySummary } from './client/tab-metrics.js'

@@ -44,6 +44,9 @@ export interface TabStatus {
 }
 
 const WORKER_CLOSE_TIMEOUT_MS = 3000
+const ASSET_HINT =
+  ". With Vite's dev server, add optimizeDeps: { exclude: ['kysely-multitab-opfs'] }; if you serve the " +
+  'package files elsewhere, set workerUrl / coordinatorUrl / wasmUrl'
 
 export class TabClient {
   readonly tabId: string = crypto.randomUUID()
@@ -154,6 +157,13 @@ export class TabClient {
   /** Connects to the coordinator (starting it if no tab has) and joins with this tab's worker line. */
   #joinCoordinator(workerPort: MessagePort): void {
     const shared = startCoordinator(this.#config.coordinatorUrl, this.#names.coordinator)
+    shared.onerror = (event) => {
+      event.preventDefault?.()
+      this.#router.close(
+        new StorageUnavailableError(`The coordinator (SharedWorker) script failed to load${ASSET_HINT}`),
+      )
+      this.#leave()
+    }
     const port = shared.port
     this.#coordinator = port
     port.onmessage = (event) => {
@@ -199,7 +209,9 @@ export class TabClient {
     }
     worker.onerror = (event) => {
       event.preventDefault?.()
-      this.#router.close(new StorageUnavailableError(`The tab worker failed: ${event.message ?? 'could not load'}`))
+      this.#router.close(
+        new StorageUnavailableError(`The tab worker failed: ${event.message || 'could not load'}${ASSET_HINT}`),
+      )
       this.#leave()
     }
     const line = new MessageChannel()

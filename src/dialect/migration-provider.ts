@@ -2,7 +2,16 @@
  * Migrations for Kysely's Migrator in the browser, where there is no file system to read them
  * from: from a plain object, or from a bundler's glob import.
  */
-import type { Migration, MigrationProvider } from 'kysely'
+import type { Kysely } from 'kysely'
+
+/**
+ * Kysely's `Migration` (kysely 0.28 exports it from 'kysely', 0.29 only from 'kysely/migration');
+ * the same shape, declared here so the package's types fit both.
+ */
+export interface Migration {
+  up(db: Kysely<any>): Promise<void>
+  down?(db: Kysely<any>): Promise<void>
+}
 
 /** A migration module as a bundler's glob import yields it: `{ up, down }`, or a default export of one. */
 export type MigrationModule = Migration | { readonly default: Migration }
@@ -13,7 +22,7 @@ export type MigrationModule = Migration | { readonly default: Migration }
  *
  * @example
  * ```ts
- * import { Migrator } from 'kysely'
+ * import { Migrator } from 'kysely' // kysely 0.29: from 'kysely/migration'
  * import { BrowserMigrationProvider } from 'kysely-multitab-opfs'
  *
  * const provider = new BrowserMigrationProvider({
@@ -21,8 +30,11 @@ export type MigrationModule = Migration | { readonly default: Migration }
  * })
  * const { error } = await new Migrator({ db, provider }).migrateToLatest()
  * ```
+ *
+ * It is a Kysely `MigrationProvider` by shape (not by `implements`, so its types fit kysely 0.28
+ * and 0.29, which moved the migration types to 'kysely/migration').
  */
-export class BrowserMigrationProvider implements MigrationProvider {
+export class BrowserMigrationProvider {
   readonly #migrations: Readonly<Record<string, Migration>>
 
   constructor(migrations: Readonly<Record<string, MigrationModule>>) {

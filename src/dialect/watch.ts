@@ -66,17 +66,26 @@ export function watchQuery<R>(
     else setTimeout(fire, debounce === 'frame' ? 16 : debounce)
   }
 
-  void (async () => {
+  // Which tables to listen to: SQLite's own answer. If it cannot answer yet (e.g. the table does
+  // not exist before the migrations ran), listen to every table and ask again on the next change.
+  let listening: string | undefined
+  const listen = async (): Promise<void> => {
+    let tables: readonly string[] | undefined
     try {
       const { reads } = await client.describe(query.compile().sql)
-      if (stopped) return
-      // Subscribe before the first run, so no commit between the two goes unseen.
-      unsubscribe = client.changes.add(reads.length > 0 ? reads : undefined, schedule)
-      await run()
-    } catch (error) {
-      if (!stopped) onError(error)
+      tables = reads.length > 0 ? reads : undefined
+    } catch {
+      tables = undefined
     }
-  })()
+    const key = tables ? [...tables].sort().join(',') : '*'
+    if (stopped || key === listening) return
+    listening = key
+    unsubscribe?.()
+    // Subscribe before running, so no commit between the two goes unseen.
+    unsubscribe = client.changes.add(tables, tables ? schedule : () => void listen().then(schedule))
+  }
+
+  void listen().then(run)
 
   return () => {
     stopped = true
