@@ -1,31 +1,8 @@
-// Which Chromium the browser test drives, and its flags (as e2e/support/chromium.ts): CHROMIUM_PATH,
-// else Playwright's own browser if installed, else the system's.
-import { existsSync } from 'node:fs'
+// Which Chromium the browser test drives (scripts/chromium.mjs, shared by every script and the e2e tests).
 import { chromium } from '@playwright/test'
+import { chromiumArgs as CHROMIUM_ARGS, chromiumExecutable } from '../chromium.mjs'
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-export function chromiumExecutable() {
-  if (process.env.CHROMIUM_PATH) {
-    if (!existsSync(process.env.CHROMIUM_PATH)) throw new Error(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist`)
-    return process.env.CHROMIUM_PATH
-  }
-  try {
-    if (existsSync(chromium.executablePath())) return undefined
-  } catch {
-    // Playwright's own browser is not installed.
-  }
-  const system = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(existsSync)
-  if (!system) throw new Error('no Chromium found: install one (apt-get install -y chromium) or set CHROMIUM_PATH')
-  return system
-}
+export { CHROMIUM_ARGS, chromiumExecutable }
 
 export function launchChromium() {
   return chromium.launch({ executablePath: chromiumExecutable(), args: CHROMIUM_ARGS })

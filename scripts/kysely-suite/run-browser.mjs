@@ -1,29 +1,7 @@
 // Opens the suite's page in headless Chromium and forwards the page's events until mocha ends,
 // the page crashes, or the time limit passes.
-import { existsSync } from 'node:fs'
 import { chromium } from '@playwright/test'
-
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-/** CHROMIUM_PATH, else Playwright's own Chromium if installed, else the system's. */
-function executablePath() {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH
-  try {
-    if (existsSync(chromium.executablePath())) return undefined
-  } catch {
-    // Playwright's browser is not installed.
-  }
-  const system = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(existsSync)
-  if (!system) throw new Error('no Chromium found: install one or set CHROMIUM_PATH')
-  return system
-}
+import { chromiumArgs as ARGS, chromiumExecutable as executablePath } from '../chromium.mjs'
 
 /** Resolves with how the run ended: 'end', 'timeout', 'crash' or 'closed'. */
 export async function runInBrowser({ url, timeoutMs, onEvent, onConsole }) {
