@@ -45,10 +45,12 @@ async function rogue(page: Page, filename: string) {
         },
         [fakeWorker.port2],
       )
+      let token = ''
       const route = await new Promise<MessagePort | undefined>((resolve) => {
         const started = Date.now()
         const poll = () => {
           const r = replies.find((m) => m?.t === 'route')
+          if (r) token = r.token
           if (r) resolve(r.port)
           else if (Date.now() - started > 5000) resolve(undefined)
           else setTimeout(poll, 20)
@@ -58,6 +60,11 @@ async function rogue(page: Page, filename: string) {
       const answers: any[] = []
       if (route) {
         route.onmessage = (e) => answers.push(e.data)
+        // Before the token is shown, the worker serves nothing on the port; a wrong token changes nothing.
+        route.postMessage({ t: 'exec', id: 9, lease: 9, sql: 'select 1', params: [] })
+        route.postMessage({ t: 'hello', token: 'guessed' })
+        route.postMessage({ t: 'exec', id: 8, lease: 8, sql: 'select 1', params: [] })
+        route.postMessage({ t: 'hello', token })
         for (const message of garbage) {
           try {
             route.postMessage(message)
@@ -77,7 +84,7 @@ async function rogue(page: Page, filename: string) {
       return {
         rejected: replies.filter((m) => m?.t === 'rejected').map((m) => m.error.name),
         gotRoute: !!route,
-        answers: answers.filter((a) => a?.id >= 10).map((a) => ({ id: a.id, t: a.t, name: a.error?.name })),
+        answers: answers.filter((a) => typeof a?.id === 'number' && (a.id >= 10 || a.id === 8 || a.id === 9)).map((a) => ({ id: a.id, t: a.t, name: a.error?.name })),
       }
     },
     [filename, GARBAGE] as const,

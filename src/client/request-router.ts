@@ -200,7 +200,7 @@ export class RequestRouter {
   }
 
   /** A new route from the coordinator. Stale ones (an older election) are dropped. */
-  setRoute(epoch: number, activeTabId: string, port: MessagePort, reason: HandoffReason = 'elected'): void {
+  setRoute(epoch: number, activeTabId: string, port: MessagePort, token: string, reason: HandoffReason = 'elected'): void {
     if (this.#closed || epoch < this.#highestEpoch || (this.#route && epoch <= this.#route.epoch)) {
       port.close()
       return
@@ -212,6 +212,7 @@ export class RequestRouter {
     const route: Route = { epoch, activeTabId, port }
     this.#route = route
     port.onmessage = (event) => this.#onReply(event.data)
+    port.postMessage({ t: 'hello', token })
     if (this.#subscribed) port.postMessage({ t: 'subscribe', on: true })
     const waiting = this.#waiting
     this.#waiting = []

@@ -254,10 +254,13 @@ export class TabClient {
       this.#log('dropped a malformed message from the coordinator', { data })
       return
     }
-    if (message.t !== 'roster' && message.t !== 'welcome') this.#log(`coordinator: ${message.t}`, describe(message))
+    if (message.t !== 'roster' && message.t !== 'welcome') {
+      const { token: _token, ...details } = message as { token?: string }
+      this.#log(`coordinator: ${message.t}`, describe(details))
+    }
     switch (message.t) {
       case 'route':
-        this.#router.setRoute(message.epoch, message.activeTabId, message.port, message.reason)
+        this.#router.setRoute(message.epoch, message.activeTabId, message.port, message.token, message.reason)
         break
       case 'route-lost':
         this.#router.loseRoute(message.epoch, message.reason, message.error)

@@ -335,8 +335,10 @@ export class Coordinator {
     if (!active || !lines) return
     const channel = new MessageChannel()
     const epoch = this.#registry.epoch
+    // Unguessable, and known only to the two ends: the worker serves the port once it sees it.
+    const token = crypto.randomUUID()
     active.worker.postMessage(
-      { t: 'attach', v: PROTOCOL_VERSION, epoch, tabId, port: channel.port1 } satisfies CoordinatorToWorker,
+      { t: 'attach', v: PROTOCOL_VERSION, epoch, tabId, port: channel.port1, token } satisfies CoordinatorToWorker,
       [channel.port1],
     )
     lines.tab.postMessage(
@@ -347,6 +349,7 @@ export class Coordinator {
         activeTabId: this.#registry.active!,
         reason,
         port: channel.port2,
+        token,
       } satisfies CoordinatorToTab,
       [channel.port2],
     )

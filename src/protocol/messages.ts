@@ -69,6 +69,8 @@ export interface RouteMessage {
   readonly reason: HandoffReason
   /** This tab's direct line to the active worker. */
   readonly port: MessagePort
+  /** Sent first on the port (`hello`): the worker serves the port only after it. */
+  readonly token: string
 }
 export interface RouteLostMessage {
   readonly t: 'route-lost'
@@ -127,6 +129,8 @@ export interface AttachMessage {
   readonly epoch: number
   readonly tabId: string
   readonly port: MessagePort
+  /** The random token the tab must present on the port before anything else. */
+  readonly token: string
 }
 export interface TabGoneMessage {
   readonly t: 'tab-gone'
@@ -279,7 +283,12 @@ export interface ReleaseRequest {
   readonly t: 'release'
   readonly leases: readonly number[]
 }
-export type ClientRequest = ExecRequest | ReleaseRequest | SubscribeRequest
+/** The first message on a brokered port: the token the coordinator gave both ends. */
+export interface HelloRequest {
+  readonly t: 'hello'
+  readonly token: string
+}
+export type ClientRequest = ExecRequest | ReleaseRequest | SubscribeRequest | HelloRequest
 
 // ---- the active worker -> a tab -----------------------------------------------------------
 

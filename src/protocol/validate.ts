@@ -60,7 +60,7 @@ export function parseCoordinatorToTab(data: unknown): CoordinatorToTab | undefin
   const m = data as Obj
   if (m.t === 'rejected' && isObj(m.error)) return data as unknown as CoordinatorToTab
   if (!isCurrentVersion(data)) return undefined
-  if (m.t === 'route' && isInt(m.epoch) && isStr(m.activeTabId) && isPort(m.port) && isStr(m.reason)) {
+  if (m.t === 'route' && isInt(m.epoch) && isStr(m.activeTabId) && isPort(m.port) && isStr(m.reason) && isStr(m.token)) {
     return data as unknown as CoordinatorToTab
   }
   if (m.t === 'route-lost' && isInt(m.epoch) && isStr(m.reason) && (m.error === undefined || isObj(m.error))) {
@@ -77,7 +77,7 @@ export function parseCoordinatorToWorker(data: unknown): CoordinatorToWorker | u
   if (!hasVersion(data) || !isCurrentVersion(data)) return undefined
   const m = data as Obj
   if (m.t === 'activate' && isInt(m.epoch) && typeof m.steal === 'boolean') return data as unknown as CoordinatorToWorker
-  if (m.t === 'attach' && isInt(m.epoch) && isStr(m.tabId) && isPort(m.port)) {
+  if (m.t === 'attach' && isInt(m.epoch) && isStr(m.tabId) && isPort(m.port) && isStr(m.token)) {
     return data as unknown as CoordinatorToWorker
   }
   if (m.t === 'tab-gone' && isStr(m.tabId)) return data as unknown as CoordinatorToWorker
@@ -120,5 +120,6 @@ export function parseClientRequest(data: unknown): ClientRequest | undefined {
   }
   if (data.t === 'release' && isLeaseList(data.leases)) return data as unknown as ClientRequest
   if (data.t === 'subscribe' && typeof data.on === 'boolean') return data as unknown as ClientRequest
+  if (data.t === 'hello' && isStr(data.token)) return data as unknown as ClientRequest
   return undefined
 }

@@ -219,17 +219,26 @@ export class ActiveDatabase {
   }
 
   /** A tab's direct line: every request it sends on `port` is served here. */
-  attach(epoch: number, tabId: string, port: MessagePort): void {
+  attach(epoch: number, tabId: string, port: MessagePort, token: string): void {
     if (epoch !== this.#epoch || !this.#engine) {
       port.close()
       return
     }
     this.#ports.get(tabId)?.close()
     this.#ports.set(tabId, port)
+    let verified = false
     port.onmessage = (event) => {
       const request = parseClientRequest(event.data)
-      if (request) this.#handle(tabId, port, request)
-      else this.#log('dropped a malformed request', { tabId, data: event.data })
+      if (!request) {
+        this.#log('dropped a malformed request', { tabId, data: event.data })
+      } else if (request.t === 'hello') {
+        verified ||= request.token === token
+        if (!verified) this.#log('refused a port whose token does not match', { tabId })
+      } else if (verified) {
+        this.#handle(tabId, port, request)
+      } else {
+        this.#log('dropped a request on a port not yet verified', { tabId })
+      }
     }
   }
 
@@ -303,7 +312,7 @@ export class ActiveDatabase {
     for (const resolve of waiters) resolve(fresh)
   }
 
-  #handle(tabId: string, port: MessagePort, request: ClientRequest): void {
+  #handle(tabId: string, port: MessagePort, request: Exclude<ClientRequest, { t: 'hello' }>): void {
     if (request.t === 'subscribe') {
       if (request.on) this.#subscribers.add(tabId)
       else this.#subscribers.delete(tabId)

@@ -47,7 +47,7 @@ function listenToCoordinator(port: MessagePort): void {
         db.acknowledge(message.epoch, message.seq)
         break
       case 'attach':
-        db.attach(message.epoch, message.tabId, message.port)
+        db.attach(message.epoch, message.tabId, message.port, message.token)
         break
       case 'tab-gone':
         db.detach(message.tabId)
