@@ -1,19 +1,17 @@
 /**
- * SQLite (wa-sqlite's synchronous build) on OPFS, through wa-sqlite's AccessHandlePoolVFS.
+ * SQLite (wa-sqlite's synchronous build) on the OPFS pool of opfs-pool.ts: statements (prepared
+ * once and cached), results shaped as Kysely's SQLite driver shapes them, and which tables each
+ * transaction wrote.
  *
- * The VFS keeps a pool of OPFS files open with synchronous access handles, which only a
- * DedicatedWorker can make and only one of which may be open per file. It does no locking of its
- * own: the worker opens it only while it holds the database's role lock (see role-lock.ts), so
- * exactly one engine in the origin has the files open.
- *
- * A tab that just closed may still own the handles for a moment after its lock is released (the
- * browser frees them asynchronously), so opening retries `NoModificationAllowedError` a bounded
- * number of times and then fails with a typed error rather than waiting forever.
+ * The pool does no locking of its own: the worker opens it only while it holds the database's role
+ * lock (see active-database.ts), so exactly one engine in the origin has the files open.
  */
 import SQLiteESMFactory from 'wa-sqlite/dist/wa-sqlite.mjs'
 import * as SQLite from 'wa-sqlite'
-import { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.js'
-import { HandoffError, SqliteError, StorageUnavailableError } from '../protocol/errors.js'
+import type { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.js'
+import { SqliteError } from '../protocol/errors.js'
+import { openPool } from './opfs-pool.js'
+import { bindParameters, type BindingModule } from './statement-binding.js'
 import type { SqlValue } from '../protocol/messages.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
 import { NO_ACCESS, TableAccessCollector, mergeAccess, type TableAccess } from './table-access.js'
@@ -76,81 +74,6 @@ function loadModule(wasmUrl: string) {
     return { module: module as EmscriptenModule, sqlite3: SQLite.Factory(module) }
   })()
   return modulePromise
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-const SQLITE_IOERR = 10
-const SQLITE_FULL = 13
-const IOERR_READ = 266
-const IOERR_WRITE = 778
-const IOERR_FSYNC = 1034
-const IOERR_TRUNCATE = 1546
-
-function guarded(call: () => number, ioError: number): number {
-  try {
-    return call()
-  } catch (error) {
-    return (error as { name?: string })?.name === 'QuotaExceededError' ? SQLITE_FULL : ioError
-  }
-}
-
-/** True for the error a second holder gets while another context has the file open. */
-function isHandleBusy(error: unknown): boolean {
-  const name = (error as { name?: string })?.name
-  return name === 'NoModificationAllowedError' || name === 'InvalidStateError'
-}
-
-async function openPool(options: OpenOptions, name: string): Promise<AccessHandlePoolVFS> {
-  if (typeof navigator.storage?.getDirectory !== 'function') {
-    throw new StorageUnavailableError('OPFS (navigator.storage.getDirectory) is not available in this browser')
-  }
-  if (typeof FileSystemFileHandle === 'undefined' || !('createSyncAccessHandle' in FileSystemFileHandle.prototype)) {
-    throw new StorageUnavailableError('OPFS synchronous access handles are not available in this browser')
-  }
-  for (let attempt = 1; ; attempt++) {
-    // A fresh subclass per attempt: wa-sqlite registers VFSs by name, and a failed one stays registered.
-    // Its file methods turn exceptions into result codes: wa-sqlite 1.0 lets a JS exception unwind
-    // through SQLite's C frames, which would leave SQLite in an unknown state. A full quota becomes
-    // SQLITE_FULL, which SQLite handles cleanly (the statement fails, the file stays consistent).
-    const Pool = class extends AccessHandlePoolVFS {
-      override get name() {
-        return name
-      }
-      override xRead(fileId: number, pData: Uint8Array, iOffset: number): number {
-        return guarded(() => super.xRead(fileId, pData, iOffset), IOERR_READ)
-      }
-      override xWrite(fileId: number, pData: Uint8Array, iOffset: number): number {
-        const rc = guarded(() => super.xWrite(fileId, pData, iOffset), IOERR_WRITE)
-        // The pool reports a short write as SQLITE_IOERR; an OPFS sync handle writes short when
-        // the origin's quota is reached.
-        return rc === SQLITE_IOERR ? SQLITE_FULL : rc
-      }
-      override xTruncate(fileId: number, iSize: number): number {
-        return guarded(() => super.xTruncate(fileId, iSize), IOERR_TRUNCATE)
-      }
-      override xSync(fileId: number, flags: number): number {
-        return guarded(() => super.xSync(fileId, flags), IOERR_FSYNC)
-      }
-    }
-    const pool = new Pool(options.directory)
-    try {
-      await pool.isReady
-      return pool
-    } catch (error) {
-      await pool.close().catch(() => {})
-      if (!isHandleBusy(error)) {
-        throw new StorageUnavailableError(`Cannot open OPFS storage: ${(error as Error).message}`)
-      }
-      if (attempt >= options.attempts) {
-        throw new HandoffError(
-          `The database files are still held by another context after ${attempt} attempts ` +
-            `(${(error as Error).message}); a tab that just closed may not have released them yet`,
-        )
-      }
-      await sleep(options.retryDelayMs * attempt)
-    }
-  }
 }
 
 export class SqliteEngine {
@@ -370,7 +293,7 @@ export class SqliteEngine {
   async #run(stmt: number, params: readonly SqlValue[]): Promise<StatementResult> {
     const sqlite3 = this.#sqlite3
     try {
-      this.#bindAll(stmt, params)
+      bindParameters(this.#sqlite3, this.#module, stmt, params)
       const columnCount = sqlite3.column_count(stmt)
       if (columnCount > 0) {
         const columns = sqlite3.column_names(stmt)
@@ -406,42 +329,6 @@ export class SqliteEngine {
     } finally {
       await this.#sqlite3.reset(stmt)
     }
-  }
-
-  #bindAll(stmt: number, params: readonly SqlValue[]): void {
-    const sqlite3 = this.#sqlite3
-    const expected = sqlite3.bind_parameter_count(stmt)
-    if (params.length !== expected) {
-      throw new RangeError(`The statement takes ${expected} parameter(s) but ${params.length} were given`)
-    }
-    for (let i = 0; i < params.length; i++) {
-      const value = params[i]
-      const at = i + 1
-      if (value === null) sqlite3.bind_null(stmt, at)
-      else if (typeof value === 'number') {
-        if (Number.isInteger(value) && value <= 0x7fffffff && value >= -0x80000000) sqlite3.bind_int(stmt, at, value)
-        else if (Number.isSafeInteger(value)) sqlite3.bind_int64(stmt, at, BigInt(value))
-        else sqlite3.bind_double(stmt, at, value)
-      } else if (typeof value === 'string') sqlite3.bind_text(stmt, at, value)
-      else if (typeof value === 'bigint') {
-        if (value > 0x7fffffffffffffffn || value < -0x8000000000000000n) {
-          throw new RangeError(`Parameter ${i} (${value}) does not fit in a 64-bit integer`)
-        }
-        sqlite3.bind_int64(stmt, at, value)
-      } else if (value instanceof Uint8Array) {
-        if (value.byteLength === 0) this.#bindEmptyBlob(stmt, at)
-        else sqlite3.bind_blob(stmt, at, value)
-      } else {
-        throw new TypeError(`Parameter ${i} cannot be bound`)
-      }
-    }
-  }
-
-  /** wa-sqlite binds an empty Uint8Array as NULL (its malloc(0) is a null pointer); SQLite wants X''. */
-  #bindEmptyBlob(stmt: number, at: number): void {
-    const ptr = this.#module._sqlite3_malloc(1)
-    const rc = this.#module._sqlite3_bind_blob(stmt, at, ptr, 0, this.#module._getSqliteFree())
-    if (rc !== SQLite.SQLITE_OK) throw new SqliteError('bind failed', rc)
   }
 }
 

@@ -1,0 +1,94 @@
+/**
+ * The OPFS files of one database: wa-sqlite's AccessHandlePoolVFS, opened with bounded retries.
+ *
+ * The pool keeps its files open with synchronous access handles, which only a DedicatedWorker can
+ * make and only one of which may be open per file. A tab that just closed may still own them for a
+ * moment after its role lock is released (the browser frees them asynchronously), so opening retries
+ * `NoModificationAllowedError` a bounded number of times and then fails with a typed error rather
+ * than waiting forever.
+ */
+import { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.js'
+import { HandoffError, StorageUnavailableError } from '../protocol/errors.js'
+
+export interface PoolOptions {
+  readonly directory: string
+  /** How many times to try for busy access handles before giving up. */
+  readonly attempts: number
+  readonly retryDelayMs: number
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const SQLITE_IOERR = 10
+const SQLITE_FULL = 13
+const IOERR_READ = 266
+const IOERR_WRITE = 778
+const IOERR_FSYNC = 1034
+const IOERR_TRUNCATE = 1546
+
+function guarded(call: () => number, ioError: number): number {
+  try {
+    return call()
+  } catch (error) {
+    return (error as { name?: string })?.name === 'QuotaExceededError' ? SQLITE_FULL : ioError
+  }
+}
+
+/** True for the error a second holder gets while another context has the file open. */
+function isHandleBusy(error: unknown): boolean {
+  const name = (error as { name?: string })?.name
+  return name === 'NoModificationAllowedError' || name === 'InvalidStateError'
+}
+
+/** Opens the pool under the VFS name `name`. */
+export async function openPool(options: PoolOptions, name: string): Promise<AccessHandlePoolVFS> {
+  if (typeof navigator.storage?.getDirectory !== 'function') {
+    throw new StorageUnavailableError('OPFS (navigator.storage.getDirectory) is not available in this browser')
+  }
+  if (typeof FileSystemFileHandle === 'undefined' || !('createSyncAccessHandle' in FileSystemFileHandle.prototype)) {
+    throw new StorageUnavailableError('OPFS synchronous access handles are not available in this browser')
+  }
+  for (let attempt = 1; ; attempt++) {
+    // A fresh subclass per attempt: wa-sqlite registers VFSs by name, and a failed one stays registered.
+    // Its file methods turn exceptions into result codes: wa-sqlite 1.0 lets a JS exception unwind
+    // through SQLite's C frames, which would leave SQLite in an unknown state. A full quota becomes
+    // SQLITE_FULL, which SQLite handles cleanly (the statement fails, the file stays consistent).
+    const Pool = class extends AccessHandlePoolVFS {
+      override get name() {
+        return name
+      }
+      override xRead(fileId: number, pData: Uint8Array, iOffset: number): number {
+        return guarded(() => super.xRead(fileId, pData, iOffset), IOERR_READ)
+      }
+      override xWrite(fileId: number, pData: Uint8Array, iOffset: number): number {
+        const rc = guarded(() => super.xWrite(fileId, pData, iOffset), IOERR_WRITE)
+        // The pool reports a short write as SQLITE_IOERR; an OPFS sync handle writes short when
+        // the origin's quota is reached.
+        return rc === SQLITE_IOERR ? SQLITE_FULL : rc
+      }
+      override xTruncate(fileId: number, iSize: number): number {
+        return guarded(() => super.xTruncate(fileId, iSize), IOERR_TRUNCATE)
+      }
+      override xSync(fileId: number, flags: number): number {
+        return guarded(() => super.xSync(fileId, flags), IOERR_FSYNC)
+      }
+    }
+    const pool = new Pool(options.directory)
+    try {
+      await pool.isReady
+      return pool
+    } catch (error) {
+      await pool.close().catch(() => {})
+      if (!isHandleBusy(error)) {
+        throw new StorageUnavailableError(`Cannot open OPFS storage: ${(error as Error).message}`)
+      }
+      if (attempt >= options.attempts) {
+        throw new HandoffError(
+          `The database files are still held by another context after ${attempt} attempts ` +
+            `(${(error as Error).message}); a tab that just closed may not have released them yet`,
+        )
+      }
+      await sleep(options.retryDelayMs * attempt)
+    }
+  }
+}
