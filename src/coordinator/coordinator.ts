@@ -15,7 +15,7 @@
  *   Lock that tabs queue for; they then reconnect to a fresh instance, which continues their epochs
  *   and prefers the tab whose worker still holds the database.
  */
-import { HandoffError, ProtocolError, serializeError, type SerializedError } from '../protocol/errors.js'
+import { ActiveTabLostError, HandoffError, ProtocolError, serializeError, type SerializedError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type CoordinatorToTab,
@@ -37,6 +37,8 @@ interface TabLines {
 /** How long to wait before electing again after an elected tab could not open the files. */
 const REELECT_DELAY_MS = 100
 const HANG_CHECKS_PER_BOUND = 10
+/** Activation failures that clear up by themselves (busy files, a lock wait cut short, a worker still leaving). */
+const RETRY_ELECTION = new Set([HandoffError.name, 'AbortError', ActiveTabLostError.name])
 
 export class Coordinator {
   readonly #registry = new TabRegistry()
@@ -267,7 +269,7 @@ export class Coordinator {
       case 'activate-failed':
         if (!registry.abandon(tabId, message.epoch)) return
         this.#skip.add(tabId)
-        if (message.error.name === HandoffError.name || message.error.name === 'AbortError') {
+        if (RETRY_ELECTION.has(message.error.name)) {
           // Busy handles clear up once the previous holder is fully gone: try again shortly.
           this.#steal = true
           clearTimeout(this.#reelectTimer)
