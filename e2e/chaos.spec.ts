@@ -34,6 +34,7 @@ test('chaos: failovers by close, crash and hang while every tab reads, writes an
 
   const collected: Array<{ key: string; kind: string; outcome: string }> = []
   const kinds: Record<string, number> = { close: 0, crash: 0, hang: 0 }
+  let holdersSeen = 0
   for (let f = 0; f < FAILOVERS; f++) {
     await new Promise((r) => setTimeout(r, 300))
     let victim: Page | undefined
@@ -63,6 +64,18 @@ test('chaos: failovers by close, crash and hang while every tab reads, writes an
       tabs.splice(tabs.indexOf(victim), 1)
       await start()
     }
+    // One writer: whatever the moment, at most one tab's worker has the database open.
+    const open = await Promise.all(
+      tabs
+        .filter((t) => !t.isClosed())
+        .map((t) =>
+          Promise.race([
+            t.evaluate(() => window.dialect.status().then((s: any) => s.worker.active)).catch(() => false),
+            new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
+          ]),
+        ),
+    )
+    holdersSeen = Math.max(holdersSeen, open.filter(Boolean).length)
     // Wait until the role has moved on before the next round.
     const observer = tabs.find((t) => t !== victim && !t.isClosed())!
     await expect
@@ -113,6 +126,7 @@ test('chaos: failovers by close, crash and hang while every tab reads, writes an
     duplicated,
     partial,
     hung,
+    mostHoldersAtOnce: holdersSeen,
     committedTransactions: committed,
     counterMatchesCommits: counter === committed,
     integrity: integrity!.integrity_check,
@@ -124,4 +138,5 @@ test('chaos: failovers by close, crash and hang while every tab reads, writes an
   expect({ lost, duplicated, partial, hung }).toEqual({ lost: 0, duplicated: 0, partial: 0, hung: 0 })
   expect(counter).toBe(committed)
   expect(integrity!.integrity_check).toBe('ok')
+  expect(holdersSeen).toBeLessThanOrEqual(1)
 })
