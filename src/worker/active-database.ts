@@ -125,6 +125,8 @@ export class ActiveDatabase {
     }
     this.#epoch = epoch
     let opened = false
+    // Fetch and compile the wasm while waiting for the role lock, not after.
+    SqliteEngine.preload(this.#wasmUrl)
     // Progress while waiting for the lock and opening: the coordinator elects another if we go silent.
     const progress = setInterval(() => {
       if (this.#epoch === epoch) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch, seq: 0 })
@@ -404,8 +406,9 @@ export class ActiveDatabase {
 
   /** After a commit (never before, never for a rollback): tell the subscribed tabs, the writer too. */
   #publishChanges(engine: SqliteEngine): void {
+    if (!engine.hasCommittedWrites) return
     const tables = engine.takeCommittedWrites()
-    if (tables.size === 0 || this.#subscribers.size === 0) return
+    if (this.#subscribers.size === 0) return
     const message: WorkerReply = { t: 'changes', tables: [...tables] }
     for (const tabId of this.#subscribers) this.#ports.get(tabId)?.postMessage(message)
   }

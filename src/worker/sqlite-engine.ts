@@ -98,6 +98,11 @@ export class SqliteEngine {
     this.#pool = pool
   }
 
+  /** Starts fetching and compiling the wasm (e.g. while waiting for the role lock). */
+  static preload(wasmUrl: string): void {
+    void loadModule(wasmUrl).catch(() => {})
+  }
+
   /** Opens (creating if needed) the database; the caller must hold the role lock. */
   static async open(options: OpenOptions): Promise<SqliteEngine> {
     const { module, sqlite3 } = await loadModule(options.wasmUrl)
@@ -113,6 +118,12 @@ export class SqliteEngine {
         name,
       )
       const engine = new SqliteEngine(module, sqlite3, db, pool)
+      // One connection holds these files at a time (the role lock), so SQLite may keep its lock
+      // and skip re-reading the header and looking for a hot journal before every transaction;
+      // and a truncated journal is as safe as a deleted one, without a file created and deleted
+      // (a pool header rewrite and flush) per commit.
+      await engine.exec('pragma locking_mode = exclusive', [])
+      await engine.exec('pragma journal_mode = truncate', [])
       sqlite3.set_authorizer(db, engine.#access.authorize, null)
       // Reading the schema fails here, not on the app's first query, if the file is not a database.
       await engine.exec('select count(*) from sqlite_master', [])
@@ -154,6 +165,10 @@ export class SqliteEngine {
    * The tables written by transactions that committed since the last call (never those of a
    * transaction rolled back): what other tabs should hear about.
    */
+  get hasCommittedWrites(): boolean {
+    return this.#committed.size > 0
+  }
+
   takeCommittedWrites(): ReadonlySet<string> {
     const committed = this.#committed
     this.#committed = new Set()
