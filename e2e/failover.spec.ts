@@ -74,6 +74,8 @@ test('hang: a stalled active worker is replaced; when it wakes it is fenced and 
   const options = { ...fast, openAttempts: 60 }
   const tabs = [await openTab(context, file, options), await openTab(context, file, options), await openTab(context, file, options)]
   await query(tabs[0]!, 'create table t (id integer primary key, who text)')
+  // Every tab has joined and holds a route to the active tab before it stalls.
+  for (const tab of tabs) await query(tab, 'select 1')
   const a = await activeTab(tabs)
   const former = (await status(a)).tabId
   const [b, c] = tabs.filter((t) => t !== a) as [typeof a, typeof a]
