@@ -18,6 +18,15 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumExecutable(), args: chromiumArgs },
     trace: 'off',
   },
+  // Parity: the skeleton, failover and migration specs run against both coordinators.
+  projects: [
+    { name: 'shared-worker', metadata: { dialectOptions: {} } },
+    {
+      name: 'web-locks',
+      testMatch: /(skeleton|failover|migrations|changes)\.spec\.ts$/,
+      metadata: { dialectOptions: { coordinator: 'web-locks' } },
+    },
+  ],
   webServer: {
     command: `node scripts/serve.mjs --port ${E2E_PORT}`,
     url: `http://127.0.0.1:${E2E_PORT}/e2e/pages/harness.html`,

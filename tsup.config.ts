@@ -6,7 +6,7 @@ export default defineConfig({
     index: 'src/index.ts',
     // The workers are their own files: the main bundle points at them with new URL(..., import.meta.url).
     'tab-worker': 'src/worker/tab-worker-entry.ts',
-    coordinator: 'src/coordinator/shared-worker-entry.ts',
+    coordinator: 'src/coordinator/coordinator-entry.ts',
   },
   format: ['esm'],
   target: 'es2022',

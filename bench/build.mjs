@@ -62,7 +62,7 @@ export async function buildBench() {
     build({ ...common, entryPoints: { page: c('mt-page.js') }, outdir: join(out, 'mt') }),
     build({
       ...common,
-      entryPoints: { 'tab-worker': join(root, 'src/worker/tab-worker-entry.ts'), coordinator: join(root, 'src/coordinator/shared-worker-entry.ts') },
+      entryPoints: { 'tab-worker': join(root, 'src/worker/tab-worker-entry.ts'), coordinator: join(root, 'src/coordinator/coordinator-entry.ts') },
       outdir: join(out, 'mt'),
     }),
     copyFile(nm('wa-sqlite/dist/wa-sqlite.wasm'), join(out, 'mt/wa-sqlite.wasm')),

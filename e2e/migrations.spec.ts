@@ -1,9 +1,10 @@
 import { expect, test, type Page } from '@playwright/test'
 import { activeTab } from './support/failover.js'
-import { openTab, query, status, uniqueFilename } from './support/tabs.js'
+import { openTab, projectDialectOptions, query, status, uniqueFilename } from './support/tabs.js'
 
 async function openApp(page: Page, db: string) {
-  await page.goto(`/migrations-example/?db=${db}`)
+  const coordinator = (projectDialectOptions().coordinator as string | undefined) ?? 'auto'
+  await page.goto(`/migrations-example/?db=${db}&coordinator=${coordinator}`)
   await page.waitForFunction(() => (window as any).app !== undefined, undefined, { timeout: 30_000 })
   return page.evaluate(() => {
     const { result } = (window as any).app

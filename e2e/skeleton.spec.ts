@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromiumArgs, chromiumExecutable } from './support/chromium.js'
 import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
+import { projectDialectOptions } from './support/tabs.js'
 
 test('one tab: typed insert/select/update/delete with insertId and numAffectedRows', async ({ context }) => {
   const tab = await openTab(context, uniqueFilename())
@@ -105,6 +106,9 @@ test('three tabs: a row written in any tab is read by the other two', async ({ c
   const roles = await Promise.all(tabs.map(status))
   expect(roles.filter((s) => s.role === 'active')).toHaveLength(1)
   expect(roles.filter((s) => s.role === 'follower')).toHaveLength(2)
+  // This project's coordinator is the one in use (auto picks the SharedWorker in Chromium).
+  const expected = projectDialectOptions().coordinator ?? 'shared-worker'
+  for (const s of roles) expect((s as any).coordinator).toBe(expected)
   // Every tab sees the same roster of open tabs, and has measured its own queries.
   for (const s of roles) expect([...(s as any).tabs].sort()).toEqual(roles.map((r) => r.tabId).sort())
   const metrics = await Promise.all(tabs.map((t) => t.evaluate(() => window.dialect.metrics())))

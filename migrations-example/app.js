@@ -4,8 +4,11 @@ import { Kysely, Migrator } from 'kysely'
 import { BrowserMigrationProvider, MultiTabOpfsDialect } from 'kysely-multitab-opfs'
 import { migrations } from './migrations/index.js'
 
-const filename = new URLSearchParams(location.search).get('db') ?? 'todo-example.db'
-const dialect = new MultiTabOpfsDialect({ filename })
+const params = new URLSearchParams(location.search)
+const filename = params.get('db') ?? 'todo-example.db'
+// ?coordinator=web-locks tries the fallback coordinator (the e2e parity run uses it).
+const coordinator = params.get('coordinator') ?? 'auto'
+const dialect = new MultiTabOpfsDialect({ filename, coordinator })
 const db = new Kysely({ dialect })
 const migrator = new Migrator({ db, provider: new BrowserMigrationProvider(migrations) })
 

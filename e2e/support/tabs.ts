@@ -1,4 +1,4 @@
-import type { BrowserContext, Page } from '@playwright/test'
+import { test, type BrowserContext, type Page } from '@playwright/test'
 
 declare global {
   interface Window {
@@ -15,6 +15,14 @@ export function uniqueFilename(prefix = 'test'): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.db`
 }
 
+/**
+ * Dialect options of the Playwright project (playwright.config.ts): the same specs run once per
+ * coordinator kind.
+ */
+export function projectDialectOptions(): Record<string, unknown> {
+  return (test.info().project.metadata?.dialectOptions as Record<string, unknown> | undefined) ?? {}
+}
+
 /** Opens a new tab (page) of the context on the harness and opens the database there as window.db. */
 export async function openTab(context: BrowserContext, filename: string, options: Record<string, unknown> = {}): Promise<Page> {
   const page = await context.newPage()
@@ -24,7 +32,8 @@ export async function openTab(context: BrowserContext, filename: string, options
   })
   await page.goto('/e2e/pages/harness.html')
   await page.waitForFunction(() => window.harness !== undefined)
-  await page.evaluate(([f, o]) => void window.harness.open(f, o), [filename, options] as const)
+  const merged = { ...projectDialectOptions(), ...options }
+  await page.evaluate(([f, o]) => void window.harness.open(f, o), [filename, merged] as const)
   return page
 }
 

@@ -14,3 +14,9 @@ export function startCoordinator(override: string | URL | undefined, name: strin
   if (override) return new SharedWorker(override, { type: 'module', name })
   return new SharedWorker(new URL('./coordinator.js', import.meta.url), { type: 'module', name })
 }
+
+/** The coordinator script as a DedicatedWorker: this tab hosts the Web Locks coordinator. */
+export function startCoordinatorHost(override: string | URL | undefined, name: string): Worker {
+  if (override) return new Worker(override, { type: 'module', name })
+  return new Worker(new URL('./coordinator.js', import.meta.url), { type: 'module', name })
+}

@@ -1,5 +1,5 @@
 /**
- * Sends this tab's statements to whichever worker is active, over the port the coordinator
+ * Sends this tab's statements to whichever worker is active, over the line the coordinator
  * brokered, and matches the replies.
  *
  * When the route is lost (the active tab went away) the requests it carried are settled by kind:
@@ -26,11 +26,12 @@ import {
   type SerializedError,
 } from '../protocol/errors.js'
 import type { AdminOperation, ExecRequest, ExecResult, HandoffReason, SqlValue, WorkerReply } from '../protocol/messages.js'
+import type { Line } from '../protocol/line.js'
 
 interface Route {
   readonly epoch: number
   readonly activeTabId: string
-  readonly port: MessagePort
+  readonly port: Line
 }
 
 /** How a statement may be retried after a hand-off. */
@@ -200,7 +201,7 @@ export class RequestRouter {
   }
 
   /** A new route from the coordinator. Stale ones (an older election) are dropped. */
-  setRoute(epoch: number, activeTabId: string, port: MessagePort, token: string, reason: HandoffReason = 'elected'): void {
+  setRoute(epoch: number, activeTabId: string, port: Line, token: string, reason: HandoffReason = 'elected'): void {
     if (this.#closed || epoch < this.#highestEpoch || (this.#route && epoch <= this.#route.epoch)) {
       port.close()
       return

@@ -17,7 +17,9 @@ import { databaseNames, type DatabaseNames } from '../protocol/names.js'
 import { parseCoordinatorToTab } from '../protocol/validate.js'
 import { debugLog, type DebugLog } from '../protocol/debug-log.js'
 import type { ResolvedConfig } from '../dialect/options.js'
-import { startCoordinator, startTabWorker } from './asset-urls.js'
+import { startTabWorker } from './asset-urls.js'
+import { CoordinatorLink, type CoordinatorKind } from './coordinator-link.js'
+import { newLine, openLine, transferOf, type LineRef } from '../protocol/line.js'
 import { RequestRouter, type StatementKind } from './request-router.js'
 import { TabEvents } from './tab-events.js'
 import { TabMetrics, type MetricsSnapshot } from './tab-metrics.js'
@@ -33,8 +35,8 @@ export interface TabStatus {
   readonly activeTabId: string | undefined
   /** Every open tab of this database, oldest first (as the coordinator last told this tab). */
   readonly tabs: readonly string[]
-  /** Which coordinator runs. */
-  readonly coordinator: 'shared-worker'
+  /** Which coordinator this tab reaches: the SharedWorker, or the Web Locks + BroadcastChannel one. */
+  readonly coordinator: CoordinatorKind
   /** Which storage the database is on. */
   readonly storage: 'opfs-sahpool'
   /** The current election's number; it increases with every hand-off. */
@@ -54,7 +56,8 @@ export class TabClient {
   readonly #names: DatabaseNames
   readonly #router: RequestRouter
   #worker: Worker | undefined
-  #coordinator: MessagePort | undefined
+  #link: CoordinatorLink | undefined
+  #coordinatorWatch: AbortController | undefined
   #releaseTabLock: (() => void) | undefined
   #started: Promise<void> | undefined
   #closed = false
@@ -123,9 +126,17 @@ export class TabClient {
     if (typeof navigator === 'undefined' || !navigator.locks) {
       throw new StorageUnavailableError('Web Locks (navigator.locks) are not available: a secure context (https or localhost) is required')
     }
-    if (typeof SharedWorker === 'undefined') {
-      throw new StorageUnavailableError('SharedWorker is not available in this browser')
-    }
+    this.#link = new CoordinatorLink(this.#config.coordinator, this.#names, this.#config.coordinatorUrl, this.#log, {
+      message: (data) => this.#onCoordinatorMessage(data),
+      switched: (reason) => {
+        this.events.emit('fallback', { what: 'coordinator', chosen: 'web-locks', reason, degraded: false })
+        this.#onCoordinatorDied()
+      },
+      failed: (error) => {
+        this.#router.close(new StorageUnavailableError(error.message + ASSET_HINT))
+        this.#leave()
+      },
+    })
     // Asked once, at start; the answer is reported by health().
     void (this.#config.persistentStorage ? navigator.storage?.persist?.() : navigator.storage?.persisted?.())
       ?.then((persisted) => (this.persisted = persisted))
@@ -144,6 +155,9 @@ export class TabClient {
     }
 
     this.#tabLock = tabLock
+    if (this.#link.kind === 'web-locks' && this.#config.coordinator === 'auto') {
+      this.events.emit('fallback', { what: 'coordinator', chosen: 'web-locks', reason: 'SharedWorker is not available', degraded: false })
+    }
     this.#joinCoordinator(this.#startWorker())
     // Say goodbye while the page is going, so the others see 'closed' (not 'crashed') at once.
     globalThis.addEventListener?.('pagehide', this.#onPageHide)
@@ -154,22 +168,8 @@ export class TabClient {
     this.#leave()
   }
 
-  /** Connects to the coordinator (starting it if no tab has) and joins with this tab's worker line. */
-  #joinCoordinator(workerPort: MessagePort): void {
-    const shared = startCoordinator(this.#config.coordinatorUrl, this.#names.coordinator)
-    shared.onerror = (event) => {
-      event.preventDefault?.()
-      this.#router.close(
-        new StorageUnavailableError(`The coordinator (SharedWorker) script failed to load${ASSET_HINT}`),
-      )
-      this.#leave()
-    }
-    const port = shared.port
-    this.#coordinator = port
-    port.onmessage = (event) => {
-      if (port === this.#coordinator) this.#onCoordinatorMessage(event.data)
-    }
-    port.start()
+  /** Joins the coordinator (starting it if no tab has) with this tab's worker line. */
+  #joinCoordinator(workerPort: LineRef): void {
     const join: JoinMessage = {
       t: 'join',
       v: PROTOCOL_VERSION,
@@ -182,25 +182,24 @@ export class TabClient {
       hangTimeoutMs: Math.round(this.#config.hangTimeoutMs),
       debug: !!this.#config.debug,
     }
-    this.#log('join', { tabId: this.tabId, epoch: join.epoch, holder: join.holder })
-    port.postMessage(join, [workerPort])
+    this.#log('join', { tabId: this.tabId, epoch: join.epoch, holder: join.holder, coordinator: this.#link!.kind })
+    this.#link!.join(join)
   }
 
   /**
-   * The coordinator's lifetime lock was granted to us: it died (its process crashed). Start a new
-   * one and join it; the worker gets a fresh line to it.
+   * The coordinator's lifetime lock was granted to us: it died (its process crashed); or this tab
+   * changed how it reaches the coordinator. Join the (new) one; the worker gets a fresh line to it.
    */
   #onCoordinatorDied(): void {
     if (this.#closed || !this.#worker) return
-    this.#log('the coordinator died: starting a new one and joining it')
-    this.#coordinator?.close()
-    const line = new MessageChannel()
-    this.#worker.postMessage({ t: 'coordinator-port', v: PROTOCOL_VERSION, port: line.port1 }, [line.port1])
-    this.#joinCoordinator(line.port2)
+    this.#log('joining the coordinator again')
+    const [workerEnd, coordinatorEnd] = newLine(this.#link!.ports)
+    this.#worker.postMessage({ t: 'coordinator-port', v: PROTOCOL_VERSION, port: workerEnd }, transferOf(workerEnd))
+    this.#joinCoordinator(coordinatorEnd)
   }
 
-  /** Starts this tab's worker; returns the port the coordinator will use to reach it. */
-  #startWorker(): MessagePort {
+  /** Starts this tab's worker; returns the line end the coordinator will use to reach it. */
+  #startWorker(): LineRef {
     const worker = startTabWorker(this.#config.workerUrl, `kysely-multitab ${this.#config.filename}`)
     this.#worker = worker
     worker.onmessage = (event) => {
@@ -214,7 +213,7 @@ export class TabClient {
       )
       this.#leave()
     }
-    const line = new MessageChannel()
+    const [workerEnd, coordinatorEnd] = newLine(this.#link!.ports)
     const init: InitMessage = {
       t: 'init',
       v: PROTOCOL_VERSION,
@@ -222,7 +221,7 @@ export class TabClient {
       filename: this.#config.filename,
       directory: this.#names.directory,
       wasmUrl: this.#config.wasmUrl ? String(this.#config.wasmUrl) : '',
-      coordinatorPort: line.port1,
+      coordinatorPort: workerEnd,
       roleLock: this.#names.roleLock,
       leaseTimeoutMs: this.#config.leaseTimeoutMs,
       hangTimeoutMs: this.#config.hangTimeoutMs,
@@ -230,8 +229,8 @@ export class TabClient {
       openRetryDelayMs: this.#config.openRetryDelayMs,
       debug: !!this.#config.debug,
     }
-    worker.postMessage(init, [line.port1])
-    return line.port2
+    worker.postMessage(init, transferOf(workerEnd))
+    return coordinatorEnd
   }
 
   /**
@@ -245,7 +244,7 @@ export class TabClient {
     for (const resolve of this.#calls.values()) resolve({ t: 'reply', id: -1, value: { active: false, openCount: 0, attachedTabs: 0, subscribers: 0 } })
     this.#calls.clear()
     const workerPort = this.#startWorker()
-    this.#coordinator?.postMessage({ t: 'rejoin', v: PROTOCOL_VERSION, tabId: this.tabId, workerPort }, [workerPort])
+    this.#link?.post({ t: 'rejoin', v: PROTOCOL_VERSION, tabId: this.tabId, workerPort })
   }
 
   #onCoordinatorMessage(data: unknown): void {
@@ -260,7 +259,7 @@ export class TabClient {
     }
     switch (message.t) {
       case 'route':
-        this.#router.setRoute(message.epoch, message.activeTabId, message.port, message.token, message.reason)
+        this.#router.setRoute(message.epoch, message.activeTabId, openLine(message.port), message.token, message.reason)
         break
       case 'route-lost':
         this.#router.loseRoute(message.epoch, message.reason, message.error)
@@ -273,10 +272,14 @@ export class TabClient {
         this.events.emit('tabs-changed', { tabs: this.#roster, activeTabId: message.activeTabId })
         break
       case 'welcome': {
-        const coordinator = this.#coordinator
-        void navigator.locks.request(this.#names.coordinatorLock, () => {
-          if (coordinator === this.#coordinator) this.#onCoordinatorDied()
-        })
+        // Granted when the serving coordinator is gone (it holds this lock while it serves).
+        this.#coordinatorWatch?.abort()
+        const watch = (this.#coordinatorWatch = new AbortController())
+        navigator.locks
+          .request(this.#names.coordinatorLock, { signal: watch.signal }, () => {
+            if (!watch.signal.aborted) this.#onCoordinatorDied()
+          })
+          .catch(() => {})
         break
       }
       case 'rejected':
@@ -318,7 +321,7 @@ export class TabClient {
       }
       this.#routeWaiters.push(waiter)
     })
-    this.#coordinator?.postMessage({ t: 'handoff', v: PROTOCOL_VERSION, tabId: this.tabId, action })
+    this.#link?.post({ t: 'handoff', v: PROTOCOL_VERSION, tabId: this.tabId, action })
     return done
   }
 
@@ -387,7 +390,7 @@ export class TabClient {
             : 'follower',
       activeTabId: route?.activeTabId,
       tabs: this.#roster,
-      coordinator: 'shared-worker',
+      coordinator: this.#link?.kind ?? (this.#config.coordinator === 'web-locks' ? 'web-locks' : 'shared-worker'),
       storage: 'opfs-sahpool',
       epoch: route?.epoch ?? 0,
       worker,
@@ -413,9 +416,8 @@ export class TabClient {
   }
 
   #leave(): void {
-    this.#coordinator?.postMessage({ t: 'leave', v: PROTOCOL_VERSION, tabId: this.tabId })
-    this.#coordinator?.close()
-    this.#coordinator = undefined
+    this.#coordinatorWatch?.abort()
+    this.#link?.close({ t: 'leave', v: PROTOCOL_VERSION, tabId: this.tabId })
   }
 
   #call(t: 'worker-status' | 'close'): Promise<OwnWorkerReply> {

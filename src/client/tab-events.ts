@@ -32,6 +32,19 @@ export interface MultiTabEvents {
     readonly activeTabId: string | undefined
   }
   /**
+   * This tab uses a fallback: `coordinator` (Web Locks instead of a SharedWorker) or `storage`
+   * (not OPFS sync access handles). `degraded` is true when data does not outlive the tabs
+   * (in-memory storage): the app should tell its user.
+   */
+  fallback: {
+    readonly what: 'coordinator' | 'storage'
+    /** What is used instead. */
+    readonly chosen: string
+    /** Why the preferred one could not be used. */
+    readonly reason: string
+    readonly degraded: boolean
+  }
+  /**
    * The active tab stopped serving (it went away, or is handing over: `reason`); queries wait,
    * bounded by `requestTimeoutMs`, for the next one.
    */

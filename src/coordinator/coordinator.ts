@@ -14,6 +14,9 @@
  * - The coordinator itself can die (its process crashes with a tab's). It holds a lifetime Web
  *   Lock that tabs queue for; they then reconnect to a fresh instance, which continues their epochs
  *   and prefers the tab whose worker still holds the database.
+ *
+ * The same class runs in both hosts (coordinator-entry.ts): a SharedWorker, or, without one, a
+ * DedicatedWorker of one tab (the Web Locks coordinator). It only sees {@link Line}s.
  */
 import { ActiveTabLostError, HandoffError, ProtocolError, serializeError, type SerializedError } from '../protocol/errors.js'
 import {
@@ -27,10 +30,11 @@ import {
 import { hasVersion, isCurrentVersion, parseTabToCoordinator, parseWorkerToCoordinator } from '../protocol/validate.js'
 import { TabRegistry } from './tab-registry.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
+import { newLine, openLine, transferOf, type Line } from '../protocol/line.js'
 
 interface TabLines {
-  readonly tab: MessagePort
-  worker: MessagePort
+  readonly tab: Line
+  worker: Line
   readonly hangTimeoutMs: number
 }
 
@@ -52,17 +56,28 @@ export class Coordinator {
   #lastHeartbeat = 0
   #hangTimeoutMs = 0
   #hangTimer: ReturnType<typeof setInterval> | undefined
-  #lifeLock: Promise<void> | undefined
+  /** The database's role lock, held by the worker that has the files (see #awaitHolder). */
+  readonly #roleLock: string | undefined
+  #holderChecked = false
+  #holderWait: ReturnType<typeof setTimeout> | undefined
   /** Logs to this SharedWorker's console once any tab joined with `debug`. */
   #log: DebugLog = silent
 
-  /** A tab connected (a SharedWorker `connect` event's port). */
-  connect(port: MessagePort): void {
-    port.onmessage = (event) => this.#onTabMessage(port, event.data)
+  constructor(roleLock?: string) {
+    this.#roleLock = roleLock
+  }
+
+  /**
+   * A tab connected: a SharedWorker `connect` event's port, or a line named in a join on the join
+   * channel. The host calls this only while this coordinator holds the coordinator lock.
+   */
+  connect(port: Line): void {
+    port.onmessage = (event) => this.receive(port, event.data)
     port.start()
   }
 
-  #onTabMessage(port: MessagePort, data: unknown): void {
+  /** A message from the tab on `port` (the join channel's join arrives here too). */
+  receive(port: Line, data: unknown): void {
     if (hasVersion(data) && !isCurrentVersion(data)) {
       const error = new ProtocolError(
         `This tab speaks protocol version ${data.v} but the coordinator already running for this ` +
@@ -88,7 +103,7 @@ export class Coordinator {
         this.#gone(message.tabId, 'closed')
         break
       case 'rejoin':
-        this.#rejoin(message.tabId, message.workerPort)
+        this.#rejoin(message.tabId, openLine(message.workerPort))
         break
       case 'handoff':
         this.#handoff(message.tabId, message.action)
@@ -96,15 +111,17 @@ export class Coordinator {
     }
   }
 
-  #join(port: MessagePort, message: JoinMessage): void {
+  #join(port: Line, message: JoinMessage): void {
     const { tabId } = message
     const known = this.#lines.get(tabId)
+    const worker = openLine(message.workerPort)
     if (known) {
       // The same tab again on a new line (it believed this coordinator dead): take the new lines.
       known.worker.close()
-      this.#lines.set(tabId, { tab: port, worker: message.workerPort, hangTimeoutMs: message.hangTimeoutMs })
-      this.#listenToWorker(tabId, message.workerPort)
-      void this.#holdLifeLock(message.coordinatorLock).then(() => sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION }))
+      if (known.tab !== port) known.tab.close()
+      this.#lines.set(tabId, { tab: port, worker, hangTimeoutMs: message.hangTimeoutMs })
+      this.#listenToWorker(tabId, worker)
+      sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION })
       if (this.#registry.active === tabId) {
         // Its worker keeps the files; a new election (to it) gives every tab a fresh line.
         this.#registry.abandon(tabId, this.#registry.epoch)
@@ -117,33 +134,53 @@ export class Coordinator {
     }
     if (!this.#registry.add(tabId)) return
     this.#registry.observeEpoch(message.epoch)
-    this.#lines.set(tabId, { tab: port, worker: message.workerPort, hangTimeoutMs: message.hangTimeoutMs })
-    this.#listenToWorker(tabId, message.workerPort)
+    this.#lines.set(tabId, { tab: port, worker, hangTimeoutMs: message.hangTimeoutMs })
+    this.#listenToWorker(tabId, worker)
     // Granted only once the tab has released it, i.e. when the tab is gone.
     void navigator.locks.request(message.tabLock, () => this.#gone(tabId, 'crashed'))
-    // Tabs may queue for the lifetime lock only once this coordinator surely holds it.
-    void this.#holdLifeLock(message.coordinatorLock).then(() => sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION }))
+    // The host serves only while it holds the coordinator lock: tabs may now queue for it.
+    sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION })
     this.#sendRoster()
     if (this.#registry.ready) {
       this.#broker(tabId)
       return
     }
     // Rejoining after a coordinator restart: the tab whose worker holds the files keeps the role.
-    if (message.holder && !this.#registry.active) this.#preferred = tabId
+    if (message.holder && !this.#registry.active) {
+      this.#preferred = tabId
+      clearTimeout(this.#holderWait)
+      this.#holderWait = undefined
+    } else if (message.epoch > 0 && !this.#holderChecked) {
+      this.#awaitHolder(message.hangTimeoutMs)
+    }
     this.#elect()
   }
 
-  #holdLifeLock(name: string): Promise<void> {
-    this.#lifeLock ??= new Promise<void>((granted) => {
-      void navigator.locks.request(name, () => {
-        granted()
-        return new Promise<void>(() => {})
+  /**
+   * A restarted coordinator, joined first by a tab that does not hold the database: if some worker
+   * still holds the role lock, its tab is about to rejoin, and electing another would only make
+   * that one wait for the files. Wait for it, at most one hang bound.
+   */
+  #awaitHolder(boundMs: number): void {
+    this.#holderChecked = true
+    if (!this.#roleLock) return
+    const wait = (this.#holderWait = setTimeout(() => this.#stopWaiting(wait), boundMs))
+    navigator.locks
+      .query()
+      .then((snapshot) => {
+        if (!snapshot.held?.some((lock) => lock.name === this.#roleLock)) this.#stopWaiting(wait)
       })
-    })
-    return this.#lifeLock
+      .catch(() => this.#stopWaiting(wait))
   }
 
-  #listenToWorker(tabId: string, port: MessagePort): void {
+  #stopWaiting(wait: ReturnType<typeof setTimeout>): void {
+    if (this.#holderWait !== wait) return
+    clearTimeout(wait)
+    this.#holderWait = undefined
+    this.#elect()
+  }
+
+  #listenToWorker(tabId: string, port: Line): void {
     port.onmessage = (event) => {
       const message = parseWorkerToCoordinator(event.data)
       if (message && this.#lines.get(tabId)?.worker === port) this.#onWorkerMessage(tabId, message)
@@ -151,7 +188,7 @@ export class Coordinator {
   }
 
   /** A fenced tab started a fresh worker; it may be elected again. */
-  #rejoin(tabId: string, workerPort: MessagePort): void {
+  #rejoin(tabId: string, workerPort: Line): void {
     const lines = this.#lines.get(tabId)
     if (!lines || this.#registry.active === tabId) return
     lines.worker.close()
@@ -169,6 +206,7 @@ export class Coordinator {
     this.#skip.delete(tabId)
     if (this.#preferred === tabId) this.#preferred = undefined
     lines?.worker.close()
+    if (lines && !isPort(lines.tab)) lines.tab.close()
     this.#sendRoster()
     if (wasActive) {
       this.#vacated(reason)
@@ -210,7 +248,7 @@ export class Coordinator {
   }
 
   #elect(): void {
-    if (this.#registry.active) return
+    if (this.#registry.active || this.#holderWait) return
     if (this.#skip.size >= this.#registry.size) this.#skip.clear()
     let election
     const preferred = this.#preferred
@@ -335,13 +373,14 @@ export class Coordinator {
     const active = this.#lines.get(this.#registry.active!)
     const lines = this.#lines.get(tabId)
     if (!active || !lines) return
-    const channel = new MessageChannel()
+    // A MessageChannel when both ends reach this coordinator by port, else a channel line.
+    const [workerEnd, tabEnd] = newLine(isPort(active.worker) && isPort(lines.tab))
     const epoch = this.#registry.epoch
     // Unguessable, and known only to the two ends: the worker serves the port once it sees it.
     const token = crypto.randomUUID()
     active.worker.postMessage(
-      { t: 'attach', v: PROTOCOL_VERSION, epoch, tabId, port: channel.port1, token } satisfies CoordinatorToWorker,
-      [channel.port1],
+      { t: 'attach', v: PROTOCOL_VERSION, epoch, tabId, port: workerEnd, token } satisfies CoordinatorToWorker,
+      transferOf(workerEnd),
     )
     lines.tab.postMessage(
       {
@@ -350,18 +389,20 @@ export class Coordinator {
         epoch,
         activeTabId: this.#registry.active!,
         reason,
-        port: channel.port2,
+        port: tabEnd,
         token,
       } satisfies CoordinatorToTab,
-      [channel.port2],
+      transferOf(tabEnd),
     )
   }
 }
 
-function sendTab(port: MessagePort, message: CoordinatorToTab): void {
+const isPort = (line: Line): boolean => typeof MessagePort !== 'undefined' && line instanceof MessagePort
+
+function sendTab(port: Line, message: CoordinatorToTab): void {
   port.postMessage(message)
 }
 
-function sendWorker(port: MessagePort, message: CoordinatorToWorker): void {
+function sendWorker(port: Line, message: CoordinatorToWorker): void {
   port.postMessage(message)
 }

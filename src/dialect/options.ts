@@ -42,6 +42,21 @@ export interface MultiTabOpfsDialectConfig {
   /** The first delay between those attempts; each next one is this much longer. Default 25 ms. */
   readonly openRetryDelayMs?: number
   /**
+   * How tabs find each other. `shared-worker`: a SharedWorker elects the active tab and brokers
+   * MessagePorts to it (fastest). `web-locks`: no SharedWorker; one tab hosts the coordinator in
+   * a worker of its own, found through a BroadcastChannel, and the tabs' lines to the active tab
+   * are BroadcastChannels. `auto` (default): the SharedWorker, or Web Locks when it is missing,
+   * fails to load or does not answer within 4 s. Tabs of one database always meet one coordinator:
+   * a tab that forces `shared-worker` while a Web Locks coordinator serves joins that one.
+   * `dialect.status().coordinator` says which is in use.
+   *
+   * @example
+   * ```ts
+   * new MultiTabOpfsDialect({ filename: 'app.db', coordinator: 'web-locks' })
+   * ```
+   */
+  readonly coordinator?: 'auto' | 'shared-worker' | 'web-locks'
+  /**
    * Ask the browser to keep this origin's storage even under storage pressure
    * (`navigator.storage.persist()`); the answer is in `dialect.health().persisted`. Default false.
    */
@@ -67,6 +82,12 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value
 }
 
+function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback
+  if (!allowed.includes(value)) throw new TypeError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`)
+  return value
+}
+
 export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<ResolvedConfig> {
   return Object.freeze({
     filename: config.filename,
@@ -80,5 +101,6 @@ export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<Resol
     openAttempts: Math.round(positive('openAttempts', config.openAttempts, 20)),
     openRetryDelayMs: positive('openRetryDelayMs', config.openRetryDelayMs, 25),
     persistentStorage: config.persistentStorage === true,
+    coordinator: oneOf('coordinator', config.coordinator, ['auto', 'shared-worker', 'web-locks'] as const, 'auto'),
   })
 }

@@ -6,6 +6,7 @@
  * only a joined tab can hold) stay small and unversioned.
  */
 import type { SerializedError } from './errors.js'
+import type { LineRef } from './line.js'
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 1
@@ -24,8 +25,13 @@ export interface JoinMessage {
   readonly tabId: string
   /** The name of the Web Lock this tab holds for its lifetime; the coordinator waits on it. */
   readonly tabLock: string
-  /** A port to this tab's own worker, for activation and brokering. */
-  readonly workerPort: MessagePort
+  /** A line to this tab's own worker, for activation and brokering. */
+  readonly workerPort: LineRef
+  /**
+   * Joining over the join channel (no SharedWorker port): the name of this tab's line to the
+   * coordinator, on which everything after the join travels.
+   */
+  readonly line?: string
   /** The highest election epoch this tab has seen (a restarted coordinator continues from it). */
   readonly epoch: number
   /** This tab's worker holds the database now (rejoining a restarted coordinator). */
@@ -47,7 +53,7 @@ export interface RejoinMessage {
   readonly t: 'rejoin'
   readonly v: number
   readonly tabId: string
-  readonly workerPort: MessagePort
+  readonly workerPort: LineRef
 }
 /** Manual hand-off: `claim` makes this tab active, `release` hands the role to another tab. */
 export interface HandoffMessage {
@@ -68,7 +74,7 @@ export interface RouteMessage {
   readonly activeTabId: string
   readonly reason: HandoffReason
   /** This tab's direct line to the active worker. */
-  readonly port: MessagePort
+  readonly port: LineRef
   /** Sent first on the port (`hello`): the worker serves the port only after it. */
   readonly token: string
 }
@@ -103,7 +109,21 @@ export interface RosterMessage {
   readonly tabIds: readonly string[]
   readonly activeTabId: string | undefined
 }
+/**
+ * This SharedWorker is not the serving coordinator (a Web Locks coordinator of another tab is):
+ * join over the join channel instead, so that every tab of the database meets one coordinator.
+ */
+export interface UseChannelMessage {
+  readonly t: 'use-channel'
+  readonly v: number
+}
+/** Posted on the join channel by a coordinator that starts serving: tabs not yet welcomed join again. */
+export interface ReadyMessage {
+  readonly t: 'ready'
+  readonly v: number
+}
 export type CoordinatorToTab =
+  | UseChannelMessage
   | RouteMessage
   | RouteLostMessage
   | RejectedMessage
@@ -128,7 +148,7 @@ export interface AttachMessage {
   readonly v: number
   readonly epoch: number
   readonly tabId: string
-  readonly port: MessagePort
+  readonly port: LineRef
   /** The random token the tab must present on the port before anything else. */
   readonly token: string
 }
@@ -194,8 +214,8 @@ export interface InitMessage {
   /** OPFS directory holding this database's files. */
   readonly directory: string
   readonly wasmUrl: string
-  /** A port whose other end the coordinator holds. */
-  readonly coordinatorPort: MessagePort
+  /** A line whose other end the coordinator holds. */
+  readonly coordinatorPort: LineRef
   readonly roleLock: string
   readonly leaseTimeoutMs: number
   readonly hangTimeoutMs: number
@@ -216,7 +236,7 @@ export interface CloseRequest {
 export interface CoordinatorPortMessage {
   readonly t: 'coordinator-port'
   readonly v: number
-  readonly port: MessagePort
+  readonly port: LineRef
 }
 export type TabToOwnWorker = InitMessage | WorkerStatusRequest | CloseRequest | CoordinatorPortMessage
 

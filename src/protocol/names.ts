@@ -23,8 +23,15 @@ export interface DatabaseNames {
   readonly tabLockPrefix: string
   /** SharedWorker name: one coordinator per database. */
   readonly coordinator: string
-  /** Web Lock the coordinator holds for its lifetime: tabs queue for it to learn it died. */
+  /**
+   * Web Lock the serving coordinator holds for its lifetime (whichever kind it is): at most one
+   * coordinator serves a database at a time, and tabs queue for it to learn it died.
+   */
   readonly coordinatorLock: string
+  /** Web Lock of the tab that hosts the Web Locks coordinator (in a worker of its own). */
+  readonly hostLock: string
+  /** BroadcastChannel where tabs without a SharedWorker port join the serving coordinator. */
+  readonly joinChannel: string
 }
 
 export function databaseNames(filename: string): DatabaseNames {
@@ -35,7 +42,14 @@ export function databaseNames(filename: string): DatabaseNames {
     tabLockPrefix: `${base}:tab:`,
     coordinator: base,
     coordinatorLock: `${base}:coordinator`,
+    hostLock: `${base}:coordinator-host`,
+    joinChannel: `${base}:join`,
   }
+}
+
+/** The names again, from inside a coordinator worker (whose name is `coordinator`). */
+export function databaseNamesOfWorker(workerName: string): DatabaseNames {
+  return databaseNames(workerName.slice(workerName.indexOf('/') + 1))
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type TabToCoordinator,
   type WorkerToCoordinator,
 } from './messages.js'
+import { isLineName, type LineRef } from './line.js'
 
 type Obj = Record<string, unknown>
 
@@ -19,8 +20,9 @@ const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0
 const isInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0
 const ADMIN = new Set(['export', 'import', 'empty', 'check', 'stats'])
 const isLeaseList = (x: unknown): x is number[] => Array.isArray(x) && x.length < 10_000 && x.every(isInt)
-const isPort = (x: unknown): x is MessagePort =>
-  typeof MessagePort !== 'undefined' && x instanceof MessagePort
+/** A line as it travels: a transferred port, or a channel line's name. */
+const isPort = (x: unknown): x is LineRef =>
+  (typeof MessagePort !== 'undefined' && x instanceof MessagePort) || isLineName(x)
 
 /** True if `data` is a control message at all (it has a type and a version), whatever the version. */
 export function hasVersion(data: unknown): data is { t: string; v: number } {
@@ -43,7 +45,8 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
     typeof m.holder === 'boolean' &&
     isStr(m.coordinatorLock) &&
     isInt(m.hangTimeoutMs) &&
-    (m.hangTimeoutMs as number) > 0
+    (m.hangTimeoutMs as number) > 0 &&
+    (m.line === undefined || isLineName(m.line))
   ) {
     return data as unknown as TabToCoordinator
   }
@@ -66,7 +69,7 @@ export function parseCoordinatorToTab(data: unknown): CoordinatorToTab | undefin
   if (m.t === 'route-lost' && isInt(m.epoch) && isStr(m.reason) && (m.error === undefined || isObj(m.error))) {
     return data as unknown as CoordinatorToTab
   }
-  if (m.t === 'fence' || m.t === 'welcome') return data as unknown as CoordinatorToTab
+  if (m.t === 'fence' || m.t === 'welcome' || m.t === 'use-channel') return data as unknown as CoordinatorToTab
   if (m.t === 'roster' && Array.isArray(m.tabIds) && m.tabIds.every(isStr) && (m.activeTabId === undefined || isStr(m.activeTabId))) {
     return data as unknown as CoordinatorToTab
   }

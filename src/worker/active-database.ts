@@ -13,7 +13,7 @@
  * still has it as the active tab it carries on; if another tab was elected meanwhile, it refuses
  * the work that queued up (those tabs resend it to the new active tab) and closes the files.
  *
- * Each tab reaches this worker over its own brokered MessagePort; statements are serialised
+ * Each tab reaches this worker over its own brokered line (see protocol/line.ts); statements are serialised
  * through one LeaseQueue (see lease-queue.ts).
  */
 import { ActiveTabLostError, LeaseTimeoutError, serializeError } from '../protocol/errors.js'
@@ -32,6 +32,7 @@ import { LeaseQueue } from './lease-queue.js'
 import { OpLedger } from './op-ledger.js'
 import { checkDatabase, emptyDatabase, exportDatabase, importDatabase } from './database-file.js'
 import { SqliteEngine } from './sqlite-engine.js'
+import type { Line } from '../protocol/line.js'
 
 /** A statement the worker did not run because it is giving the database up. */
 class NotRun extends Error {}
@@ -44,7 +45,7 @@ export class ActiveDatabase {
   readonly #init: InitMessage
   readonly #wasmUrl: string
   readonly #toCoordinator: (message: WorkerToCoordinator) => void
-  readonly #ports = new Map<string, MessagePort>()
+  readonly #ports = new Map<string, Line>()
   #queue: LeaseQueue
   #engine: SqliteEngine | undefined
   #ledger: OpLedger | undefined
@@ -221,7 +222,7 @@ export class ActiveDatabase {
   }
 
   /** A tab's direct line: every request it sends on `port` is served here. */
-  attach(epoch: number, tabId: string, port: MessagePort, token: string): void {
+  attach(epoch: number, tabId: string, port: Line, token: string): void {
     if (epoch !== this.#epoch || !this.#engine) {
       port.close()
       return
@@ -314,7 +315,7 @@ export class ActiveDatabase {
     for (const resolve of waiters) resolve(fresh)
   }
 
-  #handle(tabId: string, port: MessagePort, request: Exclude<ClientRequest, { t: 'hello' }>): void {
+  #handle(tabId: string, port: Line, request: Exclude<ClientRequest, { t: 'hello' }>): void {
     if (request.t === 'subscribe') {
       if (request.on) this.#subscribers.add(tabId)
       else this.#subscribers.delete(tabId)
@@ -344,7 +345,7 @@ export class ActiveDatabase {
       )
   }
 
-  async #exec(port: MessagePort, request: ExecRequest): Promise<void> {
+  async #exec(port: Line, request: ExecRequest): Promise<void> {
     // Checked right before running: the worker may have stalled while this waited.
     const fresh = await this.#fresh()
     const engine = this.#engine
@@ -414,6 +415,6 @@ export class ActiveDatabase {
   }
 }
 
-function reply(port: MessagePort, message: WorkerReply): void {
+function reply(port: Line, message: WorkerReply): void {
   port.postMessage(message)
 }

@@ -11,11 +11,12 @@ import { serializeError } from '../protocol/errors.js'
 import { parseCoordinatorToWorker } from '../protocol/validate.js'
 import { ActiveDatabase } from './active-database.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
+import { isLineName, openLine, type Line } from '../protocol/line.js'
 
 declare const self: DedicatedWorkerGlobalScope
 
 let database: ActiveDatabase | undefined
-let coordinator: MessagePort | undefined
+let coordinator: Line | undefined
 let log: DebugLog = silent
 
 function start(init: InitMessage): void {
@@ -23,11 +24,11 @@ function start(init: InitMessage): void {
   const toCoordinator = (message: WorkerToCoordinator) => coordinator?.postMessage(message)
   log = debugLog(init.debug, `worker ${init.tabId.slice(0, 8)}`)
   database = new ActiveDatabase(init, wasmUrl, toCoordinator, log)
-  listenToCoordinator(init.coordinatorPort)
+  listenToCoordinator(openLine(init.coordinatorPort))
 }
 
 /** The line to the coordinator; replaced when a crashed coordinator is restarted. */
-function listenToCoordinator(port: MessagePort): void {
+function listenToCoordinator(port: Line): void {
   coordinator?.close()
   coordinator = port
   const db = database!
@@ -47,7 +48,7 @@ function listenToCoordinator(port: MessagePort): void {
         db.acknowledge(message.epoch, message.seq)
         break
       case 'attach':
-        db.attach(message.epoch, message.tabId, message.port, message.token)
+        db.attach(message.epoch, message.tabId, openLine(message.port), message.token)
         break
       case 'tab-gone':
         db.detach(message.tabId)
@@ -67,7 +68,7 @@ self.onmessage = async (event: MessageEvent) => {
   }
   if (data?.t === 'coordinator-port' && data.v === PROTOCOL_VERSION && database) {
     const port = (event.data as { port?: unknown }).port
-    if (port instanceof MessagePort) listenToCoordinator(port)
+    if (port instanceof MessagePort || isLineName(port)) listenToCoordinator(openLine(port))
     return
   }
   if (typeof data?.id !== 'number') return

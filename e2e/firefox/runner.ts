@@ -1,0 +1,95 @@
+// Runs the cross-engine scenarios (e2e/scenarios/) in Firefox, each once per coordinator, one at
+// a time, and prints `firefox: N passed, M failed`. Every selected scenario either passes or
+// fails: there is no skipping, and a run that selected nothing fails.
+import { coordinators, scenarios, type BrowserDriver, type Coordinator, type Scenario } from '../scenarios/index.js'
+import { startE2eServer } from './e2e-server.js'
+import { FirefoxDriver } from './firefox-driver.js'
+
+const SCENARIO_TIMEOUT_MS = 60_000
+
+interface Run {
+  readonly title: string
+  readonly scenario: Scenario
+  readonly coordinator: Coordinator
+}
+
+export interface RunnerOptions {
+  /** The repository's root (served, and where scripts/serve.mjs is). */
+  readonly root: string
+  /** Only the runs whose title contains this. */
+  readonly grep?: string
+  readonly port: number
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * The driver as one run sees it: once the run is over (a timeout too), a scenario still running
+ * can no longer open tabs in, or restart, the browser the next run uses.
+ */
+function forOneRun(driver: FirefoxDriver): { view: BrowserDriver; end(): void } {
+  let over = false
+  const check = () => {
+    if (over) throw new Error('this scenario run is over')
+  }
+  return {
+    view: {
+      engine: driver.engine,
+      openTab: async (path) => (check(), driver.openTab(path)),
+      restart: async () => (check(), driver.restart()),
+    },
+    end: () => void (over = true),
+  }
+}
+
+/** Runs the selected scenarios; resolves to the process's exit code. */
+export async function runFirefoxScenarios(options: RunnerOptions): Promise<number> {
+  const runs: Run[] = coordinators
+    .flatMap((coordinator) => scenarios.map((scenario) => ({ title: `[${coordinator}] ${scenario.name}`, scenario, coordinator })))
+    .filter((run) => !options.grep || run.title.includes(options.grep))
+  if (runs.length === 0) {
+    console.error(`firefox: no scenario matches "${options.grep}"`)
+    return 1
+  }
+
+  const started = Date.now()
+  const server = await startE2eServer(options.root, options.port)
+  let driver: FirefoxDriver | undefined
+  let passed = 0
+  let failed = 0
+  try {
+    driver = await FirefoxDriver.start(server.baseURL)
+    console.log(`Firefox ${await driver.version()} (puppeteer-core, WebDriver BiDi) on ${server.baseURL}: ${runs.length} scenarios`)
+    for (const run of runs) {
+      const t0 = Date.now()
+      const scoped = forOneRun(driver)
+      try {
+        await withTimeout(run.scenario.run(scoped.view, run.coordinator), SCENARIO_TIMEOUT_MS).finally(scoped.end)
+        passed++
+        console.log(`  ✓ ${run.title} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+        await driver.closeTabs()
+      } catch (error) {
+        failed++
+        console.log(`  ✗ ${run.title} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+        console.log(`    ${String((error as Error)?.stack ?? error).split('\n').slice(0, 8).join('\n    ')}`)
+        // A failed scenario may have left the browser in any state: the next starts a fresh one.
+        await driver.restart()
+      }
+    }
+  } catch (error) {
+    console.error(`firefox: could not run: ${(error as Error)?.stack ?? error}`)
+  } finally {
+    await driver?.dispose()
+    server.stop()
+  }
+  const notRun = runs.length - passed - failed
+  console.log(`Firefox run took ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  console.log(`firefox: ${passed} passed, ${failed + notRun} failed`)
+  return failed + notRun === 0 ? 0 : 1
+}

@@ -1,0 +1,60 @@
+// Failover on close: the tab that holds the database goes; another takes over without losing or
+// doubling a write, and queries sent across the hand-off are answered.
+import assert from 'node:assert/strict'
+import { assertCoordinator, byRole, openDatabase, query, status, uniqueFilename, waitForNewActive, waitUntil } from './database-tab.js'
+import type { Scenario } from './scenario.js'
+
+const closeActiveTab: Scenario = {
+  name: 'failover: the active tab closes; another takes over, the data is intact, writes go on',
+  async run(driver, coordinator) {
+    const file = uniqueFilename()
+    const tabs = [await openDatabase(driver, file, coordinator), await openDatabase(driver, file, coordinator), await openDatabase(driver, file, coordinator)]
+    await query(tabs[1]!, 'create table t (id integer primary key, who text)')
+    for (const tab of tabs) await query(tab, 'select 1')
+    await assertCoordinator(tabs, coordinator)
+    const { active, followers } = await byRole(tabs)
+    const [b, c] = followers as [typeof active, typeof active]
+    const former = (await status(active)).tabId
+    await query(b, "insert into t (who) values ('before')")
+
+    // B writes without pause from before the close until after the next tab serves.
+    await b.evaluate(() => {
+      const w = window as any
+      w.written = 0
+      w.stop = false
+      w.loop = (async () => {
+        const failures: string[] = []
+        for (let i = 0; !w.stop; i++) {
+          await window.db
+            .insertInto('t')
+            .values({ who: `b-${i}` })
+            .execute()
+            .then(() => (w.written = i + 1), (e: Error) => failures.push(`b-${i}: ${e.name} ${e.message}`))
+        }
+        return { written: w.written, failures }
+      })()
+    })
+    await waitUntil(b, 'B has written a few rows', () => (window as any).written >= 3)
+    await active.close()
+
+    const next = await waitForNewActive(c, former)
+    assert.ok([(await status(b)).tabId, (await status(c)).tabId].includes(next), 'a remaining tab took over')
+    const writtenAtHandoff = await b.evaluate(() => (window as any).written as number)
+    await waitUntil(b, 'B writes on after the hand-off', (since) => (window as any).written >= since + 3, writtenAtHandoff)
+    await b.evaluate(() => void ((window as any).stop = true))
+    const loop = await b.evaluate(() => (window as any).loop as Promise<{ written: number; failures: string[] }>)
+    assert.deepEqual(loop.failures, [], 'every write across the hand-off succeeded')
+
+    await query(c, "insert into t (who) values ('after')")
+    const rows = await query<{ who: string }>(b, 'select who from t order by id')
+    const expected = ['before', ...Array.from({ length: loop.written }, (_, i) => `b-${i}`), 'after']
+    assert.deepEqual(rows.map((r) => r.who), expected, 'each write exactly once, in order')
+    assert.deepEqual(await query(c, 'pragma integrity_check'), [{ integrity_check: 'ok' }])
+    await assertCoordinator([b, c], coordinator)
+    // The app is told why: the active tab closed (it said goodbye), not that it crashed.
+    const lost = await c.evaluate(() => window.events.filter((e) => e.type === 'active-lost').map((e) => e.reason))
+    assert.deepEqual(lost, ['closed'], "C's active-lost events")
+  },
+}
+
+export const failoverScenarios: Scenario[] = [closeActiveTab]

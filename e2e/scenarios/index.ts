@@ -1,0 +1,10 @@
+// The core scenarios every engine runs, each once per coordinator.
+import { failoverScenarios } from './failover.js'
+import { multiTabScenarios } from './multi-tab.js'
+import { persistenceScenarios } from './persistence.js'
+import type { Scenario } from './scenario.js'
+
+export type { BrowserDriver, BrowserTab } from './driver.js'
+export { coordinators, type Coordinator, type Scenario } from './scenario.js'
+
+export const scenarios: readonly Scenario[] = [...multiTabScenarios, ...failoverScenarios, ...persistenceScenarios]

@@ -1,0 +1,201 @@
+/**
+ * How this tab reaches the serving coordinator, of either kind:
+ *
+ * - `shared-worker`: a port of the database's SharedWorker (lines to the active worker are
+ *   MessagePorts).
+ * - `web-locks`: the join channel (BroadcastChannel), answered by whichever coordinator holds the
+ *   coordinator lock; the coordinator then runs in a DedicatedWorker of one tab, the holder of the
+ *   host lock, and every tab queues for that lock to host it next (lines are channel lines).
+ *
+ * With `auto`, a SharedWorker that is missing, fails to load or does not answer in time gives
+ * way to `web-locks`. A SharedWorker that finds a Web Locks coordinator already serving sends its
+ * tabs to the join channel (`use-channel`), so all tabs of a database meet one coordinator.
+ */
+import { StorageUnavailableError } from '../protocol/errors.js'
+import { PROTOCOL_VERSION, type JoinMessage, type TabToCoordinator } from '../protocol/messages.js'
+import type { DatabaseNames } from '../protocol/names.js'
+import { openLine, transferOf, type Line, type LineRef } from '../protocol/line.js'
+import type { DebugLog } from '../protocol/debug-log.js'
+import { startCoordinator, startCoordinatorHost } from './asset-urls.js'
+
+export type CoordinatorMode = 'auto' | 'shared-worker' | 'web-locks'
+export type CoordinatorKind = 'shared-worker' | 'web-locks'
+
+/** How long `auto` waits for the SharedWorker's welcome before it uses Web Locks instead. */
+const SHARED_WORKER_START_MS = 4000
+
+export interface LinkHandlers {
+  /** A message from the coordinator. */
+  readonly message: (data: unknown) => void
+  /** The transport changed (`auto` fell back, or `use-channel`): join again, with a new worker line. */
+  readonly switched: (reason: string) => void
+  /** The coordinator cannot run at all. */
+  readonly failed: (error: Error) => void
+}
+
+export class CoordinatorLink {
+  readonly #mode: CoordinatorMode
+  readonly #names: DatabaseNames
+  readonly #url: string | URL | undefined
+  readonly #log: DebugLog
+  readonly #on: LinkHandlers
+  #kind: CoordinatorKind
+  #line: Line | undefined
+  #joinChannel: BroadcastChannel | undefined
+  /** The channel join not yet welcomed: sent again when a coordinator says it is `ready`. */
+  #pendingJoin: JoinMessage | undefined
+  #startTimer: ReturnType<typeof setTimeout> | undefined
+  #host: Worker | undefined
+  #hostQueued = false
+  #releaseHost: (() => void) | undefined
+  #closed = false
+  /** Increases with every join: a coordinator-death notice for an older one is stale. */
+  generation = 0
+
+  constructor(mode: CoordinatorMode, names: DatabaseNames, url: string | URL | undefined, log: DebugLog, on: LinkHandlers) {
+    this.#mode = mode
+    this.#names = names
+    this.#url = url
+    this.#log = log
+    this.#on = on
+    if (mode === 'shared-worker' && typeof SharedWorker === 'undefined') {
+      throw new StorageUnavailableError("SharedWorker is not available in this browser; use coordinator: 'auto' or 'web-locks'")
+    }
+    this.#kind = mode === 'web-locks' || typeof SharedWorker === 'undefined' ? 'web-locks' : 'shared-worker'
+  }
+
+  /** Which coordinator this tab uses now. */
+  get kind(): CoordinatorKind {
+    return this.#kind
+  }
+
+  /** Whether lines handed to the coordinator may be MessagePorts. */
+  get ports(): boolean {
+    return this.#kind === 'shared-worker'
+  }
+
+  /** Joins (or joins again) on the current transport. */
+  join(message: JoinMessage): void {
+    if (this.#closed) return
+    this.generation++
+    this.#dropLine()
+    if (this.#kind === 'shared-worker') this.#joinShared(message)
+    else this.#joinChannelWay(message)
+  }
+
+  post(message: TabToCoordinator): void {
+    const workerPort = (message as { workerPort?: LineRef }).workerPort
+    this.#line?.postMessage(message, workerPort ? transferOf(workerPort) : [])
+  }
+
+  /** Goodbye to the coordinator; stops hosting it. */
+  close(message: TabToCoordinator): void {
+    this.post(message)
+    this.#closed = true
+    this.#dropLine()
+    this.#joinChannel?.close()
+    this.#host?.terminate()
+    this.#releaseHost?.()
+  }
+
+  #joinShared(message: JoinMessage): void {
+    let shared: SharedWorker
+    try {
+      shared = startCoordinator(this.#url, this.#names.coordinator)
+    } catch (error) {
+      this.#sharedFailed(`the SharedWorker could not start (${(error as Error).message})`)
+      return
+    }
+    const port = shared.port
+    this.#line = port
+    shared.onerror = (event) => {
+      event.preventDefault?.()
+      if (this.#line === port) this.#sharedFailed('the coordinator (SharedWorker) script failed to load')
+    }
+    port.onmessage = (event) => {
+      if (this.#line === port) this.#receive(event.data)
+    }
+    port.start()
+    port.postMessage(message, transferOf(message.workerPort))
+    if (this.#mode === 'auto') {
+      this.#startTimer = setTimeout(() => {
+        if (this.#line === port) this.#switch(`the SharedWorker did not answer within ${SHARED_WORKER_START_MS} ms`)
+      }, SHARED_WORKER_START_MS)
+    }
+  }
+
+  #sharedFailed(reason: string): void {
+    if (this.#mode === 'auto') this.#switch(reason)
+    else this.#on.failed(new StorageUnavailableError(`The coordinator failed: ${reason}`))
+  }
+
+  #switch(reason: string): void {
+    if (this.#closed || this.#kind === 'web-locks') return
+    this.#log('coordinator: using Web Locks', { reason })
+    this.#kind = 'web-locks'
+    this.#dropLine()
+    this.#on.switched(reason)
+  }
+
+  #joinChannelWay(message: JoinMessage): void {
+    this.#queueForHost()
+    const name = crypto.randomUUID()
+    const line = openLine(name)
+    this.#line = line
+    line.onmessage = (event) => {
+      if (this.#line === line) this.#receive(event.data)
+    }
+    if (!this.#joinChannel) {
+      this.#joinChannel = new BroadcastChannel(this.#names.joinChannel)
+      this.#joinChannel.onmessage = (event: MessageEvent) => {
+        const data = event.data as { t?: unknown; v?: unknown }
+        if (data?.t === 'ready' && data.v === PROTOCOL_VERSION && this.#pendingJoin) {
+          this.#joinChannel!.postMessage(this.#pendingJoin)
+        }
+      }
+    }
+    this.#pendingJoin = { ...message, line: name }
+    this.#joinChannel.postMessage(this.#pendingJoin)
+  }
+
+  #receive(data: unknown): void {
+    const t = (data as { t?: unknown })?.t
+    if (t === 'use-channel') {
+      this.#switch('a Web Locks coordinator already serves this database')
+      return
+    }
+    if (t === 'welcome') {
+      this.#pendingJoin = undefined
+      clearTimeout(this.#startTimer)
+    }
+    this.#on.message(data)
+  }
+
+  /**
+   * Every tab on the join channel queues to host the coordinator; the one granted runs it in a
+   * DedicatedWorker, which serves once it holds the coordinator lock.
+   */
+  #queueForHost(): void {
+    if (this.#hostQueued) return
+    this.#hostQueued = true
+    void navigator.locks.request(this.#names.hostLock, () => {
+      if (this.#closed) return
+      this.#log('hosting the Web Locks coordinator')
+      const host = startCoordinatorHost(this.#url, this.#names.coordinator)
+      host.onerror = (event) => {
+        event.preventDefault?.()
+        this.#on.failed(new StorageUnavailableError('The coordinator script failed to load as a worker'))
+      }
+      this.#host = host
+      return new Promise<void>((release) => (this.#releaseHost = release))
+    })
+  }
+
+  #dropLine(): void {
+    clearTimeout(this.#startTimer)
+    this.#pendingJoin = undefined
+    const line = this.#line
+    this.#line = undefined
+    line?.close()
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Entry point of the coordinator, in either host:
+ *
+ * - a SharedWorker (every tab of the database connects to the one instance the browser runs per
+ *   script URL and name), or
+ * - a DedicatedWorker that one tab starts when it hosts the Web Locks coordinator (no SharedWorker,
+ *   or forced with `coordinator: 'web-locks'`).
+ *
+ * Either serves only while it holds the database's coordinator lock, so two hosts never serve one
+ * database at once: a SharedWorker that finds the lock taken by a Web Locks host sends its tabs to
+ * the join channel (`use-channel`) and waits its turn.
+ */
+import { PROTOCOL_VERSION, type UseChannelMessage } from '../protocol/messages.js'
+import { databaseNamesOfWorker } from '../protocol/names.js'
+import { Coordinator } from './coordinator.js'
+import { serveJoinChannel } from './join-channel.js'
+
+declare const self: SharedWorkerGlobalScope & { postMessage?: unknown }
+
+const names = databaseNamesOfWorker(self.name)
+const coordinator = new Coordinator(names.roleLock)
+const forever = () => new Promise<void>(() => {})
+/** How long a SharedWorker waits for the coordinator lock before it takes another host as serving. */
+const DECIDE_MS = 1000
+
+function serve(): Promise<void> {
+  serveJoinChannel(coordinator, names.joinChannel)
+  return forever()
+}
+
+if (typeof self.postMessage === 'function') {
+  // A tab's Web Locks host: wait for the lock (a SharedWorker or an earlier host may serve now).
+  void navigator.locks.request(names.coordinatorLock, serve)
+} else {
+  let state: 'deciding' | 'serving' | 'standby' = 'deciding'
+  const early: MessagePort[] = []
+  const admit = (port: MessagePort) => {
+    if (state === 'serving') coordinator.connect(port)
+    else port.postMessage({ t: 'use-channel', v: PROTOCOL_VERSION } satisfies UseChannelMessage)
+  }
+  self.onconnect = (event: MessageEvent) => {
+    const port = event.ports[0]
+    if (!port) return
+    if (state === 'deciding') early.push(port)
+    else admit(port)
+  }
+  const decided = (serving: boolean) => {
+    state = serving ? 'serving' : 'standby'
+    for (const port of early.splice(0)) admit(port)
+  }
+  // Not `ifAvailable`: after a coordinator crash, tabs hold the lock for an instant each as they
+  // learn of it, and a new SharedWorker must not mistake that for another coordinator serving.
+  navigator.locks
+    .request(names.coordinatorLock, { signal: AbortSignal.timeout(DECIDE_MS) }, () => {
+      decided(true)
+      return serve()
+    })
+    .catch(() => {
+      if (state === 'serving') return
+      decided(false)
+      void navigator.locks.request(names.coordinatorLock, () => {
+        state = 'serving'
+        return serve()
+      })
+    })
+}

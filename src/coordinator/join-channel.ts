@@ -1,0 +1,30 @@
+/**
+ * The join channel: where a tab without a SharedWorker port (the Web Locks coordinator, or a tab
+ * told `use-channel`) finds the serving coordinator. A join names the line the tab opened for
+ * everything after it; the coordinator opens the other end.
+ */
+import { PROTOCOL_VERSION, type ReadyMessage } from '../protocol/messages.js'
+import { hasVersion } from '../protocol/validate.js'
+import { isLineName, openLine } from '../protocol/line.js'
+import type { Coordinator } from './coordinator.js'
+
+/** Joins remembered, so a join sent again (a tab that did not hear `welcome` yet) is taken once. */
+const MAX_REMEMBERED = 1000
+
+export function serveJoinChannel(coordinator: Coordinator, channelName: string): void {
+  const channel = new BroadcastChannel(channelName)
+  const seen = new Set<string>()
+  channel.onmessage = (event: MessageEvent) => {
+    const data: unknown = event.data
+    if (!hasVersion(data) || data.t !== 'join') return
+    const name = (data as { line?: unknown }).line
+    if (!isLineName(name) || seen.has(name)) return
+    if (seen.size >= MAX_REMEMBERED) seen.clear()
+    seen.add(name)
+    const line = openLine(name)
+    coordinator.connect(line)
+    coordinator.receive(line, data)
+  }
+  // Tabs that joined before this coordinator listened (their join was lost) join again on this.
+  channel.postMessage({ t: 'ready', v: PROTOCOL_VERSION } satisfies ReadyMessage)
+}

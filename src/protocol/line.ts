@@ -1,0 +1,110 @@
+/**
+ * A line: a two-ended message channel between two runtimes. Under the SharedWorker coordinator a
+ * line is a MessagePort (brokered by the coordinator, fastest); under the Web Locks coordinator
+ * there is no shared runtime to hand ports through, so a line is a BroadcastChannel whose random
+ * name only its two ends know. Coordinator, client and worker code speak to a {@link Line} and do
+ * not know which it is.
+ */
+
+/** What every runtime needs of a line; a MessagePort is one. */
+export interface Line {
+  postMessage(message: unknown, transfer?: Transferable[]): void
+  onmessage: ((event: MessageEvent) => void) | null
+  start(): void
+  close(): void
+}
+
+/** A line as it travels in a message: a port (transferred) or a channel line's name. */
+export type LineRef = MessagePort | string
+
+const PREFIX = 'kysely-multitab/line/'
+const OPEN = '$line-open'
+const ACK = '$line-ack'
+
+export const isLineName = (x: unknown): x is string => typeof x === 'string' && /^[\w-]{8,64}$/.test(x)
+
+/** Opens this end of a line received in a message. */
+export function openLine(ref: LineRef): Line {
+  return typeof ref === 'string' ? new ChannelLine(ref) : ref
+}
+
+/** What to put in a postMessage transfer list for `ref`. */
+export function transferOf(ref: LineRef): Transferable[] {
+  return typeof ref === 'string' ? [] : [ref]
+}
+
+/**
+ * A new line with two ends to hand out: a MessageChannel when every party can take a port, or a
+ * fresh channel name (each end opens it with {@link openLine}).
+ */
+export function newLine(ports: boolean): [LineRef, LineRef] {
+  if (ports) {
+    const channel = new MessageChannel()
+    return [channel.port1, channel.port2]
+  }
+  const name = crypto.randomUUID()
+  return [name, name]
+}
+
+/**
+ * One end of a BroadcastChannel line. A BroadcastChannel drops what is posted before the other end
+ * exists (a MessagePort would queue it), so each end announces itself and holds its outgoing
+ * messages until it has heard the other end; incoming messages wait until a handler is set, like
+ * a port's before `start()`.
+ */
+class ChannelLine implements Line {
+  readonly #channel: BroadcastChannel
+  #peer = false
+  #closed = false
+  #outbox: unknown[] = []
+  #inbox: unknown[] = []
+  #handler: ((event: MessageEvent) => void) | null = null
+
+  constructor(name: string) {
+    this.#channel = new BroadcastChannel(PREFIX + name)
+    this.#channel.onmessage = (event) => this.#receive(event.data)
+    this.#channel.postMessage(OPEN)
+  }
+
+  get onmessage(): ((event: MessageEvent) => void) | null {
+    return this.#handler
+  }
+
+  set onmessage(handler: ((event: MessageEvent) => void) | null) {
+    this.#handler = handler
+    if (!handler) return
+    const inbox = this.#inbox
+    this.#inbox = []
+    for (const data of inbox) handler(new MessageEvent('message', { data }))
+  }
+
+  start(): void {}
+
+  postMessage(message: unknown): void {
+    if (this.#closed) return
+    if (this.#peer) this.#channel.postMessage(message)
+    else this.#outbox.push(message)
+  }
+
+  close(): void {
+    this.#closed = true
+    this.#outbox = []
+    this.#inbox = []
+    this.#channel.close()
+  }
+
+  #receive(data: unknown): void {
+    if (data === OPEN || data === ACK) {
+      if (data === OPEN) this.#channel.postMessage(ACK)
+      if (!this.#peer) {
+        this.#peer = true
+        const outbox = this.#outbox
+        this.#outbox = []
+        for (const message of outbox) this.#channel.postMessage(message)
+      }
+      return
+    }
+    if (this.#handler) this.#handler(new MessageEvent('message', { data }))
+    else this.#inbox.push(data)
+  }
+}
