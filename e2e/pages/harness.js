@@ -11,7 +11,7 @@ window.harness = {
   open(filename, options = {}) {
     window.dialect = new lib.MultiTabOpfsDialect({ filename, ...options })
     window.events = []
-    for (const type of ['active-changed', 'active-lost']) {
+    for (const type of ['active-changed', 'active-lost', 'fallback']) {
       window.dialect.on(type, (event) => window.events.push({ type, at: performance.now(), ...event }))
     }
     window.db = new Kysely({ dialect: window.dialect })

@@ -51,9 +51,15 @@ const closeActiveTab: Scenario = {
     assert.deepEqual(rows.map((r) => r.who), expected, 'each write exactly once, in order')
     assert.deepEqual(await query(c, 'pragma integrity_check'), [{ integrity_check: 'ok' }])
     await assertCoordinator([b, c], coordinator)
-    // The app is told why: the active tab closed (it said goodbye), not that it crashed.
-    const lost = await c.evaluate(() => window.events.filter((e) => e.type === 'active-lost').map((e) => e.reason))
-    assert.deepEqual(lost, ['closed'], "C's active-lost events")
+    // Every remaining tab was told who serves now, and why: the active tab closed.
+    for (const tab of [b, c]) {
+      const tabId = (await status(tab)).tabId
+      const last = await tab.evaluate(() => {
+        const changed = window.events.filter((e) => e.type === 'active-changed').at(-1)
+        return { activeTabId: changed?.activeTabId, isThisTab: changed?.isThisTab, reason: changed?.reason }
+      })
+      assert.deepEqual(last, { activeTabId: next, isThisTab: tabId === next, reason: 'closed' }, `the last active-changed event of tab ${tabId}`)
+    }
   },
 }
 

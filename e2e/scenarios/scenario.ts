@@ -12,3 +12,16 @@ export interface Scenario {
   readonly name: string
   run(driver: BrowserDriver, coordinator: Coordinator): Promise<void>
 }
+
+/**
+ * Runs one part of a scenario; a failure names the part. (Parts share the scenario's tabs: in
+ * every engine, opening a tab of the harness costs seconds, loading Kysely's modules one by one.)
+ */
+export async function step(name: string, part: () => Promise<void>): Promise<void> {
+  try {
+    await part()
+  } catch (error) {
+    if (error instanceof Error) error.message = `${name}: ${error.message}`
+    throw error
+  }
+}

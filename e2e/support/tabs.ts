@@ -24,8 +24,15 @@ export function projectDialectOptions(): Record<string, unknown> {
 }
 
 /** Opens a new tab (page) of the context on the harness and opens the database there as window.db. */
-export async function openTab(context: BrowserContext, filename: string, options: Record<string, unknown> = {}): Promise<Page> {
+export async function openTab(
+  context: BrowserContext,
+  filename: string,
+  options: Record<string, unknown> = {},
+  /** Runs before the page loads, e.g. an init script that removes a browser API. */
+  before?: (page: Page) => Promise<void>,
+): Promise<Page> {
   const page = await context.newPage()
+  await before?.(page)
   page.on('pageerror', (error) => console.log(`[pageerror] ${error.message}`))
   page.on('console', (message) => {
     if (message.type() === 'error' || process.env.E2E_VERBOSE) console.log(`[console.${message.type()}] ${message.text()}`)
@@ -43,6 +50,8 @@ export function status(page: Page): Promise<{
   role: string
   activeTabId?: string
   epoch: number
+  coordinator: string
+  storage: string
   worker: { active: boolean; openCount: number; attachedTabs: number; subscribers: number }
 }> {
   return page.evaluate(() => window.dialect.status())

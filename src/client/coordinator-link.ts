@@ -184,6 +184,7 @@ export class CoordinatorLink {
       const host = startCoordinatorHost(this.#url, this.#names.coordinator)
       host.onerror = (event) => {
         event.preventDefault?.()
+        this.#log('the coordinator host worker failed', { message: event.message })
         this.#on.failed(new StorageUnavailableError('The coordinator script failed to load as a worker'))
       }
       this.#host = host

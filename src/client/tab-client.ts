@@ -178,7 +178,6 @@ export class TabClient {
       workerPort,
       epoch: this.#router.highestEpoch,
       holder: this.#router.route?.activeTabId === this.tabId,
-      coordinatorLock: this.#names.coordinatorLock,
       hangTimeoutMs: Math.round(this.#config.hangTimeoutMs),
       debug: !!this.#config.debug,
     }
@@ -276,7 +275,7 @@ export class TabClient {
         this.#coordinatorWatch?.abort()
         const watch = (this.#coordinatorWatch = new AbortController())
         navigator.locks
-          .request(this.#names.coordinatorLock, { signal: watch.signal }, () => {
+          .request(message.lock, { signal: watch.signal }, () => {
             if (!watch.signal.aborted) this.#onCoordinatorDied()
           })
           .catch(() => {})

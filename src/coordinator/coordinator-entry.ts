@@ -18,12 +18,15 @@ import { serveJoinChannel } from './join-channel.js'
 declare const self: SharedWorkerGlobalScope & { postMessage?: unknown }
 
 const names = databaseNamesOfWorker(self.name)
-const coordinator = new Coordinator(names.roleLock)
+const instanceLock = `${names.coordinatorLock}:${crypto.randomUUID()}`
+const coordinator = new Coordinator(instanceLock, names.roleLock)
 const forever = () => new Promise<void>(() => {})
 /** How long a SharedWorker waits for the coordinator lock before it takes another host as serving. */
 const DECIDE_MS = 1000
 
 function serve(): Promise<void> {
+  // Requested before any tab is let in, so this instance is first in line for its own lock.
+  void navigator.locks.request(instanceLock, forever)
   serveJoinChannel(coordinator, names.joinChannel)
   return forever()
 }
@@ -52,15 +55,17 @@ if (typeof self.postMessage === 'function') {
   // learn of it, and a new SharedWorker must not mistake that for another coordinator serving.
   navigator.locks
     .request(names.coordinatorLock, { signal: AbortSignal.timeout(DECIDE_MS) }, () => {
+      const serving = serve()
       decided(true)
-      return serve()
+      return serving
     })
     .catch(() => {
       if (state === 'serving') return
       decided(false)
       void navigator.locks.request(names.coordinatorLock, () => {
+        const serving = serve()
         state = 'serving'
-        return serve()
+        return serving
       })
     })
 }

@@ -58,12 +58,18 @@ export class Coordinator {
   #hangTimer: ReturnType<typeof setInterval> | undefined
   /** The database's role lock, held by the worker that has the files (see #awaitHolder). */
   readonly #roleLock: string | undefined
+  readonly #instanceLock: string
   #holderChecked = false
   #holderWait: ReturnType<typeof setTimeout> | undefined
   /** Logs to this SharedWorker's console once any tab joined with `debug`. */
   #log: DebugLog = silent
 
-  constructor(roleLock?: string) {
+  /**
+   * @param instanceLock a Web Lock name unique to this instance, which the host requested (and so
+   *   holds, or is first in line for) before it lets any tab in
+   */
+  constructor(instanceLock: string, roleLock?: string) {
+    this.#instanceLock = instanceLock
     this.#roleLock = roleLock
   }
 
@@ -121,7 +127,7 @@ export class Coordinator {
       if (known.tab !== port) known.tab.close()
       this.#lines.set(tabId, { tab: port, worker, hangTimeoutMs: message.hangTimeoutMs })
       this.#listenToWorker(tabId, worker)
-      sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION })
+      sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION, lock: this.#instanceLock })
       if (this.#registry.active === tabId) {
         // Its worker keeps the files; a new election (to it) gives every tab a fresh line.
         this.#registry.abandon(tabId, this.#registry.epoch)
@@ -138,8 +144,8 @@ export class Coordinator {
     this.#listenToWorker(tabId, worker)
     // Granted only once the tab has released it, i.e. when the tab is gone.
     void navigator.locks.request(message.tabLock, () => this.#gone(tabId, 'crashed'))
-    // The host serves only while it holds the coordinator lock: tabs may now queue for it.
-    sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION })
+    // This instance holds its own lock for its whole life: tabs queue for it to learn it died.
+    sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION, lock: this.#instanceLock })
     this.#sendRoster()
     if (this.#registry.ready) {
       this.#broker(tabId)
@@ -296,6 +302,13 @@ export class Coordinator {
         } else if (current) {
           this.#lastHeartbeat = performance.now()
           sendWorker(this.#lines.get(tabId)!.worker, { t: 'ack', v: PROTOCOL_VERSION, epoch: message.epoch, seq: message.seq })
+        } else if (!registry.active) {
+          // It has the files from an election of a coordinator that died since: it keeps them.
+          registry.observeEpoch(message.epoch)
+          this.#preferred = tabId
+          clearTimeout(this.#holderWait)
+          this.#holderWait = undefined
+          this.#elect()
         } else {
           // A worker that was replaced while it stalled: it must not serve, and must let the files go.
           this.#deactivate(tabId, message.epoch)

@@ -36,8 +36,6 @@ export interface JoinMessage {
   readonly epoch: number
   /** This tab's worker holds the database now (rejoining a restarted coordinator). */
   readonly holder: boolean
-  /** The coordinator's lifetime lock; it holds it while it runs. */
-  readonly coordinatorLock: string
   /** This tab's hang bound: elected, its worker must show progress at least this often. */
   readonly hangTimeoutMs: number
   /** The tab logs; the coordinator logs too (to its own console) once any tab asks. */
@@ -100,6 +98,11 @@ export interface FenceMessage {
 export interface WelcomeMessage {
   readonly t: 'welcome'
   readonly v: number
+  /**
+   * The Web Lock this coordinator instance holds while it lives. Not the coordinator lock: other
+   * would-be coordinators queue for that one, and would be granted it first.
+   */
+  readonly lock: string
 }
 /** Who is here: sent to every tab whenever a tab joins or leaves or the active tab changes. */
 export interface RosterMessage {

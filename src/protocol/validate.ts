@@ -43,7 +43,6 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
     isPort(m.workerPort) &&
     isInt(m.epoch) &&
     typeof m.holder === 'boolean' &&
-    isStr(m.coordinatorLock) &&
     isInt(m.hangTimeoutMs) &&
     (m.hangTimeoutMs as number) > 0 &&
     (m.line === undefined || isLineName(m.line))
@@ -69,7 +68,8 @@ export function parseCoordinatorToTab(data: unknown): CoordinatorToTab | undefin
   if (m.t === 'route-lost' && isInt(m.epoch) && isStr(m.reason) && (m.error === undefined || isObj(m.error))) {
     return data as unknown as CoordinatorToTab
   }
-  if (m.t === 'fence' || m.t === 'welcome' || m.t === 'use-channel') return data as unknown as CoordinatorToTab
+  if (m.t === 'welcome' && isStr(m.lock)) return data as unknown as CoordinatorToTab
+  if (m.t === 'fence' || m.t === 'use-channel') return data as unknown as CoordinatorToTab
   if (m.t === 'roster' && Array.isArray(m.tabIds) && m.tabIds.every(isStr) && (m.activeTabId === undefined || isStr(m.activeTabId))) {
     return data as unknown as CoordinatorToTab
   }

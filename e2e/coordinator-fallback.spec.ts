@@ -1,0 +1,109 @@
+// The Web Locks + BroadcastChannel coordinator as a fallback (issue 4): chosen by 'auto' when the
+// SharedWorker is missing or silent, and mixed with SharedWorker tabs without a second holder.
+// (The skeleton, failover, migration and change specs run against it in full: the 'web-locks'
+// Playwright project.)
+import { expect, test, type Page } from '@playwright/test'
+import { activeTab, crashTab, waitForNewActive } from './support/failover.js'
+import { openTab, query, status, uniqueFilename } from './support/tabs.js'
+
+const withoutSharedWorker = async (page: Page) => void await page.addInitScript(() => delete (window as any).SharedWorker)
+// A SharedWorker that loads but never answers (a broken or blocked script).
+const silentSharedWorker = async (page: Page) => void await
+  page.addInitScript(() => {
+    ;(window as any).SharedWorker = class {
+      port = new MessageChannel().port1
+      onerror = null
+    }
+  })
+
+/** Every tab's view: which coordinator it uses, and whether its own worker holds the files. */
+async function views(tabs: Page[]) {
+  return Promise.all(tabs.map(status))
+}
+
+async function expectOneHolder(tabs: Page[]) {
+  const all = await views(tabs)
+  expect(all.filter((s) => s.worker.active)).toHaveLength(1)
+  expect(new Set(all.map((s) => s.activeTabId)).size).toBe(1)
+  // The holder is the tab every tab routes to.
+  expect(all.find((s) => s.worker.active)!.tabId).toBe(all[0]!.activeTabId)
+}
+
+test("auto without SharedWorker: three tabs use the Web Locks coordinator, say so, and share one database", async ({ context }) => {
+  const file = uniqueFilename('nosw')
+  const tabs = [] as Page[]
+  for (let i = 0; i < 3; i++) tabs.push(await openTab(context, file, { coordinator: 'auto' }, withoutSharedWorker))
+  await query(tabs[0]!, 'create table t (v text)')
+  for (const [i, tab] of tabs.entries()) await query(tab, 'insert into t values (?)', [`tab ${i}`])
+  for (const tab of tabs) expect(await query(tab, 'select v from t order by rowid')).toEqual([{ v: 'tab 0' }, { v: 'tab 1' }, { v: 'tab 2' }])
+  for (const s of await views(tabs)) expect(s.coordinator).toBe('web-locks')
+  await expectOneHolder(tabs)
+  const fallbacks = await tabs[1]!.evaluate(() => window.events.filter((e) => e.type === 'fallback'))
+  expect(fallbacks).toEqual([expect.objectContaining({ what: 'coordinator', chosen: 'web-locks', degraded: false })])
+  // Failover works the same: the active tab closes, the next query is answered by another.
+  const first = await activeTab(tabs)
+  const former = (await status(first)).tabId
+  const rest = tabs.filter((t) => t !== first)
+  await first.close()
+  await waitForNewActive(rest[0]!, former)
+  await query(rest[1]!, "insert into t values ('after')")
+  expect(await query(rest[0]!, 'select count(*) as n from t')).toEqual([{ n: 4 }])
+})
+
+test('auto with a SharedWorker that never answers falls back to Web Locks', async ({ context }) => {
+  const file = uniqueFilename('silent')
+  const a = await openTab(context, file, { coordinator: 'auto' }, silentSharedWorker)
+  const b = await openTab(context, file, { coordinator: 'auto' }, silentSharedWorker)
+  await query(a, 'create table t (v integer)')
+  await query(b, 'insert into t values (1)')
+  expect(await query(a, 'select v from t')).toEqual([{ v: 1 }])
+  expect((await status(a)).coordinator).toBe('web-locks')
+  const fallback = await a.evaluate(() => window.events.find((e) => e.type === 'fallback'))
+  expect(fallback).toMatchObject({ what: 'coordinator', chosen: 'web-locks' })
+  expect((fallback as any).reason).toContain('did not answer')
+})
+
+test("a tab forcing 'web-locks' beside SharedWorker tabs joins their coordinator: one holder, one database", async ({ context }) => {
+  const file = uniqueFilename('mixed')
+  const sw1 = await openTab(context, file, { coordinator: 'shared-worker' })
+  await query(sw1, 'create table t (v text)')
+  const wl = await openTab(context, file, { coordinator: 'web-locks' })
+  const sw2 = await openTab(context, file, { coordinator: 'auto' })
+  const tabs = [sw1, wl, sw2]
+  for (const [i, tab] of tabs.entries()) await query(tab, 'insert into t values (?)', [`tab ${i}`])
+  for (const tab of tabs) expect(await query(tab, 'select count(*) as n from t')).toEqual([{ n: 3 }])
+  expect((await views(tabs)).map((s) => s.coordinator)).toEqual(['shared-worker', 'web-locks', 'shared-worker'])
+  await expectOneHolder(tabs)
+  // The web-locks tab may hold the database too: claim it, write from the others, then crash it.
+  await wl.evaluate(() => window.dialect.requestActive())
+  await expectOneHolder(tabs)
+  await query(sw2, "insert into t values ('via the web-locks tab')")
+  await crashTab(context, wl)
+  const rest = [sw1, sw2]
+  await waitForNewActive(sw1, (await status(sw2)).activeTabId!)
+  await query(sw1, "insert into t values ('after the crash')")
+  expect(await query(sw2, 'select count(*) as n from t')).toEqual([{ n: 5 }])
+  await expectOneHolder(rest)
+})
+
+test("SharedWorker tabs opened after a Web Locks coordinator serves are sent to it: one coordinator, one holder", async ({ context }) => {
+  const file = uniqueFilename('mixed2')
+  const wl = await openTab(context, file, { coordinator: 'web-locks' })
+  await query(wl, 'create table t (v text)')
+  const sw1 = await openTab(context, file, { coordinator: 'shared-worker' })
+  const sw2 = await openTab(context, file)
+  const tabs = [wl, sw1, sw2]
+  for (const [i, tab] of tabs.entries()) await query(tab, 'insert into t values (?)', [`tab ${i}`])
+  for (const tab of tabs) expect(await query(tab, 'select count(*) as n from t')).toEqual([{ n: 3 }])
+  // The SharedWorker found the coordinator lock taken and sent its tabs to the join channel.
+  expect((await views(tabs)).map((s) => s.coordinator)).toEqual(['web-locks', 'web-locks', 'web-locks'])
+  await expectOneHolder(tabs)
+  // The hosting tab (and holder) closes: the others go on with one coordinator and one holder.
+  const former = (await status(wl)).tabId
+  expect((await status(sw1)).activeTabId).toBe(former)
+  await wl.close()
+  await waitForNewActive(sw1, former)
+  await query(sw2, "insert into t values ('after')")
+  expect(await query(sw1, 'select count(*) as n from t')).toEqual([{ n: 4 }])
+  await expectOneHolder([sw1, sw2])
+})
