@@ -21,6 +21,8 @@ export default defineConfig({
   noExternal: ['wa-sqlite'],
   async onSuccess() {
     await copyFile('node_modules/wa-sqlite/dist/wa-sqlite.wasm', 'dist/wa-sqlite.wasm')
+    // The Asyncify build, fetched only by the storage fallbacks (no sync access handles).
+    await copyFile('node_modules/wa-sqlite/dist/wa-sqlite-async.wasm', 'dist/wa-sqlite-async.wasm')
     // The worker bundles wa-sqlite's code: ship its licence with it.
     await copyFile('node_modules/wa-sqlite/LICENSE', 'dist/wa-sqlite.LICENSE')
   },

@@ -2,7 +2,7 @@
 // a time, and prints `firefox: N passed, M failed`. Every selected scenario either passes or
 // fails: there is no skipping, and a run that selected nothing fails.
 import { coordinators, scenarios, type BrowserDriver, type Coordinator, type Scenario } from '../scenarios/index.js'
-import { startE2eServer } from './e2e-server.js'
+import { startE2eServer, type E2eServer } from './e2e-server.js'
 import { FirefoxDriver } from './firefox-driver.js'
 
 const SCENARIO_TIMEOUT_MS = 60_000
@@ -59,11 +59,12 @@ export async function runFirefoxScenarios(options: RunnerOptions): Promise<numbe
   }
 
   const started = Date.now()
-  const server = await startE2eServer(options.root, options.port)
+  let server: E2eServer | undefined
   let driver: FirefoxDriver | undefined
   let passed = 0
   let failed = 0
   try {
+    server = await startE2eServer(options.root, options.port)
     driver = await FirefoxDriver.start(server.baseURL)
     console.log(`Firefox ${await driver.version()} (puppeteer-core, WebDriver BiDi) on ${server.baseURL}: ${runs.length} scenarios`)
     for (const run of runs) {
@@ -77,16 +78,16 @@ export async function runFirefoxScenarios(options: RunnerOptions): Promise<numbe
       } catch (error) {
         failed++
         console.log(`  ✗ ${run.title} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
-        console.log(`    ${String((error as Error)?.stack ?? error).split('\n').slice(0, 8).join('\n    ')}`)
+        console.log(`    ${String((error as Error)?.stack ?? error).split('\n').slice(0, 14).join('\n    ')}`)
         // A failed scenario may have left the browser in any state: the next starts a fresh one.
         await driver.restart()
       }
     }
   } catch (error) {
-    console.error(`firefox: could not run: ${(error as Error)?.stack ?? error}`)
+    console.error(`firefox: could not run: ${(error as Error)?.message ?? error}`)
   } finally {
     await driver?.dispose()
-    server.stop()
+    server?.stop()
   }
   const notRun = runs.length - passed - failed
   console.log(`Firefox run took ${((Date.now() - started) / 1000).toFixed(1)} s`)

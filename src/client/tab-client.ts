@@ -11,6 +11,7 @@ import {
   type AdminOperation,
   type OwnWorkerReply,
   type SqlValue,
+  type StorageKind,
   type WorkerStatus,
 } from '../protocol/messages.js'
 import { databaseNames, type DatabaseNames } from '../protocol/names.js'
@@ -37,8 +38,10 @@ export interface TabStatus {
   readonly tabs: readonly string[]
   /** Which coordinator this tab reaches: the SharedWorker, or the Web Locks + BroadcastChannel one. */
   readonly coordinator: CoordinatorKind
-  /** Which storage the database is on. */
-  readonly storage: 'opfs-sahpool'
+  /** Where the active tab has the database (undefined until one serves). */
+  readonly storage: StorageKind | undefined
+  /** True when the database does not persist (in-memory storage): tell the user. */
+  readonly degraded: boolean
   /** The current election's number; it increases with every hand-off. */
   readonly epoch: number
   /** This tab's own worker. */
@@ -76,6 +79,7 @@ export class TabClient {
   /** Whether the browser keeps this origin's storage under pressure (undefined: not known yet). */
   persisted: boolean | undefined
   #tabLock = ''
+  #storage: StorageKind | undefined
 
   constructor(config: Readonly<ResolvedConfig>, events: TabEvents = new TabEvents()) {
     this.#config = config
@@ -224,6 +228,7 @@ export class TabClient {
       roleLock: this.#names.roleLock,
       leaseTimeoutMs: this.#config.leaseTimeoutMs,
       hangTimeoutMs: this.#config.hangTimeoutMs,
+      storage: this.#config.storage,
       openAttempts: this.#config.openAttempts,
       openRetryDelayMs: this.#config.openRetryDelayMs,
       debug: !!this.#config.debug,
@@ -258,6 +263,7 @@ export class TabClient {
     }
     switch (message.t) {
       case 'route':
+        this.#storageInUse(message.storage, message.storageReason)
         this.#router.setRoute(message.epoch, message.activeTabId, openLine(message.port), message.token, message.reason)
         break
       case 'route-lost':
@@ -285,6 +291,20 @@ export class TabClient {
         this.#router.close(deserializeError(message.error))
         break
     }
+  }
+
+  /** The active worker's storage, from a route: a fallback is announced once per storage. */
+  #storageInUse(storage: StorageKind, reason: string | undefined): void {
+    if (storage === this.#storage) return
+    this.#storage = storage
+    if (!reason) return
+    const degraded = storage === 'memory'
+    if (degraded) {
+      console.warn(
+        `kysely-multitab: '${this.#config.filename}' is IN MEMORY: nothing persists, and a hand-off to another tab starts empty (${reason})`,
+      )
+    }
+    this.events.emit('fallback', { what: 'storage', chosen: storage, reason, degraded })
   }
 
   /** A new lease number: one per Kysely connection scope. */
@@ -390,7 +410,8 @@ export class TabClient {
       activeTabId: route?.activeTabId,
       tabs: this.#roster,
       coordinator: this.#link?.kind ?? (this.#config.coordinator === 'web-locks' ? 'web-locks' : 'shared-worker'),
-      storage: 'opfs-sahpool',
+      storage: this.#storage,
+      degraded: this.#storage === 'memory',
       epoch: route?.epoch ?? 0,
       worker,
     }

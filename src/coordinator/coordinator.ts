@@ -22,6 +22,7 @@ import { ActiveTabLostError, HandoffError, ProtocolError, serializeError, type S
 import {
   PROTOCOL_VERSION,
   type CoordinatorToTab,
+  type ActivatedMessage,
   type CoordinatorToWorker,
   type HandoffReason,
   type JoinMessage,
@@ -51,6 +52,8 @@ export class Coordinator {
   readonly #skip = new Set<string>()
   #preferred: string | undefined
   #reason: HandoffReason = 'elected'
+  /** Where the active worker opened the database (sent with every route). */
+  #storage: Pick<ActivatedMessage, 'storage' | 'storageReason'> = { storage: 'opfs-sahpool' }
   #steal = false
   #reelectTimer: ReturnType<typeof setTimeout> | undefined
   #lastHeartbeat = 0
@@ -286,6 +289,7 @@ export class Coordinator {
         }
         this.#skip.clear()
         this.#steal = false
+        this.#storage = { storage: message.storage, ...(message.storageReason ? { storageReason: message.storageReason } : {}) }
         this.#hangTimeoutMs = message.hangTimeoutMs
         this.#lastHeartbeat = performance.now()
         this.#watchHeartbeats()
@@ -404,6 +408,7 @@ export class Coordinator {
         reason,
         port: tabEnd,
         token,
+        ...this.#storage,
       } satisfies CoordinatorToTab,
       transferOf(tabEnd),
     )

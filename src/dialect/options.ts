@@ -1,3 +1,5 @@
+import type { StoragePreference } from '../protocol/messages.js'
+
 /** Options of {@link MultiTabOpfsDialect}. Only `filename` is required. */
 export interface MultiTabOpfsDialectConfig {
   /**
@@ -14,7 +16,10 @@ export interface MultiTabOpfsDialectConfig {
   readonly workerUrl?: string | URL
   /** URL of the coordinator SharedWorker script (`coordinator.js` of this package). */
   readonly coordinatorUrl?: string | URL
-  /** URL of `wa-sqlite.wasm`; by default it is found next to the tab worker script. */
+  /**
+   * URL of `wa-sqlite.wasm`; by default it is found next to the tab worker script. The storage
+   * fallbacks (`opfs`, `idb`) load `wa-sqlite-async.wasm` from the same folder.
+   */
   readonly wasmUrl?: string | URL
   /**
    * How long a tab may hold a transaction (or `db.connection()` scope) idle, with other tabs
@@ -56,6 +61,24 @@ export interface MultiTabOpfsDialectConfig {
    * ```
    */
   readonly coordinator?: 'auto' | 'shared-worker' | 'web-locks'
+  /**
+   * Where the database lives. `auto` (default) takes the best this browser offers:
+   * `opfs-sahpool` (OPFS synchronous access handles: the fast one), else `opfs` (OPFS written
+   * with `createWritable()`; slower, and the database is held in memory while open), else `idb`
+   * (IndexedDB; no whole-file export/import), else `memory`: nothing persists, and each hand-off
+   * starts an empty database. A fallback fires the `fallback` event, and `memory` also warns on
+   * the console and sets `status().degraded`. Forcing a storage the browser lacks fails with
+   * `StorageUnavailableError`. Every tab of a database should use the same value.
+   *
+   * @example
+   * ```ts
+   * const dialect = new MultiTabOpfsDialect({ filename: 'app.db' })
+   * dialect.on('fallback', ({ what, chosen, degraded }) => {
+   *   if (degraded) showBanner(`Changes will not be saved (${what}: ${chosen})`)
+   * })
+   * ```
+   */
+  readonly storage?: StoragePreference
   /**
    * Ask the browser to keep this origin's storage even under storage pressure
    * (`navigator.storage.persist()`); the answer is in `dialect.health().persisted`. Default false.
@@ -101,6 +124,7 @@ export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<Resol
     openAttempts: Math.round(positive('openAttempts', config.openAttempts, 20)),
     openRetryDelayMs: positive('openRetryDelayMs', config.openRetryDelayMs, 25),
     persistentStorage: config.persistentStorage === true,
+    storage: oneOf('storage', config.storage, ['auto', 'opfs-sahpool', 'opfs', 'idb', 'memory'] as const, 'auto'),
     coordinator: oneOf('coordinator', config.coordinator, ['auto', 'shared-worker', 'web-locks'] as const, 'auto'),
   })
 }

@@ -14,6 +14,10 @@ export const PROTOCOL_VERSION = 1
 /** A value SQLite can store, as it crosses threads. */
 export type SqlValue = null | number | bigint | string | Uint8Array
 
+/** Where the database lives (see worker/storage-choice.ts). */
+export type StorageKind = 'opfs-sahpool' | 'opfs' | 'idb' | 'memory'
+export type StoragePreference = 'auto' | StorageKind
+
 /** Why the active tab changed. */
 export type HandoffReason = 'elected' | 'closed' | 'crashed' | 'hung' | 'manual' | 'failed'
 
@@ -75,6 +79,9 @@ export interface RouteMessage {
   readonly port: LineRef
   /** Sent first on the port (`hello`): the worker serves the port only after it. */
   readonly token: string
+  /** Where the active worker has the database. */
+  readonly storage: StorageKind
+  readonly storageReason?: string
 }
 export interface RouteLostMessage {
   readonly t: 'route-lost'
@@ -186,6 +193,10 @@ export interface ActivatedMessage {
   readonly epoch: number
   /** The active worker's heartbeat bound: silent this long, it is declared hung. */
   readonly hangTimeoutMs: number
+  /** Where it opened the database. */
+  readonly storage: StorageKind
+  /** Why the preferred storage was passed over, when it was. */
+  readonly storageReason?: string
 }
 export interface ActivateFailedMessage {
   readonly t: 'activate-failed'
@@ -222,6 +233,8 @@ export interface InitMessage {
   readonly roleLock: string
   readonly leaseTimeoutMs: number
   readonly hangTimeoutMs: number
+  /** Which storage to open when elected (`auto`: the best this browser has). */
+  readonly storage: StoragePreference
   readonly openAttempts: number
   readonly openRetryDelayMs: number
   /** Log to console.debug in the worker. */

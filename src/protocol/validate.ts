@@ -18,6 +18,9 @@ type Obj = Record<string, unknown>
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null
 const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 256
 const isInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0
+const STORAGES = new Set(['opfs-sahpool', 'opfs', 'idb', 'memory'])
+const isStorage = (x: unknown): x is string => STORAGES.has(x as string)
+const isReason = (x: unknown) => x === undefined || (typeof x === 'string' && x.length < 1000)
 const ADMIN = new Set(['export', 'import', 'empty', 'check', 'stats'])
 const isLeaseList = (x: unknown): x is number[] => Array.isArray(x) && x.length < 10_000 && x.every(isInt)
 /** A line as it travels: a transferred port, or a channel line's name. */
@@ -62,7 +65,7 @@ export function parseCoordinatorToTab(data: unknown): CoordinatorToTab | undefin
   const m = data as Obj
   if (m.t === 'rejected' && isObj(m.error)) return data as unknown as CoordinatorToTab
   if (!isCurrentVersion(data)) return undefined
-  if (m.t === 'route' && isInt(m.epoch) && isStr(m.activeTabId) && isPort(m.port) && isStr(m.reason) && isStr(m.token)) {
+  if (m.t === 'route' && isInt(m.epoch) && isStr(m.activeTabId) && isPort(m.port) && isStr(m.reason) && isStr(m.token) && isStorage(m.storage) && isReason(m.storageReason)) {
     return data as unknown as CoordinatorToTab
   }
   if (m.t === 'route-lost' && isInt(m.epoch) && isStr(m.reason) && (m.error === undefined || isObj(m.error))) {
@@ -92,7 +95,7 @@ export function parseCoordinatorToWorker(data: unknown): CoordinatorToWorker | u
 export function parseWorkerToCoordinator(data: unknown): WorkerToCoordinator | undefined {
   if (!hasVersion(data) || !isCurrentVersion(data)) return undefined
   const m = data as Obj
-  if (m.t === 'activated' && isInt(m.epoch) && isInt(m.hangTimeoutMs)) return data as unknown as WorkerToCoordinator
+  if (m.t === 'activated' && isInt(m.epoch) && isInt(m.hangTimeoutMs) && isStorage(m.storage) && isReason(m.storageReason)) return data as unknown as WorkerToCoordinator
   if (m.t === 'heartbeat' && isInt(m.epoch) && isInt(m.seq)) return data as unknown as WorkerToCoordinator
   if (m.t === 'deactivated' && isInt(m.epoch)) return data as unknown as WorkerToCoordinator
   if (m.t === 'activate-failed' && isInt(m.epoch) && isObj(m.error)) {

@@ -32,6 +32,7 @@ import { LeaseQueue } from './lease-queue.js'
 import { OpLedger } from './op-ledger.js'
 import { checkDatabase, emptyDatabase, exportDatabase, importDatabase } from './database-file.js'
 import { SqliteEngine } from './sqlite-engine.js'
+import { chooseStorage, detectCapabilities, type StorageChoice } from './storage-choice.js'
 import type { Line } from '../protocol/line.js'
 
 /** A statement the worker did not run because it is giving the database up. */
@@ -44,6 +45,8 @@ const HEARTBEATS_PER_BOUND = 6
 export class ActiveDatabase {
   readonly #init: InitMessage
   readonly #wasmUrl: string
+  readonly #asyncWasmUrl: string
+  #storage: StorageChoice | undefined
   readonly #toCoordinator: (message: WorkerToCoordinator) => void
   readonly #ports = new Map<string, Line>()
   #queue: LeaseQueue
@@ -71,12 +74,14 @@ export class ActiveDatabase {
   constructor(
     init: InitMessage,
     wasmUrl: string,
+    asyncWasmUrl: string,
     toCoordinator: (message: WorkerToCoordinator) => void,
     log: DebugLog = silent,
   ) {
     this.#init = init
     this.#log = log
     this.#wasmUrl = wasmUrl
+    this.#asyncWasmUrl = asyncWasmUrl
     this.#toCoordinator = toCoordinator
     this.#queue = this.#newQueue()
   }
@@ -112,7 +117,14 @@ export class ActiveDatabase {
       const engine = this.#engine
       this.#queue.revokeAll(new NotRun(), () => engine.rollback().catch(() => {}))
       this.#startHeartbeat()
-      this.#toCoordinator({ t: 'activated', v: PROTOCOL_VERSION, epoch, hangTimeoutMs: this.#init.hangTimeoutMs })
+      this.#toCoordinator({
+        t: 'activated',
+        v: PROTOCOL_VERSION,
+        epoch,
+        hangTimeoutMs: this.#init.hangTimeoutMs,
+        storage: this.#engine.storage,
+        ...(this.#storage?.reason ? { storageReason: this.#storage.reason } : {}),
+      })
       return
     }
     if (this.#leaving) {
@@ -126,8 +138,16 @@ export class ActiveDatabase {
     }
     this.#epoch = epoch
     let opened = false
+    let storage: StorageChoice
+    try {
+      storage = this.#storage ??= chooseStorage(this.#init.storage, detectCapabilities())
+    } catch (error) {
+      this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
+      return
+    }
+    const urls = { wasmUrl: this.#wasmUrl, asyncWasmUrl: this.#asyncWasmUrl }
     // Fetch and compile the wasm while waiting for the role lock, not after.
-    SqliteEngine.preload(this.#wasmUrl)
+    SqliteEngine.preload({ storage: storage.kind, ...urls })
     // Progress while waiting for the lock and opening: the coordinator elects another if we go silent.
     const progress = setInterval(() => {
       if (this.#epoch === epoch) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch, seq: 0 })
@@ -142,9 +162,10 @@ export class ActiveDatabase {
         }
         try {
           this.#engine = await SqliteEngine.open({
+            storage: storage.kind,
             directory: this.#init.directory,
             filename: this.#init.filename,
-            wasmUrl: this.#wasmUrl,
+            ...urls,
             attempts: this.#init.openAttempts,
             retryDelayMs: this.#init.openRetryDelayMs,
           })
@@ -159,7 +180,14 @@ export class ActiveDatabase {
         this.#ledger = new OpLedger(this.#engine)
         this.#openCount++
         this.#startHeartbeat()
-        this.#toCoordinator({ t: 'activated', v: PROTOCOL_VERSION, epoch, hangTimeoutMs: this.#init.hangTimeoutMs })
+        this.#toCoordinator({
+          t: 'activated',
+          v: PROTOCOL_VERSION,
+          epoch,
+          hangTimeoutMs: this.#init.hangTimeoutMs,
+          storage: storage.kind,
+          ...(storage.reason ? { storageReason: storage.reason } : {}),
+        })
         // Hold the role for as long as the files are open.
         await new Promise<void>((release) => (this.#releaseRole = release))
       })

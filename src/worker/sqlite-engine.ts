@@ -6,13 +6,11 @@
  * The pool does no locking of its own: the worker opens it only while it holds the database's role
  * lock (see active-database.ts), so exactly one engine in the origin has the files open.
  */
-import SQLiteESMFactory from 'wa-sqlite/dist/wa-sqlite.mjs'
 import * as SQLite from 'wa-sqlite'
-import type { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.js'
 import { SqliteError } from '../protocol/errors.js'
-import { openPool } from './opfs-pool.js'
+import { openStorage, preloadStorage, type DatabaseStorage, type EmscriptenModule, type StorageOptions } from './database-storage.js'
 import { bindParameters, type BindingModule } from './statement-binding.js'
-import type { SqlValue } from '../protocol/messages.js'
+import type { SqlValue, StorageKind } from '../protocol/messages.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
 import { NO_ACCESS, TableAccessCollector, mergeAccess, type TableAccess } from './table-access.js'
 
@@ -34,53 +32,15 @@ interface Prepared {
   readonly access: TableAccess
 }
 
-export interface OpenOptions {
-  readonly directory: string
+export interface OpenOptions extends StorageOptions {
   readonly filename: string
-  readonly wasmUrl: string
-  /** How many times to try for busy access handles before giving up. */
-  readonly attempts: number
-  readonly retryDelayMs: number
-}
-
-type EmscriptenModule = {
-  _sqlite3_malloc(n: number): number
-  _sqlite3_bind_blob(stmt: number, i: number, ptr: number, n: number, destructor: number): number
-  _getSqliteFree(): number
-  UTF8ToString(ptr: number): string
-}
-
-/** The VFS methods used directly (to read and write whole files), as wa-sqlite's VFS defines them. */
-interface RawVfs {
-  xOpen(name: string, fileId: number, flags: number, pOutFlags: DataView): number
-  xClose(fileId: number): number
-  xRead(fileId: number, pData: Uint8Array, iOffset: number): number
-  xWrite(fileId: number, pData: Uint8Array, iOffset: number): number
-  xTruncate(fileId: number, iSize: number): number
-  xSync(fileId: number, flags: number): number
-  xFileSize(fileId: number, pSize64: DataView): number
-  xDelete(name: string, syncDir: number): number
-}
-
-/** A file id SQLite never uses (its ids are memory addresses, which are positive). */
-const EXPORT_FILE_ID = -7
-
-let modulePromise: Promise<{ module: EmscriptenModule; sqlite3: SQLiteAPI }> | undefined
-let vfsCounter = 0
-
-function loadModule(wasmUrl: string) {
-  modulePromise ??= (async () => {
-    const module = await SQLiteESMFactory({ locateFile: () => wasmUrl })
-    return { module: module as EmscriptenModule, sqlite3: SQLite.Factory(module) }
-  })()
-  return modulePromise
 }
 
 export class SqliteEngine {
   readonly #sqlite3: SQLiteAPI
   readonly #module: EmscriptenModule
   readonly #db: number
-  readonly #pool: AccessHandlePoolVFS
+  readonly #storage: DatabaseStorage
   readonly #cache = new Map<string, Prepared>()
   readonly #access = new TableAccessCollector((table) => table.startsWith('sqlite_') || table === LEDGER_TABLE)
   /** The tables the last statement prepared touched. */
@@ -91,33 +51,35 @@ export class SqliteEngine {
   #lastRowidStmt = 0
   #closed = false
 
-  private constructor(module: EmscriptenModule, sqlite3: SQLiteAPI, db: number, pool: AccessHandlePoolVFS) {
-    this.#module = module
-    this.#sqlite3 = sqlite3
+  private constructor(storage: DatabaseStorage, db: number) {
+    this.#module = storage.module
+    this.#sqlite3 = storage.sqlite3
     this.#db = db
-    this.#pool = pool
+    this.#storage = storage
+  }
+
+  /** Where the database lives. */
+  get storage(): StorageKind {
+    return this.#storage.kind
   }
 
   /** Starts fetching and compiling the wasm (e.g. while waiting for the role lock). */
-  static preload(wasmUrl: string): void {
-    void loadModule(wasmUrl).catch(() => {})
+  static preload(options: Pick<OpenOptions, 'storage' | 'wasmUrl' | 'asyncWasmUrl'>): void {
+    preloadStorage(options.storage, options.wasmUrl, options.asyncWasmUrl)
   }
 
   /** Opens (creating if needed) the database; the caller must hold the role lock. */
   static async open(options: OpenOptions): Promise<SqliteEngine> {
-    const { module, sqlite3 } = await loadModule(options.wasmUrl)
-    const name = `kysely-multitab-${++vfsCounter}`
-    const pool = await openPool(options, name)
-    // The default VFS, so that ATTACH (used to import a database file) finds files in the pool too.
-    sqlite3.vfs_register(pool as never, true)
+    const storage = await openStorage(options)
+    const { sqlite3 } = storage
     let db = 0
     try {
       db = await sqlite3.open_v2(
         options.filename,
         SQLite.SQLITE_OPEN_CREATE | SQLite.SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE,
-        name,
+        storage.vfsName,
       )
-      const engine = new SqliteEngine(module, sqlite3, db, pool)
+      const engine = new SqliteEngine(storage, db)
       // One connection holds these files at a time (the role lock), so SQLite may keep its lock
       // and skip re-reading the header and looking for a hot journal before every transaction;
       // and a truncated journal is as safe as a deleted one, without a file created and deleted
@@ -130,7 +92,7 @@ export class SqliteEngine {
       return engine
     } catch (error) {
       if (db) await sqlite3.close(db).catch(() => {})
-      await pool.close().catch(() => {})
+      await storage.close().catch(() => {})
       throw toEngineError(error)
     }
   }
@@ -190,48 +152,20 @@ export class SqliteEngine {
   }
 
   /**
-   * Reads a whole file of the pool (e.g. the main database) through the VFS. The caller makes
-   * sure no transaction is open, so the main file holds exactly the committed database.
+   * Reads a whole file of the storage (e.g. the main database). The caller makes sure no
+   * transaction is open, so the main file holds exactly the committed database.
    */
-  readFile(name: string): Uint8Array {
-    const pool = this.#pool as unknown as RawVfs
-    const id = EXPORT_FILE_ID
-    if (pool.xOpen(name, id, SQLite.SQLITE_OPEN_MAIN_DB | SQLite.SQLITE_OPEN_READONLY, new DataView(new ArrayBuffer(4))) !== 0) {
-      throw new SqliteError(`cannot open ${name} for reading`, SQLite.SQLITE_CANTOPEN)
-    }
-    try {
-      const size = new DataView(new ArrayBuffer(8))
-      pool.xFileSize(id, size)
-      const bytes = new Uint8Array(Number(size.getBigInt64(0, true)))
-      const rc = pool.xRead(id, bytes, 0)
-      if (rc !== 0) throw new SqliteError(`cannot read ${name}`, rc)
-      return bytes
-    } finally {
-      pool.xClose(id)
-    }
+  readFile(name: string): Promise<Uint8Array> {
+    return this.#storage.read(name)
   }
 
-  /** Writes `bytes` as a whole file of the pool, replacing it, and syncs it. */
-  writeFile(name: string, bytes: Uint8Array): void {
-    const pool = this.#pool as unknown as RawVfs
-    const id = EXPORT_FILE_ID
-    const flags = SQLite.SQLITE_OPEN_MAIN_DB | SQLite.SQLITE_OPEN_READWRITE | SQLite.SQLITE_OPEN_CREATE
-    if (pool.xOpen(name, id, flags, new DataView(new ArrayBuffer(4))) !== 0) {
-      throw new SqliteError(`cannot create ${name} (no free file in the pool)`, SQLite.SQLITE_CANTOPEN)
-    }
-    try {
-      let rc = pool.xTruncate(id, 0)
-      if (rc === 0) rc = pool.xWrite(id, bytes, 0)
-      if (rc === 0) rc = pool.xSync(id, 0)
-      if (rc !== 0) throw new SqliteError(`cannot write ${name}`, rc)
-    } finally {
-      pool.xClose(id)
-    }
+  /** Writes `bytes` as a whole file of the storage, replacing it, durably. */
+  writeFile(name: string, bytes: Uint8Array): Promise<void> {
+    return this.#storage.write(name, bytes)
   }
 
-  /** Deletes a file of the pool (its OPFS file goes back to the pool). */
-  deleteFile(name: string): void {
-    ;(this.#pool as unknown as RawVfs).xDelete(name, 0)
+  deleteFile(name: string): Promise<void> {
+    return this.#storage.remove(name)
   }
 
   /** Closes the database and every access handle, so the next holder can open them. */
@@ -242,7 +176,7 @@ export class SqliteEngine {
     this.#cache.clear()
     if (this.#lastRowidStmt) await this.#sqlite3.finalize(this.#lastRowidStmt)
     await this.#sqlite3.close(this.#db).catch(() => {})
-    await this.#pool.close()
+    await this.#storage.close()
   }
 
   /** The tables `sql` would read and write, without running it. */

@@ -20,10 +20,15 @@ let coordinator: Line | undefined
 let log: DebugLog = silent
 
 function start(init: InitMessage): void {
+  // Literal `new URL(..., import.meta.url)`s, which bundlers see and emit. The Asyncify build
+  // (storage fallbacks only) sits next to an overridden sync one.
   const wasmUrl = init.wasmUrl || new URL('./wa-sqlite.wasm', import.meta.url).href
+  const asyncWasmUrl = init.wasmUrl
+    ? new URL('./wa-sqlite-async.wasm', init.wasmUrl).href
+    : new URL('./wa-sqlite-async.wasm', import.meta.url).href
   const toCoordinator = (message: WorkerToCoordinator) => coordinator?.postMessage(message)
   log = debugLog(init.debug, `worker ${init.tabId.slice(0, 8)}`)
-  database = new ActiveDatabase(init, wasmUrl, toCoordinator, log)
+  database = new ActiveDatabase(init, wasmUrl, asyncWasmUrl, toCoordinator, log)
   listenToCoordinator(openLine(init.coordinatorPort))
 }
 

@@ -14,3 +14,11 @@ declare module 'wa-sqlite/src/examples/AccessHandlePoolVFS.js' {
     xSync(fileId: number, flags: number): number
   }
 }
+
+declare module 'wa-sqlite/src/examples/IDBBatchAtomicVFS.js' {
+  export class IDBBatchAtomicVFS {
+    constructor(idbDatabaseName?: string, options?: { durability?: 'default' | 'strict' | 'relaxed'; purge?: 'deferred' | 'manual'; purgeAtLeast?: number })
+    readonly name: string
+    close(): Promise<void>
+  }
+}

@@ -1,0 +1,2 @@
+// Imported first by the worker wrappers: this worker's browser lacks OPFS.
+delete StorageManager.prototype.getDirectory

@@ -1,0 +1,2 @@
+// Imported first by the worker wrappers: this worker's browser lacks OPFS sync access handles.
+delete FileSystemFileHandle.prototype.createSyncAccessHandle

@@ -1,0 +1,94 @@
+// Storage fallbacks (issue 4): each exercised with several tabs by removing the browser API from
+// the tab workers before they load (a wrapper worker script, e2e/pages/workers/).
+import { expect, test, type BrowserContext, type Page } from '@playwright/test'
+import { activeTab, waitForNewActive } from './support/failover.js'
+import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
+
+const cases = [
+  { storage: 'opfs', worker: '/e2e/pages/workers/no-sync-handles.js', persists: true },
+  { storage: 'idb', worker: '/e2e/pages/workers/no-opfs.js', persists: true },
+  { storage: 'memory', worker: '/e2e/pages/workers/no-storage.js', persists: false },
+] as const
+
+async function openTabs(context: BrowserContext, file: string, workerUrl: string, n: number): Promise<Page[]> {
+  const tabs: Page[] = []
+  for (let i = 0; i < n; i++) tabs.push(await openTab(context, file, { workerUrl }))
+  return tabs
+}
+
+for (const { storage, worker, persists } of cases) {
+  test(`auto falls back to '${storage}': three tabs share it, every tab is told, and a hand-off ${persists ? 'keeps' : 'loses (degraded)'} the data`, async ({ context }) => {
+    const file = uniqueFilename(storage)
+    const tabs = await openTabs(context, file, worker, 3)
+    await query(tabs[0]!, 'create table t (id integer primary key, v text)')
+    await query(tabs[0]!, 'create index t_v on t (v)')
+    for (const [i, tab] of tabs.entries()) {
+      await tab.evaluate(async (n) => {
+        await window.db.transaction().execute(async (trx: any) => {
+          for (let k = 0; k < 50; k++) await trx.insertInto('t').values({ v: `tab ${n} row ${k}` }).execute()
+        })
+      }, i)
+    }
+    for (const tab of tabs) expect(await query(tab, 'select count(*) as n from t')).toEqual([{ n: 150 }])
+    expect(await query(tabs[1]!, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
+    for (const tab of tabs) {
+      const s = await status(tab)
+      expect(s.storage).toBe(storage)
+      expect((s as any).degraded).toBe(!persists)
+      const fallback = await tab.evaluate(() => window.events.filter((e) => e.type === 'fallback'))
+      expect(fallback).toEqual([expect.objectContaining({ what: 'storage', chosen: storage, degraded: !persists })])
+    }
+    // Hand-off: the active tab closes.
+    const first = await activeTab(tabs)
+    const former = (await status(first)).tabId
+    const rest = tabs.filter((t) => t !== first)
+    await first.close()
+    await waitForNewActive(rest[0]!, former)
+    if (persists) {
+      expect(await query(rest[1]!, 'select count(*) as n from t')).toEqual([{ n: 150 }])
+      await query(rest[0]!, "insert into t (v) values ('after')")
+      expect(await query(rest[1]!, 'select count(*) as n from t')).toEqual([{ n: 151 }])
+    } else {
+      // In memory the data lived in the closed tab's worker: the new active tab starts empty.
+      const gone = await tryQuery(rest[1]!, 'select count(*) as n from t')
+      expect(gone.ok).toBe(false)
+      expect(gone.ok ? undefined : gone.error.code).toBe('SQLITE_ERROR')
+    }
+  })
+}
+
+test("'opfs' and 'idb' persist when every tab is closed", async ({ browser }) => {
+  for (const { storage, worker } of cases.filter((c) => c.persists)) {
+    // One context (one OPFS and IndexedDB) for both lives of the database.
+    const context = await browser.newContext()
+    const file = uniqueFilename(`${storage}-persist`)
+    const [a, b] = await openTabs(context, file, worker, 2)
+    await query(a!, 'create table t (v integer)')
+    await query(b!, 'insert into t values (41), (42)')
+    await a!.close()
+    await b!.close()
+    const [c] = await openTabs(context, file, worker, 1)
+    expect(await query(c!, 'select v from t order by v')).toEqual([{ v: 41 }, { v: 42 }])
+    expect((await status(c!)).storage).toBe(storage)
+    await context.close()
+  }
+})
+
+test('a forced storage the browser lacks fails with StorageUnavailableError; a forced fallback works without the event', async ({ context }) => {
+  const file = uniqueFilename('forced')
+  const lacking = await openTab(context, file, { workerUrl: '/e2e/pages/workers/no-sync-handles.js', storage: 'opfs-sahpool', requestTimeoutMs: 5000 })
+  const result = await tryQuery(lacking, 'select 1')
+  expect(result.ok).toBe(false)
+  expect(result.ok ? undefined : result.error).toMatchObject({ name: 'StorageUnavailableError', retryable: false })
+  expect(result.ok ? '' : result.error.message).toContain('createSyncAccessHandle')
+  await lacking.close()
+
+  const other = uniqueFilename('forced-idb')
+  const a = await openTab(context, other, { storage: 'idb' })
+  const b = await openTab(context, other, { storage: 'idb' })
+  await query(a, 'create table t (v integer)')
+  await query(b, 'insert into t values (1)')
+  expect(await query(a, 'select v from t')).toEqual([{ v: 1 }])
+  expect((await status(b)).storage).toBe('idb')
+  expect(await b.evaluate(() => window.events.filter((e) => e.type === 'fallback'))).toEqual([])
+})

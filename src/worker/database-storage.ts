@@ -1,0 +1,217 @@
+/**
+ * The SQLite build and VFS for the chosen storage (see storage-choice.ts), and whole-file access
+ * to the database's files for export and import.
+ *
+ * The sync build serves the access-handle pool and memory; the Asyncify build (a separate wasm,
+ * fetched only when a fallback needs it) serves the OPFS-writable and IndexedDB VFSs.
+ */
+import SQLiteESMFactory from 'wa-sqlite/dist/wa-sqlite.mjs'
+import * as SQLite from 'wa-sqlite'
+import { MemoryVFS } from 'wa-sqlite/src/examples/MemoryVFS.js'
+import { SqliteError, StorageUnavailableError } from '../protocol/errors.js'
+import type { StorageKind } from '../protocol/messages.js'
+import { openPool } from './opfs-pool.js'
+import { OpfsWritableVFS } from './opfs-writable-vfs.js'
+
+export type EmscriptenModule = {
+  _sqlite3_malloc(n: number): number
+  _sqlite3_bind_blob(stmt: number, i: number, ptr: number, n: number, destructor: number): number
+  _getSqliteFree(): number
+  UTF8ToString(ptr: number): string
+}
+
+export interface StorageOptions {
+  readonly storage: StorageKind
+  readonly directory: string
+  readonly wasmUrl: string
+  /** The Asyncify build's wasm, for the `opfs` and `idb` storages. */
+  readonly asyncWasmUrl: string
+  /** How many times to try for busy access handles before giving up. */
+  readonly attempts: number
+  readonly retryDelayMs: number
+}
+
+/** An opened storage: the SQLite API of the right build, with a VFS registered as `vfsName`. */
+export interface DatabaseStorage {
+  readonly kind: StorageKind
+  readonly module: EmscriptenModule
+  readonly sqlite3: SQLiteAPI
+  readonly vfsName: string
+  /** A whole file (no transaction may be open on it). */
+  read(name: string): Promise<Uint8Array>
+  /** Writes a whole file, replacing it, durably. */
+  write(name: string, bytes: Uint8Array): Promise<void>
+  remove(name: string): Promise<void>
+  close(): Promise<void>
+}
+
+/** The VFS methods used directly on a synchronous VFS, as wa-sqlite's VFS defines them. */
+interface RawVfs {
+  xOpen(name: string, fileId: number, flags: number, pOutFlags: DataView): number
+  xClose(fileId: number): number
+  xRead(fileId: number, pData: Uint8Array, iOffset: number): number
+  xWrite(fileId: number, pData: Uint8Array, iOffset: number): number
+  xTruncate(fileId: number, iSize: number): number
+  xSync(fileId: number, flags: number): number
+  xFileSize(fileId: number, pSize64: DataView): number
+  xDelete(name: string, syncDir: number): number
+}
+
+/** A file id SQLite never uses (its ids are memory addresses, which are positive). */
+const EXPORT_FILE_ID = -7
+
+type Loaded = { module: EmscriptenModule; sqlite3: SQLiteAPI }
+const builds = new Map<'sync' | 'async', Promise<Loaded>>()
+let vfsCounter = 0
+
+function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
+  let loaded = builds.get(build)
+  if (!loaded) {
+    loaded = (async () => {
+      const factory =
+        build === 'sync' ? SQLiteESMFactory : (await import('wa-sqlite/dist/wa-sqlite-async.mjs')).default
+      const module = await factory({ locateFile: () => wasmUrl })
+      return { module: module as EmscriptenModule, sqlite3: SQLite.Factory(module) }
+    })()
+    loaded.catch(() => builds.delete(build))
+    builds.set(build, loaded)
+  }
+  return loaded
+}
+
+/** Starts fetching and compiling the wasm of `storage` (e.g. while waiting for the role lock). */
+export function preloadStorage(storage: StorageKind, wasmUrl: string, asyncWasmUrl: string): void {
+  const async = storage === 'opfs' || storage === 'idb'
+  void load(async ? 'async' : 'sync', async ? asyncWasmUrl : wasmUrl).catch(() => {})
+}
+
+/** IndexedDB VFSs by database: named after their IndexedDB database, so registered once per worker. */
+const idbVfss = new Map<string, Promise<{ readonly name: string }>>()
+
+export async function openStorage(options: StorageOptions): Promise<DatabaseStorage> {
+  try {
+    return await open(options)
+  } catch (error) {
+    if (error instanceof SqliteError || error instanceof StorageUnavailableError || (error as Error)?.name === 'HandoffError') throw error
+    throw new StorageUnavailableError(`Cannot open '${options.storage}' storage: ${(error as Error)?.message ?? error}`)
+  }
+}
+
+async function open(options: StorageOptions): Promise<DatabaseStorage> {
+  const name = `kysely-multitab-${++vfsCounter}`
+  switch (options.storage) {
+    case 'opfs-sahpool': {
+      const { module, sqlite3 } = await load('sync', options.wasmUrl)
+      const pool = await openPool(options, name)
+      // The default VFS, so that ATTACH (used to import a database file) finds files in the pool too.
+      sqlite3.vfs_register(pool as never, true)
+      return syncStorage('opfs-sahpool', module, sqlite3, name, pool as unknown as RawVfs, () => pool.close())
+    }
+    case 'memory': {
+      const { module, sqlite3 } = await load('sync', options.wasmUrl)
+      const vfs = new (class extends MemoryVFS {
+        override name = name
+      })()
+      sqlite3.vfs_register(vfs as never, true)
+      return syncStorage('memory', module, sqlite3, name, vfs as unknown as RawVfs, async () => {})
+    }
+    case 'opfs': {
+      const { module, sqlite3 } = await load('async', options.asyncWasmUrl)
+      const vfs = await OpfsWritableVFS.create(name, options.directory).catch((error: Error) => {
+        throw new StorageUnavailableError(`Cannot open OPFS storage: ${error.message}`)
+      })
+      sqlite3.vfs_register(vfs as never, true)
+      // Registered VFS methods suspend the wasm; whole files go straight to the OPFS directory.
+      return {
+        kind: 'opfs',
+        module,
+        sqlite3,
+        vfsName: name,
+        read: (file) => vfs.readFile(file),
+        write: (file, bytes) => vfs.writeFile(file, bytes),
+        remove: (file) => vfs.removeFile(file),
+        close: () => vfs.close(),
+      }
+    }
+    case 'idb': {
+      const { module, sqlite3 } = await load('async', options.asyncWasmUrl)
+      // Its VFS name is its IndexedDB database's name: one instance per worker, kept open (closing
+      // the database releases the VFS's own Web Locks; other tabs' workers may connect meanwhile).
+      let registered = idbVfss.get(options.directory)
+      if (!registered) {
+        registered = import('wa-sqlite/src/examples/IDBBatchAtomicVFS.js').then(({ IDBBatchAtomicVFS }) => {
+          const vfs = new IDBBatchAtomicVFS(options.directory, { durability: 'strict' })
+          sqlite3.vfs_register(vfs as never, true)
+          return vfs
+        })
+        registered.catch(() => idbVfss.delete(options.directory))
+        idbVfss.set(options.directory, registered)
+      }
+      const vfs = await registered
+      const unsupported = async (): Promise<never> => {
+        throw new StorageUnavailableError('Export and import of whole files are not supported on IndexedDB storage')
+      }
+      return {
+        kind: 'idb',
+        module,
+        sqlite3,
+        vfsName: vfs.name,
+        read: unsupported,
+        write: unsupported,
+        remove: async () => {},
+        close: async () => {},
+      }
+    }
+  }
+}
+
+function syncStorage(
+  kind: StorageKind,
+  module: EmscriptenModule,
+  sqlite3: SQLiteAPI,
+  vfsName: string,
+  vfs: RawVfs,
+  close: () => Promise<void>,
+): DatabaseStorage {
+  return {
+    kind,
+    module,
+    sqlite3,
+    vfsName,
+    close,
+    async read(name) {
+      const id = EXPORT_FILE_ID
+      if (vfs.xOpen(name, id, SQLite.SQLITE_OPEN_MAIN_DB | SQLite.SQLITE_OPEN_READONLY, new DataView(new ArrayBuffer(4))) !== 0) {
+        throw new SqliteError(`cannot open ${name} for reading`, SQLite.SQLITE_CANTOPEN)
+      }
+      try {
+        const size = new DataView(new ArrayBuffer(8))
+        vfs.xFileSize(id, size)
+        const bytes = new Uint8Array(Number(size.getBigInt64(0, true)))
+        const rc = vfs.xRead(id, bytes, 0)
+        if (rc !== 0) throw new SqliteError(`cannot read ${name}`, rc)
+        return bytes
+      } finally {
+        vfs.xClose(id)
+      }
+    },
+    async write(name, bytes) {
+      const id = EXPORT_FILE_ID
+      const flags = SQLite.SQLITE_OPEN_MAIN_DB | SQLite.SQLITE_OPEN_READWRITE | SQLite.SQLITE_OPEN_CREATE
+      if (vfs.xOpen(name, id, flags, new DataView(new ArrayBuffer(4))) !== 0) {
+        throw new SqliteError(`cannot create ${name} (no free file in the pool)`, SQLite.SQLITE_CANTOPEN)
+      }
+      try {
+        let rc = vfs.xTruncate(id, 0)
+        if (rc === 0) rc = vfs.xWrite(id, bytes, 0)
+        if (rc === 0) rc = vfs.xSync(id, 0)
+        if (rc !== 0) throw new SqliteError(`cannot write ${name}`, rc)
+      } finally {
+        vfs.xClose(id)
+      }
+    },
+    async remove(name) {
+      vfs.xDelete(name, 0)
+    },
+  }
+}

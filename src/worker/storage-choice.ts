@@ -1,0 +1,69 @@
+/**
+ * Which storage the database lives on, from what this worker's browser offers. Preferred first:
+ *
+ * 1. `opfs-sahpool`: OPFS synchronous access handles (wa-sqlite's sync build): the fast one.
+ * 2. `opfs`: OPFS without sync handles, through `createWritable()` (the Asyncify build).
+ * 3. `idb`: IndexedDB (wa-sqlite's IDBBatchAtomicVFS, the Asyncify build).
+ * 4. `memory`: nothing persists; each active tab starts an empty database. Degraded, loudly.
+ */
+import { StorageUnavailableError } from '../protocol/errors.js'
+import type { StorageKind, StoragePreference } from '../protocol/messages.js'
+
+export interface StorageCapabilities {
+  readonly opfs: boolean
+  readonly syncHandles: boolean
+  /** OPFS files can be written with `createWritable()`. */
+  readonly writable: boolean
+  readonly indexedDb: boolean
+}
+
+export interface StorageChoice {
+  readonly kind: StorageKind
+  /** Why a preferred storage was passed over (absent for the first choice or a forced one). */
+  readonly reason?: string
+}
+
+export function detectCapabilities(): StorageCapabilities {
+  const opfs = typeof navigator !== 'undefined' && typeof navigator.storage?.getDirectory === 'function'
+  const syncHandles =
+    opfs && typeof FileSystemFileHandle !== 'undefined' && typeof FileSystemFileHandle.prototype.createSyncAccessHandle === 'function'
+  const writable =
+    opfs && typeof FileSystemFileHandle !== 'undefined' && typeof FileSystemFileHandle.prototype.createWritable === 'function'
+  const indexedDb = typeof indexedDB !== 'undefined' && indexedDB !== null
+  return { opfs, syncHandles, writable, indexedDb }
+}
+
+const MISSING: Record<Exclude<StorageKind, 'memory'>, string> = {
+  'opfs-sahpool': 'OPFS synchronous access handles (createSyncAccessHandle) are not available',
+  opfs: 'OPFS (navigator.storage.getDirectory with createWritable) is not available',
+  idb: 'IndexedDB is not available',
+}
+
+function available(kind: StorageKind, caps: StorageCapabilities): boolean {
+  switch (kind) {
+    case 'opfs-sahpool':
+      return caps.syncHandles
+    case 'opfs':
+      return caps.opfs && caps.writable
+    case 'idb':
+      return caps.indexedDb
+    case 'memory':
+      return true
+  }
+}
+
+/** The storage to open; a forced one that is missing is a typed, permanent error. */
+export function chooseStorage(preference: StoragePreference, caps: StorageCapabilities): StorageChoice {
+  if (preference !== 'auto') {
+    if (preference !== 'memory' && !available(preference, caps)) {
+      throw new StorageUnavailableError(`storage '${preference}' was asked for, but ${MISSING[preference]} in this browser`)
+    }
+    return { kind: preference }
+  }
+  const passed: string[] = []
+  for (const kind of ['opfs-sahpool', 'opfs', 'idb'] as const) {
+    if (available(kind, caps)) return passed.length ? { kind, reason: passed.join('; ') } : { kind }
+    passed.push(MISSING[kind])
+  }
+  return { kind: 'memory', reason: passed.join('; ') }
+}

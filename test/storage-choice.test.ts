@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { chooseStorage } from '../src/worker/storage-choice.js'
+import { StorageUnavailableError } from '../src/protocol/errors.js'
+
+const all = { opfs: true, syncHandles: true, writable: true, indexedDb: true }
+
+describe('chooseStorage', () => {
+  it('prefers OPFS sync access handles, with no reason to report', () => {
+    expect(chooseStorage('auto', all)).toEqual({ kind: 'opfs-sahpool' })
+  })
+
+  it('falls back in order, saying what was missing', () => {
+    const opfs = chooseStorage('auto', { ...all, syncHandles: false })
+    expect(opfs.kind).toBe('opfs')
+    expect(opfs.reason).toContain('createSyncAccessHandle')
+    const idb = chooseStorage('auto', { ...all, opfs: false, syncHandles: false, writable: false })
+    expect(idb.kind).toBe('idb')
+    expect(idb.reason).toContain('navigator.storage.getDirectory')
+    const memory = chooseStorage('auto', { opfs: false, syncHandles: false, writable: false, indexedDb: false })
+    expect(memory.kind).toBe('memory')
+    expect(memory.reason).toContain('IndexedDB')
+  })
+
+  it('skips OPFS that cannot be written without sync handles', () => {
+    expect(chooseStorage('auto', { ...all, syncHandles: false, writable: false }).kind).toBe('idb')
+  })
+
+  it('takes a forced storage as is, and refuses one the browser lacks', () => {
+    expect(chooseStorage('idb', all)).toEqual({ kind: 'idb' })
+    expect(chooseStorage('memory', { opfs: false, syncHandles: false, writable: false, indexedDb: false })).toEqual({ kind: 'memory' })
+    expect(() => chooseStorage('opfs-sahpool', { ...all, syncHandles: false })).toThrow(StorageUnavailableError)
+    expect(() => chooseStorage('idb', { ...all, indexedDb: false })).toThrow(/IndexedDB/)
+  })
+})
