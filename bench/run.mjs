@@ -249,11 +249,11 @@ async function workloadPhase() {
   const guest = await openPage('raw')
   await evaluate(guest, (n) => window.bench.join(n), raw)
 
-  const mtTabs = async (count, name) => {
+  const mtTabs = async (count, name, options = {}) => {
     const pages = []
     for (let i = 0; i < count; i++) {
       const p = await openPage('mt')
-      await evaluate(p, (f) => window.bench.open(f), name)
+      await evaluate(p, ([f, o]) => window.bench.open(f, o), [name, options])
       pages.push(p)
     }
     const roles = await Promise.all(pages.map((p) => evaluate(p, () => window.bench.status().then((s) => s.role))))
@@ -263,6 +263,11 @@ async function workloadPhase() {
   }
   const mt2 = await mtTabs(2, `mt2-${stamp}.db`)
   const mt4 = await mtTabs(4, `mt4-${stamp}.db`)
+  // The fallbacks (issue 4), opened only when asked for (BENCH_ONLY): they are slower to fill.
+  const wanted = (id) => CFG.only?.includes(id)
+  const wl2 = wanted('wl2Active') || wanted('wl2Follower') ? await mtTabs(2, `wl2-${stamp}.db`, { coordinator: 'web-locks' }) : []
+  const storageTab = async (storage) => (wanted(`st-${storage}`) ? (await mtTabs(1, `st-${storage}-${stamp}.db`, { storage }))[0] : undefined)
+  const [stOpfs, stIdb, stMemory] = [await storageTab('opfs'), await storageTab('idb'), await storageTab('memory')]
   const kww = await openPage('kww')
   await evaluate(kww, (f) => window.bench.open(f), `kww-${stamp}.db`)
   await evaluate(kww, () => window.bench.k.setup())
@@ -281,10 +286,15 @@ async function workloadPhase() {
     { id: 'mt2Follower', group: 'dialect', label: 'multitab follower (2 tabs)', what: 'this dialect, from a follower tab, 2 tabs open', run: viaPage(mt2[1], 'k'), page: mt2[1] },
     { id: 'mt4Active', group: 'dialect', label: 'multitab active (4 tabs)', what: 'this dialect, from the active tab, 4 tabs open', run: viaPage(mt4[0], 'k'), page: mt4[0] },
     { id: 'mt4Follower', group: 'dialect', label: 'multitab follower (4 tabs)', what: 'this dialect, from a follower tab, 4 tabs open', run: viaPage(mt4[1], 'k'), page: mt4[1] },
+    { id: 'wl2Active', group: 'fallback', label: 'multitab web-locks active', what: "this dialect with coordinator: 'web-locks', from the active tab, 2 tabs open", run: wl2[0] && viaPage(wl2[0], 'k'), page: wl2[0] },
+    { id: 'wl2Follower', group: 'fallback', label: 'multitab web-locks follower', what: "this dialect with coordinator: 'web-locks', from a follower tab (BroadcastChannel line), 2 tabs open", run: wl2[1] && viaPage(wl2[1], 'k'), page: wl2[1] },
+    { id: 'st-opfs', group: 'fallback', label: "multitab storage 'opfs'", what: "this dialect with storage: 'opfs' (no sync handles: createWritable VFS, Asyncify build), active tab", run: stOpfs && viaPage(stOpfs, 'k'), page: stOpfs },
+    { id: 'st-idb', group: 'fallback', label: "multitab storage 'idb'", what: "this dialect with storage: 'idb' (IDBBatchAtomicVFS, Asyncify build), active tab", run: stIdb && viaPage(stIdb, 'k'), page: stIdb },
+    { id: 'st-memory', group: 'fallback', label: "multitab storage 'memory'", what: "this dialect with storage: 'memory' (MemoryVFS, sync build), active tab", run: stMemory && viaPage(stMemory, 'k'), page: stMemory },
     { id: 'kww', group: 'peer', label: 'kysely-wasqlite-worker', what: 'kysely-wasqlite-worker (OPFSCoopSyncVFS, preferOPFS: true), one tab', run: viaPage(kww, 'k'), page: kww },
     { id: 'sqlocal', group: 'peer', label: 'SQLocal (sqlocal/kysely)', what: 'SQLocal\'s Kysely dialect (@sqlite.org/sqlite-wasm "opfs" VFS), one tab served with COOP/COEP', run: viaPage(sqlocal, 'k'), page: sqlocal },
   ]
-  const contenders = all.filter((c) => !CFG.only || c.id === 'raw' || CFG.only.includes(c.id))
+  const contenders = all.filter((c) => c.run && (!CFG.only || c.id === 'raw' || CFG.only.includes(c.id)))
   results.contenders = contenders.map(({ id, group, label, what }) => ({ id, group, label, what }))
 
   if (phase('workloads')) {

@@ -24,7 +24,7 @@ function setup(idleTimeoutMs = 1000) {
 const flush = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('LeaseQueue', () => {
-  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }))
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }))
   afterEach(() => vi.useRealTimers())
 
   it('runs statements of the holder and makes other leases wait until it is released', async () => {
@@ -79,6 +79,18 @@ describe('LeaseQueue', () => {
     vi.advanceTimersByTime(1)
     await b
     expect(log).toEqual(['A begin', 'rollback A#1', 'B insert'])
+  })
+
+  it('keeps no timer for an idle holder nobody waits for (one per statement would cost the hot path)', async () => {
+    const { queue, run } = setup(1000)
+    for (let i = 0; i < 5; i++) await run('A', 1, `A ${i}`)
+    expect(vi.getTimerCount()).toBe(0)
+    const b = run('B', 1, 'B')
+    await flush()
+    expect(vi.getTimerCount()).toBe(1)
+    queue.release({ tabId: 'A', lease: 1 })
+    await b
+    expect(vi.getTimerCount()).toBe(0)
   })
 
   it('a dead tab: its queued statements fail, its held lease rolls back, others proceed', async () => {

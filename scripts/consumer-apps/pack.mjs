@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { packDialect } from '../kysely-suite/pack-dialect.mjs'
 
 /** Files a bundler must find: the ESM entry and its types, both workers, the wasm. */
-const REQUIRED = ['dist/index.js', 'dist/index.d.ts', 'dist/tab-worker.js', 'dist/coordinator.js', 'dist/wa-sqlite.wasm']
+const REQUIRED = ['dist/index.js', 'dist/index.d.ts', 'dist/tab-worker.js', 'dist/coordinator.js', 'dist/wa-sqlite.wasm', 'dist/wa-sqlite-async.wasm']
 /** Everything the package may hold. Anything else is a file shipped by mistake. */
 const ALLOWED = /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\/[\w.-]+\.(js|js\.map|d\.ts|wasm|LICENSE))$/
 

@@ -12,7 +12,7 @@
  * tabs to the join channel (`use-channel`), so all tabs of a database meet one coordinator.
  */
 import { StorageUnavailableError } from '../protocol/errors.js'
-import { PROTOCOL_VERSION, type JoinMessage, type TabToCoordinator } from '../protocol/messages.js'
+import { PROTOCOL_VERSION, type JoinMessage, type LeftMessage, type TabToCoordinator } from '../protocol/messages.js'
 import type { DatabaseNames } from '../protocol/names.js'
 import { openLine, transferOf, type Line, type LineRef } from '../protocol/line.js'
 import type { DebugLog } from '../protocol/debug-log.js'
@@ -31,6 +31,8 @@ export interface LinkHandlers {
   readonly switched: (reason: string) => void
   /** The coordinator cannot run at all. */
   readonly failed: (error: Error) => void
+  /** Another tab said goodbye on the join channel (it may have hosted the coordinator). */
+  readonly left: (tabId: string) => void
 }
 
 export class CoordinatorLink {
@@ -88,9 +90,16 @@ export class CoordinatorLink {
     this.#line?.postMessage(message, workerPort ? transferOf(workerPort) : [])
   }
 
-  /** Goodbye to the coordinator; stops hosting it. */
+  /**
+   * Goodbye to the coordinator; stops hosting it. On the join channel too: if this tab hosts the
+   * coordinator, it dies with the tab before it can tell anyone, and the others should know at
+   * once that this tab (perhaps the active one) closed rather than wait to find out.
+   */
   close(message: TabToCoordinator): void {
     this.post(message)
+    if (message.t === 'leave' && this.#joinChannel) {
+      this.#joinChannel.postMessage({ t: 'left', v: PROTOCOL_VERSION, tabId: message.tabId } satisfies LeftMessage)
+    }
     this.#closed = true
     this.#dropLine()
     this.#joinChannel?.close()
@@ -148,10 +157,10 @@ export class CoordinatorLink {
     if (!this.#joinChannel) {
       this.#joinChannel = new BroadcastChannel(this.#names.joinChannel)
       this.#joinChannel.onmessage = (event: MessageEvent) => {
-        const data = event.data as { t?: unknown; v?: unknown }
-        if (data?.t === 'ready' && data.v === PROTOCOL_VERSION && this.#pendingJoin) {
-          this.#joinChannel!.postMessage(this.#pendingJoin)
-        }
+        const data = event.data as { t?: unknown; v?: unknown; tabId?: unknown }
+        if (data?.v !== PROTOCOL_VERSION) return
+        if (data.t === 'ready' && this.#pendingJoin) this.#joinChannel!.postMessage(this.#pendingJoin)
+        if (data.t === 'left' && typeof data.tabId === 'string') this.#on.left(data.tabId)
       }
     }
     this.#pendingJoin = { ...message, line: name }

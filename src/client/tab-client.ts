@@ -9,6 +9,7 @@ import {
   type InitMessage,
   type JoinMessage,
   type AdminOperation,
+  type HandoffReason,
   type OwnWorkerReply,
   type SqlValue,
   type StorageKind,
@@ -75,6 +76,8 @@ export class TabClient {
   readonly changes = new TableChanges((on) => this.#router.subscribe(on))
   readonly #metrics = new TabMetrics()
   #lostAt: number | undefined
+  /** Why the last route was lost: a restarted coordinator's first election does not know. */
+  #lostReason: HandoffReason | undefined
   readonly events: TabEvents
   /** Whether the browser keeps this origin's storage under pressure (undefined: not known yet). */
   persisted: boolean | undefined
@@ -94,10 +97,14 @@ export class TabClient {
       if (this.#hadRoute && this.changes.active) this.changes.handedOff()
       this.#hadRoute = true
       const previous = this.#lastActive
+      const lostReason = this.#lostReason
+      this.#lostReason = undefined
       if (previous === route.activeTabId && reason === 'elected') {
         this.#lostAt = undefined
         return
       }
+      // A coordinator that restarted elects with 'elected'; this tab may know better why it had to.
+      if (reason === 'elected' && previous !== undefined && lostReason) reason = lostReason
       this.#lastActive = route.activeTabId
       this.events.emit('active-changed', {
         activeTabId: route.activeTabId,
@@ -117,6 +124,7 @@ export class TabClient {
     this.#router.onChanges = (tables) => this.changes.committed(tables)
     this.#router.onRouteLost = (lost, epoch, reason) => {
       this.#lostAt ??= performance.now()
+      this.#lostReason ??= reason
       this.events.emit('active-lost', { previousActiveTabId: lost?.activeTabId, epoch, reason })
     }
   }
@@ -135,6 +143,11 @@ export class TabClient {
       switched: (reason) => {
         this.events.emit('fallback', { what: 'coordinator', chosen: 'web-locks', reason, degraded: false })
         this.#onCoordinatorDied()
+      },
+      left: (tabId) => {
+        // The active tab closed (and may have taken the coordinator with it): stop sending to it.
+        const route = this.#router.route
+        if (route?.activeTabId === tabId) this.#router.loseRoute(route.epoch, 'closed')
       },
       failed: (error) => {
         this.#router.close(new StorageUnavailableError(error.message + ASSET_HINT))

@@ -127,6 +127,12 @@ export interface UseChannelMessage {
   readonly t: 'use-channel'
   readonly v: number
 }
+/** Posted on the join channel by a tab that is closing (see CoordinatorLink.close). */
+export interface LeftMessage {
+  readonly t: 'left'
+  readonly v: number
+  readonly tabId: string
+}
 /** Posted on the join channel by a coordinator that starts serving: tabs not yet welcomed join again. */
 export interface ReadyMessage {
   readonly t: 'ready'

@@ -41,8 +41,12 @@ export class LeaseQueue {
   #holder: (LeaseKey & { key: string }) | undefined
   #queue: Task[] = []
   #running = false
+  /**
+   * Armed only while the holder is idle AND someone waits: a timer per statement would cost more
+   * than the statement on the hot path. `#idleSince` (a number) is all an idle holder costs.
+   */
   #idleTimer: ReturnType<typeof setTimeout> | undefined
-  #idleExpired = false
+  #idleSince: number | undefined
   #granting = true
   readonly #revoked = new Map<string, Error>()
 
@@ -82,7 +86,7 @@ export class LeaseQueue {
         },
         reject,
       })
-      if (this.#holder && this.#holder.key !== key && this.#idleExpired) {
+      if (this.#holder && this.#holder.key !== key && this.#idleFor() >= this.#options.idleTimeoutMs) {
         this.#revokeHolder(this.#options.timeoutError(this.#holder))
       }
       this.#pump()
@@ -165,9 +169,20 @@ export class LeaseQueue {
 
   #setHolder(holder: (LeaseKey & { key: string }) | undefined): void {
     this.#holder = holder
-    this.#idleExpired = false
-    clearTimeout(this.#idleTimer)
-    this.#idleTimer = undefined
+    this.#busy()
+  }
+
+  /** The holder is running something: not idle. */
+  #busy(): void {
+    this.#idleSince = undefined
+    if (this.#idleTimer !== undefined) {
+      clearTimeout(this.#idleTimer)
+      this.#idleTimer = undefined
+    }
+  }
+
+  #idleFor(): number {
+    return this.#idleSince === undefined ? 0 : Date.now() - this.#idleSince
   }
 
   #pump(): void {
@@ -179,6 +194,7 @@ export class LeaseQueue {
         : this.#queue.findIndex((t) => t.key === '')
     const task = this.#queue[index]
     if (index < 0 || !task) {
+      if (this.#holder) this.#idleSince ??= Date.now()
       this.#armIdleTimer()
       return
     }
@@ -187,8 +203,7 @@ export class LeaseQueue {
       const [tabId, lease] = [task.tabId, Number(task.key.slice(task.tabId.length + 1))]
       this.#setHolder({ key: task.key, tabId, lease })
     }
-    clearTimeout(this.#idleTimer)
-    this.#idleTimer = undefined
+    this.#busy()
     this.#running = true
     void (async () => {
       try {
@@ -203,13 +218,14 @@ export class LeaseQueue {
   }
 
   #armIdleTimer(): void {
-    if (!this.#holder || this.#idleTimer !== undefined) return
+    if (!this.#holder || this.#idleTimer !== undefined || this.#queue.length === 0) return
     const holder = this.#holder
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = undefined
-      if (this.#holder !== holder) return
-      if (this.#queue.length > 0) this.#revokeHolder(this.#options.timeoutError(holder))
-      else this.#idleExpired = true
-    }, this.#options.idleTimeoutMs)
+    this.#idleTimer = setTimeout(
+      () => {
+        this.#idleTimer = undefined
+        if (this.#holder === holder && this.#queue.length > 0) this.#revokeHolder(this.#options.timeoutError(holder))
+      },
+      Math.max(0, this.#options.idleTimeoutMs - this.#idleFor()),
+    )
   }
 }
