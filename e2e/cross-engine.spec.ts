@@ -28,6 +28,9 @@ class ChromiumDriver implements BrowserDriver {
   async openTab(path: string): Promise<BrowserTab> {
     const page = await this.#context!.newPage()
     page.on('pageerror', (error) => console.log(`[pageerror] ${error.message}`))
+    page.on('console', (message) => {
+      if (message.type() === 'error' || process.env.E2E_VERBOSE) console.log(`[console.${message.type()}] ${message.text()}`)
+    })
     await page.goto(path)
     return {
       evaluate: (fn, arg) => page.evaluate(fn as any, arg),

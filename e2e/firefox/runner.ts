@@ -66,7 +66,7 @@ export async function runFirefoxScenarios(options: RunnerOptions): Promise<numbe
   try {
     server = await startE2eServer(options.root, options.port)
     driver = await FirefoxDriver.start(server.baseURL)
-    console.log(`Firefox ${await driver.version()} (puppeteer-core, WebDriver BiDi) on ${server.baseURL}: ${runs.length} scenarios`)
+    console.log(`${await driver.version()} (puppeteer-core, WebDriver BiDi) on ${server.baseURL}: ${runs.length} scenarios`)
     for (const run of runs) {
       const t0 = Date.now()
       const scoped = forOneRun(driver)

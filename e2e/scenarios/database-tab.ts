@@ -36,11 +36,25 @@ export function uniqueFilename(prefix = 'xe'): string {
 export async function openDatabase(driver: BrowserDriver, filename: string, coordinator: Coordinator): Promise<BrowserTab> {
   const tab = await driver.openTab('/e2e/pages/harness.html')
   await tab.evaluate(
-    () => window.harness !== undefined || new Promise<boolean>((resolve) => addEventListener('harness-ready', () => resolve(true), { once: true })),
+    () =>
+      window.harness !== undefined ||
+      new Promise<boolean>((resolve) => addEventListener('harness-ready', () => resolve(true), { once: true })),
   )
   // The construction may throw (an option this build rejects): that fails the scenario here.
   await tab.evaluate(({ filename, coordinator }) => void window.harness.open(filename, { coordinator }), { filename, coordinator })
   return tab
+}
+
+/** Opens `count` tabs on the database, one after the other (the first opened is elected first). */
+export async function openDatabaseTabs(
+  driver: BrowserDriver,
+  filename: string,
+  coordinator: Coordinator,
+  count: number,
+): Promise<BrowserTab[]> {
+  const tabs: BrowserTab[] = []
+  for (let i = 0; i < count; i++) tabs.push(await openDatabase(driver, filename, coordinator))
+  return tabs
 }
 
 /** Runs raw SQL in the tab: its rows, or its error as plain data. */
@@ -82,7 +96,13 @@ export async function byRole(tabs: BrowserTab[]): Promise<{ active: BrowserTab; 
 }
 
 /** Polls `check` in the tab until it returns true; fails with `what` after `timeoutMs`. */
-export async function waitUntil<A>(tab: BrowserTab, what: string, check: (arg: A) => boolean | Promise<boolean>, arg?: A, timeoutMs = 15_000): Promise<void> {
+export async function waitUntil<A>(
+  tab: BrowserTab,
+  what: string,
+  check: (arg: A) => boolean | Promise<boolean>,
+  arg?: A,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await tab.evaluate(check, arg))) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`)

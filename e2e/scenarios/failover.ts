@@ -1,14 +1,13 @@
 // Failover on close: the tab that holds the database goes; another takes over without losing or
 // doubling a write, and queries sent across the hand-off are answered.
 import assert from 'node:assert/strict'
-import { assertCoordinator, byRole, openDatabase, query, status, uniqueFilename, waitForNewActive, waitUntil } from './database-tab.js'
+import { assertCoordinator, byRole, openDatabaseTabs, query, status, uniqueFilename, waitForNewActive, waitUntil } from './database-tab.js'
 import type { Scenario } from './scenario.js'
 
 const closeActiveTab: Scenario = {
   name: 'failover: the active tab closes; another takes over, the data is intact, writes go on',
   async run(driver, coordinator) {
-    const file = uniqueFilename()
-    const tabs = [await openDatabase(driver, file, coordinator), await openDatabase(driver, file, coordinator), await openDatabase(driver, file, coordinator)]
+    const tabs = await openDatabaseTabs(driver, uniqueFilename(), coordinator, 3)
     await query(tabs[1]!, 'create table t (id integer primary key, who text)')
     for (const tab of tabs) await query(tab, 'select 1')
     await assertCoordinator(tabs, coordinator)
@@ -58,7 +57,8 @@ const closeActiveTab: Scenario = {
         const changed = window.events.filter((e) => e.type === 'active-changed').at(-1)
         return { activeTabId: changed?.activeTabId, isThisTab: changed?.isThisTab, reason: changed?.reason }
       })
-      assert.deepEqual(last, { activeTabId: next, isThisTab: tabId === next, reason: 'closed' }, `the last active-changed event of tab ${tabId}`)
+      const expected = { activeTabId: next, isThisTab: tabId === next, reason: 'closed' }
+      assert.deepEqual(last, expected, `the last active-changed event of tab ${tabId}`)
     }
   },
 }

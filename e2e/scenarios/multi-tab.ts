@@ -3,7 +3,7 @@
 // that caused them.
 import assert from 'node:assert/strict'
 import type { BrowserTab } from './driver.js'
-import { assertCoordinator, byRole, openDatabase, query, status, tryQuery, uniqueFilename, waitUntil } from './database-tab.js'
+import { assertCoordinator, byRole, openDatabaseTabs, query, status, tryQuery, uniqueFilename, waitUntil } from './database-tab.js'
 import { step, type Scenario } from './scenario.js'
 
 async function sharedReadsAndWrites(tabs: BrowserTab[]): Promise<void> {
@@ -82,7 +82,14 @@ async function typedSqliteErrors(tabs: BrowserTab[]): Promise<void> {
     const { name, code, resultCode, retryable, isMultiTabError, isSqliteError } = failed
     assert.deepEqual(
       { name, code, resultCode, retryable, isMultiTabError, isSqliteError },
-      { name: 'SqliteError', code: 'SQLITE_CONSTRAINT_UNIQUE', resultCode: 2067, retryable: false, isMultiTabError: true, isSqliteError: true },
+      {
+        name: 'SqliteError',
+        code: 'SQLITE_CONSTRAINT_UNIQUE',
+        resultCode: 2067,
+        retryable: false,
+        isMultiTabError: true,
+        isSqliteError: true,
+      },
     )
     assert.match(failed.message ?? '', /UNIQUE constraint failed: u\.email/)
     // The stack shows the worker's frames, then the Kysely call that awaited the query.
@@ -100,8 +107,7 @@ async function typedSqliteErrors(tabs: BrowserTab[]): Promise<void> {
 const multiTabBasics: Scenario = {
   name: 'multi-tab basics: shared reads and writes, a pinned transaction, typed SQLite errors',
   async run(driver, coordinator) {
-    const file = uniqueFilename()
-    const tabs = [await openDatabase(driver, file, coordinator), await openDatabase(driver, file, coordinator), await openDatabase(driver, file, coordinator)]
+    const tabs = await openDatabaseTabs(driver, uniqueFilename(), coordinator, 3)
     await step('shared reads and writes', () => sharedReadsAndWrites(tabs))
     await assertCoordinator(tabs, coordinator)
     await step('pinned transaction', () => pinnedTransaction(tabs))

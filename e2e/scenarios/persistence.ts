@@ -1,15 +1,15 @@
 // Persistence: what was written survives closing the browser and starting it again on the same
 // profile and origin (OPFS storage is per profile and origin).
 import assert from 'node:assert/strict'
-import { assertCoordinator, openDatabase, query, uniqueFilename } from './database-tab.js'
+import type { BrowserTab } from './driver.js'
+import { assertCoordinator, openDatabase, openDatabaseTabs, query, uniqueFilename } from './database-tab.js'
 import type { Scenario } from './scenario.js'
 
 const browserRestart: Scenario = {
   name: 'persistence: writes from two tabs survive a browser restart',
   async run(driver, coordinator) {
     const file = uniqueFilename()
-    const a = await openDatabase(driver, file, coordinator)
-    const b = await openDatabase(driver, file, coordinator)
+    const [a, b] = (await openDatabaseTabs(driver, file, coordinator, 2)) as [BrowserTab, BrowserTab]
     await query(a, 'create table kept (id integer primary key, v text)')
     await query(a, "insert into kept (v) values ('from a')")
     await b.evaluate(() =>

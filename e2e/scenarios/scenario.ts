@@ -21,7 +21,12 @@ export async function step(name: string, part: () => Promise<void>): Promise<voi
   try {
     await part()
   } catch (error) {
-    if (error instanceof Error) error.message = `${name}: ${error.message}`
+    if (error instanceof Error) {
+      // The stack was written with the message at construction: name the part in both.
+      const message = `${name}: ${error.message}`
+      error.stack = error.stack?.replace(error.message, message)
+      error.message = message
+    }
     throw error
   }
 }

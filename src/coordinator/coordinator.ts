@@ -42,6 +42,8 @@ interface TabLines {
 /** How long to wait before electing again after an elected tab could not open the files. */
 const REELECT_DELAY_MS = 100
 const HANG_CHECKS_PER_BOUND = 10
+/** How long a released tab lock waits for the tab's own goodbye before the tab counts as crashed. */
+const GOODBYE_GRACE_MS = 50
 /** Activation failures that clear up by themselves (busy files, a lock wait cut short, a worker still leaving). */
 const RETRY_ELECTION = new Set([HandoffError.name, 'AbortError', ActiveTabLostError.name])
 
@@ -145,8 +147,10 @@ export class Coordinator {
     this.#registry.observeEpoch(message.epoch)
     this.#lines.set(tabId, { tab: port, worker, hangTimeoutMs: message.hangTimeoutMs })
     this.#listenToWorker(tabId, worker)
-    // Granted only once the tab has released it, i.e. when the tab is gone.
-    void navigator.locks.request(message.tabLock, () => this.#gone(tabId, 'crashed'))
+    // Granted only once the tab has released it, i.e. when the tab is gone. A closing tab's goodbye
+    // ('leave', at pagehide) travels apart from the lock release, and Firefox may deliver the
+    // release first: give the goodbye a moment before calling the tab crashed.
+    void navigator.locks.request(message.tabLock, () => void setTimeout(() => this.#gone(tabId, 'crashed'), GOODBYE_GRACE_MS))
     // This instance holds its own lock for its whole life: tabs queue for it to learn it died.
     sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION, lock: this.#instanceLock })
     this.#sendRoster()
