@@ -92,3 +92,44 @@ test('a forced storage the browser lacks fails with StorageUnavailableError; a f
   expect((await status(b)).storage).toBe('idb')
   expect(await b.evaluate(() => window.events.filter((e) => e.type === 'fallback'))).toEqual([])
 })
+
+test("whole-file tools on the fallbacks: 'opfs' exports and imports across tabs; 'idb' refuses with a typed error and keeps the data", async ({ context }) => {
+  // 'opfs': export from one database, import into another from a different tab, read in a third.
+  const source = uniqueFilename('opfs-src')
+  const [s] = await openTabs(context, source, cases[0].worker, 1)
+  await query(s!, 'create table t (v text)')
+  await query(s!, "insert into t values ('exported')")
+  const target = uniqueFilename('opfs-dst')
+  const [b, c] = await openTabs(context, target, cases[0].worker, 2)
+  await query(b!, 'create table old (x)')
+  const imported = await b!.evaluate(async (sourceFile) => {
+    const other = new window.harness.lib.MultiTabOpfsDialect({ filename: sourceFile, workerUrl: '/e2e/pages/workers/no-sync-handles.js' })
+    const { Kysely } = await import('kysely')
+    const db = new Kysely({ dialect: other })
+    const bytes = await other.exportDatabase()
+    await db.destroy()
+    await window.dialect.importDatabase(bytes)
+    return bytes.byteLength
+  }, source)
+  expect(imported).toBeGreaterThan(0)
+  expect(await query(c!, 'select v from t')).toEqual([{ v: 'exported' }])
+  expect((await tryQuery(c!, 'select * from old')).ok).toBe(false)
+  expect((await status(c!)).storage).toBe('opfs')
+
+  // 'idb': import is refused before anything is touched.
+  const idb = uniqueFilename('idb-tools')
+  const [d] = await openTabs(context, idb, cases[1].worker, 1)
+  await query(d!, 'create table keep (v integer)')
+  await query(d!, 'insert into keep values (7)')
+  const bytes = await s!.evaluate(() => window.dialect.exportDatabase())
+  const refused = await d!.evaluate(async (file) => {
+    try {
+      await window.dialect.importDatabase(new Uint8Array(file))
+      return undefined
+    } catch (error) {
+      return window.harness.describe(error)
+    }
+  }, Array.from(bytes as Uint8Array))
+  expect(refused).toMatchObject({ name: 'StorageUnavailableError', retryable: false })
+  expect(await query(d!, 'select v from keep')).toEqual([{ v: 7 }])
+})

@@ -51,8 +51,6 @@ export class CoordinatorLink {
   #hostQueued = false
   #releaseHost: (() => void) | undefined
   #closed = false
-  /** Increases with every join: a coordinator-death notice for an older one is stale. */
-  generation = 0
 
   constructor(mode: CoordinatorMode, names: DatabaseNames, url: string | URL | undefined, log: DebugLog, on: LinkHandlers) {
     this.#mode = mode
@@ -79,7 +77,6 @@ export class CoordinatorLink {
   /** Joins (or joins again) on the current transport. */
   join(message: JoinMessage): void {
     if (this.#closed) return
-    this.generation++
     this.#dropLine()
     if (this.#kind === 'shared-worker') this.#joinShared(message)
     else this.#joinChannelWay(message)
@@ -191,13 +188,22 @@ export class CoordinatorLink {
       if (this.#closed) return
       this.#log('hosting the Web Locks coordinator')
       const host = startCoordinatorHost(this.#url, this.#names.coordinator)
+      const hosting = new Promise<void>((release) => (this.#releaseHost = release))
       host.onerror = (event) => {
         event.preventDefault?.()
         this.#log('the coordinator host worker failed', { message: event.message })
-        this.#on.failed(new StorageUnavailableError('The coordinator script failed to load as a worker'))
+        if (event instanceof ErrorEvent && event.message) {
+          // It ran and threw: let another tab (or this one, queued again) host a fresh one.
+          host.terminate()
+          this.#releaseHost?.()
+          this.#hostQueued = false
+          if (!this.#closed) this.#queueForHost()
+        } else {
+          this.#on.failed(new StorageUnavailableError('The coordinator script failed to load as a worker'))
+        }
       }
       this.#host = host
-      return new Promise<void>((release) => (this.#releaseHost = release))
+      return hosting
     })
   }
 

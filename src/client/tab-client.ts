@@ -78,6 +78,8 @@ export class TabClient {
   #lostAt: number | undefined
   /** Why the last route was lost: a restarted coordinator's first election does not know. */
   #lostReason: HandoffReason | undefined
+  /** The active tab whose goodbye this tab already reported as `active-lost`. */
+  #announcedLost: string | undefined
   readonly events: TabEvents
   /** Whether the browser keeps this origin's storage under pressure (undefined: not known yet). */
   persisted: boolean | undefined
@@ -99,6 +101,7 @@ export class TabClient {
       const previous = this.#lastActive
       const lostReason = this.#lostReason
       this.#lostReason = undefined
+      this.#announcedLost = undefined
       if (previous === route.activeTabId && reason === 'elected') {
         this.#lostAt = undefined
         return
@@ -125,6 +128,7 @@ export class TabClient {
     this.#router.onRouteLost = (lost, epoch, reason) => {
       this.#lostAt ??= performance.now()
       this.#lostReason ??= reason
+      if (lost && lost.activeTabId === this.#announcedLost) return // told already (a goodbye)
       this.events.emit('active-lost', { previousActiveTabId: lost?.activeTabId, epoch, reason })
     }
   }
@@ -145,9 +149,15 @@ export class TabClient {
         this.#onCoordinatorDied()
       },
       left: (tabId) => {
-        // The active tab closed (and may have taken the coordinator with it): stop sending to it.
+        // The active tab closed, perhaps taking the coordinator with it. Only a hint (any script of
+        // the origin could post it): it names the reason and starts the hand-off clock; the route
+        // stays until the coordinator replaces it.
         const route = this.#router.route
-        if (route?.activeTabId === tabId) this.#router.loseRoute(route.epoch, 'closed')
+        if (route?.activeTabId !== tabId || this.#lostAt !== undefined) return
+        this.#lostAt = performance.now()
+        this.#lostReason = 'closed'
+        this.#announcedLost = tabId
+        this.events.emit('active-lost', { previousActiveTabId: tabId, epoch: route.epoch, reason: 'closed' })
       },
       failed: (error) => {
         this.#router.close(new StorageUnavailableError(error.message + ASSET_HINT))
@@ -236,7 +246,8 @@ export class TabClient {
       tabId: this.tabId,
       filename: this.#config.filename,
       directory: this.#names.directory,
-      wasmUrl: this.#config.wasmUrl ? String(this.#config.wasmUrl) : '',
+      // Resolved here: the worker cannot resolve a page-relative URL.
+      wasmUrl: this.#config.wasmUrl ? new URL(String(this.#config.wasmUrl), globalThis.location?.href).href : '',
       coordinatorPort: workerEnd,
       roleLock: this.#names.roleLock,
       leaseTimeoutMs: this.#config.leaseTimeoutMs,
@@ -310,14 +321,14 @@ export class TabClient {
   #storageInUse(storage: StorageKind, reason: string | undefined): void {
     if (storage === this.#storage) return
     this.#storage = storage
-    if (!reason) return
     const degraded = storage === 'memory'
     if (degraded) {
       console.warn(
-        `kysely-multitab: '${this.#config.filename}' is IN MEMORY: nothing persists, and a hand-off to another tab starts empty (${reason})`,
+        `kysely-multitab: '${this.#config.filename}' is IN MEMORY: nothing persists, and a hand-off to another tab starts empty` +
+          (reason ? ` (${reason})` : ' (storage: memory was asked for)'),
       )
     }
-    this.events.emit('fallback', { what: 'storage', chosen: storage, reason, degraded })
+    if (reason) this.events.emit('fallback', { what: 'storage', chosen: storage, reason, degraded })
   }
 
   /** A new lease number: one per Kysely connection scope. */

@@ -51,8 +51,8 @@ if (typeof self.postMessage === 'function') {
     state = serving ? 'serving' : 'standby'
     for (const port of early.splice(0)) admit(port)
   }
-  // Not `ifAvailable`: after a coordinator crash, tabs hold the lock for an instant each as they
-  // learn of it, and a new SharedWorker must not mistake that for another coordinator serving.
+  // Not `ifAvailable`: a host that is just letting the lock go (closing) or a standby queued for it
+  // may hold it for an instant; only a lock held past the bound means another coordinator serves.
   navigator.locks
     .request(names.coordinatorLock, { signal: AbortSignal.timeout(DECIDE_MS) }, () => {
       const serving = serve()

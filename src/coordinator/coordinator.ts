@@ -44,6 +44,8 @@ const REELECT_DELAY_MS = 100
 const HANG_CHECKS_PER_BOUND = 10
 /** How long a released tab lock waits for the tab's own goodbye before the tab counts as crashed. */
 const GOODBYE_GRACE_MS = 50
+/** How often a restarted coordinator looks whether the role lock is still held (see #awaitHolder). */
+const HOLDER_POLL_MS = 100
 /** Activation failures that clear up by themselves (busy files, a lock wait cut short, a worker still leaving). */
 const RETRY_ELECTION = new Set([HandoffError.name, 'AbortError', ActiveTabLostError.name])
 
@@ -178,12 +180,18 @@ export class Coordinator {
     this.#holderChecked = true
     if (!this.#roleLock) return
     const wait = (this.#holderWait = setTimeout(() => this.#stopWaiting(wait), boundMs))
-    navigator.locks
-      .query()
-      .then((snapshot) => {
-        if (!snapshot.held?.some((lock) => lock.name === this.#roleLock)) this.#stopWaiting(wait)
-      })
-      .catch(() => this.#stopWaiting(wait))
+    // Polled: a holder that died with the old coordinator may still be listed for a moment.
+    const check = () => {
+      if (this.#holderWait !== wait) return
+      navigator.locks
+        .query()
+        .then((snapshot) => {
+          if (!snapshot.held?.some((lock) => lock.name === this.#roleLock)) this.#stopWaiting(wait)
+          else setTimeout(check, HOLDER_POLL_MS)
+        })
+        .catch(() => this.#stopWaiting(wait))
+    }
+    check()
   }
 
   #stopWaiting(wait: ReturnType<typeof setTimeout>): void {
@@ -310,7 +318,7 @@ export class Coordinator {
         } else if (current) {
           this.#lastHeartbeat = performance.now()
           sendWorker(this.#lines.get(tabId)!.worker, { t: 'ack', v: PROTOCOL_VERSION, epoch: message.epoch, seq: message.seq })
-        } else if (!registry.active) {
+        } else if (!registry.active && message.epoch >= registry.epoch) {
           // It has the files from an election of a coordinator that died since: it keeps them.
           registry.observeEpoch(message.epoch)
           this.#preferred = tabId

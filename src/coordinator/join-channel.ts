@@ -4,12 +4,14 @@
  * everything after it; the coordinator opens the other end.
  */
 import { PROTOCOL_VERSION, type ReadyMessage } from '../protocol/messages.js'
-import { hasVersion } from '../protocol/validate.js'
+import { hasVersion, isCurrentVersion, parseTabToCoordinator } from '../protocol/validate.js'
 import { isLineName, openLine } from '../protocol/line.js'
 import type { Coordinator } from './coordinator.js'
 
 /** Joins remembered, so a join sent again (a tab that did not hear `welcome` yet) is taken once. */
 const MAX_REMEMBERED = 1000
+/** How long a line that only carried a `rejected` stays open for it to be delivered. */
+const REJECTED_LINE_MS = 5000
 
 export function serveJoinChannel(coordinator: Coordinator, channelName: string): void {
   const channel = new BroadcastChannel(channelName)
@@ -21,6 +23,15 @@ export function serveJoinChannel(coordinator: Coordinator, channelName: string):
     if (!isLineName(name) || seen.has(name)) return
     if (seen.size >= MAX_REMEMBERED) seen.clear()
     seen.add(name)
+    if (!isCurrentVersion(data)) {
+      // Answered ('rejected', with the reason) on a line that is then let go.
+      const line = openLine(name)
+      coordinator.receive(line, data)
+      setTimeout(() => line.close(), REJECTED_LINE_MS)
+      return
+    }
+    // A malformed join opens no line at all.
+    if (!parseTabToCoordinator(data)) return
     const line = openLine(name)
     coordinator.connect(line)
     coordinator.receive(line, data)

@@ -14,7 +14,10 @@ export interface MultiTabOpfsDialectConfig {
    * serves it from somewhere the default `new URL('./tab-worker.js', import.meta.url)` misses.
    */
   readonly workerUrl?: string | URL
-  /** URL of the coordinator SharedWorker script (`coordinator.js` of this package). */
+  /**
+   * URL of the coordinator script (`coordinator.js` of this package): run as the SharedWorker, or,
+   * under the Web Locks coordinator, as a DedicatedWorker of the tab that hosts it.
+   */
   readonly coordinatorUrl?: string | URL
   /**
    * URL of `wa-sqlite.wasm`; by default it is found next to the tab worker script. The storage

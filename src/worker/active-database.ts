@@ -32,8 +32,13 @@ import { LeaseQueue } from './lease-queue.js'
 import { OpLedger } from './op-ledger.js'
 import { checkDatabase, emptyDatabase, exportDatabase, importDatabase } from './database-file.js'
 import { SqliteEngine } from './sqlite-engine.js'
-import { chooseStorage, detectCapabilities, type StorageChoice } from './storage-choice.js'
+import { chooseStorage, probeCapabilities, type StorageChoice, type StorageCapabilities } from './storage-choice.js'
 import type { Line } from '../protocol/line.js'
+
+/** The storage asked for is not available here (a permanent failure, reported to every tab). */
+class StorageChoiceFailed {
+  constructor(readonly error: Error) {}
+}
 
 /** A statement the worker did not run because it is giving the database up. */
 class NotRun extends Error {}
@@ -47,6 +52,8 @@ export class ActiveDatabase {
   readonly #wasmUrl: string
   readonly #asyncWasmUrl: string
   #storage: StorageChoice | undefined
+  /** What this worker's browser offers, probed once at start (see storage-choice.ts). */
+  #caps: StorageCapabilities | undefined
   readonly #toCoordinator: (message: WorkerToCoordinator) => void
   readonly #ports = new Map<string, Line>()
   #queue: LeaseQueue
@@ -84,6 +91,16 @@ export class ActiveDatabase {
     this.#asyncWasmUrl = asyncWasmUrl
     this.#toCoordinator = toCoordinator
     this.#queue = this.#newQueue()
+    void probeCapabilities().then((caps) => (this.#caps = caps))
+  }
+
+  /** The storage, chosen once per worker: every later activation opens the same one. */
+  #choose(caps: StorageCapabilities): StorageChoice | StorageChoiceFailed {
+    try {
+      return (this.#storage = chooseStorage(this.#init.storage, caps))
+    } catch (error) {
+      return new StorageChoiceFailed(error as Error)
+    }
   }
 
   get active(): boolean {
@@ -138,16 +155,14 @@ export class ActiveDatabase {
     }
     this.#epoch = epoch
     let opened = false
-    let storage: StorageChoice
-    try {
-      storage = this.#storage ??= chooseStorage(this.#init.storage, detectCapabilities())
-    } catch (error) {
-      this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
+    const urls = { wasmUrl: this.#wasmUrl, asyncWasmUrl: this.#asyncWasmUrl }
+    // Fetch and compile the wasm while waiting for the role lock, not after (once the storage is known).
+    const known = this.#storage ?? (this.#caps ? this.#choose(this.#caps) : undefined)
+    if (known instanceof StorageChoiceFailed) {
+      this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(known.error) })
       return
     }
-    const urls = { wasmUrl: this.#wasmUrl, asyncWasmUrl: this.#asyncWasmUrl }
-    // Fetch and compile the wasm while waiting for the role lock, not after.
-    SqliteEngine.preload({ storage: storage.kind, ...urls })
+    if (known) SqliteEngine.preload({ storage: known.kind, ...urls })
     // Progress while waiting for the lock and opening: the coordinator elects another if we go silent.
     const progress = setInterval(() => {
       if (this.#epoch === epoch) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch, seq: 0 })
@@ -160,7 +175,11 @@ export class ActiveDatabase {
           clearInterval(progress)
           return // superseded while waiting for the lock
         }
+        let storage: StorageChoice
         try {
+          const chosen = known ?? this.#choose(await probeCapabilities())
+          if (chosen instanceof StorageChoiceFailed) throw chosen.error
+          storage = chosen
           this.#engine = await SqliteEngine.open({
             storage: storage.kind,
             directory: this.#init.directory,

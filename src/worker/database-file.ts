@@ -41,11 +41,15 @@ export async function importDatabase(engine: SqliteEngine, bytes: Uint8Array): P
   }
   const header = new TextDecoder().decode(bytes.subarray(0, 16))
   if (header !== HEADER) throw new SqliteError('import: not an SQLite database file (bad header)', 26)
-  engine.writeFile(SCRATCH, bytes)
+  // Awaited before anything else: on a storage that cannot take the file this fails here, before
+  // ATTACH could create an empty scratch database that would then "replace" the app's.
+  await engine.writeFile(SCRATCH, bytes)
   let attached = false
   try {
     await engine.exec(`attach database '${SCRATCH}' as src`, [])
     attached = true
+    const [[pages]] = (await engine.exec('pragma src.page_count', [])).rows!
+    if (!(Number(pages) > 0)) throw new SqliteError('import: the file did not arrive in storage (empty)', 10)
     const { rows } = await engine.exec('pragma src.quick_check', [])
     if (rows![0]?.[0] !== 'ok') throw new SqliteError(`import: the file is damaged (${rows![0]?.[0]})`, 11)
     const [[version]] = (await engine.exec('pragma src.user_version', [])).rows!
@@ -71,7 +75,7 @@ export async function importDatabase(engine: SqliteEngine, bytes: Uint8Array): P
     }
   } finally {
     if (attached) await engine.exec('detach database src', []).catch(() => {})
-    engine.deleteFile(SCRATCH)
+    await engine.deleteFile(SCRATCH).catch(() => {})
   }
 }
 

@@ -85,6 +85,8 @@ export function preloadStorage(storage: StorageKind, wasmUrl: string, asyncWasmU
   void load(async ? 'async' : 'sync', async ? asyncWasmUrl : wasmUrl).catch(() => {})
 }
 
+const memoryVfss = new Map<string, MemoryVFS>()
+
 /** IndexedDB VFSs by database: named after their IndexedDB database, so registered once per worker. */
 const idbVfss = new Map<string, Promise<{ readonly name: string }>>()
 
@@ -109,17 +111,24 @@ async function open(options: StorageOptions): Promise<DatabaseStorage> {
     }
     case 'memory': {
       const { module, sqlite3 } = await load('sync', options.wasmUrl)
-      const vfs = new (class extends MemoryVFS {
-        override name = name
-      })()
-      sqlite3.vfs_register(vfs as never, true)
-      return syncStorage('memory', module, sqlite3, name, vfs as unknown as RawVfs, async () => {})
+      // One per worker and database: this tab closing and reopening (a hand-off back to itself)
+      // finds its data again; another tab's worker cannot.
+      let vfs = memoryVfss.get(options.directory)
+      if (!vfs) {
+        const created = new (class extends MemoryVFS {
+          override name = name
+        })()
+        sqlite3.vfs_register(created as never, true)
+        memoryVfss.set(options.directory, (vfs = created))
+      }
+      return syncStorage('memory', module, sqlite3, vfs.name, vfs as unknown as RawVfs, async () => {})
     }
     case 'opfs': {
       const { module, sqlite3 } = await load('async', options.asyncWasmUrl)
-      const vfs = await OpfsWritableVFS.create(name, options.directory).catch((error: Error) => {
-        throw new StorageUnavailableError(`Cannot open OPFS storage: ${error.message}`)
-      })
+      // A directory of its own: the access-handle pool takes over every file in its directory, so
+      // a later switch to it (a browser update) must not meet these files there.
+      const directory = options.directory.replace(/^kysely-multitab\//, 'kysely-multitab-opfs/')
+      const vfs = await OpfsWritableVFS.create(name, directory, options.attempts, options.retryDelayMs)
       sqlite3.vfs_register(vfs as never, true)
       // Registered VFS methods suspend the wasm; whole files go straight to the OPFS directory.
       return {

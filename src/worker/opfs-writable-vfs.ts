@@ -4,13 +4,17 @@
  * Each open file is kept whole in memory: reads come from there, writes go there, and `xSync`
  * replaces the OPFS file through `createWritable()`, whose `close()` swaps the new contents in
  * atomically. SQLite syncs the journal before it touches the database and the database before it
- * ends the journal, so a crash at any point leaves a file pair it can recover. No locking: the
- * worker uses the files only while it holds the database's role lock.
+ * ends the journal, so a crash at any point leaves a file pair it can recover.
+ *
+ * One holder: besides the role lock (which a new active tab may steal from a hung one), the VFS
+ * holds a Web Lock of its own from open to close, never stolen, as the access-handle pool's
+ * handles are: a hung worker that wakes cannot write over its successor's commits.
  *
  * Slower than the access-handle pool (a sync rewrites the whole file) and it holds the database
  * in memory: a fallback, not a peer.
  */
 import * as VFS from 'wa-sqlite/src/VFS.js'
+import { HandoffError } from '../protocol/errors.js'
 
 interface OpenFile {
   readonly name: string
@@ -34,22 +38,39 @@ export class OpfsWritableVFS extends Base {
   readonly name: string
   readonly #directory: FileSystemDirectoryHandle
   readonly #files = new Map<number, OpenFile>()
+  readonly #release: () => void
 
-  constructor(name: string, directory: FileSystemDirectoryHandle) {
+  private constructor(name: string, directory: FileSystemDirectoryHandle, release: () => void) {
     super()
     this.name = name
     this.#directory = directory
+    this.#release = release
   }
 
-  /** Opens the OPFS directory `path` (created if missing) and a VFS on it. */
-  static async create(name: string, path: string): Promise<OpfsWritableVFS> {
-    let directory = await navigator.storage.getDirectory()
-    for (const part of path.split('/').filter(Boolean)) directory = await directory.getDirectoryHandle(part, { create: true })
-    return new OpfsWritableVFS(name, directory)
+  /**
+   * Takes the directory's lock (retrying while a previous holder lets go, like the pool's busy
+   * handles) and opens the OPFS directory `path` (created if missing).
+   */
+  static async create(name: string, path: string, attempts: number, retryDelayMs: number): Promise<OpfsWritableVFS> {
+    const release = await exclusive(`kysely-multitab-opfs-writer:${path}`, attempts, retryDelayMs)
+    try {
+      let directory = await navigator.storage.getDirectory()
+      for (const part of path.split('/').filter(Boolean)) directory = await directory.getDirectoryHandle(part, { create: true })
+      return new OpfsWritableVFS(name, directory, release)
+    } catch (error) {
+      release()
+      throw error
+    }
   }
 
+  /** Flushes what SQLite left open (it normally closes everything first) and lets the lock go. */
   async close(): Promise<void> {
-    for (const fileId of [...this.#files.keys()]) await this.xClose(fileId)
+    try {
+      for (const file of this.#files.values()) await this.#flush(file)
+      this.#files.clear()
+    } finally {
+      this.#release()
+    }
   }
 
   xOpen(name: string | null, fileId: number, flags: number, pOutFlags: DataView): number {
@@ -113,6 +134,11 @@ export class OpfsWritableVFS extends Base {
       const file = this.#files.get(fileId)
       if (!file) return VFS.SQLITE_IOERR_TRUNCATE
       if (iSize < file.size) file.data.fill(0, iSize, file.size)
+      if (iSize > file.data.byteLength) {
+        const grown = new Uint8Array(iSize)
+        grown.set(file.data.subarray(0, file.size))
+        file.data = grown
+      }
       file.size = iSize
       file.dirty = true
       // Truncating the journal is how a TRUNCATE-mode commit ends: it must be durable at once.
@@ -209,5 +235,24 @@ export class OpfsWritableVFS extends Base {
     } catch (error) {
       return (error as { name?: string }).name === 'QuotaExceededError' ? VFS.SQLITE_FULL : VFS.SQLITE_IOERR_FSYNC
     }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Holds the Web Lock `name` until the returned function is called; bounded retries, then HandoffError. */
+async function exclusive(name: string, attempts: number, retryDelayMs: number): Promise<() => void> {
+  for (let attempt = 1; ; attempt++) {
+    const release = await new Promise<(() => void) | undefined>((granted) => {
+      void navigator.locks.request(name, { ifAvailable: true }, (lock) => {
+        if (!lock) return granted(undefined)
+        return new Promise<void>((done) => granted(done))
+      })
+    })
+    if (release) return release
+    if (attempt >= attempts) {
+      throw new HandoffError(`The database files are still held by another worker after ${attempt} attempts`)
+    }
+    await sleep(retryDelayMs * attempt)
   }
 }

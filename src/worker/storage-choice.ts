@@ -33,6 +33,21 @@ export function detectCapabilities(): StorageCapabilities {
   return { opfs, syncHandles, writable, indexedDb }
 }
 
+/**
+ * {@link detectCapabilities}, and OPFS actually opened: some modes (private browsing, storage
+ * blocked by the user) have the API but reject it, and then it counts as missing.
+ */
+export async function probeCapabilities(): Promise<StorageCapabilities> {
+  const caps = detectCapabilities()
+  if (!caps.opfs) return caps
+  try {
+    await navigator.storage.getDirectory()
+    return caps
+  } catch {
+    return { ...caps, opfs: false, syncHandles: false, writable: false }
+  }
+}
+
 const MISSING: Record<Exclude<StorageKind, 'memory'>, string> = {
   'opfs-sahpool': 'OPFS synchronous access handles (createSyncAccessHandle) are not available',
   opfs: 'OPFS (navigator.storage.getDirectory with createWritable) is not available',

@@ -22,9 +22,13 @@ let log: DebugLog = silent
 function start(init: InitMessage): void {
   // Literal `new URL(..., import.meta.url)`s, which bundlers see and emit. The Asyncify build
   // (storage fallbacks only) sits next to an overridden sync one.
-  const wasmUrl = init.wasmUrl || new URL('./wa-sqlite.wasm', import.meta.url).href
-  const asyncWasmUrl = init.wasmUrl
-    ? new URL('./wa-sqlite-async.wasm', init.wasmUrl).href
+  // A given wasmUrl may be relative (e.g. '/assets/wa-sqlite.wasm'): relative to the page, whose
+  // URL this worker does not have; the tab sends it resolved (see TabClient), and self.location
+  // is the fallback base.
+  const given = init.wasmUrl ? new URL(init.wasmUrl, self.location.href).href : ''
+  const wasmUrl = given || new URL('./wa-sqlite.wasm', import.meta.url).href
+  const asyncWasmUrl = given
+    ? new URL('./wa-sqlite-async.wasm', given).href
     : new URL('./wa-sqlite-async.wasm', import.meta.url).href
   const toCoordinator = (message: WorkerToCoordinator) => coordinator?.postMessage(message)
   log = debugLog(init.debug, `worker ${init.tabId.slice(0, 8)}`)
@@ -68,7 +72,14 @@ function listenToCoordinator(port: Line): void {
 self.onmessage = async (event: MessageEvent) => {
   const data = event.data as { t?: unknown; id?: unknown; v?: unknown }
   if (data?.t === 'init' && data.v === PROTOCOL_VERSION && !database) {
-    start(event.data as InitMessage)
+    try {
+      start(event.data as InitMessage)
+    } catch (error) {
+      // Thrown from a task of its own, it is the worker's `error` event: the tab reports it.
+      setTimeout(() => {
+        throw error
+      })
+    }
     return
   }
   if (data?.t === 'coordinator-port' && data.v === PROTOCOL_VERSION && database) {
