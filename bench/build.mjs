@@ -66,6 +66,7 @@ export async function buildBench() {
       outdir: join(out, 'mt'),
     }),
     copyFile(nm('wa-sqlite/dist/wa-sqlite.wasm'), join(out, 'mt/wa-sqlite.wasm')),
+    copyFile(nm('wa-sqlite/dist/wa-sqlite-async.wasm'), join(out, 'mt/wa-sqlite-async.wasm')),  // the storage fallbacks
     // kysely-wasqlite-worker
     build({ ...common, entryPoints: { page: c('kww-page.js') }, outdir: join(out, 'kww') }),
     build({ ...common, entryPoints: { 'kww-worker': nm('kysely-wasqlite-worker/dist/worker.mjs') }, outdir: join(out, 'kww') }),

@@ -36,7 +36,7 @@ async function setup(exec) {
 }
 
 async function engineRow(name, n, inserts, pragmas = []) {
-  const engine = await SqliteEngine.open({ directory: `bench-probe/${name}-engine${pragmas.length ? '-pragmas' : ''}`, filename: name, wasmUrl, attempts: 3, retryDelayMs: 25 })
+  const engine = await SqliteEngine.open({ storage: 'opfs-sahpool', asyncWasmUrl: '', directory: `bench-probe/${name}-engine${pragmas.length ? '-pragmas' : ''}`, filename: name, wasmUrl, attempts: 3, retryDelayMs: 25 })
   const exec = (sql, params) => engine.exec(sql, params)
   for (const p of pragmas) await exec(p, [])
   await setup(exec)

@@ -10,6 +10,7 @@ import {
   type JoinMessage,
   type AdminOperation,
   type HandoffReason,
+  type OwnLineMessage,
   type OwnWorkerReply,
   type SqlValue,
   type StorageKind,
@@ -21,7 +22,7 @@ import { debugLog, type DebugLog } from '../protocol/debug-log.js'
 import type { ResolvedConfig } from '../dialect/options.js'
 import { startTabWorker } from './asset-urls.js'
 import { CoordinatorLink, type CoordinatorKind } from './coordinator-link.js'
-import { newLine, openLine, transferOf, type LineRef } from '../protocol/line.js'
+import { newLine, openLine, transferOf, type Line, type LineRef } from '../protocol/line.js'
 import { RequestRouter, type StatementKind } from './request-router.js'
 import { TabEvents } from './tab-events.js'
 import { TabMetrics, type MetricsSnapshot } from './tab-metrics.js'
@@ -288,7 +289,7 @@ export class TabClient {
     switch (message.t) {
       case 'route':
         this.#storageInUse(message.storage, message.storageReason)
-        this.#router.setRoute(message.epoch, message.activeTabId, openLine(message.port), message.token, message.reason)
+        this.#router.setRoute(message.epoch, message.activeTabId, this.#routeLine(message.activeTabId, message.port), message.token, message.reason)
         break
       case 'route-lost':
         this.#router.loseRoute(message.epoch, message.reason, message.error)
@@ -315,6 +316,19 @@ export class TabClient {
         this.#router.close(deserializeError(message.error))
         break
     }
+  }
+
+  /**
+   * The line of a route. To this tab's own worker under the Web Locks coordinator, a channel line
+   * is swapped for a MessagePort (the worker matches it by the line's name): a BroadcastChannel
+   * goes through the browser process, a port between a page and its worker does not.
+   */
+  #routeLine(activeTabId: string, ref: LineRef): Line {
+    if (activeTabId !== this.tabId || typeof ref !== 'string' || !this.#worker) return openLine(ref)
+    const channel = new MessageChannel()
+    const message: OwnLineMessage = { t: 'own-line', v: PROTOCOL_VERSION, name: ref, port: channel.port2 }
+    this.#worker.postMessage(message, [channel.port2])
+    return channel.port1
   }
 
   /** The active worker's storage, from a route: a fallback is announced once per storage. */

@@ -260,7 +260,17 @@ export interface CoordinatorPortMessage {
   readonly v: number
   readonly port: LineRef
 }
-export type TabToOwnWorker = InitMessage | WorkerStatusRequest | CloseRequest | CoordinatorPortMessage
+/**
+ * Under the Web Locks coordinator, the tab's route to its own (active) worker: a MessagePort that
+ * replaces the channel line `name` the coordinator brokered.
+ */
+export interface OwnLineMessage {
+  readonly t: 'own-line'
+  readonly v: number
+  readonly name: string
+  readonly port: MessagePort
+}
+export type TabToOwnWorker = InitMessage | WorkerStatusRequest | CloseRequest | CoordinatorPortMessage | OwnLineMessage
 
 // ---- a tab (over its brokered port) -> the active worker ----------------------------------
 

@@ -16,6 +16,24 @@ import { isLineName, openLine, type Line } from '../protocol/line.js'
 declare const self: DedicatedWorkerGlobalScope
 
 let database: ActiveDatabase | undefined
+let ownTabId = ''
+/**
+ * Under the Web Locks coordinator, this worker's own tab swaps the channel line it was routed on
+ * for a MessagePort (see TabClient #route): the same line, without the trip through the browser
+ * process. Whichever of the attach and the port arrives first waits here for the other.
+ */
+const ownLines = new Map<string, MessagePort | ((port: MessagePort) => void)>()
+
+function ownLine(name: string, attach: (port: MessagePort) => void): void {
+  const waiting = ownLines.get(name)
+  if (waiting instanceof MessagePort) {
+    ownLines.delete(name)
+    attach(waiting)
+  } else {
+    ownLines.clear() // only the latest route matters
+    ownLines.set(name, attach)
+  }
+}
 let coordinator: Line | undefined
 let log: DebugLog = silent
 
@@ -32,6 +50,7 @@ function start(init: InitMessage): void {
     : new URL('./wa-sqlite-async.wasm', import.meta.url).href
   const toCoordinator = (message: WorkerToCoordinator) => coordinator?.postMessage(message)
   log = debugLog(init.debug, `worker ${init.tabId.slice(0, 8)}`)
+  ownTabId = init.tabId
   database = new ActiveDatabase(init, wasmUrl, asyncWasmUrl, toCoordinator, log)
   listenToCoordinator(openLine(init.coordinatorPort))
 }
@@ -56,9 +75,12 @@ function listenToCoordinator(port: Line): void {
       case 'ack':
         db.acknowledge(message.epoch, message.seq)
         break
-      case 'attach':
-        db.attach(message.epoch, message.tabId, openLine(message.port), message.token)
+      case 'attach': {
+        const { epoch, tabId, port: line, token } = message
+        if (tabId === ownTabId && typeof line === 'string') ownLine(line, (port) => db.attach(epoch, tabId, port, token))
+        else db.attach(epoch, tabId, openLine(line), token)
         break
+      }
       case 'tab-gone':
         db.detach(message.tabId)
         break
@@ -79,6 +101,19 @@ self.onmessage = async (event: MessageEvent) => {
       setTimeout(() => {
         throw error
       })
+    }
+    return
+  }
+  if (data?.t === 'own-line' && data.v === PROTOCOL_VERSION && isLineName((data as { name?: unknown }).name)) {
+    const { name, port } = event.data as { name: string; port: unknown }
+    if (!(port instanceof MessagePort)) return
+    const waiting = ownLines.get(name)
+    if (typeof waiting === 'function') {
+      ownLines.delete(name)
+      waiting(port)
+    } else {
+      ownLines.clear()
+      ownLines.set(name, port)
     }
     return
   }
