@@ -114,7 +114,7 @@ async function pipelineRow(name, n, inserts) {
     wasmUrl, coordinatorPort: new MessageChannel().port1, roleLock: `bench-probe-role-${name}`,
     leaseTimeoutMs: 10_000, hangTimeoutMs: 4_000, openAttempts: 3, openRetryDelayMs: 25, debug: false,
   }
-  db = new ActiveDatabase(init, wasmUrl, toCoordinator)
+  db = new ActiveDatabase({ storage: 'opfs-sahpool', ...init }, wasmUrl, '', toCoordinator)
   db.activate(1, false)
   await ready
   const channel = new MessageChannel()
