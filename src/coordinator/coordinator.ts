@@ -186,7 +186,9 @@ export class Coordinator {
       navigator.locks
         .query()
         .then((snapshot) => {
-          if (!snapshot.held?.some((lock) => lock.name === this.#roleLock)) this.#stopWaiting(wait)
+          // No holder: the old active tab went with the old coordinator. Its goodbye (on the join
+          // channel) may still be on its way to the tabs, so they can name the reason: a moment.
+          if (!snapshot.held?.some((lock) => lock.name === this.#roleLock)) setTimeout(() => this.#stopWaiting(wait), GOODBYE_GRACE_MS)
           else setTimeout(check, HOLDER_POLL_MS)
         })
         .catch(() => this.#stopWaiting(wait))
