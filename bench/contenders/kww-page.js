@@ -1,10 +1,9 @@
 // Peer: kysely-wasqlite-worker (@subframe7536/sqlite-wasm, wa-sqlite's OPFSCoopSyncVFS), its worker
 // bundled as an ES module next to this page's bundle. `preferOPFS: true`, else it stores in
 // IndexedDB (checked after each run: where()).
-import { Kysely, sql } from 'kysely'
+import { Kysely } from 'kysely'
 import { WaSqliteWorkerDialect } from 'kysely-wasqlite-worker'
-import { kyselyWorkloads } from './workloads.js'
-import { where, heap } from './page-common.js'
+import { firstAnswer, heap, where } from './page-common.js'
 
 const here = new URL('.', import.meta.url)
 const now = () => performance.now()
@@ -21,12 +20,7 @@ window.bench = {
         url: () => new URL('./wa-sqlite.wasm', here).href,
       }),
     })
-    await sql`select 1`.execute(this.db)
-    const ms = now() - t0
-    this.filename = filename
-    this.k = kyselyWorkloads(this.db)
-    this.k.checkCompiledSql()
-    return { ms }
+    return firstAnswer(this, filename, t0)
   },
   where() {
     return where([this.filename])

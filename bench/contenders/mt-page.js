@@ -2,8 +2,7 @@
 // tab to open a database becomes the active one, the others are followers.
 import { Kysely, sql } from 'kysely'
 import { MultiTabOpfsDialect } from '../../src/index.ts'
-import { kyselyWorkloads } from './workloads.js'
-import { where, heap } from './page-common.js'
+import { firstAnswer, heap, where } from './page-common.js'
 
 const now = () => performance.now()
 
@@ -19,12 +18,7 @@ window.bench = {
     for (const type of ['active-lost', 'active-changed']) {
       this.dialect.on(type, (e) => this.events.push({ type, at: Date.now(), reason: e.reason, handoffMs: e.handoffMs, isThisTab: e.isThisTab }))
     }
-    await sql`select 1`.execute(this.db)
-    const ms = now() - t0
-    this.filename = filename
-    this.k = kyselyWorkloads(this.db)
-    this.k.checkCompiledSql()
-    return { ms }
+    return firstAnswer(this, filename, t0)
   },
   status() {
     return this.dialect.status()

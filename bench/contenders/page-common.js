@@ -1,4 +1,7 @@
-// Helpers every bench page exposes: where the data lives, and the page's JS heap.
+// Helpers every bench page exposes: where the data lives, and the page's JS heap; and the end of
+// every Kysely contender's open().
+import { sql } from 'kysely'
+import { kyselyWorkloads } from './workloads.js'
 
 /** Every OPFS file (path, bytes) whose path contains one of `hints`, and the IndexedDB databases. */
 export async function where(hints) {
@@ -41,4 +44,17 @@ export async function where(hints) {
 export function heap() {
   const m = performance.memory
   return m ? { usedJSHeapSize: m.usedJSHeapSize, totalJSHeapSize: m.totalJSHeapSize } : undefined
+}
+
+/**
+ * The end of every Kysely contender's open(): its first answer, then the workloads on its db.
+ * `bench` is the page's window.bench; returns ms since `t0` (performance.now() at the start).
+ */
+export async function firstAnswer(bench, filename, t0) {
+  await sql`select 1`.execute(bench.db)
+  const ms = performance.now() - t0
+  bench.filename = filename
+  bench.k = kyselyWorkloads(bench.db)
+  bench.k.checkCompiledSql()
+  return { ms }
 }

@@ -1,10 +1,9 @@
 // Peer: SQLocal's Kysely dialect (sqlocal/kysely: @sqlite.org/sqlite-wasm's "opfs" VFS in a
 // worker). That VFS needs SharedArrayBuffer, so this page is served cross-origin isolated
 // (COOP/COEP); without it SQLocal silently runs in memory (checked after each run: where()).
-import { Kysely, sql } from 'kysely'
+import { Kysely } from 'kysely'
 import { SQLocalKysely } from 'sqlocal/kysely'
-import { kyselyWorkloads } from './workloads.js'
-import { where, heap } from './page-common.js'
+import { firstAnswer, heap, where } from './page-common.js'
 
 const now = () => performance.now()
 
@@ -14,12 +13,7 @@ window.bench = {
     const t0 = now()
     this.client = new SQLocalKysely({ databasePath: filename })
     this.db = new Kysely({ dialect: this.client.dialect })
-    await sql`select 1`.execute(this.db)
-    const ms = now() - t0
-    this.filename = filename
-    this.k = kyselyWorkloads(this.db)
-    this.k.checkCompiledSql()
-    return { ms }
+    return firstAnswer(this, filename, t0)
   },
   async where() {
     const info = await this.client.getDatabaseInfo()

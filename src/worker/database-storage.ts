@@ -8,7 +8,7 @@
 import SQLiteESMFactory from 'wa-sqlite/dist/wa-sqlite.mjs'
 import * as SQLite from 'wa-sqlite'
 import { MemoryVFS } from 'wa-sqlite/src/examples/MemoryVFS.js'
-import { SqliteError, StorageUnavailableError } from '../protocol/errors.js'
+import { HandoffError, SqliteError, StorageUnavailableError } from '../protocol/errors.js'
 import type { StorageKind } from '../protocol/messages.js'
 import { openPool } from './opfs-pool.js'
 import { OpfsWritableVFS } from './opfs-writable-vfs.js'
@@ -94,7 +94,7 @@ export async function openStorage(options: StorageOptions): Promise<DatabaseStor
   try {
     return await open(options)
   } catch (error) {
-    if (error instanceof SqliteError || error instanceof StorageUnavailableError || (error as Error)?.name === 'HandoffError') throw error
+    if (error instanceof SqliteError || error instanceof StorageUnavailableError || error instanceof HandoffError) throw error
     throw new StorageUnavailableError(`Cannot open '${options.storage}' storage: ${(error as Error)?.message ?? error}`)
   }
 }

@@ -8,7 +8,8 @@
  * than waiting forever.
  */
 import { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.js'
-import { HandoffError, StorageUnavailableError } from '../protocol/errors.js'
+import { StorageUnavailableError } from '../protocol/errors.js'
+import { Busy, retryWhileBusy } from './busy-retry.js'
 
 export interface PoolOptions {
   readonly directory: string
@@ -16,8 +17,6 @@ export interface PoolOptions {
   readonly attempts: number
   readonly retryDelayMs: number
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const SQLITE_IOERR = 10
 const SQLITE_FULL = 13
@@ -48,7 +47,7 @@ export async function openPool(options: PoolOptions, name: string): Promise<Acce
   if (typeof FileSystemFileHandle === 'undefined' || !('createSyncAccessHandle' in FileSystemFileHandle.prototype)) {
     throw new StorageUnavailableError('OPFS synchronous access handles are not available in this browser')
   }
-  for (let attempt = 1; ; attempt++) {
+  return retryWhileBusy(options.attempts, options.retryDelayMs, async () => {
     // A fresh subclass per attempt: wa-sqlite registers VFSs by name, and a failed one stays registered.
     // Its file methods turn exceptions into result codes: wa-sqlite 1.0 lets a JS exception unwind
     // through SQLite's C frames, which would leave SQLite in an unknown state. A full quota becomes
@@ -82,13 +81,7 @@ export async function openPool(options: PoolOptions, name: string): Promise<Acce
       if (!isHandleBusy(error)) {
         throw new StorageUnavailableError(`Cannot open OPFS storage: ${(error as Error).message}`)
       }
-      if (attempt >= options.attempts) {
-        throw new HandoffError(
-          `The database files are still held by another context after ${attempt} attempts ` +
-            `(${(error as Error).message}); a tab that just closed may not have released them yet`,
-        )
-      }
-      await sleep(options.retryDelayMs * attempt)
+      return new Busy((error as Error).message)
     }
-  }
+  })
 }

@@ -14,7 +14,7 @@
  * in memory: a fallback, not a peer.
  */
 import * as VFS from 'wa-sqlite/src/VFS.js'
-import { HandoffError } from '../protocol/errors.js'
+import { Busy, retryWhileBusy } from './busy-retry.js'
 
 interface OpenFile {
   readonly name: string
@@ -238,21 +238,14 @@ export class OpfsWritableVFS extends Base {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
 /** Holds the Web Lock `name` until the returned function is called; bounded retries, then HandoffError. */
-async function exclusive(name: string, attempts: number, retryDelayMs: number): Promise<() => void> {
-  for (let attempt = 1; ; attempt++) {
-    const release = await new Promise<(() => void) | undefined>((granted) => {
+function exclusive(name: string, attempts: number, retryDelayMs: number): Promise<() => void> {
+  return retryWhileBusy(attempts, retryDelayMs, () => {
+    return new Promise<(() => void) | Busy>((granted) => {
       void navigator.locks.request(name, { ifAvailable: true }, (lock) => {
-        if (!lock) return granted(undefined)
+        if (!lock) return granted(new Busy(`Web Lock ${name} is held`))
         return new Promise<void>((done) => granted(done))
       })
     })
-    if (release) return release
-    if (attempt >= attempts) {
-      throw new HandoffError(`The database files are still held by another worker after ${attempt} attempts`)
-    }
-    await sleep(retryDelayMs * attempt)
-  }
+  })
 }

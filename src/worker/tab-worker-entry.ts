@@ -12,28 +12,12 @@ import { parseCoordinatorToWorker } from '../protocol/validate.js'
 import { ActiveDatabase } from './active-database.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
 import { isLineName, openLine, type Line } from '../protocol/line.js'
+import { meet } from './own-line.js'
 
 declare const self: DedicatedWorkerGlobalScope
 
 let database: ActiveDatabase | undefined
 let ownTabId = ''
-/**
- * Under the Web Locks coordinator, this worker's own tab swaps the channel line it was routed on
- * for a MessagePort (see TabClient #route): the same line, without the trip through the browser
- * process. Whichever of the attach and the port arrives first waits here for the other.
- */
-const ownLines = new Map<string, MessagePort | ((port: MessagePort) => void)>()
-
-function ownLine(name: string, attach: (port: MessagePort) => void): void {
-  const waiting = ownLines.get(name)
-  if (waiting instanceof MessagePort) {
-    ownLines.delete(name)
-    attach(waiting)
-  } else {
-    ownLines.clear() // only the latest route matters
-    ownLines.set(name, attach)
-  }
-}
 let coordinator: Line | undefined
 let log: DebugLog = silent
 
@@ -77,7 +61,7 @@ function listenToCoordinator(port: Line): void {
         break
       case 'attach': {
         const { epoch, tabId, port: line, token } = message
-        if (tabId === ownTabId && typeof line === 'string') ownLine(line, (port) => db.attach(epoch, tabId, port, token))
+        if (tabId === ownTabId && typeof line === 'string') meet(line, (port) => db.attach(epoch, tabId, port, token))
         else db.attach(epoch, tabId, openLine(line), token)
         break
       }
@@ -106,15 +90,7 @@ self.onmessage = async (event: MessageEvent) => {
   }
   if (data?.t === 'own-line' && data.v === PROTOCOL_VERSION && isLineName((data as { name?: unknown }).name)) {
     const { name, port } = event.data as { name: string; port: unknown }
-    if (!(port instanceof MessagePort)) return
-    const waiting = ownLines.get(name)
-    if (typeof waiting === 'function') {
-      ownLines.delete(name)
-      waiting(port)
-    } else {
-      ownLines.clear()
-      ownLines.set(name, port)
-    }
+    if (port instanceof MessagePort) meet(name, port)
     return
   }
   if (data?.t === 'coordinator-port' && data.v === PROTOCOL_VERSION && database) {
