@@ -23,7 +23,7 @@ export default defineConfig({
     { name: 'shared-worker', metadata: { dialectOptions: {} } },
     {
       name: 'web-locks',
-      testMatch: /(skeleton|failover|migrations|changes)\.spec\.ts$/,
+      testMatch: /(skeleton|failover|migrations|changes|warm-standby)\.spec\.ts$/,
       metadata: { dialectOptions: { coordinator: 'web-locks' } },
     },
   ],

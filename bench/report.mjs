@@ -85,9 +85,9 @@ export function renderHtml(results) {
     html += barChart('throughput (4 point selects : 1 autocommit insert)', results.mixed.rows.map((r) => ({ label: r.label, group: r.group, value: r.opsPerS })), { unit: 'ops/s', higherIsBetter: true })
     html += table(['contender', 'ops/s (median)', 'reads/s', 'writes/s', 'p50 op', 'p95 op', 'errors'], results.mixed.rows.map((r) => [r.label, Math.round(r.opsPerS), Math.round(r.readsPerS), Math.round(r.writesPerS), fmtMs(r.p50Ms), fmtMs(r.p95Ms), `${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`]))
   }
-  if (results.failover) {
-    const f = results.failover
-    html += `<h2>Failover (active tab closed -> next query answered)</h2><p>${f.runs} runs: p50 ${fmtMs(f.p50Ms)}, p95 ${fmtMs(f.p95Ms)}, max ${fmtMs(f.maxMs)}. All: ${esc(f.allMs.join(', '))} ms</p>`
+  for (const [f, what] of [[results.failover, 'default options'], [results.failoverWarm, '<code>warmStandby: true</code>']]) {
+    if (!f) continue
+    html += `<h2>Failover, ${what} (active tab closed -> next query answered)</h2><p>${f.runs} runs: p50 ${fmtMs(f.p50Ms)}, p95 ${fmtMs(f.p95Ms)}, max ${fmtMs(f.maxMs)}. All: ${esc(f.allMs.join(', '))} ms</p>`
     const t = f.timelineMedianMs
     if (t) {
       html += '<p>Median timeline, ms after <code>page.close()</code> of the active tab:</p>'

@@ -16,7 +16,8 @@
 //   BENCH_OPEN_ROUNDS [5]       W5 rounds (fresh pages and database each time)
 //   BENCH_MIXED_ROUNDS [3]      mixed 3-tab rounds; BENCH_MIXED_MS [3000] each
 //   BENCH_FAILOVER_RUNS [20]    failover runs (active tab closed)
-//   BENCH_PHASES [workloads,storage,heap,open,mixed,failover]  which phases to run
+//   BENCH_PHASES [workloads,storage,heap,open,mixed,failover,failover-warm]  which phases to run
+//                               (failover-warm: the same with the warmStandby option)
 //   BENCH_ONLY                  comma list of contender ids for the workload phase (raw is kept)
 //   BENCH_INCOGNITO [0]         1: run in an incognito context (Playwright's default) instead of a
 //                               fresh on-disk profile; OPFS there is in memory and its sync access
@@ -48,7 +49,7 @@ const CFG = {
   mixedRounds: num('BENCH_MIXED_ROUNDS', 3),
   mixedMs: num('BENCH_MIXED_MS', 3000),
   failoverRuns: num('BENCH_FAILOVER_RUNS', 20),
-  phases: (env.BENCH_PHASES ?? 'workloads,storage,heap,open,mixed,failover').split(',').map((s) => s.trim()),
+  phases: (env.BENCH_PHASES ?? 'workloads,storage,heap,open,mixed,failover,failover-warm').split(',').map((s) => s.trim()),
   only: env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined,
   incognito: env.BENCH_INCOGNITO === '1',
   port: num('BENCH_PORT', 4188),
@@ -196,7 +197,8 @@ async function main() {
     if (phase('workloads') || phase('storage') || phase('heap')) await workloadPhase()
     if (phase('open')) await openPhase()
     if (phase('mixed')) await mixedPhase()
-    if (phase('failover')) await failoverPhase()
+    if (phase('failover')) results.failover = await failoverPhase({})
+    if (phase('failover-warm')) results.failoverWarm = await failoverPhase({ warmStandby: true })
   } finally {
     await context?.close().catch(() => {})
     await browser?.close().catch(() => {})
@@ -578,22 +580,30 @@ async function mixedPhase() {
 
 // ---- failover --------------------------------------------------------------------------------
 
-async function failoverPhase() {
+/** Failover runs with these dialect options (`warmStandby: true` for the warm variant). */
+async function failoverPhase(options) {
   const all = []
   const steps = []
+  const warm = options.warmStandby === true
   for (let run = 0; run < CFG.failoverRuns; run++) {
-    const name = `failover-${run}-${stamp}.db`
+    const name = `failover-${warm ? 'warm-' : ''}${run}-${stamp}.db`
     const tabs = []
     for (let t = 0; t < 3; t++) {
       const p = await openPage('mt')
       // debug: the tab worker logs 'opened the database' (console), for the timeline below.
-      await evaluate(p, (f) => window.bench.open(f, { debug: true }), name)
+      await evaluate(p, ([f, o]) => window.bench.open(f, { debug: true, ...o }), [name, options])
       tabs.push(p)
     }
     const statuses = await Promise.all(tabs.map((p) => evaluate(p, () => window.bench.status())))
     const activeIndex = statuses.findIndex((s) => s.role === 'active')
     const formerId = statuses[activeIndex].tabId
     const survivor = tabs[(activeIndex + 1) % 3]
+    if (warm) {
+      // The standby warms up as soon as it is next in line; a user's tabs have been open a while.
+      const ready = () => tabs.some((p) => timelines.get(p).workerLog.some((l) => l.text.includes('warm standby ready')))
+      for (const deadline = Date.now() + 10_000; !ready() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20))
+      if (!ready()) log('failover-warm: no warm standby reported ready within 10 s')
+    }
     const answered = evaluate(survivor, (id) => window.bench.firstAnswerAfter(id), formerId)
     const t0 = Date.now()
     await tabs[activeIndex].close()
@@ -626,7 +636,8 @@ async function failoverPhase() {
     const xs = steps.map((s) => s[k]).filter((x) => typeof x === 'number')
     return xs.length ? median(xs) : undefined
   }
-  results.failover = {
+  const result = {
+    options,
     runs: all.length,
     p50Ms: median(all),
     p95Ms: pct(all, 95),
@@ -635,7 +646,8 @@ async function failoverPhase() {
     timelineMedianMs: Object.fromEntries(['routeLostMs', 'wasmRequestedMs', 'wasmFetchedMs', 'openedMs', 'newRouteMs', 'answeredMs'].map((k) => [k, stepMedian(k)])),
     timeline: steps,
   }
-  log(`failover: ${all.length} runs, p50 ${all.length ? median(all) : '-'} ms, p95 ${all.length ? pct(all, 95) : '-'} ms`)
+  log(`failover${warm ? ' (warm standby)' : ''}: ${all.length} runs, p50 ${all.length ? median(all) : '-'} ms, p95 ${all.length ? pct(all, 95) : '-'} ms`)
+  return result
 }
 
 // ---- targets ---------------------------------------------------------------------------------
@@ -668,6 +680,10 @@ function evaluateTargets() {
   if (results.failover?.runs) {
     absolute('failover p50', results.failover.p50Ms, 100, true)
     absolute('failover p95', results.failover.p95Ms, 250, true)
+  }
+  if (results.failoverWarm?.runs) {
+    absolute('failover p50, warmStandby: true', results.failoverWarm.p50Ms, 100, true)
+    absolute('failover p95, warmStandby: true', results.failoverWarm.p95Ms, 250, true)
   }
   const mtOpen = results.open?.rows.find((r) => r.kind === 'mt')
   if (mtOpen) {
@@ -743,11 +759,11 @@ function printAll() {
     console.log(`\nMixed read/write, 3 tabs at once, ${CFG.mixedMs} ms x ${CFG.mixedRounds} rounds (median ops/s; p50/p95 per op; errors)`)
     for (const r of results.mixed.rows) console.log(pad(r.label, 44) + lpad(`${Math.round(r.opsPerS)} ops/s`, 12) + lpad(`${fmtMs(r.p50Ms)} / ${fmtMs(r.p95Ms)}`, 22) + lpad(`${r.errors} err`, 9) + (r.firstError ? `  ${r.firstError.slice(0, 80)}` : ''))
   }
-  if (results.failover) {
-    const f = results.failover
-    console.log(`\nFailover (${f.runs} runs): p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms`)
+  for (const [f, what] of [[results.failover, 'default options'], [results.failoverWarm, 'warmStandby: true']]) {
+    if (!f) continue
+    console.log(`\nFailover, ${what} (${f.runs} runs): p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms`)
     const t = f.timelineMedianMs ?? {}
-    console.log(`  median timeline from page.close(): survivor told the active tab is gone +${t.routeLostMs} ms; new active's worker requests the wasm +${t.wasmRequestedMs} ms, has it +${t.wasmFetchedMs} ms; logs 'opened the database' +${t.openedMs} ms; survivor gets the new route +${t.newRouteMs} ms; first answer +${t.answeredMs} ms`)
+    console.log(`  median timeline from page.close(): survivor told the active tab is gone +${t.routeLostMs} ms; new active's worker requests the wasm +${t.wasmRequestedMs ?? '- (already loaded)'} ms, has it +${t.wasmFetchedMs ?? '-'} ms; logs 'opened the database' +${t.openedMs} ms; survivor gets the new route +${t.newRouteMs} ms; first answer +${t.answeredMs} ms`)
   }
   if (results.heap) {
     console.log('\nJS heap after GC (CDP Runtime.getHeapUsage): page | workers | wasm fetched')

@@ -4,6 +4,7 @@ import {
   LeaseTimeoutError,
   MultiTabError,
   SqliteError,
+  appendCallerStack,
   deserializeError,
   serializeError,
 } from '../src/protocol/errors.js'
@@ -14,8 +15,7 @@ describe('errors across threads', () => {
   it('keeps the SQLite code and class, and appends the caller stack', () => {
     const inWorker = Object.assign(new Error('UNIQUE constraint failed: u.email'), { code: 2067 })
     const data = structuredClone(serializeError(inWorker))
-    const caller = new Error('caller')
-    const error = deserializeError(data, caller.stack) as SqliteError
+    const error = appendCallerStack(deserializeError(data), new Error('caller')) as SqliteError
     expect(error).toBeInstanceOf(SqliteError)
     expect(error).toBeInstanceOf(MultiTabError)
     expect(error.code).toBe('SQLITE_CONSTRAINT_UNIQUE')
@@ -23,6 +23,9 @@ describe('errors across threads', () => {
     expect(error.primaryResultCode).toBe(19)
     expect(error.retryable).toBe(false)
     expect(error.stack).toContain('errors.test.ts')
+    // The worker's frames first, then the caller's.
+    expect(error.stack!.indexOf('errors.test.ts')).toBeGreaterThan(error.stack!.indexOf('UNIQUE constraint failed'))
+    expect(appendCallerStack('not an error', new Error())).toBe('not an error')
   })
 
   it('rebuilds our own classes with their retryability', () => {

@@ -133,4 +133,34 @@ describe('LeaseQueue', () => {
     await expect(b).rejects.toThrow('giving up')
     expect(queue.holder).toBeUndefined()
   })
+
+  it('enqueue: a synchronous statement runs at once, a throwing one is reported, and the queue moves on', () => {
+    const { queue } = setup()
+    const log: string[] = []
+    const failed: string[] = []
+    queue.enqueue({ tabId: 'A', lease: 1 }, () => void log.push('a1'), (e) => failed.push(e.message))
+    // No await in between: nothing async was in the way.
+    expect(log).toEqual(['a1'])
+    queue.enqueue({ tabId: 'A', lease: 1 }, () => {
+      throw new Error('boom')
+    }, (e) => failed.push(e.message))
+    queue.enqueue({ tabId: 'B', lease: 1 }, () => void log.push('b1'), (e) => failed.push(e.message))
+    expect(failed).toEqual(['boom'])
+    expect(log).toEqual(['a1']) // B waits for A's lease
+    queue.release({ tabId: 'A', lease: 1 })
+    expect(log).toEqual(['a1', 'b1'])
+  })
+
+  it('enqueue: a statement that returns a promise holds the queue until it settles', async () => {
+    const { queue } = setup()
+    const log: string[] = []
+    let finish!: () => void
+    queue.enqueue({ tabId: 'A', lease: 1 }, () => new Promise<void>((r) => (finish = r)).then(() => void log.push('a1')), () => {})
+    queue.enqueue({ tabId: 'A', lease: 1 }, () => void log.push('a2'), () => {})
+    await flush()
+    expect(log).toEqual([])
+    finish()
+    await flush()
+    expect(log).toEqual(['a1', 'a2'])
+  })
 })

@@ -18,6 +18,37 @@ describe('TabRegistry', () => {
     expect(r.beginElection()).toEqual({ tabId: 'c', epoch: 2 })
   })
 
+  it('names the next in line (for a warm standby): the tab the next election would pick', () => {
+    const r = new TabRegistry(clock)
+    r.add('a')
+    r.add('b')
+    r.add('c')
+    expect(r.nextInLine()).toBeUndefined() // nobody active yet
+    const { epoch } = r.beginElection()!
+    expect(r.nextInLine()).toBeUndefined() // still opening
+    r.markReady('a', epoch)
+    expect(r.nextInLine()).toBe('b')
+    expect(r.nextInLine(new Set(['b']))).toBe('c')
+    r.remove('b')
+    expect(r.nextInLine()).toBe('c')
+    r.remove('a')
+    expect(r.nextInLine()).toBeUndefined()
+    expect(r.beginElection()?.tabId).toBe('c') // the one that was next in line
+  })
+
+  it('lines tabs up by when they first joined, so a restarted coordinator keeps their order', () => {
+    const r = new TabRegistry(clock)
+    // Rejoining a new coordinator in a random order, each with the time it first joined.
+    r.add('c', 300)
+    r.add('a', 100)
+    r.add('b', 200)
+    expect(r.tabIds()).toEqual(['a', 'b', 'c'])
+    const { epoch } = r.beginElection()!
+    expect(r.active).toBe('a')
+    r.markReady('a', epoch)
+    expect(r.nextInLine()).toBe('b')
+  })
+
   it('ignores stale activation reports', () => {
     const r = new TabRegistry(clock)
     r.add('a')

@@ -49,8 +49,6 @@ interface Request {
   readonly admin: AdminOperation | undefined
   /** Sent to a holder that went away without answering: it may have been applied. */
   maybeApplied: boolean
-  /** Made where the app awaited the query; its stack is read only if the query fails. */
-  readonly caller: Error | undefined
   readonly resolve: (result: ExecResult) => void
   readonly reject: (error: Error) => void
   timer?: ReturnType<typeof setTimeout>
@@ -76,14 +74,11 @@ export class RequestRouter {
   /** Released leases not yet told to the worker (see release()). */
   #releases: number[] = []
   #releaseScheduled = false
-  /** A task boundary: a message to ourselves runs after the current task, before any timer. */
-  readonly #tick = new MessageChannel()
 
   constructor(requestTimeoutMs: number, tabId: string) {
     this.#requestTimeoutMs = requestTimeoutMs
     this.#tabId = tabId
     this.#opPrefix = `${tabId}:`
-    this.#tick.port1.onmessage = () => this.#flushReleases()
   }
 
   get route(): Readonly<Route> | undefined {
@@ -139,7 +134,6 @@ export class RequestRouter {
     sql: string,
     params: SqlValue[],
     kind: StatementKind | 'describe',
-    caller?: Error,
     admin?: AdminOperation,
   ): Promise<ExecResult> {
     if (this.#closed) return Promise.reject(this.#closed)
@@ -159,7 +153,6 @@ export class RequestRouter {
         op,
         commit: kind === 'commit',
         maybeApplied: false,
-        caller,
         startedAt: performance.now(),
         resolve: (result) => {
           this.onSettled?.(performance.now() - request.startedAt, this.#route?.activeTabId === this.#tabId)
@@ -177,8 +170,8 @@ export class RequestRouter {
 
   /**
    * The lease's scope ended; the active worker may hand the connection to the next. The release
-   * rides on this tab's next statement if one follows in the same task (the common case of
-   * queries in a loop), else it goes alone at the end of the task: one message, not two, per query.
+   * rides on this tab's next statement if one follows at once (the common case of queries in a
+   * loop), else it goes alone: one message, not two, per query.
    */
   release(lease: number): void {
     const epoch = this.#leaseEpoch.get(lease)
@@ -188,8 +181,26 @@ export class RequestRouter {
     this.#releases.push(lease)
     if (!this.#releaseScheduled) {
       this.#releaseScheduled = true
-      this.#tick.port2.postMessage(null)
+      this.#awaitNextStatement(RELEASE_HOPS)
     }
+  }
+
+  /**
+   * Gives this tab's code a few microtasks to send its next statement (Kysely returns a query's
+   * rows through several awaits, then the app's loop sends the next one, all in one task): the
+   * releases ride on it. If none comes, they go alone, still within the same task. A task of its
+   * own per query (a MessageChannel tick) cost more than the statement's own overhead.
+   */
+  #awaitNextStatement(hops: number): void {
+    queueMicrotask(() => {
+      if (this.#releases.length === 0) {
+        this.#releaseScheduled = false
+      } else if (hops > 0) {
+        this.#awaitNextStatement(hops - 1)
+      } else {
+        this.#flushReleases()
+      }
+    })
   }
 
   #flushReleases(): void {
@@ -240,7 +251,7 @@ export class RequestRouter {
       this.#waiting = []
       for (const request of waiting) {
         clearTimeout(request.timer)
-        request.reject(deserializeError(error, request.caller?.stack))
+        request.reject(deserializeError(error))
       }
     }
   }
@@ -256,7 +267,6 @@ export class RequestRouter {
     this.#waiting = []
     this.#route?.port.close()
     this.#route = undefined
-    this.#tick.port1.close()
   }
 
   #send(request: Request, route: Route): void {
@@ -272,18 +282,16 @@ export class RequestRouter {
       releases = this.#releases
       this.#releases = []
     }
-    const message: ExecRequest = {
-      t: 'exec',
-      ...(releases ? { releases } : {}),
-      id: request.id,
-      lease: request.lease,
-      sql: request.sql,
-      params: request.params,
-      ...(request.op ? { op: request.op, retry: request.maybeApplied } : {}),
-      ...(request.commit ? { commit: true } : {}),
-      ...(request.describe ? { describe: true } : {}),
-      ...(request.admin ? { admin: request.admin } : {}),
+    // Only the fields that are set: every one is cloned across threads, and this is per statement.
+    const message: Mutable<ExecRequest> = { t: 'exec', id: request.id, lease: request.lease, sql: request.sql, params: request.params }
+    if (releases) message.releases = releases
+    if (request.op) {
+      message.op = request.op
+      message.retry = request.maybeApplied
     }
+    if (request.commit) message.commit = true
+    if (request.describe) message.describe = true
+    if (request.admin) message.admin = request.admin
     route.port.postMessage(message)
   }
 
@@ -313,7 +321,7 @@ export class RequestRouter {
     if (!request) return
     this.#inFlight.delete(reply.id)
     if (reply.t === 'result') request.resolve(reply)
-    else if (reply.t === 'error') request.reject(deserializeError(reply.error, request.caller?.stack))
+    else if (reply.t === 'error') request.reject(deserializeError(reply.error))
     else if (reply.t === 'refused') this.#resend(request)
   }
 
@@ -360,6 +368,11 @@ export class RequestRouter {
     }
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/** Microtasks a release waits for the next statement to carry it (see awaitNextStatement). */
+const RELEASE_HOPS = 64
 
 function transactionLost(): ActiveTabLostError {
   return new ActiveTabLostError('The active tab went away during this transaction; it was rolled back. Run it again.')

@@ -2,7 +2,7 @@
  * A tab's membership in one database: it holds the tab's liveness lock, starts the tab worker,
  * joins the coordinator, and turns the driver's calls into requests on the current route.
  */
-import { NoActiveTabError, StorageUnavailableError, deserializeError } from '../protocol/errors.js'
+import { NoActiveTabError, StorageUnavailableError, appendCallerStack, deserializeError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type ExecResult,
@@ -64,6 +64,8 @@ export class TabClient {
   #link: CoordinatorLink | undefined
   #coordinatorWatch: AbortController | undefined
   #releaseTabLock: (() => void) | undefined
+  /** When this tab first joined a coordinator (see JoinMessage.since). */
+  #joinedAt: number | undefined
   #started: Promise<void> | undefined
   #closed = false
   #nextLease = 1
@@ -206,6 +208,7 @@ export class TabClient {
       workerPort,
       epoch: this.#router.highestEpoch,
       holder: this.#router.route?.activeTabId === this.tabId,
+      since: (this.#joinedAt ??= Date.now()),
       hangTimeoutMs: Math.round(this.#config.hangTimeoutMs),
       debug: !!this.#config.debug,
     }
@@ -257,6 +260,7 @@ export class TabClient {
       openAttempts: this.#config.openAttempts,
       openRetryDelayMs: this.#config.openRetryDelayMs,
       debug: !!this.#config.debug,
+      warmStandby: this.#config.warmStandby,
     }
     worker.postMessage(init, transferOf(workerEnd))
     return coordinatorEnd
@@ -350,8 +354,8 @@ export class TabClient {
     return this.#nextLease++
   }
 
-  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind, caller?: Error): Promise<ExecResult> {
-    return this.#router.exec(lease, sql, params, kind, caller)
+  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind): Promise<ExecResult> {
+    return this.#router.exec(lease, sql, params, kind)
   }
 
   /**
@@ -413,7 +417,9 @@ export class TabClient {
     const lease = this.newLease()
     const read = operation === 'export' || operation === 'check' || operation === 'stats'
     try {
-      return await this.#router.exec(lease, '', params, read ? 'read' : 'raw', new Error(), operation)
+      return await this.#router.exec(lease, '', params, read ? 'read' : 'raw', operation)
+    } catch (error) {
+      throw appendCallerStack(error, new Error())
     } finally {
       this.#router.release(lease)
     }

@@ -54,6 +54,8 @@ export class Coordinator {
   readonly #lines = new Map<string, TabLines>()
   /** Tabs that just failed (could not open, or hung), skipped at the next election. */
   readonly #skip = new Set<string>()
+  /** The tab told it is next in line (see #updateStandby). */
+  #standby: string | undefined
   #preferred: string | undefined
   #reason: HandoffReason = 'elected'
   /** Where the active worker opened the database (sent with every route). */
@@ -145,7 +147,7 @@ export class Coordinator {
       }
       return
     }
-    if (!this.#registry.add(tabId)) return
+    if (!this.#registry.add(tabId, message.since)) return
     this.#registry.observeEpoch(message.epoch)
     this.#lines.set(tabId, { tab: port, worker, hangTimeoutMs: message.hangTimeoutMs })
     this.#listenToWorker(tabId, worker)
@@ -391,6 +393,24 @@ export class Coordinator {
       activeTabId: this.#registry.ready ? this.#registry.active : undefined,
     }
     for (const lines of this.#lines.values()) sendTab(lines.tab, message)
+    this.#updateStandby()
+  }
+
+  /**
+   * Tells the worker of the tab next in line that it is (so, with `warmStandby`, it prepares
+   * SQLite), and the one that was that it no longer is. Every worker hears it; only those whose
+   * tab asked for a warm standby act on it.
+   */
+  #updateStandby(): void {
+    // While the role is vacant or opening the standby stays as it is: it is likely the one elected.
+    if (!this.#registry.ready) return
+    const next = this.#registry.nextInLine(this.#skip)
+    if (next === this.#standby) return
+    const previous = this.#standby !== this.#registry.active && this.#standby && this.#lines.get(this.#standby)
+    if (previous) sendWorker(previous.worker, { t: 'standby', v: PROTOCOL_VERSION, on: false })
+    this.#standby = next
+    const lines = next && this.#lines.get(next)
+    if (lines) sendWorker(lines.worker, { t: 'standby', v: PROTOCOL_VERSION, on: true })
   }
 
   /** No tab can open the database (e.g. no OPFS): every tab's requests fail with the reason. */

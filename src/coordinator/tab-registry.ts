@@ -12,8 +12,16 @@ export interface Election {
   readonly epoch: number
 }
 
+/** A tab's place in line: when it first joined any coordinator, then when it joined this one. */
+interface Place {
+  readonly since: number
+  readonly joined: number
+}
+
+const before = (a: Place, b: Place) => a.since < b.since || (a.since === b.since && a.joined < b.joined)
+
 export class TabRegistry {
-  readonly #tabs = new Map<string, number>()
+  readonly #tabs = new Map<string, Place>()
   #joined = 0
   #active: string | undefined
   #ready = false
@@ -46,8 +54,9 @@ export class TabRegistry {
     return this.#tabs.has(tabId)
   }
 
+  /** Oldest first. */
   tabIds(): string[] {
-    return [...this.#tabs.keys()]
+    return [...this.#tabs].sort(([, a], [, b]) => (before(a, b) ? -1 : 1)).map(([tabId]) => tabId)
   }
 
   /** A restarted coordinator continues the epochs its tabs have seen, so their routes stay ordered. */
@@ -55,10 +64,13 @@ export class TabRegistry {
     if (epoch > this.#epoch && !this.#active) this.#epoch = epoch
   }
 
-  /** Adds a tab; false if it was already here. */
-  add(tabId: string): boolean {
+  /**
+   * Adds a tab; false if it was already here. `since`: when the tab first joined a coordinator
+   * (a restarted one keeps the tabs in their old order); by default, now.
+   */
+  add(tabId: string, since: number = this.#clock()): boolean {
     if (this.#tabs.has(tabId)) return false
-    this.#tabs.set(tabId, ++this.#joined)
+    this.#tabs.set(tabId, { since, joined: ++this.#joined })
     return true
   }
 
@@ -74,19 +86,33 @@ export class TabRegistry {
   /** Picks the oldest tab not in `skip` as the next active one, if the role is vacant. */
   beginElection(skip: ReadonlySet<string> = new Set()): Election | undefined {
     if (this.#active) return undefined
-    let best: string | undefined
-    let bestOrder = Infinity
-    for (const [tabId, order] of this.#tabs) {
-      if (!skip.has(tabId) && order < bestOrder) {
-        best = tabId
-        bestOrder = order
-      }
-    }
+    const best = this.#oldest(skip)
     if (!best) return undefined
     this.#active = best
     this.#ready = false
     this.#epoch = Math.max(this.#epoch + 1, Math.floor(this.#clock()))
     return { tabId: best, epoch: this.#epoch }
+  }
+
+  /**
+   * The tab an election would pick if the active tab went away now (none while the role is vacant
+   * or opening): the one a warm standby prepares.
+   */
+  nextInLine(skip: ReadonlySet<string> = new Set()): string | undefined {
+    if (!this.#active || !this.#ready) return undefined
+    return this.#oldest(skip, this.#active)
+  }
+
+  #oldest(skip: ReadonlySet<string>, except?: string): string | undefined {
+    let best: string | undefined
+    let bestPlace: Place | undefined
+    for (const [tabId, place] of this.#tabs) {
+      if (tabId !== except && !skip.has(tabId) && (!bestPlace || before(place, bestPlace))) {
+        best = tabId
+        bestPlace = place
+      }
+    }
+    return best
   }
 
   /** The elected tab opened the database; false if the message is about a stale election. */

@@ -8,6 +8,7 @@ import type { StatementKind } from '../client/request-router.js'
 import type { TabClient } from '../client/tab-client.js'
 import type { ExecResult } from '../protocol/messages.js'
 import { toBindable } from '../protocol/values.js'
+import { appendCallerStack } from '../protocol/errors.js'
 
 export class MultiTabConnection implements DatabaseConnection {
   readonly #client: TabClient
@@ -23,11 +24,14 @@ export class MultiTabConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    // Made before the await, so a failure's stack shows the app's line that ran the query. V8
-    // formats a stack only when it is read, i.e. only if the query fails.
-    const caller = new Error()
-    const params = toBindable(compiledQuery.parameters)
-    const result = await this.#client.exec(this.#lease, compiledQuery.sql, params, statementKind(compiledQuery), caller)
+    let result: ExecResult
+    try {
+      result = await this.#client.exec(this.#lease, compiledQuery.sql, toBindable(compiledQuery.parameters), statementKind(compiledQuery))
+    } catch (error) {
+      // Made here, after the await, an Error's stack is V8's async stack: the awaiting callers up
+      // to the app's line that ran the query. Made before the send, it would cost every query.
+      throw appendCallerStack(error, new Error())
+    }
     return toQueryResult<R>(result)
   }
 

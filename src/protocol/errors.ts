@@ -138,11 +138,8 @@ export function serializeError(error: unknown): SerializedError {
   return { name: 'Error', message: String(error) }
 }
 
-/**
- * Rebuilds an error posted by another thread as the class it was, appending `callerStack` (the
- * stack of an Error made where the request was sent) so the trace reaches the app's code.
- */
-export function deserializeError(data: SerializedError, callerStack?: string): Error {
+/** Rebuilds an error posted by another thread as the class it was, with the other thread's stack. */
+export function deserializeError(data: SerializedError): Error {
   let error: Error
   if (data.name === 'SqliteError' && typeof data.resultCode === 'number') {
     error = new SqliteError(data.message, data.resultCode)
@@ -154,9 +151,17 @@ export function deserializeError(data: SerializedError, callerStack?: string): E
     const Class = classes[data.name as keyof typeof classes]
     error = Class ? new Class(data.message) : Object.assign(new Error(data.message), { name: data.name })
   }
-  const local = callerStack?.split('\n').slice(1).join('\n')
-  error.stack = `${error.name}: ${error.message}\n${data.stack?.split('\n').slice(1).join('\n') ?? ''}${
-    local ? `\n${local}` : ''
-  }`
+  error.stack = `${error.name}: ${error.message}\n${data.stack?.split('\n').slice(1).join('\n') ?? ''}`
+  return error
+}
+
+/**
+ * Appends the frames of `caller` (an Error made in the async function that awaited the failed
+ * request) to `error`'s stack, so the trace reaches the app's code. Anything else is returned as is.
+ */
+export function appendCallerStack(error: unknown, caller: Error): unknown {
+  if (!(error instanceof Error)) return error
+  const frames = caller.stack?.split('\n').slice(1).join('\n')
+  if (frames) error.stack = `${error.stack ?? `${error.name}: ${error.message}`}\n${frames}`
   return error
 }

@@ -40,6 +40,11 @@ export interface JoinMessage {
   readonly epoch: number
   /** This tab's worker holds the database now (rejoining a restarted coordinator). */
   readonly holder: boolean
+  /**
+   * When this tab first joined (ms since the epoch): a restarted coordinator lines the tabs up
+   * by it, as the first one did, so the oldest tab (and its warm standby) comes next still.
+   */
+  readonly since?: number
   /** This tab's hang bound: elected, its worker must show progress at least this often. */
   readonly hangTimeoutMs: number
   /** The tab logs; the coordinator logs too (to its own console) once any tab asks. */
@@ -186,12 +191,22 @@ export interface HeartbeatAckMessage {
   readonly epoch: number
   readonly seq: number
 }
+/**
+ * This worker's tab is next in line for the active role (`on`), or no longer is: with the
+ * `warmStandby` option it loads and warms SQLite ahead of a failover, and lets it go again.
+ */
+export interface StandbyMessage {
+  readonly t: 'standby'
+  readonly v: number
+  readonly on: boolean
+}
 export type CoordinatorToWorker =
   | ActivateMessage
   | AttachMessage
   | TabGoneMessage
   | DeactivateMessage
   | HeartbeatAckMessage
+  | StandbyMessage
 
 export interface ActivatedMessage {
   readonly t: 'activated'
@@ -245,6 +260,8 @@ export interface InitMessage {
   readonly openRetryDelayMs: number
   /** Log to console.debug in the worker. */
   readonly debug: boolean
+  /** Load and warm SQLite while next in line for the active role (see StandbyMessage). */
+  readonly warmStandby: boolean
 }
 export interface WorkerStatusRequest {
   readonly t: 'worker-status'

@@ -48,7 +48,8 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
     typeof m.holder === 'boolean' &&
     isInt(m.hangTimeoutMs) &&
     (m.hangTimeoutMs as number) > 0 &&
-    (m.line === undefined || isLineName(m.line))
+    (m.line === undefined || isLineName(m.line)) &&
+    (m.since === undefined || (typeof m.since === 'number' && Number.isFinite(m.since)))
   ) {
     return data as unknown as TabToCoordinator
   }
@@ -89,6 +90,7 @@ export function parseCoordinatorToWorker(data: unknown): CoordinatorToWorker | u
   if (m.t === 'tab-gone' && isStr(m.tabId)) return data as unknown as CoordinatorToWorker
   if (m.t === 'deactivate' && isInt(m.epoch)) return data as unknown as CoordinatorToWorker
   if (m.t === 'ack' && isInt(m.epoch) && isInt(m.seq)) return data as unknown as CoordinatorToWorker
+  if (m.t === 'standby' && typeof m.on === 'boolean') return data as unknown as CoordinatorToWorker
   return undefined
 }
 

@@ -218,6 +218,26 @@ export class ActiveDatabase {
       })
   }
 
+  /**
+   * Next in line for the role (`on`), or no longer: with `warmStandby`, load and warm SQLite now
+   * so a failover to this tab only has to open the files; or let it go again.
+   */
+  standby(on: boolean): void {
+    if (!this.#init.warmStandby || this.#engine) return
+    if (!on) {
+      this.#log('no longer the warm standby')
+      SqliteEngine.forget()
+      return
+    }
+    const started = performance.now()
+    void (async () => {
+      const chosen = this.#storage ?? this.#choose(this.#caps ?? (await probeCapabilities()))
+      if (chosen instanceof StorageChoiceFailed) return // reported if this tab is ever elected
+      await SqliteEngine.warm({ storage: chosen.kind, wasmUrl: this.#wasmUrl, asyncWasmUrl: this.#asyncWasmUrl })
+      this.#log('warm standby ready', { storage: chosen.kind, ms: Math.round(performance.now() - started) })
+    })().catch((error: unknown) => this.#log('warm standby failed (a failover will load SQLite then)', { error: String(error) }))
+  }
+
   /** The coordinator heard heartbeat `seq`: the role stays fresh until a bound after it was sent. */
   acknowledge(epoch: number, seq: number): void {
     const sentAt = this.#heartbeatSentAt.get(seq)
@@ -378,28 +398,34 @@ export class ActiveDatabase {
       return
     }
     const queuedAt = performance.now()
-    this.#queue
-      .submit({ tabId, lease: request.lease }, () => {
+    this.#queue.enqueue(
+      { tabId, lease: request.lease },
+      () => {
         const waited = performance.now() - queuedAt
         if (waited > 1) {
           this.#stats.leaseWaits++
           this.#stats.leaseWaitMs += waited
         }
         return this.#exec(port, request)
-      })
-      .catch((error: Error) =>
+      },
+      (error: Error) =>
         reply(port, error instanceof NotRun ? { t: 'refused', id: request.id } : { t: 'error', id: request.id, error: serializeError(error) }),
-      )
+    )
   }
 
-  async #exec(port: Line, request: ExecRequest): Promise<void> {
-    // Checked right before running: the worker may have stalled while this waited.
-    const fresh = await this.#fresh()
+  #exec(port: Line, request: ExecRequest): Promise<void> {
+    // Checked right before running: the worker may have stalled while this waited. Fresh is the
+    // common case, and it is checked without a Promise of its own.
     const engine = this.#engine
-    if (!fresh || !engine) {
-      reply(port, { t: 'refused', id: request.id })
-      return
-    }
+    if (engine && performance.now() <= this.#validUntil) return this.#run(port, request, engine)
+    return this.#fresh().then((fresh) => {
+      const engine = this.#engine
+      if (!fresh || !engine) return reply(port, { t: 'refused', id: request.id })
+      return this.#run(port, request, engine)
+    })
+  }
+
+  async #run(port: Line, request: ExecRequest, engine: SqliteEngine): Promise<void> {
     this.#stats.statements++
     try {
       if (request.admin) {

@@ -12,6 +12,7 @@ import { HandoffError, SqliteError, StorageUnavailableError } from '../protocol/
 import type { StorageKind } from '../protocol/messages.js'
 import { openPool } from './opfs-pool.js'
 import { OpfsWritableVFS } from './opfs-writable-vfs.js'
+import { rehearse } from './warm-up.js'
 
 export type EmscriptenModule = {
   _sqlite3_malloc(n: number): number
@@ -79,10 +80,37 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
   return loaded
 }
 
+function buildOf(storage: StorageKind, wasmUrl: string, asyncWasmUrl: string): ['sync' | 'async', string] {
+  return storage === 'opfs' || storage === 'idb' ? ['async', asyncWasmUrl] : ['sync', wasmUrl]
+}
+
 /** Starts fetching and compiling the wasm of `storage` (e.g. while waiting for the role lock). */
 export function preloadStorage(storage: StorageKind, wasmUrl: string, asyncWasmUrl: string): void {
-  const async = storage === 'opfs' || storage === 'idb'
-  void load(async ? 'async' : 'sync', async ? asyncWasmUrl : wasmUrl).catch(() => {})
+  void load(...buildOf(storage, wasmUrl, asyncWasmUrl)).catch(() => {})
+}
+
+/**
+ * A warm standby's rehearsal in progress (see warm-up.ts). The module's API is not re-entrant
+ * across awaits (its calls share scratch memory), so opening the real database waits for it.
+ */
+let warming: Promise<void> | undefined
+
+/** Loads the wasm of `storage` and runs SQLite once on a throwaway in-memory database. */
+export function warmStorage(storage: StorageKind, wasmUrl: string, asyncWasmUrl: string): Promise<void> {
+  warming ??= (async () => {
+    try {
+      const { module, sqlite3 } = await load(...buildOf(storage, wasmUrl, asyncWasmUrl))
+      await rehearse(sqlite3, module)
+    } finally {
+      warming = undefined
+    }
+  })()
+  return warming
+}
+
+/** No longer next in line: drop the loaded builds (an open database keeps its own). */
+export function forgetBuilds(): void {
+  builds.clear()
 }
 
 const memoryVfss = new Map<string, MemoryVFS>()
@@ -92,6 +120,7 @@ const idbVfss = new Map<string, Promise<{ readonly name: string }>>()
 
 export async function openStorage(options: StorageOptions): Promise<DatabaseStorage> {
   try {
+    await warming?.catch(() => {})
     return await open(options)
   } catch (error) {
     if (error instanceof SqliteError || error instanceof StorageUnavailableError || error instanceof HandoffError) throw error

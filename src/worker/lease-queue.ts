@@ -69,28 +69,36 @@ export class LeaseQueue {
    * `run` should reply to its caller itself); rejects if the lease was revoked first.
    */
   submit(lease: LeaseKey, run: () => Promise<void> | void): Promise<void> {
-    const key = keyOf(lease)
-    const revoked = this.#revoked.get(key)
-    if (revoked) return Promise.reject(revoked)
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({
-        key,
-        tabId: lease.tabId,
-        run: async () => {
-          try {
-            await run()
-            resolve()
-          } catch (error) {
-            reject(error as Error)
-          }
+      this.enqueue(
+        lease,
+        () => {
+          const ran = run()
+          if (!ran) return resolve()
+          return ran.then(resolve)
         },
         reject,
-      })
-      if (this.#holder && this.#holder.key !== key && this.#idleFor() >= this.#options.idleTimeoutMs) {
-        this.#revokeHolder(this.#options.timeoutError(this.#holder))
-      }
-      this.#pump()
+      )
     })
+  }
+
+  /**
+   * `submit` without a Promise of its own (the worker's hot path): `reject` is called if the lease
+   * is revoked before `run` runs, or if `run` throws or rejects. A `run` that returns nothing
+   * (no Promise) is done when it returns, and the next statement may go at once.
+   */
+  enqueue(lease: LeaseKey, run: () => Promise<void> | void, reject: (error: Error) => void): void {
+    const key = keyOf(lease)
+    const revoked = this.#revoked.get(key)
+    if (revoked) {
+      reject(revoked)
+      return
+    }
+    this.#queue.push({ key, tabId: lease.tabId, run, reject })
+    if (this.#holder && this.#holder.key !== key && this.#idleFor() >= this.#options.idleTimeoutMs) {
+      this.#revokeHolder(this.#options.timeoutError(this.#holder))
+    }
+    this.#pump()
   }
 
   /** The lease's scope ended (commit, rollback, or a single query done): the next may go. */
@@ -186,35 +194,50 @@ export class LeaseQueue {
   }
 
   #pump(): void {
-    if (this.#running) return
-    const index = this.#holder
-      ? this.#queue.findIndex((t) => t.key === this.#holder!.key || t.key === '')
-      : this.#granting
-        ? 0
-        : this.#queue.findIndex((t) => t.key === '')
-    const task = this.#queue[index]
-    if (index < 0 || !task) {
-      if (this.#holder) this.#idleSince ??= Date.now()
-      this.#armIdleTimer()
-      return
-    }
-    this.#queue.splice(index, 1)
-    if (!this.#holder && task.key !== '') {
-      const [tabId, lease] = [task.tabId, Number(task.key.slice(task.tabId.length + 1))]
-      this.#setHolder({ key: task.key, tabId, lease })
-    }
-    this.#busy()
-    this.#running = true
-    void (async () => {
-      try {
-        await task.run()
-      } catch {
-        // A task reports its own failure to its caller; the queue only moves on.
-      } finally {
-        this.#running = false
-        this.#pump()
+    // A loop, not recursion: tasks that finish synchronously run back to back.
+    while (!this.#running) {
+      const index = this.#holder
+        ? this.#queue.findIndex((t) => t.key === this.#holder!.key || t.key === '')
+        : this.#granting
+          ? 0
+          : this.#queue.findIndex((t) => t.key === '')
+      const task = this.#queue[index]
+      if (index < 0 || !task) {
+        if (this.#holder) this.#idleSince ??= Date.now()
+        this.#armIdleTimer()
+        return
       }
-    })()
+      if (index === 0) this.#queue.shift()
+      else this.#queue.splice(index, 1)
+      if (!this.#holder && task.key !== '') {
+        const [tabId, lease] = [task.tabId, Number(task.key.slice(task.tabId.length + 1))]
+        this.#setHolder({ key: task.key, tabId, lease })
+      }
+      this.#busy()
+      this.#running = true
+      let ran: Promise<void> | void = undefined
+      try {
+        ran = task.run()
+      } catch (error) {
+        task.reject(error as Error)
+      }
+      if (ran) {
+        ran.then(
+          () => this.#done(),
+          (error: unknown) => {
+            task.reject(error as Error)
+            this.#done()
+          },
+        )
+        return
+      }
+      this.#running = false
+    }
+  }
+
+  #done(): void {
+    this.#running = false
+    this.#pump()
   }
 
   #armIdleTimer(): void {

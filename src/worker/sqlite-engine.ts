@@ -8,7 +8,7 @@
  */
 import * as SQLite from 'wa-sqlite'
 import { SqliteError } from '../protocol/errors.js'
-import { openStorage, preloadStorage, type DatabaseStorage, type EmscriptenModule, type StorageOptions } from './database-storage.js'
+import { forgetBuilds, openStorage, preloadStorage, warmStorage, type DatabaseStorage, type EmscriptenModule, type StorageOptions } from './database-storage.js'
 import { bindParameters, type BindingModule } from './statement-binding.js'
 import type { SqlValue, StorageKind } from '../protocol/messages.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
@@ -66,6 +66,16 @@ export class SqliteEngine {
   /** Starts fetching and compiling the wasm (e.g. while waiting for the role lock). */
   static preload(options: Pick<OpenOptions, 'storage' | 'wasmUrl' | 'asyncWasmUrl'>): void {
     preloadStorage(options.storage, options.wasmUrl, options.asyncWasmUrl)
+  }
+
+  /** Loads the wasm and runs SQLite once on a throwaway database (a warm standby). */
+  static warm(options: Pick<OpenOptions, 'storage' | 'wasmUrl' | 'asyncWasmUrl'>): Promise<void> {
+    return warmStorage(options.storage, options.wasmUrl, options.asyncWasmUrl)
+  }
+
+  /** Lets the loaded wasm go (no longer a standby); an open engine keeps its own. */
+  static forget(): void {
+    forgetBuilds()
   }
 
   /** Opens (creating if needed) the database; the caller must hold the role lock. */

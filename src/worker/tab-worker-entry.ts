@@ -71,6 +71,9 @@ function listenToCoordinator(port: Line): void {
       case 'deactivate':
         void db.deactivate({ drain: true })
         break
+      case 'standby':
+        db.standby(message.on)
+        break
     }
   }
 }
