@@ -27,6 +27,7 @@ import { RequestRouter, type StatementKind } from './request-router.js'
 import { TabEvents } from './tab-events.js'
 import { TabMetrics, type MetricsSnapshot } from './tab-metrics.js'
 import { TableChanges } from './table-changes.js'
+import { callerBeforeSend } from './caller-stack.js'
 
 /** What a tab can see of the shared database. */
 export interface TabStatus {
@@ -416,10 +417,11 @@ export class TabClient {
     await this.start()
     const lease = this.newLease()
     const read = operation === 'export' || operation === 'check' || operation === 'stats'
+    const caller = callerBeforeSend()
     try {
       return await this.#router.exec(lease, '', params, read ? 'read' : 'raw', operation)
     } catch (error) {
-      throw appendCallerStack(error, new Error())
+      throw appendCallerStack(error, caller ?? new Error())
     } finally {
       this.#router.release(lease)
     }

@@ -9,6 +9,7 @@ import type { TabClient } from '../client/tab-client.js'
 import type { ExecResult } from '../protocol/messages.js'
 import { toBindable } from '../protocol/values.js'
 import { appendCallerStack } from '../protocol/errors.js'
+import { callerBeforeSend } from '../client/caller-stack.js'
 
 export class MultiTabConnection implements DatabaseConnection {
   readonly #client: TabClient
@@ -24,13 +25,14 @@ export class MultiTabConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const caller = callerBeforeSend()
     let result: ExecResult
     try {
       result = await this.#client.exec(this.#lease, compiledQuery.sql, toBindable(compiledQuery.parameters), statementKind(compiledQuery))
     } catch (error) {
-      // Made here, after the await, an Error's stack is V8's async stack: the awaiting callers up
-      // to the app's line that ran the query. Made before the send, it would cost every query.
-      throw appendCallerStack(error, new Error())
+      // Made here, after the await, an Error's stack is the engine's async stack (see
+      // caller-stack.ts): the awaiting callers up to the app's line that ran the query.
+      throw appendCallerStack(error, caller ?? new Error())
     }
     return toQueryResult<R>(result)
   }
