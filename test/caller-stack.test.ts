@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { hasAsyncFrames } from '../src/client/caller-stack.js'
-import { appendCallerStack } from '../src/protocol/errors.js'
 
 describe('caller stack', () => {
   it('tells stacks with awaiting callers (V8, SpiderMonkey) from those without', () => {
@@ -9,14 +8,5 @@ describe('caller stack', () => {
     expect(hasAsyncFrames('awaited@http://x/app.js:1:52\n')).toBe(false)
     // A function that happens to be called `async` is not a marker.
     expect(hasAsyncFrames('Error\n    at asyncThing (app.js:1:1)\n    at run (app.js:2:2)')).toBe(false)
-  })
-
-  it("appends the caller's frames after the error's own", () => {
-    const error = new Error('from the worker')
-    error.stack = 'SqliteError: from the worker\n    at step (tab-worker.js:1:1)'
-    const caller = new Error()
-    caller.stack = 'Error\n    at executeQuery (index.js:9:9)\n    at async app (app.js:3:3)'
-    appendCallerStack(error, caller)
-    expect(error.stack).toBe('SqliteError: from the worker\n    at step (tab-worker.js:1:1)\n    at executeQuery (index.js:9:9)\n    at async app (app.js:3:3)')
   })
 })

@@ -12,20 +12,30 @@ import { sqliteCodeName } from '../src/protocol/sqlite-codes.js'
 import { toBindable } from '../src/protocol/values.js'
 
 describe('errors across threads', () => {
-  it('keeps the SQLite code and class, and appends the caller stack', () => {
+  it('keeps the SQLite code and class across threads', () => {
     const inWorker = Object.assign(new Error('UNIQUE constraint failed: u.email'), { code: 2067 })
-    const data = structuredClone(serializeError(inWorker))
-    const error = appendCallerStack(deserializeError(data), new Error('caller')) as SqliteError
+    const error = deserializeError(structuredClone(serializeError(inWorker))) as SqliteError
     expect(error).toBeInstanceOf(SqliteError)
     expect(error).toBeInstanceOf(MultiTabError)
     expect(error.code).toBe('SQLITE_CONSTRAINT_UNIQUE')
     expect(error.resultCode).toBe(2067)
     expect(error.primaryResultCode).toBe(19)
     expect(error.retryable).toBe(false)
-    expect(error.stack).toContain('errors.test.ts')
-    // The worker's frames first, then the caller's.
-    expect(error.stack!.indexOf('errors.test.ts')).toBeGreaterThan(error.stack!.indexOf('UNIQUE constraint failed'))
-    expect(appendCallerStack('not an error', new Error())).toBe('not an error')
+  })
+
+  it("appends the caller's frames after the worker's, on a copy (one error may fail many requests)", () => {
+    const data = { name: 'SqliteError', message: 'no such table: t', resultCode: 1, stack: 'Error: no such table: t\n    at prepare (tab-worker.js:10:5)' }
+    const shared = deserializeError(data)
+    const caller = (line: number) => Object.assign(new Error(), { stack: `Error\n    at async appCode (app.js:${line}:1)` })
+    const first = appendCallerStack(shared, caller(1)) as SqliteError
+    const second = appendCallerStack(shared, caller(2)) as SqliteError
+    expect(first.stack).toBe('SqliteError: no such table: t\n    at prepare (tab-worker.js:10:5)\n    at async appCode (app.js:1:1)')
+    expect(second.stack).toBe('SqliteError: no such table: t\n    at prepare (tab-worker.js:10:5)\n    at async appCode (app.js:2:1)')
+    expect(shared.stack).not.toContain('app.js')
+    expect(first).toBeInstanceOf(SqliteError)
+    expect(first.code).toBe('SQLITE_ERROR')
+    expect(first.message).toBe('no such table: t')
+    expect(appendCallerStack('not an error', caller(3))).toBe('not an error')
   })
 
   it('rebuilds our own classes with their retryability', () => {

@@ -163,4 +163,19 @@ describe('LeaseQueue', () => {
     await flush()
     expect(log).toEqual(['a1', 'a2'])
   })
+
+  it("enqueue: a caller's reject that throws does not stop the queue", async () => {
+    const { queue } = setup()
+    const log: string[] = []
+    const throwingReject = () => {
+      throw new Error('the caller failed too')
+    }
+    queue.enqueue({ tabId: 'A', lease: 1 }, () => {
+      throw new Error('sync failure')
+    }, throwingReject)
+    queue.enqueue({ tabId: 'A', lease: 1 }, () => Promise.reject(new Error('async failure')), throwingReject)
+    queue.enqueue({ tabId: 'A', lease: 1 }, () => void log.push('after'), () => {})
+    await flush()
+    expect(log).toEqual(['after'])
+  })
 })

@@ -44,18 +44,14 @@ describe('RequestRouter releases', () => {
     expect(sent[3]!.leases).toEqual([3])
   })
 
-  it('a release with no statement after it goes alone, within the same task, once', async () => {
+  it('a release with no statement after it goes alone, within microtasks of the same task, once', async () => {
     const { router, sent } = routed()
     await router.exec(1, 'select 1', [], 'read')
     router.release(1)
-    let sentBeforeNextTask = 0
-    const seen = nextTask().then(() => (sentBeforeNextTask = sent.length))
-    await seen
-    expect(sentBeforeNextTask).toBe(2)
+    // No task boundary: only microtasks (a bounded number of them) may pass.
+    for (let i = 0; i < 200; i++) await Promise.resolve()
+    expect(sent).toEqual([expect.objectContaining({ t: 'exec', id: 1, lease: 1 }), { t: 'release', leases: [1] }])
     await nextTask()
-    expect(sent).toEqual([
-      expect.objectContaining({ t: 'exec', id: 1, lease: 1 }),
-      { t: 'release', leases: [1] },
-    ])
+    expect(sent).toHaveLength(2)
   })
 })

@@ -136,6 +136,7 @@ export class Coordinator {
       if (known.tab !== port) known.tab.close()
       this.#lines.set(tabId, { tab: port, worker, hangTimeoutMs: message.hangTimeoutMs })
       this.#listenToWorker(tabId, worker)
+      this.#forgetStandby(tabId)
       sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION, lock: this.#instanceLock })
       if (this.#registry.active === tabId) {
         // Its worker keeps the files; a new election (to it) gives every tab a fresh line.
@@ -147,7 +148,10 @@ export class Coordinator {
       }
       return
     }
-    if (!this.#registry.add(tabId, message.since)) return
+    // The tab's own word for its age, clamped to now: a clock running ahead must not put it
+    // behind tabs that joined after it.
+    const since = message.since === undefined ? undefined : Math.min(message.since, Date.now())
+    if (!this.#registry.add(tabId, since)) return
     this.#registry.observeEpoch(message.epoch)
     this.#lines.set(tabId, { tab: port, worker, hangTimeoutMs: message.hangTimeoutMs })
     this.#listenToWorker(tabId, worker)
@@ -220,6 +224,7 @@ export class Coordinator {
     lines.worker = workerPort
     this.#listenToWorker(tabId, workerPort)
     this.#skip.delete(tabId)
+    this.#forgetStandby(tabId)
     if (!this.#registry.active) this.#elect()
   }
 
@@ -401,6 +406,13 @@ export class Coordinator {
    * SQLite), and the one that was that it no longer is. Every worker hears it; only those whose
    * tab asked for a warm standby act on it.
    */
+  /** The tab has a new worker, which has heard nothing yet: tell it again if it is next in line. */
+  #forgetStandby(tabId: string): void {
+    if (this.#standby !== tabId) return
+    this.#standby = undefined
+    this.#updateStandby()
+  }
+
   #updateStandby(): void {
     // While the role is vacant or opening the standby stays as it is: it is likely the one elected.
     if (!this.#registry.ready) return

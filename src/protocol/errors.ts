@@ -156,12 +156,16 @@ export function deserializeError(data: SerializedError): Error {
 }
 
 /**
- * Appends the frames of `caller` (an Error made in the async function that awaited the failed
- * request) to `error`'s stack, so the trace reaches the app's code. Anything else is returned as is.
+ * `error` with the frames of `caller` (an Error made in the async function that awaited the failed
+ * request) appended to its stack, so the trace reaches the app's code. A copy (same class, same
+ * fields): one error may fail many requests (a closed database), and each has its own caller.
+ * Anything not an Error is returned as is.
  */
 export function appendCallerStack(error: unknown, caller: Error): unknown {
   if (!(error instanceof Error)) return error
   const frames = caller.stack?.split('\n').slice(1).join('\n')
-  if (frames) error.stack = `${error.stack ?? `${error.name}: ${error.message}`}\n${frames}`
-  return error
+  if (!frames) return error
+  const copy = Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as Error
+  copy.stack = `${error.stack ?? `${error.name}: ${error.message}`}\n${frames}`
+  return copy
 }

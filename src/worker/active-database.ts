@@ -62,6 +62,8 @@ export class ActiveDatabase {
   #epoch = 0
   #releaseRole: (() => void) | undefined
   #openCount = 0
+  /** Between `activate` and its outcome (opened, failed, or superseded). */
+  #activating = false
   #validUntil = 0
   #heartbeatSeq = 0
   readonly #heartbeatSentAt = new Map<number, number>()
@@ -169,10 +171,12 @@ export class ActiveDatabase {
       else clearInterval(progress)
     }, this.#init.hangTimeoutMs / HEARTBEATS_PER_BOUND)
     const options: LockOptions = steal ? { mode: 'exclusive', steal: true } : { mode: 'exclusive' }
+    this.#activating = true
     navigator.locks
       .request(this.#init.roleLock, options, async () => {
         if (epoch !== this.#epoch) {
           clearInterval(progress)
+          this.#activating = false
           return // superseded while waiting for the lock
         }
         let storage: StorageChoice
@@ -190,10 +194,12 @@ export class ActiveDatabase {
           })
         } catch (error) {
           clearInterval(progress)
+          this.#activating = false
           this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
           return
         }
         clearInterval(progress)
+        this.#activating = false
         opened = true
         this.#log('opened the database', { epoch, steal })
         this.#ledger = new OpLedger(this.#engine)
@@ -212,6 +218,7 @@ export class ActiveDatabase {
       })
       .catch((error: unknown) => {
         clearInterval(progress)
+        this.#activating = false
         // Our lock was stolen: a hung-worker verdict was reached about us. Let the files go now.
         if (opened) void this.deactivate({ drain: false })
         else this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
@@ -223,7 +230,7 @@ export class ActiveDatabase {
    * so a failover to this tab only has to open the files; or let it go again.
    */
   standby(on: boolean): void {
-    if (!this.#init.warmStandby || this.#engine) return
+    if (!this.#init.warmStandby || this.#usingModule) return
     if (!on) {
       this.#log('no longer the warm standby')
       SqliteEngine.forget()
@@ -233,9 +240,16 @@ export class ActiveDatabase {
     void (async () => {
       const chosen = this.#storage ?? this.#choose(this.#caps ?? (await probeCapabilities()))
       if (chosen instanceof StorageChoiceFailed) return // reported if this tab is ever elected
+      // The module's API is not re-entrant across awaits: never rehearse beside a real database.
+      if (this.#usingModule) return
       await SqliteEngine.warm({ storage: chosen.kind, wasmUrl: this.#wasmUrl, asyncWasmUrl: this.#asyncWasmUrl })
       this.#log('warm standby ready', { storage: chosen.kind, ms: Math.round(performance.now() - started) })
     })().catch((error: unknown) => this.#log('warm standby failed (a failover will load SQLite then)', { error: String(error) }))
+  }
+
+  /** The database is open, being opened (an activation is pending) or being closed. */
+  get #usingModule(): boolean {
+    return this.#engine !== undefined || this.#leaving !== undefined || this.#activating
   }
 
   /** The coordinator heard heartbeat `seq`: the role stays fresh until a bound after it was sent. */

@@ -94,23 +94,38 @@ export function preloadStorage(storage: StorageKind, wasmUrl: string, asyncWasmU
  * across awaits (its calls share scratch memory), so opening the real database waits for it.
  */
 let warming: Promise<void> | undefined
+/** The loaded builds already rehearsed (a second `standby on`, e.g. from a restarted coordinator, is free). */
+const rehearsed = new WeakSet<Promise<Loaded>>()
+/** Builds a database was opened with: their VFSs (memory, idb) are registered in them, so they stay. */
+const opened = new Set<'sync' | 'async'>()
 
 /** Loads the wasm of `storage` and runs SQLite once on a throwaway in-memory database. */
 export function warmStorage(storage: StorageKind, wasmUrl: string, asyncWasmUrl: string): Promise<void> {
-  warming ??= (async () => {
-    try {
-      const { module, sqlite3 } = await load(...buildOf(storage, wasmUrl, asyncWasmUrl))
+  // One after the other: a rehearsal for a build forgotten meanwhile is followed by a fresh one.
+  const previous = warming ?? Promise.resolve()
+  const current: Promise<void> = previous
+    .catch(() => {})
+    .then(async () => {
+      const [build, url] = buildOf(storage, wasmUrl, asyncWasmUrl)
+      const loaded = load(build, url)
+      if (rehearsed.has(loaded)) return
+      const { module, sqlite3 } = await loaded
       await rehearse(sqlite3, module)
-    } finally {
-      warming = undefined
-    }
-  })()
-  return warming
+      rehearsed.add(loaded)
+    })
+    .finally(() => {
+      if (warming === current) warming = undefined
+    })
+  warming = current
+  return current
 }
 
-/** No longer next in line: drop the loaded builds (an open database keeps its own). */
+/**
+ * No longer next in line: drop the builds loaded only to be warm. One a database was opened with
+ * stays (its memory and IndexedDB VFSs are registered in it, and are found again by name).
+ */
 export function forgetBuilds(): void {
-  builds.clear()
+  for (const build of [...builds.keys()]) if (!opened.has(build)) builds.delete(build)
 }
 
 const memoryVfss = new Map<string, MemoryVFS>()
@@ -130,6 +145,7 @@ export async function openStorage(options: StorageOptions): Promise<DatabaseStor
 
 async function open(options: StorageOptions): Promise<DatabaseStorage> {
   const name = `kysely-multitab-${++vfsCounter}`
+  opened.add(buildOf(options.storage, '', '')[0])
   switch (options.storage) {
     case 'opfs-sahpool': {
       const { module, sqlite3 } = await load('sync', options.wasmUrl)

@@ -34,6 +34,15 @@ export interface LeaseQueueOptions {
 }
 
 const keyOf = (k: LeaseKey) => `${k.tabId}#${k.lease}`
+
+/** A caller's `reject` that throws must not stop the queue (nor escape as an unhandled rejection). */
+function rejectQuietly(task: Task, error: unknown): void {
+  try {
+    task.reject(error as Error)
+  } catch {
+    // The caller's own failure; the queue moves on.
+  }
+}
 const REVOKED_MEMORY = 1024
 
 export class LeaseQueue {
@@ -219,13 +228,13 @@ export class LeaseQueue {
       try {
         ran = task.run()
       } catch (error) {
-        task.reject(error as Error)
+        rejectQuietly(task, error)
       }
       if (ran) {
         ran.then(
           () => this.#done(),
           (error: unknown) => {
-            task.reject(error as Error)
+            rejectQuietly(task, error)
             this.#done()
           },
         )

@@ -3,7 +3,8 @@
  *
  * Only a DedicatedWorker can make OPFS synchronous access handles, so this is where the database
  * lives while its tab is the active one. A follower's worker loads no wasm and holds nothing; it
- * waits for the coordinator to say `activate`.
+ * waits for the coordinator to say `activate` (with the `warmStandby` option, the one next in line
+ * loads the wasm and rehearses SQLite ahead of time, see warm-up.ts).
  */
 import { PROTOCOL_VERSION } from '../protocol/messages.js'
 import type { InitMessage, OwnWorkerReply, WorkerToCoordinator } from '../protocol/messages.js'
