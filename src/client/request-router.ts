@@ -192,7 +192,8 @@ export class RequestRouter {
    * own per query (a MessageChannel tick) cost more than the statement's own overhead.
    */
   #awaitNextStatement(hops: number): void {
-    queueMicrotask(() => {
+    // A promise reaction, not queueMicrotask(): measured a few percent faster per query in Chromium.
+    void RESOLVED.then(() => {
       if (this.#releases.length === 0) {
         this.#releaseScheduled = false
       } else if (hops > 0) {
@@ -373,6 +374,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 /** Microtasks a release waits for the next statement to carry it (see awaitNextStatement). */
 const RELEASE_HOPS = 64
+const RESOLVED = Promise.resolve()
 
 function transactionLost(): ActiveTabLostError {
   return new ActiveTabLostError('The active tab went away during this transaction; it was rolled back. Run it again.')

@@ -155,17 +155,20 @@ export function deserializeError(data: SerializedError): Error {
   return error
 }
 
+/** Errors whose stack already has a caller's frames. */
+const extended = new WeakSet<Error>()
+
 /**
- * `error` with the frames of `caller` (an Error made in the async function that awaited the failed
- * request) appended to its stack, so the trace reaches the app's code. A copy (same class, same
- * fields): one error may fail many requests (a closed database), and each has its own caller.
- * Anything not an Error is returned as is.
+ * Appends the frames of `caller` (an Error made in the async function that awaited the failed
+ * request) to `error`'s stack, so the trace reaches the app's code; returns `error`. Once per
+ * error: one error object may fail many requests (a closed database), and its stack must not
+ * grow with each. Anything not an Error is returned as is.
  */
 export function appendCallerStack(error: unknown, caller: Error): unknown {
-  if (!(error instanceof Error)) return error
+  if (!(error instanceof Error) || extended.has(error)) return error
   const frames = caller.stack?.split('\n').slice(1).join('\n')
   if (!frames) return error
-  const copy = Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as Error
-  copy.stack = `${error.stack ?? `${error.name}: ${error.message}`}\n${frames}`
-  return copy
+  error.stack = `${error.stack ?? `${error.name}: ${error.message}`}\n${frames}`
+  extended.add(error)
+  return error
 }
