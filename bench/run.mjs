@@ -603,6 +603,9 @@ async function failoverPhase(options) {
       const ready = () => tabs.some((p) => timelines.get(p).workerLog.some((l) => l.text.includes('warm standby ready')))
       for (const deadline = Date.now() + 10_000; !ready() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20))
       if (!ready()) log('failover-warm: no warm standby reported ready within 10 s')
+      // V8 keeps optimising a fresh wasm module in the background for a while; a real standby has
+      // long been idle when its active tab goes, so let that settle rather than race it.
+      await new Promise((r) => setTimeout(r, 1000))
     }
     const answered = evaluate(survivor, (id) => window.bench.firstAnswerAfter(id), formerId)
     const t0 = Date.now()
