@@ -161,7 +161,7 @@ export class Coordinator {
     void navigator.locks.request(message.tabLock, () => void setTimeout(() => this.#gone(tabId, 'crashed'), GOODBYE_GRACE_MS))
     // This instance holds its own lock for its whole life: tabs queue for it to learn it died.
     sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION, lock: this.#instanceLock })
-    this.#sendRoster()
+    this.#lineUpChanged()
     if (this.#registry.ready) {
       this.#broker(tabId)
       return
@@ -237,7 +237,7 @@ export class Coordinator {
     if (this.#preferred === tabId) this.#preferred = undefined
     lines?.worker.close()
     if (lines && !isPort(lines.tab)) lines.tab.close()
-    this.#sendRoster()
+    this.#lineUpChanged()
     if (wasActive) {
       this.#vacated(reason)
     } else if (this.#registry.ready) {
@@ -316,7 +316,7 @@ export class Coordinator {
         this.#watchHeartbeats()
         const reason = this.#reason
         for (const id of registry.tabIds()) this.#broker(id, reason)
-        this.#sendRoster()
+        this.#lineUpChanged()
         // A hand-off was asked for while this tab was still opening the database.
         if (this.#preferred && this.#preferred !== tabId) this.#handoff(this.#preferred, 'claim')
         return
@@ -390,7 +390,8 @@ export class Coordinator {
     }, bound / HANG_CHECKS_PER_BOUND)
   }
 
-  #sendRoster(): void {
+  /** Who is here, or who is active, changed: tell every tab, and the (new) standby. */
+  #lineUpChanged(): void {
     const message: CoordinatorToTab = {
       t: 'roster',
       v: PROTOCOL_VERSION,
@@ -401,11 +402,6 @@ export class Coordinator {
     this.#updateStandby()
   }
 
-  /**
-   * Tells the worker of the tab next in line that it is (so, with `warmStandby`, it prepares
-   * SQLite), and the one that was that it no longer is. Every worker hears it; only those whose
-   * tab asked for a warm standby act on it.
-   */
   /** The tab has a new worker, which has heard nothing yet: tell it again if it is next in line. */
   #forgetStandby(tabId: string): void {
     if (this.#standby !== tabId) return
@@ -413,6 +409,11 @@ export class Coordinator {
     this.#updateStandby()
   }
 
+  /**
+   * Tells the worker of the tab next in line that it is (so, with `warmStandby`, it prepares
+   * SQLite), and the one that was that it no longer is. Every worker hears it; only those whose
+   * tab asked for a warm standby act on it.
+   */
   #updateStandby(): void {
     // While the role is vacant or opening the standby stays as it is: it is likely the one elected.
     if (!this.#registry.ready) return

@@ -96,6 +96,11 @@ export class ActiveDatabase {
     void probeCapabilities().then((caps) => (this.#caps = caps))
   }
 
+  /** The storage, probing the browser first if the probe at start has not answered yet. */
+  async #chosenStorage(): Promise<StorageChoice | StorageChoiceFailed> {
+    return this.#storage ?? this.#choose(this.#caps ?? (await probeCapabilities()))
+  }
+
   /** The storage, chosen once per worker: every later activation opens the same one. */
   #choose(caps: StorageCapabilities): StorageChoice | StorageChoiceFailed {
     try {
@@ -181,7 +186,7 @@ export class ActiveDatabase {
         }
         let storage: StorageChoice
         try {
-          const chosen = known ?? this.#choose(await probeCapabilities())
+          const chosen = known ?? (await this.#chosenStorage())
           if (chosen instanceof StorageChoiceFailed) throw chosen.error
           storage = chosen
           this.#engine = await SqliteEngine.open({
@@ -238,7 +243,7 @@ export class ActiveDatabase {
     }
     const started = performance.now()
     void (async () => {
-      const chosen = this.#storage ?? this.#choose(this.#caps ?? (await probeCapabilities()))
+      const chosen = await this.#chosenStorage()
       if (chosen instanceof StorageChoiceFailed) return // reported if this tab is ever elected
       // The module's API is not re-entrant across awaits: never rehearse beside a real database.
       if (this.#usingModule) return

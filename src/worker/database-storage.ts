@@ -80,8 +80,14 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
   return loaded
 }
 
+/** The wa-sqlite build a storage runs on: the Asyncify one for the VFSs whose calls suspend. */
+function buildFor(storage: StorageKind): 'sync' | 'async' {
+  return storage === 'opfs' || storage === 'idb' ? 'async' : 'sync'
+}
+
 function buildOf(storage: StorageKind, wasmUrl: string, asyncWasmUrl: string): ['sync' | 'async', string] {
-  return storage === 'opfs' || storage === 'idb' ? ['async', asyncWasmUrl] : ['sync', wasmUrl]
+  const build = buildFor(storage)
+  return [build, build === 'async' ? asyncWasmUrl : wasmUrl]
 }
 
 /** Starts fetching and compiling the wasm of `storage` (e.g. while waiting for the role lock). */
@@ -145,7 +151,7 @@ export async function openStorage(options: StorageOptions): Promise<DatabaseStor
 
 async function open(options: StorageOptions): Promise<DatabaseStorage> {
   const name = `kysely-multitab-${++vfsCounter}`
-  opened.add(buildOf(options.storage, '', '')[0])
+  opened.add(buildFor(options.storage))
   switch (options.storage) {
     case 'opfs-sahpool': {
       const { module, sqlite3 } = await load('sync', options.wasmUrl)
