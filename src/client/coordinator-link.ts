@@ -93,10 +93,12 @@ export class CoordinatorLink {
    * once that this tab (perhaps the active one) closed rather than wait to find out.
    */
   close(message: TabToCoordinator): void {
-    this.post(message)
+    // The join channel first: in Firefox, posted after the goodbye to a coordinator hosted in this
+    // tab, it reached no tab in about half of the web-locks failover runs (in 32 of 32 when first).
     if (message.t === 'leave' && this.#joinChannel) {
       this.#joinChannel.postMessage({ t: 'left', v: PROTOCOL_VERSION, tabId: message.tabId } satisfies LeftMessage)
     }
+    this.post(message)
     this.#closed = true
     this.#dropLine()
     this.#joinChannel?.close()
