@@ -23,7 +23,7 @@ export default defineConfig({
     { name: 'shared-worker', metadata: { dialectOptions: {} } },
     {
       name: 'web-locks',
-      testMatch: /(skeleton|failover|migrations|changes|warm-standby)\.spec\.ts$/,
+      testMatch: /(skeleton|failover|migrations|changes|warm-standby|asset-failure)\.spec\.ts$/,
       metadata: { dialectOptions: { coordinator: 'web-locks' } },
     },
   ],

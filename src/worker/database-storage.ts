@@ -13,6 +13,7 @@ import type { StorageKind } from '../protocol/messages.js'
 import { openPool } from './opfs-pool.js'
 import { OpfsWritableVFS } from './opfs-writable-vfs.js'
 import { rehearse } from './warm-up.js'
+import { instantiateWasm } from './wasm-fetch.js'
 
 export type EmscriptenModule = {
   _sqlite3_malloc(n: number): number
@@ -71,7 +72,18 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
     loaded = (async () => {
       const factory =
         build === 'sync' ? SQLiteESMFactory : (await import('wa-sqlite/dist/wa-sqlite-async.mjs')).default
-      const module = await factory({ locateFile: () => wasmUrl })
+      // Emscripten's factory never settles when its instantiateWasm hook fails: race the failure.
+      let failed!: (error: unknown) => void
+      const failure = new Promise<never>((_, reject) => (failed = reject))
+      const module = await Promise.race([
+        factory({
+          instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+            instantiateWasm(wasmUrl, imports).then((source) => done(source.instance, source.module), failed)
+            return {} // the exports follow through `done`
+          },
+        }),
+        failure,
+      ])
       return { module: module as EmscriptenModule, sqlite3: SQLite.Factory(module) }
     })()
     loaded.catch(() => builds.delete(build))
@@ -141,26 +153,39 @@ const idbVfss = new Map<string, Promise<{ readonly name: string }>>()
 
 export async function openStorage(options: StorageOptions): Promise<DatabaseStorage> {
   try {
-    await warming?.catch(() => {})
-    return await open(options)
+    return await open(options, warming?.catch(() => {}) ?? Promise.resolve())
   } catch (error) {
     if (error instanceof SqliteError || error instanceof StorageUnavailableError || error instanceof HandoffError) throw error
     throw new StorageUnavailableError(`Cannot open '${options.storage}' storage: ${(error as Error)?.message ?? error}`)
   }
 }
 
-async function open(options: StorageOptions): Promise<DatabaseStorage> {
+/** Opens `options.storage`; the module may be used only once `warmed` (a rehearsal) has settled. */
+async function open(options: StorageOptions, warmed: Promise<void>): Promise<DatabaseStorage> {
   const name = `kysely-multitab-${++vfsCounter}`
   opened.add(buildFor(options.storage))
   switch (options.storage) {
     case 'opfs-sahpool': {
-      const { module, sqlite3 } = await load('sync', options.wasmUrl)
-      const pool = await openPool(options, name)
+      // The pool's access handles open while the wasm loads: neither needs the other.
+      const pooled = openPool(options, name)
+      pooled.catch(() => {}) // awaited below, once the wasm is in
+      let loaded: Loaded
+      try {
+        await warmed
+        loaded = await load('sync', options.wasmUrl)
+      } catch (error) {
+        // Its handles go before the role lock does, so the next tab elected finds the files free.
+        await pooled.then((pool) => pool.close(), () => {}).catch(() => {})
+        throw error
+      }
+      const pool = await pooled
+      const { module, sqlite3 } = loaded
       // The default VFS, so that ATTACH (used to import a database file) finds files in the pool too.
       sqlite3.vfs_register(pool as never, true)
       return syncStorage('opfs-sahpool', module, sqlite3, name, pool as unknown as RawVfs, () => pool.close())
     }
     case 'memory': {
+      await warmed
       const { module, sqlite3 } = await load('sync', options.wasmUrl)
       // One per worker and database: this tab closing and reopening (a hand-off back to itself)
       // finds its data again; another tab's worker cannot.
@@ -175,6 +200,7 @@ async function open(options: StorageOptions): Promise<DatabaseStorage> {
       return syncStorage('memory', module, sqlite3, vfs.name, vfs as unknown as RawVfs, async () => {})
     }
     case 'opfs': {
+      await warmed
       const { module, sqlite3 } = await load('async', options.asyncWasmUrl)
       // A directory of its own: the access-handle pool takes over every file in its directory, so
       // a later switch to it (a browser update) must not meet these files there.
@@ -194,6 +220,7 @@ async function open(options: StorageOptions): Promise<DatabaseStorage> {
       }
     }
     case 'idb': {
+      await warmed
       const { module, sqlite3 } = await load('async', options.asyncWasmUrl)
       // Its VFS name is its IndexedDB database's name: one instance per worker, kept open (closing
       // the database releases the VFS's own Web Locks; other tabs' workers may connect meanwhile).
