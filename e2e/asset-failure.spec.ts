@@ -20,8 +20,32 @@ test('a tab whose wasm cannot load fails with a typed error, then a tab that can
   await query(working, 'create table t (id integer primary key, who text)')
   await query(working, "insert into t (who) values ('working')")
   expect((await status(working)).role).toBe('active')
-  // The broken tab now reaches the database through the working tab.
+  // The broken tab now reaches the database through the working tab (once its route arrives).
+  const workingId = (await status(working)).tabId
+  await expect.poll(async () => (await status(broken)).activeTabId).toBe(workingId)
   await query(broken, "insert into t (who) values ('broken')")
   expect(await query(broken, 'select who from t order by id')).toEqual([{ who: 'working' }, { who: 'broken' }])
   expect((await status(broken)).role).toBe('follower')
+})
+
+test('when the tab elected first cannot load the wasm, an open tab that can is elected, and queries sent meanwhile are served', async ({ context, baseURL }) => {
+  const file = uniqueFilename('asset')
+  // The server holds the broken tab's wasm request until the second tab is open (then a 404), so
+  // the failure meets a tab that can serve.
+  const key = file.replace(/\W/g, '-')
+  const broken = await openTab(context, file, { wasmUrl: `/e2e/held/${key}/wa-sqlite.wasm` })
+  // Its first query starts it: elected (alone), its worker then waits for the wasm.
+  const first = tryQuery(broken, 'select 1 as one')
+  await expect.poll(async () => (await fetch(`${baseURL}/e2e/waiting/${key}`)).text()).toBe('1')
+  const working = await openTab(context, file)
+  const meanwhile = [first, tryQuery(working, 'select 2 as two')]
+  // The second tab has joined (a dialect starts with its first query) before the 404 comes.
+  await expect.poll(async () => (await status(working)).tabs.length).toBe(2)
+  expect(await (await fetch(`${baseURL}/e2e/release/${key}`)).text()).toBe('released 1')
+  expect(await Promise.all(meanwhile)).toMatchObject([
+    { ok: true, rows: [{ one: 1 }] },
+    { ok: true, rows: [{ two: 2 }] },
+  ])
+  expect((await status(working)).role).toBe('active')
+  expect((await status(broken)).activeTabId).toBe((await status(working)).tabId)
 })

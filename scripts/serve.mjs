@@ -5,6 +5,7 @@
 import { createServer } from 'node:http'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { heldResponses } from './held-responses.mjs'
 import { staticHandler } from './static-files.mjs'
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -15,7 +16,9 @@ const demo = args.includes('--demo')
 const example = args.includes('--example')
 
 const files = staticHandler(root)
+const held = demo || example ? () => false : heldResponses()
 const server = createServer((req, res) => {
+  if (held(req, res)) return
   // The demo's address is the server's own.
   if (demo && new URL(req.url ?? '/', 'http://127.0.0.1').pathname === '/') {
     res.writeHead(302, { location: '/demo/' })

@@ -49,6 +49,7 @@ export function status(page: Page): Promise<{
   tabId: string
   role: string
   activeTabId?: string
+  tabs: string[]
   epoch: number
   coordinator: string
   storage: string

@@ -350,6 +350,10 @@ export class Coordinator {
           this.#steal = true
           clearTimeout(this.#reelectTimer)
           this.#reelectTimer = setTimeout(() => this.#elect(), REELECT_DELAY_MS)
+        } else if (this.#registry.size > this.#skip.size) {
+          // Another open tab may manage (it may differ, e.g. in its wasmUrl): each tries once
+          // before every tab is told.
+          this.#elect()
         } else {
           this.#broadcastFailure(message.error)
         }

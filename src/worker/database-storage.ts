@@ -13,7 +13,7 @@ import type { StorageKind } from '../protocol/messages.js'
 import { openPool } from './opfs-pool.js'
 import { OpfsWritableVFS } from './opfs-writable-vfs.js'
 import { rehearse } from './warm-up.js'
-import { instantiateWasm } from './wasm-fetch.js'
+import { fetchSqliteWasm } from './wasm-fetch.js'
 
 export type EmscriptenModule = {
   _sqlite3_malloc(n: number): number
@@ -77,8 +77,14 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
       const failure = new Promise<never>((_, reject) => (failed = reject))
       const module = await Promise.race([
         factory({
+          // Unused by the hook, but it keeps Emscripten from resolving its own default URL against
+          // the worker's, which throws for a blob: or data: worker.
+          locateFile: () => wasmUrl,
           instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
-            instantiateWasm(wasmUrl, imports).then((source) => done(source.instance, source.module), failed)
+            // `done` runs the module's start-up: a throw there must fail the load too.
+            fetchSqliteWasm(wasmUrl, imports)
+              .then((source) => done(source.instance, source.module))
+              .catch(failed)
             return {} // the exports follow through `done`
           },
         }),
@@ -86,7 +92,9 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
       ])
       return { module: module as EmscriptenModule, sqlite3: SQLite.Factory(module) }
     })()
-    loaded.catch(() => builds.delete(build))
+    loaded.catch(() => {
+      if (builds.get(build) === loaded) builds.delete(build)
+    })
     builds.set(build, loaded)
   }
   return loaded
@@ -109,7 +117,9 @@ export function preloadStorage(storage: StorageKind, wasmUrl: string, asyncWasmU
 
 /**
  * A warm standby's rehearsal in progress (see warm-up.ts). The module's API is not re-entrant
- * across awaits (its calls share scratch memory), so opening the real database waits for it.
+ * across awaits (its calls share scratch memory), so opening the real database waits for it. The
+ * other way round, no rehearsal may start while a database is open or opening:
+ * `ActiveDatabase.standby` ensures it (see its `#usingModule`).
  */
 let warming: Promise<void> | undefined
 /** The loaded builds already rehearsed (a second `standby on`, e.g. from a restarted coordinator, is free). */

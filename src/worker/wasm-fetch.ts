@@ -5,18 +5,23 @@
  */
 import { StorageUnavailableError } from '../protocol/errors.js'
 
-const HINT = 'set the wasmUrl option to where the file is served, or serve it from the package next to the worker script'
+/** A server that takes the request and never answers must not keep the role vacant for good. */
+const FETCH_TIMEOUT_MS = 60_000
+
+const URL_HINT =
+  'set the wasmUrl option to where wa-sqlite.wasm is served (the opfs and idb storages load ' +
+  'wa-sqlite-async.wasm from the same folder)'
 
 /** The compiled and instantiated wasm at `url`, or a StorageUnavailableError saying why not. */
-export async function instantiateWasm(url: string, imports: WebAssembly.Imports): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
+export async function fetchSqliteWasm(url: string, imports: WebAssembly.Imports): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
   let response: Response
   try {
-    response = await fetch(url, { credentials: 'same-origin' })
+    response = await fetch(url, { credentials: 'same-origin', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })
   } catch (error) {
-    throw new StorageUnavailableError(`SQLite's wasm could not be fetched from ${url}: ${(error as Error)?.message ?? error}`)
+    throw new StorageUnavailableError(`SQLite's wasm could not be fetched from ${url}: ${reason(error)}`)
   }
   if (!response.ok) {
-    throw new StorageUnavailableError(`SQLite's wasm could not be fetched from ${url}: HTTP ${response.status}; ${HINT}`)
+    throw new StorageUnavailableError(`SQLite's wasm could not be fetched from ${url}: HTTP ${response.status}; ${URL_HINT}`)
   }
   try {
     // Streaming compiles while the bytes arrive (and lets the browser cache the compiled code); it
@@ -26,6 +31,24 @@ export async function instantiateWasm(url: string, imports: WebAssembly.Imports)
     }
     return await WebAssembly.instantiate(await response.arrayBuffer(), imports)
   } catch (error) {
-    throw new StorageUnavailableError(`SQLite's wasm from ${url} did not compile (${(error as Error)?.message ?? error}); ${HINT}`)
+    throw new StorageUnavailableError(instantiationFailure(url, error))
   }
+}
+
+function instantiationFailure(url: string, error: unknown): string {
+  const name = (error as Error)?.name
+  const text = reason(error)
+  // Chromium reports a CSP refusal as a CompileError: tell it apart by its message.
+  if (/unsafe-eval|Content.Security.Policy/i.test(text)) {
+    return `SQLite's wasm from ${url} was refused by the page's Content-Security-Policy (${text}); allow 'wasm-unsafe-eval'`
+  }
+  if (name === 'CompileError') return `SQLite's wasm from ${url} did not compile (${text}); ${URL_HINT}`
+  if (name === 'LinkError') return `SQLite's wasm from ${url} belongs to another wa-sqlite build (${text}); serve the one this release ships`
+  // Reading the body failed (the connection dropped, or the timeout).
+  return `SQLite's wasm could not be fetched from ${url}: ${text}`
+}
+
+function reason(error: unknown): string {
+  if ((error as Error)?.name === 'TimeoutError') return `no answer within ${FETCH_TIMEOUT_MS / 1000} s`
+  return (error as Error)?.message ?? String(error)
 }
