@@ -28,6 +28,19 @@ test('a tab whose wasm cannot load fails with a typed error, then a tab that can
   expect((await status(broken)).role).toBe('follower')
 })
 
+test("the storage fallbacks' wasm (wa-sqlite-async.wasm, next to wasmUrl) failing is named as clearly", async ({ context }) => {
+  // No sync access handles in the worker: auto picks the 'opfs' fallback, on the Asyncify build.
+  const tab = await openTab(context, uniqueFilename('asset'), {
+    workerUrl: '/e2e/pages/workers/no-sync-handles.js',
+    wasmUrl: '/e2e/pages/missing/wa-sqlite.wasm',
+  })
+  const failed = await tryQuery(tab, 'select 1 as one')
+  expect(failed.ok).toBe(false)
+  if (failed.ok) return
+  expect(failed.error).toMatchObject({ name: 'StorageUnavailableError', retryable: false })
+  expect(failed.error.message).toContain('/e2e/pages/missing/wa-sqlite-async.wasm: HTTP 404')
+})
+
 test('when the tab elected first cannot load the wasm, an open tab that can is elected, and queries sent meanwhile are served', async ({ context, baseURL }) => {
   const file = uniqueFilename('asset')
   // The server holds the broken tab's wasm request until the second tab is open (then a 404), so
