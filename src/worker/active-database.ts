@@ -177,11 +177,15 @@ export class ActiveDatabase {
     }, this.#init.hangTimeoutMs / HEARTBEATS_PER_BOUND)
     const options: LockOptions = steal ? { mode: 'exclusive', steal: true } : { mode: 'exclusive' }
     this.#activating = true
+    // Every outcome (opened, failed, superseded, stolen) ends both the progress and the activation.
+    const settle = () => {
+      clearInterval(progress)
+      this.#activating = false
+    }
     navigator.locks
       .request(this.#init.roleLock, options, async () => {
         if (epoch !== this.#epoch) {
-          clearInterval(progress)
-          this.#activating = false
+          settle()
           return // superseded while waiting for the lock
         }
         let storage: StorageChoice
@@ -198,13 +202,11 @@ export class ActiveDatabase {
             retryDelayMs: this.#init.openRetryDelayMs,
           })
         } catch (error) {
-          clearInterval(progress)
-          this.#activating = false
+          settle()
           this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
           return
         }
-        clearInterval(progress)
-        this.#activating = false
+        settle()
         opened = true
         this.#log('opened the database', { epoch, steal })
         this.#ledger = new OpLedger(this.#engine)
@@ -222,8 +224,7 @@ export class ActiveDatabase {
         await new Promise<void>((release) => (this.#releaseRole = release))
       })
       .catch((error: unknown) => {
-        clearInterval(progress)
-        this.#activating = false
+        settle()
         // Our lock was stolen: a hung-worker verdict was reached about us. Let the files go now.
         if (opened) void this.deactivate({ drain: false })
         else this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })

@@ -100,14 +100,9 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
   return loaded
 }
 
-/** The wa-sqlite build a storage runs on: the Asyncify one for the VFSs whose calls suspend. */
-function buildFor(storage: StorageKind): 'sync' | 'async' {
-  return storage === 'opfs' || storage === 'idb' ? 'async' : 'sync'
-}
-
+/** The wa-sqlite build a storage runs on, and its wasm: the Asyncify one for the VFSs whose calls suspend. */
 function buildOf(storage: StorageKind, wasmUrl: string, asyncWasmUrl: string): ['sync' | 'async', string] {
-  const build = buildFor(storage)
-  return [build, build === 'async' ? asyncWasmUrl : wasmUrl]
+  return storage === 'opfs' || storage === 'idb' ? ['async', asyncWasmUrl] : ['sync', wasmUrl]
 }
 
 /** Starts fetching and compiling the wasm of `storage` (e.g. while waiting for the role lock). */
@@ -170,10 +165,12 @@ export async function openStorage(options: StorageOptions): Promise<DatabaseStor
   }
 }
 
-/** Opens `options.storage`; the module may be used only once `warmed` (a rehearsal) has settled. */
+/** Opens `options.storage`; the module is first used once `warmed` (a rehearsal) has settled. */
 async function open(options: StorageOptions, warmed: Promise<void>): Promise<DatabaseStorage> {
   const name = `kysely-multitab-${++vfsCounter}`
-  opened.add(buildFor(options.storage))
+  const [build, url] = buildOf(options.storage, options.wasmUrl, options.asyncWasmUrl)
+  opened.add(build)
+  const loading = warmed.then(() => load(build, url))
   switch (options.storage) {
     case 'opfs-sahpool': {
       // The pool's access handles open while the wasm loads: neither needs the other.
@@ -181,8 +178,7 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
       pooled.catch(() => {}) // awaited below, once the wasm is in
       let loaded: Loaded
       try {
-        await warmed
-        loaded = await load('sync', options.wasmUrl)
+        loaded = await loading
       } catch (error) {
         // Its handles go before the role lock does, so the next tab elected finds the files free.
         await pooled.then((pool) => pool.close(), () => {}).catch(() => {})
@@ -195,8 +191,7 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
       return syncStorage('opfs-sahpool', module, sqlite3, name, pool as unknown as RawVfs, () => pool.close())
     }
     case 'memory': {
-      await warmed
-      const { module, sqlite3 } = await load('sync', options.wasmUrl)
+      const { module, sqlite3 } = await loading
       // One per worker and database: this tab closing and reopening (a hand-off back to itself)
       // finds its data again; another tab's worker cannot.
       let vfs = memoryVfss.get(options.directory)
@@ -210,8 +205,7 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
       return syncStorage('memory', module, sqlite3, vfs.name, vfs as unknown as RawVfs, async () => {})
     }
     case 'opfs': {
-      await warmed
-      const { module, sqlite3 } = await load('async', options.asyncWasmUrl)
+      const { module, sqlite3 } = await loading
       // A directory of its own: the access-handle pool takes over every file in its directory, so
       // a later switch to it (a browser update) must not meet these files there.
       const directory = options.directory.replace(/^kysely-multitab\//, 'kysely-multitab-opfs/')
@@ -230,8 +224,7 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
       }
     }
     case 'idb': {
-      await warmed
-      const { module, sqlite3 } = await load('async', options.asyncWasmUrl)
+      const { module, sqlite3 } = await loading
       // Its VFS name is its IndexedDB database's name: one instance per worker, kept open (closing
       // the database releases the VFS's own Web Locks; other tabs' workers may connect meanwhile).
       let registered = idbVfss.get(options.directory)

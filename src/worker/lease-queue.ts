@@ -34,6 +34,7 @@ export interface LeaseQueueOptions {
 }
 
 const keyOf = (k: LeaseKey) => `${k.tabId}#${k.lease}`
+const REVOKED_MEMORY = 1024
 
 /** A caller's `reject` that throws must not stop the queue (nor escape as an unhandled rejection). */
 function rejectQuietly(task: Task, error: unknown): void {
@@ -43,7 +44,6 @@ function rejectQuietly(task: Task, error: unknown): void {
     // The caller's own failure; the queue moves on.
   }
 }
-const REVOKED_MEMORY = 1024
 
 export class LeaseQueue {
   readonly #options: LeaseQueueOptions
