@@ -59,12 +59,22 @@ test('crash of the tab hosting the coordinator: tabs reconnect to a new one and 
   await b.evaluate(() => window.dialect.requestActive())
   const holder = (await status(b)).tabId
   await expect.poll(async () => (await status(c)).activeTabId).toBe(holder)
+  // The holder writes to its own worker throughout the restart (a new route, a new own line to it).
+  const holderWrites = b.evaluate(async () => {
+    const w = window as unknown as { stopWrites?: boolean }
+    let n = 0
+    while (!w.stopWrites) await window.db.insertInto('t').values({ v: 1000 + n++ }).execute()
+    return n
+  })
   await crashTab(context, host)
   // Built writes carry an operation id, so those in flight while the coordinator restarts are retried once.
   await c.evaluate(async () => {
     for (let i = 0; i < 20; i++) await window.db.insertInto('t').values({ v: i }).execute()
   })
-  expect(await query(b, 'select count(*) as n from t')).toEqual([{ n: 20 }])
+  await b.evaluate(() => ((window as unknown as { stopWrites?: boolean }).stopWrites = true))
+  const written = await holderWrites
+  expect(written).toBeGreaterThan(0)
+  expect(await query(b, 'select count(*) as n, count(distinct v) as d from t')).toEqual([{ n: 20 + written, d: 20 + written }])
   expect((await status(c)).activeTabId).toBe(holder)
   expect((await status(b)).worker.openCount).toBe(1) // kept the files: no reopen
 })

@@ -212,9 +212,14 @@ export class RequestRouter {
     this.#route.port.postMessage({ t: 'release', leases: releases })
   }
 
+  /** Whether setRoute would take a route of `epoch` (not closed, not an older election). */
+  acceptsRoute(epoch: number): boolean {
+    return !this.#closed && epoch >= this.#highestEpoch && !(this.#route && epoch <= this.#route.epoch)
+  }
+
   /** A new route from the coordinator. Stale ones (an older election) are dropped. */
   setRoute(epoch: number, activeTabId: string, port: Line, token: string, reason: HandoffReason = 'elected'): void {
-    if (this.#closed || epoch < this.#highestEpoch || (this.#route && epoch <= this.#route.epoch)) {
+    if (!this.acceptsRoute(epoch)) {
       port.close()
       return
     }

@@ -10,8 +10,9 @@ import {
   type JoinMessage,
   type AdminOperation,
   type HandoffReason,
-  type OwnLineMessage,
+  type OwnLineOpen,
   type OwnWorkerReply,
+  type WorkerReply,
   type SqlValue,
   type StorageKind,
   type WorkerStatus,
@@ -24,6 +25,7 @@ import { startTabWorker } from './asset-urls.js'
 import { CoordinatorLink, type CoordinatorKind } from './coordinator-link.js'
 import { newLine, openLine, transferOf, type Line, type LineRef } from '../protocol/line.js'
 import { RequestRouter, type StatementKind } from './request-router.js'
+import { OwnWorkerLine } from './own-worker-line.js'
 import { TabEvents } from './tab-events.js'
 import { TabMetrics, type MetricsSnapshot } from './tab-metrics.js'
 import { TableChanges } from './table-changes.js'
@@ -72,6 +74,9 @@ export class TabClient {
   #nextLease = 1
   #nextCall = 1
   readonly #calls = new Map<number, (reply: OwnWorkerReply) => void>()
+  /** The route to this tab's own worker, while it is the active one (see own-worker-line.ts). */
+  #ownLine: OwnWorkerLine | undefined
+  #ownLineSerial = 0
   readonly #log: DebugLog
   #routeWaiters: Array<(activeTabId: string) => void> = []
   #lastActive: string | undefined
@@ -234,8 +239,11 @@ export class TabClient {
     const worker = startTabWorker(this.#config.workerUrl, `kysely-multitab ${this.#config.filename}`)
     this.#worker = worker
     worker.onmessage = (event) => {
-      const reply = event.data as OwnWorkerReply
-      if (reply?.t === 'reply') this.#calls.get(reply.id)?.(reply)
+      const data = event.data as OwnWorkerReply | OwnLineOpen | WorkerReply
+      if (data?.t === 'reply') this.#calls.get(data.id)?.(data)
+      else if (worker !== this.#worker) return
+      else if (data?.t === 'own-line-open') this.#ownLine?.opened(data.serial)
+      else this.#ownLine?.deliver(event) // the own line's traffic (see own-worker-line.ts)
     }
     worker.onerror = (event) => {
       event.preventDefault?.()
@@ -294,7 +302,7 @@ export class TabClient {
     switch (message.t) {
       case 'route':
         this.#storageInUse(message.storage, message.storageReason)
-        this.#router.setRoute(message.epoch, message.activeTabId, this.#routeLine(message.activeTabId, message.port), message.token, message.reason)
+        this.#router.setRoute(message.epoch, message.activeTabId, this.#routeLine(message.epoch, message.activeTabId, message.port, message.token), message.token, message.reason)
         break
       case 'route-lost':
         this.#router.loseRoute(message.epoch, message.reason, message.error)
@@ -324,16 +332,16 @@ export class TabClient {
   }
 
   /**
-   * The line of a route. To this tab's own worker under the Web Locks coordinator, a channel line
-   * is swapped for a MessagePort (the worker matches it by the line's name): a BroadcastChannel
-   * goes through the browser process, a port between a page and its worker does not.
+   * The line of a route. To this tab's own worker it is the Worker channel itself (the worker
+   * matches it to the route by its token), not the brokered port or BroadcastChannel line, which
+   * is left unopened: see own-worker-line.ts.
    */
-  #routeLine(activeTabId: string, ref: LineRef): Line {
-    if (activeTabId !== this.tabId || typeof ref !== 'string' || !this.#worker) return openLine(ref)
-    const channel = new MessageChannel()
-    const message: OwnLineMessage = { t: 'own-line', v: PROTOCOL_VERSION, name: ref, port: channel.port2 }
-    this.#worker.postMessage(message, [channel.port2])
-    return channel.port1
+  #routeLine(epoch: number, activeTabId: string, ref: LineRef, token: string): Line {
+    // A stale route is refused (and its line closed) by the router: it must not move the own line.
+    if (activeTabId !== this.tabId || !this.#worker || !this.#router.acceptsRoute(epoch)) return openLine(ref)
+    if (typeof ref !== 'string') ref.close()
+    this.#ownLine = new OwnWorkerLine(this.#worker, token, ++this.#ownLineSerial)
+    return this.#ownLine
   }
 
   /** The active worker's storage, from a route: a fallback is announced once per storage. */

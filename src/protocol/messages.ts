@@ -278,14 +278,20 @@ export interface CoordinatorPortMessage {
   readonly port: LineRef
 }
 /**
- * Under the Web Locks coordinator, the tab's route to its own (active) worker: a MessagePort that
- * replaces the channel line `name` the coordinator brokered.
+ * The tab's route to its own (active) worker goes over the Worker channel from here on, instead of
+ * the line the coordinator brokered for the route with `token` (see worker/own-line.ts). The
+ * worker answers with {@link OwnLineOpen} of the same `serial`.
  */
 export interface OwnLineMessage {
   readonly t: 'own-line'
   readonly v: number
-  readonly name: string
-  readonly port: MessagePort
+  readonly token: string
+  readonly serial: number
+}
+/** The worker's answer to `own-line`: what it posts after this belongs to that line. */
+export interface OwnLineOpen {
+  readonly t: 'own-line-open'
+  readonly serial: number
 }
 export type TabToOwnWorker = InitMessage | WorkerStatusRequest | CloseRequest | CoordinatorPortMessage | OwnLineMessage
 

@@ -13,7 +13,7 @@ import { parseCoordinatorToWorker } from '../protocol/validate.js'
 import { ActiveDatabase } from './active-database.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
 import { isLineName, openLine, type Line } from '../protocol/line.js'
-import { meet } from './own-line.js'
+import { awaitOwnLine, currentOwnLine, openOwnLine } from './own-line.js'
 
 declare const self: DedicatedWorkerGlobalScope
 
@@ -62,8 +62,11 @@ function listenToCoordinator(port: Line): void {
         break
       case 'attach': {
         const { epoch, tabId, port: line, token } = message
-        if (tabId === ownTabId && typeof line === 'string') meet(line, (port) => db.attach(epoch, tabId, port, token))
-        else db.attach(epoch, tabId, openLine(line), token)
+        if (tabId === ownTabId) {
+          // Our own tab talks to us over the Worker channel instead (see own-line.ts).
+          if (typeof line !== 'string') line.close()
+          awaitOwnLine(token, (own) => db.attach(epoch, tabId, own, token))
+        } else db.attach(epoch, tabId, openLine(line), token)
         break
       }
       case 'tab-gone':
@@ -79,8 +82,19 @@ function listenToCoordinator(port: Line): void {
   }
 }
 
-self.onmessage = async (event: MessageEvent) => {
+/** What a tab sends on a route (see ClientRequest): from our own tab, it comes on the Worker channel. */
+const LINE_MESSAGES = new Set(['exec', 'release', 'subscribe', 'hello'])
+
+self.onmessage = (event: MessageEvent) => {
   const data = event.data as { t?: unknown; id?: unknown; v?: unknown }
+  if (LINE_MESSAGES.has(data?.t as string)) {
+    currentOwnLine()?.deliver(event)
+    return
+  }
+  void onControlMessage(event, data)
+}
+
+async function onControlMessage(event: MessageEvent, data: { t?: unknown; id?: unknown; v?: unknown }): Promise<void> {
   if (data?.t === 'init' && data.v === PROTOCOL_VERSION && !database) {
     try {
       start(event.data as InitMessage)
@@ -92,9 +106,9 @@ self.onmessage = async (event: MessageEvent) => {
     }
     return
   }
-  if (data?.t === 'own-line' && data.v === PROTOCOL_VERSION && isLineName((data as { name?: unknown }).name)) {
-    const { name, port } = event.data as { name: string; port: unknown }
-    if (port instanceof MessagePort) meet(name, port)
+  if (data?.t === 'own-line' && data.v === PROTOCOL_VERSION) {
+    const { token, serial } = data as { token?: unknown; serial?: unknown }
+    if (typeof token === 'string' && Number.isSafeInteger(serial)) openOwnLine(token, serial as number)
     return
   }
   if (data?.t === 'coordinator-port' && data.v === PROTOCOL_VERSION && database) {

@@ -1,0 +1,49 @@
+/**
+ * The tab's end of the line to its own worker while that worker is the active one: the Worker
+ * object itself, faster than the brokered port (see worker/own-line.ts for the numbers and the
+ * protocol). What the worker posts before it says `own-line-open` for this line's serial belongs
+ * to a route this tab has left, and is dropped as a closed port would drop it.
+ */
+import { PROTOCOL_VERSION, type OwnLineMessage } from '../protocol/messages.js'
+import type { Line } from '../protocol/line.js'
+
+export class OwnWorkerLine implements Line {
+  readonly serial: number
+  readonly #worker: Worker
+  #closed = false
+  #open = false
+  onmessage: ((event: MessageEvent) => void) | null = null
+
+  /** Opens own line `serial` for the route with `token` (the worker matches the two). */
+  constructor(worker: Worker, token: string, serial: number) {
+    this.#worker = worker
+    this.serial = serial
+    const message: OwnLineMessage = { t: 'own-line', v: PROTOCOL_VERSION, token, serial }
+    worker.postMessage(message)
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  start(): void {}
+
+  postMessage(message: unknown): void {
+    if (!this.#closed) this.#worker.postMessage(message)
+  }
+
+  close(): void {
+    this.#closed = true
+    this.onmessage = null
+  }
+
+  /** The worker said `own-line-open` with `serial`: what it posts from now on is this line's. */
+  opened(serial: number): void {
+    if (serial === this.serial) this.#open = true
+  }
+
+  /** A message from the worker meant for the line it has open. */
+  deliver(event: MessageEvent): void {
+    if (this.#open && !this.#closed) this.onmessage?.(event)
+  }
+}
