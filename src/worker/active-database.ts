@@ -411,9 +411,7 @@ export class ActiveDatabase {
     const released = request.t === 'release' ? request.leases : request.releases
     if (released) for (const lease of released) this.#queue.release({ tabId, lease })
     if (request.t === 'release') return
-    const holder = this.#queue.holder
-    const ownsLease = this.#draining && holder?.tabId === tabId && holder.lease === request.lease
-    if (!this.#engine || (this.#leaving && !ownsLease)) {
+    if (!this.#engine || (this.#leaving && !this.#holdsConnection(tabId, request.lease))) {
       reply(port, { t: 'refused', id: request.id })
       return
     }
@@ -431,6 +429,13 @@ export class ActiveDatabase {
       (error: Error) =>
         reply(port, error instanceof NotRun ? { t: 'refused', id: request.id } : { t: 'error', id: request.id, error: serializeError(error) }),
     )
+  }
+
+  /** While draining, the lease that holds the connection may still finish its work. */
+  #holdsConnection(tabId: string, lease: number): boolean {
+    if (!this.#draining) return false
+    const holder = this.#queue.holder
+    return holder?.tabId === tabId && holder.lease === lease
   }
 
   #exec(port: Line, request: ExecRequest): Promise<void> {

@@ -20,6 +20,7 @@ export interface LeaseKey {
 interface Task {
   readonly key: string
   readonly tabId: string
+  readonly lease: number
   readonly run: () => Promise<void> | void
   readonly reject: (error: Error) => void
 }
@@ -98,12 +99,13 @@ export class LeaseQueue {
    */
   enqueue(lease: LeaseKey, run: () => Promise<void> | void, reject: (error: Error) => void): void {
     const key = keyOf(lease)
-    const revoked = this.#revoked.get(key)
+    // Usually none is remembered: skip hashing the key then (this is per statement).
+    const revoked = this.#revoked.size > 0 ? this.#revoked.get(key) : undefined
     if (revoked) {
       reject(revoked)
       return
     }
-    this.#queue.push({ key, tabId: lease.tabId, run, reject })
+    this.#queue.push({ key, tabId: lease.tabId, lease: lease.lease, run, reject })
     if (this.#holder && this.#holder.key !== key && this.#idleFor() >= this.#options.idleTimeoutMs) {
       this.#revokeHolder(this.#options.timeoutError(this.#holder))
     }
@@ -113,7 +115,7 @@ export class LeaseQueue {
   /** The lease's scope ended (commit, rollback, or a single query done): the next may go. */
   release(lease: LeaseKey): void {
     const key = keyOf(lease)
-    this.#revoked.delete(key)
+    if (this.#revoked.size > 0) this.#revoked.delete(key)
     if (this.#holder?.key !== key) return
     this.#setHolder(undefined)
     this.#pump()
@@ -153,7 +155,7 @@ export class LeaseQueue {
     this.#setHolder(undefined)
     this.#granting = true
     if (then) {
-      this.#queue.push({ key: '', tabId: '', run: then, reject: () => {} })
+      this.#queue.push({ key: '', tabId: '', lease: 0, run: then, reject: () => {} })
       this.#pump()
     }
   }
@@ -171,6 +173,7 @@ export class LeaseQueue {
     this.#queue.unshift({
       key: '',
       tabId: '',
+      lease: 0,
       run: () => this.#options.onRevoke({ tabId: holder.tabId, lease: holder.lease }, reason),
       reject: () => {},
     })
@@ -218,10 +221,7 @@ export class LeaseQueue {
       }
       if (index === 0) this.#queue.shift()
       else this.#queue.splice(index, 1)
-      if (!this.#holder && task.key !== '') {
-        const [tabId, lease] = [task.tabId, Number(task.key.slice(task.tabId.length + 1))]
-        this.#setHolder({ key: task.key, tabId, lease })
-      }
+      if (!this.#holder && task.key !== '') this.#setHolder({ key: task.key, tabId: task.tabId, lease: task.lease })
       this.#busy()
       this.#running = true
       let ran: Promise<void> | void = undefined
