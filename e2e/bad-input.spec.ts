@@ -1,22 +1,23 @@
 import { expect, test, type Page } from '@playwright/test'
 import { activeTab, waitForNewActive } from './support/failover.js'
 import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
+import { PROTOCOL_VERSION } from '../src/protocol/messages.js'
 
 /** Garbage of every shape a stray script could post. */
 const GARBAGE = `[
-  null, undefined, 0, 'join', [], {}, { t: 'join' }, { t: 'join', v: 1 }, { t: 'leave', v: 1, tabId: 42 },
+  null, undefined, 0, 'join', [], {}, { t: 'join' }, { t: 'join', v: ${PROTOCOL_VERSION} }, { t: 'leave', v: ${PROTOCOL_VERSION}, tabId: 42 },
   { t: 'exec' }, { t: 'exec', id: -1, lease: 0, sql: 'drop table t', params: [] },
   { t: 'exec', id: 1.5, lease: 1, sql: 'delete from t', params: [] }, { t: 'exec', id: 1, lease: 1, sql: 7, params: [] },
   { t: 'release', leases: 'all' }, { t: 'release', leases: [-1] }, { t: 'subscribe', on: 'yes' },
-  { t: 'activate', v: 1, epoch: 99, steal: true }, { t: 'heartbeat', v: 1, epoch: 'x', seq: 1 },
-  { t: 'handoff', v: 1, tabId: 'nobody', action: 'claim' }, { t: 'route', v: 1 }, { t: 'x'.repeat(100000) },
+  { t: 'activate', v: ${PROTOCOL_VERSION}, epoch: 99, steal: true }, { t: 'heartbeat', v: ${PROTOCOL_VERSION}, epoch: 'x', seq: 1 },
+  { t: 'handoff', v: ${PROTOCOL_VERSION}, tabId: 'nobody', action: 'claim' }, { t: 'route', v: ${PROTOCOL_VERSION} }, { t: 'x'.repeat(100000) },
   { t: 'exec', id: 2, lease: 2, sql: 'select 1', params: [{}] }, { t: 'exec', id: 3, lease: 3, sql: 'select ?', params: [() => 1] },
 ]`
 
 /** A page script that talks to the coordinator directly, as a stray script or an old release could. */
 async function rogue(page: Page, filename: string) {
   return page.evaluate(
-    async ([f, garbageSource]) => {
+    async ([f, garbageSource, version]) => {
       const garbage = new Function(`return ${garbageSource}`)()
       const name = `kysely-multitab/${f}`
       const shared = new SharedWorker('/dist/coordinator.js', { type: 'module', name })
@@ -40,7 +41,7 @@ async function rogue(page: Page, filename: string) {
       void navigator.locks.request(`${name}:tab:${tabId}`, () => new Promise<void>((r) => (keepLock = r)))
       shared.port.postMessage(
         {
-          t: 'join', v: 1, tabId, tabLock: `${name}:tab:${tabId}`, workerPort: fakeWorker.port2, epoch: 0, holder: false,
+          t: 'join', v: version, tabId, tabLock: `${name}:tab:${tabId}`, workerPort: fakeWorker.port2, epoch: 0, holder: false,
           coordinatorLock: `${name}:coordinator`, hangTimeoutMs: 1000,
         },
         [fakeWorker.port2],
@@ -87,7 +88,7 @@ async function rogue(page: Page, filename: string) {
         answers: answers.filter((a) => typeof a?.id === 'number' && (a.id >= 10 || a.id === 8 || a.id === 9)).map((a) => ({ id: a.id, t: a.t, name: a.error?.name })),
       }
     },
-    [filename, GARBAGE] as const,
+    [filename, GARBAGE, PROTOCOL_VERSION] as const,
   )
 }
 

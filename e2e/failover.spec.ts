@@ -61,19 +61,21 @@ test('crash of the tab hosting the coordinator: tabs reconnect to a new one and 
   await expect.poll(async () => (await status(c)).activeTabId).toBe(holder)
   // The holder writes to its own worker throughout the restart (a new route, a new own line to it).
   const holderWrites = b.evaluate(async () => {
-    const w = window as unknown as { stopWrites?: boolean }
-    let n = 0
-    while (!w.stopWrites) await window.db.insertInto('t').values({ v: 1000 + n++ }).execute()
-    return n
+    const w = window as unknown as { stopWrites?: boolean; written: number }
+    w.written = 0
+    while (!w.stopWrites) await window.db.insertInto('t').values({ v: 1000 + w.written++ }).execute()
+    return w.written
   })
+  await expect.poll(() => b.evaluate(() => (window as unknown as { written: number }).written)).toBeGreaterThan(0)
   await crashTab(context, host)
+  const atCrash = await b.evaluate(() => (window as unknown as { written: number }).written)
   // Built writes carry an operation id, so those in flight while the coordinator restarts are retried once.
   await c.evaluate(async () => {
     for (let i = 0; i < 20; i++) await window.db.insertInto('t').values({ v: i }).execute()
   })
   await b.evaluate(() => ((window as unknown as { stopWrites?: boolean }).stopWrites = true))
   const written = await holderWrites
-  expect(written).toBeGreaterThan(0)
+  expect(written).toBeGreaterThan(atCrash) // it kept writing through the restart, on a new own line
   expect(await query(b, 'select count(*) as n, count(distinct v) as d from t')).toEqual([{ n: 20 + written, d: 20 + written }])
   expect((await status(c)).activeTabId).toBe(holder)
   expect((await status(b)).worker.openCount).toBe(1) // kept the files: no reopen
@@ -143,6 +145,43 @@ test('hang: a stalled active worker is replaced; when it wakes it is fenced and 
   await expect.poll(async () => (await status(a)).role, { timeout: 20_000 }).toBe('follower')
   await query(a, "insert into t (who) values ('a-after')")
   expect(await query(c, "select count(*) as n from t where who = 'a-after'")).toEqual([{ n: 1 }])
+})
+
+test('hang of the only tab: it replaces its stalled worker and serves itself again', async ({ context }) => {
+  const file = uniqueFilename()
+  const tab = await openTab(context, file, { ...fast, openAttempts: 60 })
+  await query(tab, 'create table t (id integer primary key, who text)')
+  await query(tab, "insert into t (who) values ('before')")
+  const count = (n: number) => `with recursive c(x) as (select 1 union all select x + 1 from c where x < ${n}) select count(*) from c`
+  const msPerMillion = await tab.evaluate(async (sqlText) => {
+    let best = Infinity
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now()
+      await window.db.executeQuery(window.harness.CompiledQuery.raw(sqlText))
+      best = Math.min(best, (performance.now() - t0) / 0.2)
+    }
+    return best
+  }, count(200_000))
+  // About 4 s of work in the worker (no heartbeats), well past hangTimeoutMs (1.5 s).
+  const stall = tab.evaluate(
+    (sqlText) =>
+      window.db
+        .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
+        .then(() => 'ok', (e: Error) => e.name),
+    count(Math.round((4000 / msPerMillion) * 1_000_000)),
+  )
+  // Fenced, the tab terminates that worker (its main thread runs) and the coordinator must elect it
+  // again, on the fresh worker: there is no other tab.
+  expect(await stall).toBe('WriteOutcomeUnknownError')
+  await expect.poll(async () => (await status(tab)).role, { timeout: 20_000 }).toBe('active')
+  await query(tab, "insert into t (who) values ('after')")
+  const rows = await query<{ who: string; n: number }>(tab, 'select who, count(*) as n from t group by who order by min(id)')
+  expect(rows.filter((r) => r.who !== 'stall')).toEqual([{ who: 'before', n: 1 }, { who: 'after', n: 1 }])
+  // Its outcome is unknown: it may have finished before the worker was terminated (one row) or not.
+  expect([0, 1]).toContain(rows.find((r) => r.who === 'stall')?.n ?? 0)
+  expect((await status(tab)).worker.openCount).toBe(1) // the fresh worker's
+  const lost = await tab.evaluate(() => window.events.find((e) => e.type === 'active-lost'))
+  expect(lost?.reason).toBe('hung')
 })
 
 test('manual hand-off: requestActive() and stepDown() move the role; a running transaction finishes first', async ({ context }) => {

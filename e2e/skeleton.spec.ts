@@ -339,3 +339,48 @@ test('a constraint violation in a follower rejects with the SQLite code, and its
   expect(syntax).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_ERROR' } })
   expect(await query(c, 'select 1 as ok')).toEqual([{ ok: 1 }])
 })
+
+/** Counts, in the page, the statements it posts through each kind of line. */
+async function countLines(page: import('@playwright/test').Page): Promise<void> {
+  await page.addInitScript(() => {
+    const counts: Record<string, number> = { worker: 0, port: 0, channel: 0 }
+    ;(window as unknown as { lineCounts: typeof counts }).lineCounts = counts
+    for (const [kind, proto] of [['worker', Worker.prototype], ['port', MessagePort.prototype], ['channel', BroadcastChannel.prototype]] as const) {
+      const post = proto.postMessage as (this: unknown, ...args: unknown[]) => void
+      proto.postMessage = function (this: unknown, ...args: unknown[]) {
+        if ((args[0] as { t?: string })?.t === 'exec') counts[kind]!++
+        return post.apply(this, args)
+      } as typeof proto.postMessage
+    }
+  })
+}
+
+const lineCounts = (page: import('@playwright/test').Page) =>
+  page.evaluate(() => ({ ...(window as unknown as { lineCounts: Record<string, number> }).lineCounts }))
+
+test('the active tab sends its statements to its own worker over the Worker object; a follower over its line', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file, {}, countLines)
+  const b = await openTab(context, file, {}, countLines)
+  await query(a, 'create table t (v integer)')
+  await a.evaluate(() => window.dialect.requestActive())
+  for (let i = 0; i < 5; i++) await query(a, `insert into t values (${i})`)
+  await query(b, 'select count(*) as n from t')
+  // A hand-off to B and back: each time, a new own line.
+  await b.evaluate(() => window.dialect.requestActive())
+  await query(b, 'insert into t values (10)')
+  await query(a, 'insert into t values (11)')
+  await a.evaluate(() => window.dialect.requestActive())
+  expect((await status(a)).role).toBe('active')
+  const before = await lineCounts(a)
+  for (let i = 0; i < 5; i++) await query(a, `insert into t values (${20 + i})`)
+  const after = await lineCounts(a)
+  expect(after.worker - before.worker).toBe(5)
+  expect([after.port - before.port, after.channel - before.channel]).toEqual([0, 0])
+  // B, a follower, reaches A's worker over its line: a port, or under web-locks a channel.
+  expect(await query(b, 'select count(*) as n from t')).toEqual([{ n: 12 }])
+  const follower = await lineCounts(b)
+  // Its one statement while it was active went over its own Worker object; the two as a follower did not.
+  expect(follower.worker).toBe(1)
+  expect(follower.port + follower.channel).toBe(2)
+})

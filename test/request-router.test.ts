@@ -55,3 +55,25 @@ describe('RequestRouter releases', () => {
     expect(sent).toHaveLength(2)
   })
 })
+
+describe('RequestRouter routes', () => {
+  it('acceptsRoute says exactly which routes setRoute takes (the tab opens an own line only for those)', () => {
+    const router = new RequestRouter(1000, 'tab-a')
+    const taken = (epoch: number) => {
+      const accepts = router.acceptsRoute(epoch)
+      let closed = false
+      const line: Line = { onmessage: null, start() {}, close: () => void (closed = true), postMessage() {} }
+      router.setRoute(epoch, 'tab-a', line, 'token')
+      expect(closed).toBe(!accepts)
+      return accepts
+    }
+    expect(taken(5)).toBe(true)
+    expect(taken(5)).toBe(false) // the same election again
+    expect(taken(4)).toBe(false) // an older one
+    router.loseRoute(7, 'closed')
+    expect(taken(6)).toBe(false) // older than an epoch already seen lost
+    expect(taken(8)).toBe(true)
+    router.close()
+    expect(taken(9)).toBe(false)
+  })
+})

@@ -219,7 +219,16 @@ export class Coordinator {
   /** A fenced tab started a fresh worker; it may be elected again. */
   #rejoin(tabId: string, workerPort: Line): void {
     const lines = this.#lines.get(tabId)
-    if (!lines || this.#registry.active === tabId) return
+    if (!lines) return
+    if (this.#registry.active === tabId) {
+      // A holder that serves has no reason to replace its worker: a stray message.
+      if (this.#registry.ready) return
+      // Elected on the worker it has just replaced (the only tab, or the last not skipped, is
+      // re-elected right after its fence): that election can never complete. Start over.
+      this.#registry.abandon(tabId, this.#registry.epoch)
+      clearInterval(this.#hangTimer)
+      this.#hangTimer = undefined
+    }
     lines.worker.close()
     lines.worker = workerPort
     this.#listenToWorker(tabId, workerPort)

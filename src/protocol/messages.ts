@@ -9,7 +9,7 @@ import type { SerializedError } from './errors.js'
 import type { LineRef } from './line.js'
 
 /** Bumped on any incompatible change to the messages below. */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /** A value SQLite can store, as it crosses threads. */
 export type SqlValue = null | number | bigint | string | Uint8Array

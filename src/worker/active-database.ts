@@ -13,8 +13,9 @@
  * still has it as the active tab it carries on; if another tab was elected meanwhile, it refuses
  * the work that queued up (those tabs resend it to the new active tab) and closes the files.
  *
- * Each tab reaches this worker over its own brokered line (see protocol/line.ts); statements are serialised
- * through one LeaseQueue (see lease-queue.ts).
+ * Each tab reaches this worker over its own brokered line (see protocol/line.ts), and this worker's
+ * own tab over the Worker channel (see own-line.ts); statements are serialised through one
+ * LeaseQueue (see lease-queue.ts).
  */
 import { ActiveTabLostError, LeaseTimeoutError, serializeError } from '../protocol/errors.js'
 import {
@@ -169,7 +170,6 @@ export class ActiveDatabase {
       this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(known.error) })
       return
     }
-    if (known) SqliteEngine.preload({ storage: known.kind, ...urls })
     // Progress while waiting for the lock and opening: the coordinator elects another if we go silent.
     const progress = setInterval(() => {
       if (this.#epoch === epoch) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch, seq: 0 })
@@ -229,6 +229,8 @@ export class ActiveDatabase {
         if (opened) void this.deactivate({ drain: false })
         else this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
       })
+    // After the lock request, which the browser then grants while SQLite loads.
+    if (known) SqliteEngine.preload({ storage: known.kind, ...urls })
   }
 
   /**

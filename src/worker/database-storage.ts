@@ -13,7 +13,7 @@ import type { StorageKind } from '../protocol/messages.js'
 import { openPool } from './opfs-pool.js'
 import { OpfsWritableVFS } from './opfs-writable-vfs.js'
 import { rehearse } from './warm-up.js'
-import { fetchSqliteWasm } from './wasm-fetch.js'
+import { compileSqliteWasm, instantiateSqliteWasm } from './wasm-fetch.js'
 
 export type EmscriptenModule = {
   _sqlite3_malloc(n: number): number
@@ -70,6 +70,12 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
   let loaded = builds.get(build)
   if (!loaded) {
     loaded = (async () => {
+      // The download and compilation overlap the factory's start-up (see wasm-fetch.ts).
+      const compiled = compileSqliteWasm(wasmUrl)
+      compiled.catch(() => {}) // reported through the hook
+      // The fetch goes out only once this thread is free: let it (and a lock request) go before
+      // the factory's start-up keeps the thread busy.
+      await new Promise((resolve) => setTimeout(resolve, 0))
       const factory =
         build === 'sync' ? SQLiteESMFactory : (await import('wa-sqlite/dist/wa-sqlite-async.mjs')).default
       // Emscripten's factory never settles when its instantiateWasm hook fails: race the failure.
@@ -82,7 +88,7 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
           locateFile: () => wasmUrl,
           instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
             // `done` runs the module's start-up: a throw there must fail the load too.
-            fetchSqliteWasm(wasmUrl, imports)
+            instantiateSqliteWasm(wasmUrl, compiled, imports)
               .then((source) => done(source.instance, source.module))
               .catch(failed)
             return {} // the exports follow through `done`
