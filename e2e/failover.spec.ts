@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test'
+import { expect, test, type Page } from '@playwright/test'
 import { activeTab, crashTab, waitForNewActive } from './support/failover.js'
 import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
 
@@ -81,6 +81,26 @@ test('crash of the tab hosting the coordinator: tabs reconnect to a new one and 
   expect((await status(b)).worker.openCount).toBe(1) // kept the files: no reopen
 })
 
+/** A CPU-bound statement: SQLite counts to `n`. */
+const countTo = (n: number) => `with recursive c(x) as (select 1 union all select x + 1 from c where x < ${n}) select count(*) from c`
+
+/**
+ * How far countTo must count to keep `page`'s active worker busy for about 4 s. From the fastest of
+ * three runs: one slowed by a GC or a busy machine would make the stall too short to be a hang.
+ */
+async function rowsPerFourSeconds(page: Page): Promise<number> {
+  const msPerMillion = await page.evaluate(async (sqlText) => {
+    let best = Infinity
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now()
+      await window.db.executeQuery(window.harness.CompiledQuery.raw(sqlText))
+      best = Math.min(best, (performance.now() - t0) / 0.2)
+    }
+    return best
+  }, countTo(200_000))
+  return Math.round((4000 / msPerMillion) * 1_000_000)
+}
+
 test('hang: a stalled active worker is replaced; when it wakes it is fenced and applies nothing', async ({ context }) => {
   const file = uniqueFilename()
   const options = { ...fast, openAttempts: 60 }
@@ -93,24 +113,12 @@ test('hang: a stalled active worker is replaced; when it wakes it is fenced and 
   const [b, c] = tabs.filter((t) => t !== a) as [typeof a, typeof a]
 
   // A statement that keeps A's worker busy (no heartbeats) for about 4 s.
-  const count = (n: number) => `with recursive c(x) as (select 1 union all select x + 1 from c where x < ${n}) select count(*) from c`
-  // The fastest of three runs: one slowed by a GC or a busy machine would make the stall too short
-  // to be a hang at all.
-  const msPerMillion = await a.evaluate(async (sqlText) => {
-    let best = Infinity
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now()
-      await window.db.executeQuery(window.harness.CompiledQuery.raw(sqlText))
-      best = Math.min(best, (performance.now() - t0) / 0.2)
-    }
-    return best
-  }, count(200_000))
-  const stallRows = Math.round((4000 / msPerMillion) * 1_000_000)
+  const stallRows = await rowsPerFourSeconds(a)
   await a.evaluate((sqlText) => {
     ;(window as any).stall = window.db
       .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
       .then(() => 'ok', (e: Error) => e.name)
-  }, count(stallRows))
+  }, countTo(stallRows))
   await new Promise((r) => setTimeout(r, 150))
   // A's main thread hangs too, so it cannot terminate its worker when told to: the worker must fence itself.
   const mainHang = a.evaluate(() => {
@@ -152,23 +160,13 @@ test('hang of the only tab: it replaces its stalled worker and serves itself aga
   const tab = await openTab(context, file, { ...fast, openAttempts: 60 })
   await query(tab, 'create table t (id integer primary key, who text)')
   await query(tab, "insert into t (who) values ('before')")
-  const count = (n: number) => `with recursive c(x) as (select 1 union all select x + 1 from c where x < ${n}) select count(*) from c`
-  const msPerMillion = await tab.evaluate(async (sqlText) => {
-    let best = Infinity
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now()
-      await window.db.executeQuery(window.harness.CompiledQuery.raw(sqlText))
-      best = Math.min(best, (performance.now() - t0) / 0.2)
-    }
-    return best
-  }, count(200_000))
   // About 4 s of work in the worker (no heartbeats), well past hangTimeoutMs (1.5 s).
   const stall = tab.evaluate(
     (sqlText) =>
       window.db
         .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
         .then(() => 'ok', (e: Error) => e.name),
-    count(Math.round((4000 / msPerMillion) * 1_000_000)),
+    countTo(await rowsPerFourSeconds(tab)),
   )
   // Fenced, the tab terminates that worker (its main thread runs) and the coordinator must elect it
   // again, on the fresh worker: there is no other tab.

@@ -47,24 +47,12 @@ export function newLine(ports: boolean): [LineRef, LineRef] {
 }
 
 /**
- * One end of a BroadcastChannel line. A BroadcastChannel drops what is posted before the other end
- * exists (a MessagePort would queue it), so each end announces itself and holds its outgoing
- * messages until it has heard the other end; incoming messages wait until a handler is set, like
- * a port's before `start()`.
+ * A line end whose incoming messages wait until a handler is set, as a port's do before
+ * `start()`. Subclasses say how to post and close.
  */
-class ChannelLine implements Line {
-  readonly #channel: BroadcastChannel
-  #peer = false
-  #closed = false
-  #outbox: unknown[] = []
-  #inbox: unknown[] = []
+export abstract class HoldingLine implements Line {
   #handler: ((event: MessageEvent) => void) | null = null
-
-  constructor(name: string) {
-    this.#channel = new BroadcastChannel(PREFIX + name)
-    this.#channel.onmessage = (event) => this.#receive(event.data)
-    this.#channel.postMessage(OPEN)
-  }
+  #held: MessageEvent[] = []
 
   get onmessage(): ((event: MessageEvent) => void) | null {
     return this.#handler
@@ -73,12 +61,47 @@ class ChannelLine implements Line {
   set onmessage(handler: ((event: MessageEvent) => void) | null) {
     this.#handler = handler
     if (!handler) return
-    const inbox = this.#inbox
-    this.#inbox = []
-    for (const data of inbox) handler(new MessageEvent('message', { data }))
+    const held = this.#held
+    this.#held = []
+    for (const event of held) handler(event)
   }
 
   start(): void {}
+
+  abstract postMessage(message: unknown): void
+  abstract close(): void
+
+  /** Hands `event` to the handler, or holds it until there is one. */
+  protected receive(event: MessageEvent): void {
+    if (this.#handler) this.#handler(event)
+    else this.#held.push(event)
+  }
+
+  /** Drops what is held, and the handler (the line is closing). */
+  protected dropAll(): void {
+    this.#held = []
+    this.#handler = null
+  }
+}
+
+/**
+ * One end of a BroadcastChannel line. A BroadcastChannel drops what is posted before the other end
+ * exists (a MessagePort would queue it), so each end announces itself and holds its outgoing
+ * messages until it has heard the other end; incoming messages wait until a handler is set, like
+ * a port's before `start()`.
+ */
+class ChannelLine extends HoldingLine {
+  readonly #channel: BroadcastChannel
+  #peer = false
+  #closed = false
+  #outbox: unknown[] = []
+
+  constructor(name: string) {
+    super()
+    this.#channel = new BroadcastChannel(PREFIX + name)
+    this.#channel.onmessage = (event) => this.#onChannelMessage(event.data)
+    this.#channel.postMessage(OPEN)
+  }
 
   postMessage(message: unknown): void {
     if (this.#closed) return
@@ -89,11 +112,11 @@ class ChannelLine implements Line {
   close(): void {
     this.#closed = true
     this.#outbox = []
-    this.#inbox = []
+    this.dropAll()
     this.#channel.close()
   }
 
-  #receive(data: unknown): void {
+  #onChannelMessage(data: unknown): void {
     if (data === OPEN || data === ACK) {
       if (data === OPEN) this.#channel.postMessage(ACK)
       if (!this.#peer) {
@@ -104,7 +127,6 @@ class ChannelLine implements Line {
       }
       return
     }
-    if (this.#handler) this.#handler(new MessageEvent('message', { data }))
-    else this.#inbox.push(data)
+    this.receive(new MessageEvent('message', { data }))
   }
 }

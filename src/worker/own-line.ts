@@ -14,31 +14,14 @@
  * before that belongs to a line it has moved on from, and is dropped as a closed port would drop
  * it. Nothing is added to each message.
  */
-import type { Line } from '../protocol/line.js'
+import { HoldingLine } from '../protocol/line.js'
 import type { OwnLineOpen } from '../protocol/messages.js'
 
 declare const self: DedicatedWorkerGlobalScope
 
-/** This worker's end of an own line. */
-export class SelfLine implements Line {
+/** This worker's end of an own line. What the tab sends before it is attached waits, as on a port. */
+export class SelfLine extends HoldingLine {
   #closed = false
-  #handler: ((event: MessageEvent) => void) | null = null
-  /** What the tab sent before the line was attached (a port queues the same way until started). */
-  #inbox: MessageEvent[] = []
-
-  get onmessage(): ((event: MessageEvent) => void) | null {
-    return this.#handler
-  }
-
-  set onmessage(handler: ((event: MessageEvent) => void) | null) {
-    this.#handler = handler
-    if (!handler) return
-    const inbox = this.#inbox
-    this.#inbox = []
-    for (const event of inbox) handler(event)
-  }
-
-  start(): void {}
 
   postMessage(message: unknown): void {
     if (!this.#closed) self.postMessage(message)
@@ -46,16 +29,13 @@ export class SelfLine implements Line {
 
   close(): void {
     this.#closed = true
-    this.#inbox = []
-    this.#handler = null
+    this.dropAll()
     if (current === this) current = undefined
   }
 
   /** A message from the tab on the Worker channel. */
   deliver(event: MessageEvent): void {
-    if (this.#closed) return
-    if (this.#handler) this.#handler(event)
-    else this.#inbox.push(event)
+    if (!this.#closed) this.receive(event)
   }
 }
 
@@ -76,26 +56,23 @@ export function currentOwnLine(): SelfLine | undefined {
 /** The tab opened own line `serial` for the route with `token`: later messages from it go there. */
 export function openOwnLine(token: string, serial: number): void {
   current?.close()
-  const line = (current = new SelfLine())
+  current = new SelfLine()
   self.postMessage({ t: 'own-line-open', serial } satisfies OwnLineOpen)
-  if (unmetAttach?.token === token) {
-    const { attach } = unmetAttach
-    unmetAttach = undefined
-    unmetLine = undefined
-    attach(line)
-  } else {
-    unmetLine = { token, line }
-  }
+  unmetLine = { token, line: current }
+  meetIfPaired()
 }
 
 /** The coordinator attached this worker's own tab with `token`: `attach` gets the own line. */
 export function awaitOwnLine(token: string, attach: (line: SelfLine) => void): void {
-  if (unmetLine?.token === token) {
-    const { line } = unmetLine
-    unmetLine = undefined
-    unmetAttach = undefined
-    attach(line)
-  } else {
-    unmetAttach = { token, attach }
-  }
+  unmetAttach = { token, attach }
+  meetIfPaired()
+}
+
+function meetIfPaired(): void {
+  if (!unmetLine || !unmetAttach || unmetLine.token !== unmetAttach.token) return
+  const { line } = unmetLine
+  const { attach } = unmetAttach
+  unmetLine = undefined
+  unmetAttach = undefined
+  attach(line)
 }
