@@ -182,6 +182,50 @@ test('hang of the only tab: it replaces its stalled worker and serves itself aga
   expect(lost?.reason).toBe('hung')
 })
 
+/** Counts, in the page, the tab workers it starts (`window.tabWorkers()`). */
+async function countTabWorkers(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    let started = 0
+    ;(window as unknown as { tabWorkers: () => number }).tabWorkers = () => started
+    const Native = window.Worker
+    window.Worker = class extends Native {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        super(url, options)
+        if (String(url).includes('tab-worker')) started++
+      }
+    }
+  })
+}
+
+test('hang of the only tab, main thread too: its worker wakes and serves first; the tab replaces it once and serves', async ({ context }) => {
+  const file = uniqueFilename()
+  const tab = await openTab(context, file, { ...fast, openAttempts: 60 }, countTabWorkers)
+  await query(tab, 'create table t (id integer primary key, who text)')
+  await query(tab, "insert into t (who) values ('before')")
+  const stallRows = await rowsPerFourSeconds(tab)
+  await tab.evaluate((sqlText) => {
+    ;(window as any).stall = window.db
+      .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
+      .then(() => 'ok', (e: Error) => e.name)
+  }, countTo(stallRows))
+  await new Promise((r) => setTimeout(r, 150))
+  // The worker is busy for about 4 s, the main thread for 6: the coordinator re-elects the tab on
+  // its old worker, which wakes and takes the role up before the tab can act on its fence and
+  // terminate it. The tab's fresh worker must then take over at once, not after another hang.
+  await tab.evaluate(() => {
+    const end = performance.now() + 6000
+    while (performance.now() < end) {
+      // busy
+    }
+  })
+  await expect.poll(async () => (await status(tab)).role, { timeout: 20_000 }).toBe('active')
+  await query(tab, "insert into t (who) values ('after')")
+  const rows = await query<{ who: string; n: number }>(tab, 'select who, count(*) as n from t group by who order by min(id)')
+  expect(rows.filter((r) => r.who !== 'stall')).toEqual([{ who: 'before', n: 1 }, { who: 'after', n: 1 }])
+  expect([0, 1]).toContain(rows.find((r) => r.who === 'stall')?.n ?? 0)
+  expect(await tab.evaluate(() => (window as unknown as { tabWorkers: () => number }).tabWorkers())).toBe(2)
+})
+
 test('manual hand-off: requestActive() and stepDown() move the role; a running transaction finishes first', async ({ context }) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)

@@ -216,15 +216,18 @@ export class Coordinator {
     }
   }
 
-  /** A fenced tab started a fresh worker; it may be elected again. */
+  /**
+   * A fenced tab started a fresh worker; it may be elected again. The tab terminated the old one
+   * first, so if it is the active tab (re-elected on that worker after its fence: the only tab, or
+   * the last not skipped), that election can never complete, or serve again if the old worker woke
+   * and took it up before it was terminated.
+   */
   #rejoin(tabId: string, workerPort: Line): void {
     const lines = this.#lines.get(tabId)
     if (!lines) return
-    if (this.#registry.active === tabId) {
-      // A holder that serves has no reason to replace its worker: a stray message.
-      if (this.#registry.ready) return
-      // Elected on the worker it has just replaced (the only tab, or the last not skipped, is
-      // re-elected right after its fence): that election can never complete. Start over.
+    const active = this.#registry.active === tabId
+    const served = active && this.#registry.ready
+    if (active) {
       this.#registry.abandon(tabId, this.#registry.epoch)
       clearInterval(this.#hangTimer)
       this.#hangTimer = undefined
@@ -234,7 +237,10 @@ export class Coordinator {
     this.#listenToWorker(tabId, workerPort)
     this.#skip.delete(tabId)
     this.#forgetStandby(tabId)
-    if (!this.#registry.active) this.#elect()
+    // Tabs routed to the terminated worker lose that route; for an election that never completed
+    // they already did, at the fence.
+    if (served) this.#vacated('hung')
+    else if (!this.#registry.active) this.#elect()
   }
 
   #gone(tabId: string, reason: HandoffReason): void {

@@ -74,13 +74,14 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
       const compiled = compileSqliteWasm(wasmUrl)
       compiled.catch(() => {}) // reported through the hook
       // The fetch goes out only once this thread is free: let it (and a lock request) go before
-      // the factory's start-up keeps the thread busy.
-      await new Promise((resolve) => setTimeout(resolve, 0))
+      // the factory's start-up keeps the thread busy. (A message, not a timer a browser may clamp.)
+      await nextTask()
       const factory =
         build === 'sync' ? SQLiteESMFactory : (await import('wa-sqlite/dist/wa-sqlite-async.mjs')).default
       // Emscripten's factory never settles when its instantiateWasm hook fails: race the failure.
       let failed!: (error: unknown) => void
       const failure = new Promise<never>((_, reject) => (failed = reject))
+      failure.catch(() => {}) // a factory that throws has no race to hear it
       const module = await Promise.race([
         factory({
           // Unused by the hook, but it keeps Emscripten from resolving its own default URL against
@@ -104,6 +105,17 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
     builds.set(build, loaded)
   }
   return loaded
+}
+
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel()
+    channel.port1.onmessage = () => {
+      channel.port1.close()
+      resolve()
+    }
+    channel.port2.postMessage(null)
+  })
 }
 
 /** The wa-sqlite build a storage runs on, and its wasm: the Asyncify one for the VFSs whose calls suspend. */
