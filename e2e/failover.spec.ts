@@ -101,6 +101,19 @@ async function rowsPerFourSeconds(page: Page): Promise<number> {
   return Math.round((4000 / msPerMillion) * 1_000_000)
 }
 
+/**
+ * Sends a raw insert that keeps the active worker busy (no heartbeats) for about 4 s, its outcome
+ * kept as `window.stall` ('ok' or the error's name), and gives it 150 ms to start.
+ */
+async function stallWorker(page: Page): Promise<void> {
+  await page.evaluate((sqlText) => {
+    ;(window as any).stall = window.db
+      .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
+      .then(() => 'ok', (e: Error) => e.name)
+  }, countTo(await rowsPerFourSeconds(page)))
+  await new Promise((r) => setTimeout(r, 150))
+}
+
 test('hang: a stalled active worker is replaced; when it wakes it is fenced and applies nothing', async ({ context }) => {
   const file = uniqueFilename()
   const options = { ...fast, openAttempts: 60 }
@@ -113,13 +126,7 @@ test('hang: a stalled active worker is replaced; when it wakes it is fenced and 
   const [b, c] = tabs.filter((t) => t !== a) as [typeof a, typeof a]
 
   // A statement that keeps A's worker busy (no heartbeats) for about 4 s.
-  const stallRows = await rowsPerFourSeconds(a)
-  await a.evaluate((sqlText) => {
-    ;(window as any).stall = window.db
-      .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
-      .then(() => 'ok', (e: Error) => e.name)
-  }, countTo(stallRows))
-  await new Promise((r) => setTimeout(r, 150))
+  await stallWorker(a)
   // A's main thread hangs too, so it cannot terminate its worker when told to: the worker must fence itself.
   const mainHang = a.evaluate(() => {
     const end = performance.now() + 6000
@@ -202,13 +209,7 @@ test('hang of the only tab, main thread too: its worker wakes and serves first; 
   const tab = await openTab(context, file, { ...fast, openAttempts: 60 }, countTabWorkers)
   await query(tab, 'create table t (id integer primary key, who text)')
   await query(tab, "insert into t (who) values ('before')")
-  const stallRows = await rowsPerFourSeconds(tab)
-  await tab.evaluate((sqlText) => {
-    ;(window as any).stall = window.db
-      .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
-      .then(() => 'ok', (e: Error) => e.name)
-  }, countTo(stallRows))
-  await new Promise((r) => setTimeout(r, 150))
+  await stallWorker(tab)
   // The worker is busy for about 4 s, the main thread for 6: the coordinator re-elects the tab on
   // its old worker, which wakes and takes the role up before the tab can act on its fence and
   // terminate it. The tab's fresh worker must then take over at once, not after another hang.

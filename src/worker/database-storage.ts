@@ -107,6 +107,7 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
   return loaded
 }
 
+/** Resolves in a task of its own (after what is queued now, e.g. a fetch going out). */
 function nextTask(): Promise<void> {
   return new Promise((resolve) => {
     const channel = new MessageChannel()
