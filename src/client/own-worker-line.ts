@@ -22,10 +22,6 @@ export class OwnWorkerLine implements Line {
     worker.postMessage(message)
   }
 
-  get closed(): boolean {
-    return this.#closed
-  }
-
   start(): void {}
 
   postMessage(message: unknown): void {

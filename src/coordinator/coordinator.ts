@@ -229,8 +229,7 @@ export class Coordinator {
     const served = active && this.#registry.ready
     if (active) {
       this.#registry.abandon(tabId, this.#registry.epoch)
-      clearInterval(this.#hangTimer)
-      this.#hangTimer = undefined
+      this.#stopHangWatch()
     }
     lines.worker.close()
     lines.worker = workerPort
@@ -264,8 +263,7 @@ export class Coordinator {
   /** The active role is vacant: tell every tab, then elect. */
   #vacated(reason: HandoffReason): void {
     this.#log('the active role is vacant', { reason, epoch: this.#registry.epoch })
-    clearInterval(this.#hangTimer)
-    this.#hangTimer = undefined
+    this.#stopHangWatch()
     this.#reason = reason
     for (const other of this.#lines.values()) {
       sendTab(other.tab, { t: 'route-lost', v: PROTOCOL_VERSION, epoch: this.#registry.epoch, reason })
@@ -381,6 +379,11 @@ export class Coordinator {
     if (lines) sendWorker(lines.worker, { t: 'deactivate', v: PROTOCOL_VERSION, epoch })
   }
 
+  #stopHangWatch(): void {
+    clearInterval(this.#hangTimer)
+    this.#hangTimer = undefined
+  }
+
   #watchHeartbeats(): void {
     clearInterval(this.#hangTimer)
     const bound = this.#hangTimeoutMs
@@ -394,8 +397,7 @@ export class Coordinator {
         this.#registry.abandon(active, epoch)
         this.#deactivate(active, epoch)
         this.#skip.add(active)
-        clearInterval(this.#hangTimer)
-        this.#hangTimer = undefined
+        this.#stopHangWatch()
         this.#elect()
         return
       }
