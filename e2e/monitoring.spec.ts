@@ -51,6 +51,27 @@ test('events in every tab on a hand-off; metrics and health from any tab reflect
   expect(await others[0]!.evaluate(() => (window as any).errors)).toEqual(['SqliteError:false'])
 })
 
+test('database metrics count a statement that waited for another tab’s transaction, and how long', async ({ context }) => {
+  const file = uniqueFilename()
+  const [holder, waiter] = [await openTab(context, file), await openTab(context, file)]
+  await query(holder, 'create table w (v)')
+  const before = await waiter.evaluate(() => window.dialect.databaseMetrics())
+  const held = holder.evaluate(() =>
+    window.db.transaction().execute(async (trx) => {
+      await trx.insertInto('w').values({ v: 1 }).execute()
+      ;(window as any).holding = true
+      await new Promise((resolve) => setTimeout(resolve, 400))
+    }),
+  )
+  await expect.poll(() => holder.evaluate(() => (window as any).holding === true)).toBe(true)
+  await query(waiter, 'insert into w values (2)')
+  await held
+  const after = await waiter.evaluate(() => window.dialect.databaseMetrics())
+  expect(after.leaseWaits - before.leaseWaits).toBe(1)
+  expect(after.leaseWaitMs - before.leaseWaitMs).toBeGreaterThan(100)
+  expect(after.leaseWaitMs - before.leaseWaitMs).toBeLessThan(5000)
+})
+
 async function exportFrom(page: Page): Promise<Buffer> {
   const bytes: number[] = await page.evaluate(async () => Array.from(await window.dialect.exportDatabase() as Uint8Array))
   return Buffer.from(bytes)

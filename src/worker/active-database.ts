@@ -417,20 +417,27 @@ export class ActiveDatabase {
       reply(port, { t: 'refused', id: request.id })
       return
     }
-    const queuedAt = performance.now()
+    // A statement usually runs within enqueue(), having waited for nothing: the clock is read
+    // only for one that queued (performance.now() costs about 0.5 µs in Chromium 156).
+    let started = false
+    let queuedAt = -1
     this.#queue.enqueue(
       { tabId, lease: request.lease },
       () => {
-        const waited = performance.now() - queuedAt
-        if (waited > 1) {
-          this.#stats.leaseWaits++
-          this.#stats.leaseWaitMs += waited
+        started = true
+        if (queuedAt >= 0) {
+          const waited = performance.now() - queuedAt
+          if (waited > 1) {
+            this.#stats.leaseWaits++
+            this.#stats.leaseWaitMs += waited
+          }
         }
         return this.#exec(port, request)
       },
       (error: Error) =>
         reply(port, error instanceof NotRun ? { t: 'refused', id: request.id } : { t: 'error', id: request.id, error: serializeError(error) }),
     )
+    if (!started) queuedAt = performance.now()
   }
 
   /** While draining, the lease that holds the connection may still finish its work. */
