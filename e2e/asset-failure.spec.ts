@@ -62,3 +62,15 @@ test('when the tab elected first cannot load the wasm, an open tab that can is e
   expect((await status(working)).role).toBe('active')
   expect((await status(broken)).activeTabId).toBe((await status(working)).tabId)
 })
+
+test('a tab whose worker script cannot load: queries fail with a typed error, status() answers closed', async ({ context }) => {
+  const tab = await openTab(context, uniqueFilename('asset'), { workerUrl: '/e2e/pages/missing/tab-worker.js' })
+  const failed = await tryQuery(tab, 'select 1 as one')
+  expect(failed.ok).toBe(false)
+  if (failed.ok) return
+  expect(failed.error).toMatchObject({ name: 'StorageUnavailableError', retryable: false })
+  // It used to wait for ever on the worker that never started.
+  expect(await status(tab)).toMatchObject({ role: 'closed', worker: { active: false, openCount: 0 } })
+  await tab.evaluate(() => window.db.destroy())
+  expect((await status(tab)).role).toBe('closed')
+})

@@ -369,6 +369,8 @@ test('no request hangs when every other tab closes, or when the last tab is dest
   expect(['ok', 'DatabaseClosedError']).toContain(afterDestroy[0])
   // After destroy(), Kysely itself refuses (its driver is gone): an error, not a hang.
   expect(afterDestroy[1]).toMatch(/Error$/)
+  // status() asks the worker, which destroy() terminated: it answers for it rather than wait.
+  expect(await status(last)).toMatchObject({ role: 'closed', worker: { active: false } })
 })
 
 test('a db.connection() scope that spans a failover continues on the new active tab and releases it', async ({ context }) => {

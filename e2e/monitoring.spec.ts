@@ -57,7 +57,7 @@ test('database metrics count a statement that waited for another tab’s transac
   await query(holder, 'create table w (v)')
   const before = await waiter.evaluate(() => window.dialect.databaseMetrics())
   const held = holder.evaluate(() =>
-    window.db.transaction().execute(async (trx) => {
+    window.db.transaction().execute(async (trx: any) => {
       await trx.insertInto('w').values({ v: 1 }).execute()
       ;(window as any).holding = true
       await new Promise((resolve) => setTimeout(resolve, 400))

@@ -93,6 +93,8 @@ export class CoordinatorLink {
    * once that this tab (perhaps the active one) closed rather than wait to find out.
    */
   close(message: TabToCoordinator): void {
+    // A tab whose worker failed has left already; destroy() then leaves again.
+    if (this.#closed) return
     // The join channel first: in Firefox, posted after the goodbye to a coordinator hosted in this
     // tab, it reached no tab in 7 of 24 web-locks failover runs (every tab, 16 runs, when first).
     if (message.t === 'leave' && this.#joinChannel) {

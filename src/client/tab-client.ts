@@ -2,7 +2,7 @@
  * A tab's membership in one database: it holds the tab's liveness lock, starts the tab worker,
  * joins the coordinator, and turns the driver's calls into requests on the current route.
  */
-import { NoActiveTabError, StorageUnavailableError, appendCallerStack, deserializeError } from '../protocol/errors.js'
+import { DatabaseClosedError, NoActiveTabError, StorageUnavailableError, appendCallerStack, deserializeError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type ExecResult,
@@ -54,6 +54,7 @@ export interface TabStatus {
 }
 
 const WORKER_CLOSE_TIMEOUT_MS = 3000
+const NO_WORKER: WorkerStatus = { active: false, openCount: 0, attachedTabs: 0, subscribers: 0 }
 const ASSET_HINT =
   ". With Vite's dev server, add optimizeDeps: { exclude: ['kysely-multitab-opfs'] }; if you serve the " +
   'package files elsewhere, set workerUrl / coordinatorUrl / wasmUrl'
@@ -77,6 +78,8 @@ export class TabClient {
   /** The route to this tab's own worker, while it is the active one (see own-worker-line.ts). */
   #ownLine: OwnWorkerLine | undefined
   #ownLineSerial = 0
+  /** The worker was terminated, or failed to load or start: it answers nothing any more. */
+  #workerGone = false
   readonly #log: DebugLog
   #routeWaiters: Array<(activeTabId: string) => void> = []
   #lastActive: string | undefined
@@ -247,6 +250,7 @@ export class TabClient {
     }
     worker.onerror = (event) => {
       event.preventDefault?.()
+      if (worker === this.#worker) this.#workerEnded()
       this.#router.close(
         new StorageUnavailableError(`The tab worker failed: ${event.message || 'could not load'}${ASSET_HINT}`),
       )
@@ -283,8 +287,7 @@ export class TabClient {
   #replaceWorker(): void {
     if (this.#closed) return
     this.#worker?.terminate()
-    for (const resolve of this.#calls.values()) resolve({ t: 'reply', id: -1, value: { active: false, openCount: 0, attachedTabs: 0, subscribers: 0 } })
-    this.#calls.clear()
+    this.#settleCalls()
     const workerPort = this.#startWorker()
     this.#link?.post({ t: 'rejoin', v: PROTOCOL_VERSION, tabId: this.tabId, workerPort })
   }
@@ -448,13 +451,11 @@ export class TabClient {
   }
 
   async status(): Promise<TabStatus> {
+    const worker = await this.#workerStatus()
     const route = this.#router.route
-    const worker = this.#worker
-      ? ((await this.#call('worker-status')).value as WorkerStatus)
-      : { active: false, openCount: 0, attachedTabs: 0, subscribers: 0 }
     return {
       tabId: this.tabId,
-      role: this.#closed
+      role: this.#closed || this.#workerGone
         ? 'closed'
         : !route
           ? 'electing'
@@ -486,6 +487,7 @@ export class TabClient {
     this.#leave()
     globalThis.removeEventListener?.('pagehide', this.#onPageHide)
     this.#worker?.terminate()
+    this.#workerEnded()
     this.#releaseTabLock?.()
   }
 
@@ -494,7 +496,30 @@ export class TabClient {
     this.#link?.close({ t: 'leave', v: PROTOCOL_VERSION, tabId: this.tabId })
   }
 
+  /** The worker's own view; a worker that is gone (closed, or failed to load) answers nothing. */
+  async #workerStatus(): Promise<WorkerStatus> {
+    if (!this.#worker || this.#workerGone) return NO_WORKER
+    try {
+      return (await this.#call('worker-status')).value as WorkerStatus
+    } catch {
+      return NO_WORKER
+    }
+  }
+
+  /** The worker was terminated for good, or failed to load or start. */
+  #workerEnded(): void {
+    this.#workerGone = true
+    this.#settleCalls()
+  }
+
+  /** What was asked of a worker that is gone will never be answered: answer as an idle one would. */
+  #settleCalls(): void {
+    for (const resolve of this.#calls.values()) resolve({ t: 'reply', id: -1, value: NO_WORKER })
+    this.#calls.clear()
+  }
+
   #call(t: 'worker-status' | 'close'): Promise<OwnWorkerReply> {
+    if (this.#workerGone) return Promise.reject(new DatabaseClosedError('The tab worker is gone'))
     const id = this.#nextCall++
     return new Promise((resolve, reject) => {
       this.#calls.set(id, (reply) => {
