@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { activeTab, crashTab, waitForNewActive } from './support/failover.js'
+import { activeTab, countTo, crashTab, rowsForMs, waitForNewActive } from './support/failover.js'
 import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
 
 const fast = { hangTimeoutMs: 1500, leaseTimeoutMs: 1500 }
@@ -82,25 +82,6 @@ test('crash of the tab hosting the coordinator: tabs reconnect to a new one and 
 })
 
 /** A CPU-bound statement: SQLite counts to `n`. */
-const countTo = (n: number) => `with recursive c(x) as (select 1 union all select x + 1 from c where x < ${n}) select count(*) from c`
-
-/**
- * How far countTo must count to keep `page`'s active worker busy for about 4 s. From the fastest of
- * three runs: one slowed by a GC or a busy machine would make the stall too short to be a hang.
- */
-async function rowsPerFourSeconds(page: Page): Promise<number> {
-  const msPerMillion = await page.evaluate(async (sqlText) => {
-    let best = Infinity
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now()
-      await window.db.executeQuery(window.harness.CompiledQuery.raw(sqlText))
-      best = Math.min(best, (performance.now() - t0) / 0.2)
-    }
-    return best
-  }, countTo(200_000))
-  return Math.round((4000 / msPerMillion) * 1_000_000)
-}
-
 /**
  * Sends a raw insert that keeps the active worker busy (no heartbeats) for about 4 s, its outcome
  * kept as `window.stall` ('ok' or the error's name), and gives it 150 ms to start.
@@ -110,7 +91,7 @@ async function stallWorker(page: Page): Promise<void> {
     ;(window as any).stall = window.db
       .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
       .then(() => 'ok', (e: Error) => e.name)
-  }, countTo(await rowsPerFourSeconds(page)))
+  }, countTo(await rowsForMs(page, 4000)))
   await new Promise((r) => setTimeout(r, 150))
 }
 
@@ -173,7 +154,7 @@ test('hang of the only tab: it replaces its stalled worker and serves itself aga
       window.db
         .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
         .then(() => 'ok', (e: Error) => e.name),
-    countTo(await rowsPerFourSeconds(tab)),
+    countTo(await rowsForMs(tab, 4000)),
   )
   // Fenced, the tab terminates that worker (its main thread runs) and the coordinator must elect it
   // again, on the fresh worker: there is no other tab.

@@ -47,6 +47,13 @@ test('one tab: typed insert/select/update/delete with insertId and numAffectedRo
   })
 })
 
+test('durations given in fractions of a millisecond work (hangTimeoutMs: 2.2 * 1000)', async ({ context }) => {
+  // 2200.0000000000005 used to make the coordinator drop the worker's `activated`: no tab served.
+  const tab = await openTab(context, uniqueFilename(), { hangTimeoutMs: 2.2 * 1000, requestTimeoutMs: 8000 })
+  expect(await query(tab, 'select 1 as one')).toEqual([{ one: 1 }])
+  expect((await status(tab)).role).toBe('active')
+})
+
 test('values round-trip: integers (bigint beyond 2^53), reals, text, blobs, empty blob, null', async ({ context }) => {
   const tab = await openTab(context, uniqueFilename())
   const result = await tab.evaluate(async () => {

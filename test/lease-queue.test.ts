@@ -178,4 +178,39 @@ describe('LeaseQueue', () => {
     await flush()
     expect(log).toEqual(['after'])
   })
+
+  it('onRelease: a step it returns (a rollback) runs before the next lease gets the connection', async () => {
+    const log: string[] = []
+    const queue = new LeaseQueue({
+      idleTimeoutMs: 1000,
+      timeoutError: () => new TimeoutError('timeout'),
+      onRevoke: () => {},
+      onRelease: (lease) => (lease.tabId === 'A' ? () => void log.push(`rollback ${lease.tabId}#${lease.lease}`) : undefined),
+    })
+    await queue.submit({ tabId: 'A', lease: 1 }, () => void log.push('A begin'))
+    const b = queue.submit({ tabId: 'B', lease: 1 }, () => void log.push('B insert'))
+    queue.release({ tabId: 'A', lease: 1 })
+    await b
+    queue.release({ tabId: 'B', lease: 1 })
+    // A release by a lease that does not hold the connection asks nothing.
+    queue.release({ tabId: 'A', lease: 9 })
+    await flush()
+    expect(log).toEqual(['A begin', 'rollback A#1', 'B insert'])
+  })
+
+  it('runNext: a step of the worker runs after the statement running now, before anything queued', async () => {
+    const { queue, log, run } = setup()
+    let finish!: () => void
+    const a = queue.submit({ tabId: 'A', lease: 1 }, () => new Promise<void>((resolve) => (finish = () => (log.push('a'), resolve()))))
+    const b = run('B', 1, 'b')
+    const a2 = run('A', 1, 'a2')
+    queue.runNext(() => void log.push('step'))
+    expect(log).toEqual([])
+    finish()
+    await a
+    await a2
+    queue.release({ tabId: 'A', lease: 1 })
+    await b
+    expect(log).toEqual(['a', 'step', 'a2', 'b'])
+  })
 })

@@ -77,3 +77,114 @@ describe('RequestRouter routes', () => {
     expect(taken(9)).toBe(false)
   })
 })
+
+/** A line that records messages and answers only when told. */
+function manualLine() {
+  const sent: Array<Record<string, unknown>> = []
+  const line: Line = {
+    onmessage: null,
+    start() {},
+    close() {},
+    postMessage(message: unknown) {
+      sent.push(message as Record<string, unknown>)
+    },
+  }
+  const answer = (data: unknown) => line.onmessage?.({ data } as MessageEvent)
+  const execs = () => sent.filter((m) => m.t === 'exec')
+  return { line, sent, answer, execs }
+}
+
+describe('RequestRouter transactions the app began with raw SQL', () => {
+  it('a result saying a transaction is open pins the lease: after a hand-off its statements fail, its COMMIT asks', async () => {
+    const router = new RequestRouter(1000, 'tab-a')
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    const begin = router.exec(5, 'begin', [], 'raw')
+    one.answer({ t: 'result', id: one.execs()[0]!.id, changes: 0, tx: true })
+    await begin
+    // Inside it, a builder write carries no operation id (it is not retried alone) ...
+    const insert = router.exec(5, 'insert into t values (1)', [], 'write')
+    expect(one.execs()[1]).not.toHaveProperty('op')
+    one.answer({ t: 'result', id: one.execs()[1]!.id, changes: 1, tx: true })
+    await insert
+    // ... and the app's own COMMIT does, so its fate can be asked after a hand-off.
+    const commit = router.exec(5, 'commit', [], 'commit')
+    expect(one.execs()[2]).toMatchObject({ commit: true, op: expect.any(String) })
+    router.loseRoute(1, 'crashed')
+    const two = manualLine()
+    router.setRoute(2, 'tab-c', two.line, 't')
+    expect(two.execs()[0]).toMatchObject({ commit: true, retry: true })
+    two.answer({ t: 'error', id: two.execs()[0]!.id, error: { name: 'ActiveTabLostError', message: 'rolled back' } })
+    await expect(commit).rejects.toMatchObject({ name: 'ActiveTabLostError' })
+    // The next statement of that scope fails rather than run, alone, on the new holder.
+    await expect(router.exec(5, 'insert into t values (2)', [], 'write')).rejects.toMatchObject({ name: 'ActiveTabLostError' })
+    expect(two.execs()).toHaveLength(1)
+  })
+
+  it('a result with no transaction open unpins it again (the app committed or rolled back)', async () => {
+    const router = new RequestRouter(1000, 'tab-a')
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    const begin = router.exec(5, 'begin', [], 'raw')
+    one.answer({ t: 'result', id: one.execs()[0]!.id, changes: 0, tx: true })
+    await begin
+    const rollback = router.exec(5, 'rollback', [], 'raw')
+    one.answer({ t: 'result', id: one.execs()[1]!.id, changes: 0 })
+    await rollback
+    // Not pinned: a write outside a transaction gets its operation id again.
+    void router.exec(5, 'insert into t values (1)', [], 'write')
+    expect(one.execs()[2]).toMatchObject({ op: expect.any(String) })
+  })
+})
+
+describe('RequestRouter commit fate across hand-offs', () => {
+  it('a retried COMMIT refused by a holder that is handing over, then answered "not committed": the lease stays lost', async () => {
+    const router = new RequestRouter(1000, 'tab-a')
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    router.pin(7)
+    const begin = router.exec(7, 'begin', [], 'raw')
+    one.answer({ t: 'result', id: one.execs()[0]!.id, changes: 0, tx: true })
+    await begin
+    const commit = router.exec(7, 'commit', [], 'commit')
+    router.loseRoute(1, 'crashed')
+    const two = manualLine()
+    router.setRoute(2, 'tab-c', two.line, 't')
+    two.answer({ t: 'refused', id: two.execs()[0]!.id })
+    router.loseRoute(2, 'manual')
+    const three = manualLine()
+    router.setRoute(3, 'tab-d', three.line, 't')
+    expect(three.execs()[0]).toMatchObject({ commit: true, retry: true })
+    three.answer({ t: 'error', id: three.execs()[0]!.id, error: { name: 'ActiveTabLostError', message: 'x' } })
+    await expect(commit).rejects.toMatchObject({ name: 'ActiveTabLostError' })
+    // So the driver sends no ROLLBACK (which would fail "no transaction is active" and hide this error).
+    expect(router.leaseLost(7)).toBe(true)
+  })
+})
+
+describe('RequestRouter close', () => {
+  it('a write in flight fails as outcome unknown (the worker may still apply it); a read as closed', async () => {
+    const router = new RequestRouter(1000, 'tab-a')
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    const write = router.exec(1, 'insert into t values (1)', [], 'write')
+    const raw = router.exec(2, 'delete from t', [], 'raw')
+    const read = router.exec(3, 'select 1', [], 'read')
+    router.close()
+    await expect(write).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
+    await expect(raw).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
+    await expect(read).rejects.toMatchObject({ name: 'DatabaseClosedError' })
+  })
+
+  it('a write waiting to be asked about after a hand-off fails as outcome unknown; one never sent as closed', async () => {
+    const router = new RequestRouter(1000, 'tab-a')
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    const sent = router.exec(1, 'insert into t values (1)', [], 'write')
+    router.loseRoute(1, 'closed')
+    const unsent = router.exec(2, 'insert into t values (2)', [], 'write')
+    router.close()
+    await expect(sent).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
+    await expect(unsent).rejects.toMatchObject({ name: 'DatabaseClosedError' })
+  })
+})

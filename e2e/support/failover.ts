@@ -30,3 +30,23 @@ export async function waitForNewActive(page: Page, formerTabId: string, timeoutM
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+/** SQL that keeps SQLite busy counting to `n` (see rowsForMs), and answers with one row. */
+export const countTo = (n: number) => `with recursive c(x) as (select 1 union all select x + 1 from c where x < ${n}) select count(*) from c`
+
+/**
+ * How far countTo must count to keep `page`'s active worker busy for about `ms`. From the fastest
+ * of three runs: one slowed by a GC or a busy machine would make the stall too short.
+ */
+export async function rowsForMs(page: Page, ms: number): Promise<number> {
+  const msPerMillion = await page.evaluate(async (sqlText) => {
+    let best = Infinity
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now()
+      await window.db.executeQuery(window.harness.CompiledQuery.raw(sqlText))
+      best = Math.min(best, (performance.now() - t0) / 0.2)
+    }
+    return best
+  }, countTo(200_000))
+  return Math.round((ms / msPerMillion) * 1_000_000)
+}

@@ -71,6 +71,8 @@ export class RequestRouter {
   /** The epoch each live lease first ran on; a transaction cannot move to another holder. */
   readonly #leaseEpoch = new Map<number, number>()
   readonly #pinned = new Set<number>()
+  /** Pinned because the app began a transaction with raw SQL in the scope (see noteTransaction). */
+  readonly #rawPinned = new Set<number>()
   /** Released leases not yet told to the worker (see release()). */
   #releases: number[] = []
   #releaseScheduled = false
@@ -177,6 +179,7 @@ export class RequestRouter {
     const epoch = this.#leaseEpoch.get(lease)
     this.#leaseEpoch.delete(lease)
     this.#pinned.delete(lease)
+    this.#rawPinned.delete(lease)
     if (epoch === undefined || epoch !== this.#route?.epoch) return
     this.#releases.push(lease)
     if (!this.#releaseScheduled) {
@@ -265,9 +268,13 @@ export class RequestRouter {
   /** Settles everything with `error`; later calls fail with it too. */
   close(error: Error = new DatabaseClosedError('The database was closed (Kysely.destroy())')): void {
     this.#closed = error
-    for (const request of [...this.#inFlight.values(), ...this.#waiting]) {
+    // A write already sent may still be applied by the worker it reached: say so, not "closed".
+    for (const request of this.#inFlight.values()) {
+      request.reject(request.read ? error : outcomeUnknown(`this tab stopped waiting for its answer (${error.message})`))
+    }
+    for (const request of this.#waiting) {
       clearTimeout(request.timer)
-      request.reject(error)
+      request.reject(request.maybeApplied ? outcomeUnknown(`this tab stopped waiting for its answer (${error.message})`) : error)
     }
     this.#inFlight.clear()
     this.#waiting = []
@@ -326,9 +333,29 @@ export class RequestRouter {
     const request = typeof reply?.id === 'number' ? this.#inFlight.get(reply.id) : undefined
     if (!request) return
     this.#inFlight.delete(reply.id)
-    if (reply.t === 'result') request.resolve(reply)
+    if (reply.t === 'result') {
+      this.#noteTransaction(request.lease, reply.tx === true)
+      request.resolve(reply)
+    }
     else if (reply.t === 'error') request.reject(deserializeError(reply.error))
     else if (reply.t === 'refused') this.#resend(request)
+  }
+
+  /**
+   * After each statement the worker says whether a transaction is open on the connection. One the
+   * app began with raw SQL (`BEGIN`, `SAVEPOINT`) in a `db.connection()` scope pins the lease as
+   * `db.transaction()` does: after a hand-off its statements fail with ActiveTabLostError rather
+   * than run, in autocommit, on the next holder without the statements before them.
+   */
+  #noteTransaction(lease: number, open: boolean): void {
+    if (open) {
+      if (!this.#pinned.has(lease)) {
+        this.#pinned.add(lease)
+        this.#rawPinned.add(lease)
+      }
+    } else if (this.#rawPinned.size > 0 && this.#rawPinned.delete(lease)) {
+      this.#pinned.delete(lease)
+    }
   }
 
   /** A statement of a transaction whose holder is gone (a COMMIT whose fate is asked is not). */
@@ -342,7 +369,9 @@ export class RequestRouter {
       request.reject(transactionLost())
       return
     }
-    this.#leaseEpoch.delete(request.lease)
+    // A pinned lease keeps the epoch its transaction ran on, so that leaseLost() stays true and the
+    // driver sends no ROLLBACK to a holder that never had the transaction.
+    if (!this.#pinned.has(request.lease)) this.#leaseEpoch.delete(request.lease)
     if (this.#route && request.epoch !== this.#route.epoch) this.#send(request, this.#route)
     else this.#wait(request)
   }

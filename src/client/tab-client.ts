@@ -218,7 +218,7 @@ export class TabClient {
       epoch: this.#router.highestEpoch,
       holder: this.#router.route?.activeTabId === this.tabId,
       since: (this.#joinedAt ??= Date.now()),
-      hangTimeoutMs: Math.round(this.#config.hangTimeoutMs),
+      hangTimeoutMs: this.#config.hangTimeoutMs,
       debug: !!this.#config.debug,
     }
     this.#log('join', { tabId: this.tabId, epoch: join.epoch, holder: join.holder, coordinator: this.#link!.kind })

@@ -10,6 +10,7 @@ import type { ExecResult } from '../protocol/messages.js'
 import { toBindable } from '../protocol/values.js'
 import { appendCallerStack } from '../protocol/errors.js'
 import { callerBeforeSend } from '../client/caller-stack.js'
+import { sqlShape } from './sql-shape.js'
 
 export class MultiTabConnection implements DatabaseConnection {
   readonly #client: TabClient
@@ -59,13 +60,17 @@ function statementKind(compiledQuery: CompiledQuery): StatementKind {
   if (!node || RawNode.is(node)) {
     // The driver's own COMMIT: it carries an operation id so its fate survives a hand-off.
     if (COMMIT_SQL.test(compiledQuery.sql)) return 'commit'
-    return READ_ONLY_SQL.test(compiledQuery.sql) ? 'read' : 'raw'
+    const { keyword, single } = sqlShape(compiledQuery.sql)
+    return single && READ_ONLY_KEYWORDS.has(keyword) ? 'read' : 'raw'
   }
   return 'write'
 }
 
-/** Raw SQL that cannot write: a plain SELECT, VALUES or EXPLAIN (a WITH may hide a write). */
-const READ_ONLY_SQL = /^\s*(select|values|explain)\b/i
+/**
+ * Raw SQL that cannot write: one plain SELECT, VALUES or EXPLAIN (a WITH may hide a write, a
+ * PRAGMA may set something, and a second statement may be anything).
+ */
+const READ_ONLY_KEYWORDS = new Set(['select', 'values', 'explain'])
 const COMMIT_SQL = /^\s*(commit|end)\s*(transaction)?\s*;?\s*$/i
 
 function toQueryResult<R>(result: ExecResult): QueryResult<R> {

@@ -127,6 +127,14 @@ function oneOf<T extends string>(name: string, value: T | undefined, allowed: re
   return value
 }
 
+/**
+ * A positive duration, in whole milliseconds: every tab and worker exchanges these as integers
+ * (the protocol's validation drops a message with `2.2 * 1000` in it).
+ */
+function milliseconds(name: string, value: number | undefined, fallback: number): number {
+  return Math.max(1, Math.round(positive(name, value, fallback)))
+}
+
 export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<ResolvedConfig> {
   return Object.freeze({
     filename: config.filename,
@@ -134,11 +142,11 @@ export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<Resol
     coordinatorUrl: config.coordinatorUrl,
     wasmUrl: config.wasmUrl,
     debug: config.debug,
-    leaseTimeoutMs: positive('leaseTimeoutMs', config.leaseTimeoutMs, 10_000),
-    requestTimeoutMs: positive('requestTimeoutMs', config.requestTimeoutMs, 15_000),
-    hangTimeoutMs: positive('hangTimeoutMs', config.hangTimeoutMs, 4_000),
-    openAttempts: Math.round(positive('openAttempts', config.openAttempts, 20)),
-    openRetryDelayMs: positive('openRetryDelayMs', config.openRetryDelayMs, 25),
+    leaseTimeoutMs: milliseconds('leaseTimeoutMs', config.leaseTimeoutMs, 10_000),
+    requestTimeoutMs: milliseconds('requestTimeoutMs', config.requestTimeoutMs, 15_000),
+    hangTimeoutMs: milliseconds('hangTimeoutMs', config.hangTimeoutMs, 4_000),
+    openAttempts: Math.max(1, Math.round(positive('openAttempts', config.openAttempts, 20))),
+    openRetryDelayMs: milliseconds('openRetryDelayMs', config.openRetryDelayMs, 25),
     persistentStorage: config.persistentStorage === true,
     warmStandby: config.warmStandby === true,
     storage: oneOf('storage', config.storage, ['auto', 'opfs-sahpool', 'opfs', 'idb', 'memory'] as const, 'auto'),

@@ -375,6 +375,11 @@ export interface ExecResult {
   readonly rows?: readonly SqlValue[][]
   readonly changes?: number
   readonly lastInsertRowid?: bigint
+  /**
+   * Set when a transaction is open on the connection after the statement: one the app began with
+   * raw SQL (`BEGIN`, `SAVEPOINT`) in a connection scope is then pinned like `db.transaction()`.
+   */
+  readonly tx?: true
   /** For `describe`: the tables the statement reads and writes. */
   readonly reads?: readonly string[]
   readonly writes?: readonly string[]

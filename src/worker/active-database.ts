@@ -209,7 +209,9 @@ export class ActiveDatabase {
         settle()
         opened = true
         this.#log('opened the database', { epoch, steal })
-        this.#ledger = new OpLedger(this.#engine)
+        const ledger = (this.#ledger = new OpLedger(this.#engine))
+        // Before any tab's statement, but after `activated`: not on the failover's path.
+        this.#queue.runNext(() => ledger.prepare().catch((error: unknown) => this.#log('could not prepare the operation ledger (it is made on first use)', { error: String(error) })))
         this.#openCount++
         this.#startHeartbeat()
         this.#toCoordinator({
@@ -354,6 +356,17 @@ export class ActiveDatabase {
         this.#stats.revokedLeases++
         await this.#engine?.rollback().catch(() => {})
       },
+      // A scope that ended with a transaction open (a raw BEGIN outside db.transaction() and
+      // db.connection()) must not hand it to the next lease, perhaps another tab's, whose writes
+      // would then commit or roll back with it.
+      onRelease: (lease) => {
+        const engine = this.#engine
+        if (!engine?.inTransaction) return undefined
+        return async () => {
+          this.#log('rolled back a transaction its connection scope left open', { tabId: lease.tabId, lease: lease.lease })
+          await engine.rollback().catch(() => {})
+        }
+      },
     })
   }
 
@@ -432,7 +445,10 @@ export class ActiveDatabase {
             this.#stats.leaseWaitMs += waited
           }
         }
-        return this.#exec(port, request)
+        const ran = this.#exec(port, request)
+        // A retried COMMIT ran here under its lease, though its transaction died with the holder
+        // before: nothing more of that lease comes here (the tab's release goes to that holder).
+        return request.commit && request.retry ? ran.then(() => this.#queue.release({ tabId, lease: request.lease })) : ran
       },
       (error: Error) =>
         reply(port, error instanceof NotRun ? { t: 'refused', id: request.id } : { t: 'error', id: request.id, error: serializeError(error) }),
@@ -477,7 +493,9 @@ export class ActiveDatabase {
         : request.commit
           ? await this.#ledger!.commit(request.op, retry)
           : await this.#ledger!.apply(request.op, request.sql, request.params, retry)
-      reply(port, { t: 'result', id: request.id, ...result })
+      const message: Mutable<ExecResult> = { t: 'result', id: request.id, ...result }
+      if (engine.inTransaction) message.tx = true
+      reply(port, message)
     } catch (error) {
       const name = (error as Error)?.name ?? 'Error'
       this.#stats.errors[name] = (this.#stats.errors[name] ?? 0) + 1
@@ -521,6 +539,8 @@ export class ActiveDatabase {
     for (const tabId of this.#subscribers) this.#ports.get(tabId)?.postMessage(message)
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 function reply(port: Line, message: WorkerReply): void {
   port.postMessage(message)

@@ -7,7 +7,8 @@
  * - Import never overwrites the live file. The bytes go to a scratch file of the pool, SQLite checks
  *   it (`quick_check`), and its schema and rows replace the app's in ONE transaction: every tab sees
  *   the old database or the new one, and a crash half-way leaves the old one (hot journal).
- * - Empty drops every object of the app in one transaction, then VACUUMs the file small.
+ * - Empty drops every object of the app in one transaction, then VACUUMs the file small: no copy of
+ *   the app's rows stays behind, not even in the operation ledger (see op-ledger.ts).
  */
 import { SqliteError } from '../protocol/errors.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
@@ -92,9 +93,16 @@ export async function emptyDatabase(engine: SqliteEngine): Promise<void> {
   await engine.exec('vacuum', [])
 }
 
-/** Drops the app's views, triggers and tables (indexes go with their tables). */
+/**
+ * Drops the app's views, triggers and tables (indexes go with their tables), and the copies of its
+ * rows the operation ledger keeps (RETURNING results): the ids stay, so a retry still applies once.
+ */
 async function dropAppObjects(engine: SqliteEngine): Promise<void> {
-  const objects = (await schema(engine, 'main')).filter((o) => !ours(o.name))
+  const all = await schema(engine, 'main')
+  if (all.some((o) => o.name === LEDGER_TABLE)) {
+    await engine.exec(`update ${LEDGER_TABLE} set columns = null, rows = null where columns is not null or rows is not null`, [])
+  }
+  const objects = all.filter((o) => !ours(o.name))
   await engine.exec('pragma defer_foreign_keys = on', [])
   for (const type of ['view', 'trigger', 'table'] as const) {
     for (const o of objects.filter((x) => x.type === type)) {

@@ -32,10 +32,20 @@ export interface LeaseQueueOptions {
   readonly onRevoke: (lease: LeaseKey, reason: Error) => Promise<void> | void
   /** Makes the error a revoked lease's later statements fail with. */
   readonly timeoutError: (lease: LeaseKey) => Error
+  /**
+   * Called when the holder releases the lease; a step it returns runs before anyone else gets the
+   * connection (e.g. rolling back a transaction the lease's scope left open).
+   */
+  readonly onRelease?: (lease: LeaseKey) => (() => Promise<void> | void) | undefined
 }
 
 const keyOf = (k: LeaseKey) => `${k.tabId}#${k.lease}`
 const REVOKED_MEMORY = 1024
+
+/** A step of the worker's own: no lease, so it runs whoever holds the connection next. */
+function step(run: () => Promise<void> | void): Task {
+  return { key: '', tabId: '', lease: 0, run, reject: () => {} }
+}
 
 /** A caller's `reject` that throws must not stop the queue (nor escape as an unhandled rejection). */
 function rejectQuietly(task: Task, error: unknown): void {
@@ -117,7 +127,18 @@ export class LeaseQueue {
     const key = keyOf(lease)
     if (this.#revoked.size > 0) this.#revoked.delete(key)
     if (this.#holder?.key !== key) return
+    const cleanup = this.#options.onRelease?.(lease)
     this.#setHolder(undefined)
+    if (cleanup) this.#queue.unshift(step(cleanup))
+    this.#pump()
+  }
+
+  /**
+   * Runs `run` (a step of the worker's own) after the statement running now, before anything
+   * queued, whoever holds the lease: meant for when none does (at activation).
+   */
+  runNext(run: () => Promise<void> | void): void {
+    this.#queue.unshift(step(run))
     this.#pump()
   }
 
@@ -155,7 +176,7 @@ export class LeaseQueue {
     this.#setHolder(undefined)
     this.#granting = true
     if (then) {
-      this.#queue.push({ key: '', tabId: '', lease: 0, run: then, reject: () => {} })
+      this.#queue.push(step(then))
       this.#pump()
     }
   }
@@ -170,13 +191,7 @@ export class LeaseQueue {
     })
     this.#setHolder(undefined)
     // The rollback must run before any other lease's statement: put it first in line.
-    this.#queue.unshift({
-      key: '',
-      tabId: '',
-      lease: 0,
-      run: () => this.#options.onRevoke({ tabId: holder.tabId, lease: holder.lease }, reason),
-      reject: () => {},
-    })
+    this.#queue.unshift(step(() => this.#options.onRevoke({ tabId: holder.tabId, lease: holder.lease }, reason)))
     this.#pump()
   }
 

@@ -27,6 +27,7 @@ export class OpLedger {
   readonly #engine: SqliteEngine
   #ready = false
   #sincePrune = 0
+  #prunedAt = Date.now()
 
   constructor(engine: SqliteEngine) {
     this.#engine = engine
@@ -53,10 +54,26 @@ export class OpLedger {
     return engine.exec('commit', [])
   }
 
+  /**
+   * At activation, outside any transaction: creates the table and prunes what no retry can need
+   * any more (a database that saw few writes would otherwise keep them, RETURNING rows included).
+   */
+  async prepare(): Promise<void> {
+    await this.#ensureTable()
+    await this.#prune()
+  }
+
   async #ensureTable(): Promise<void> {
     if (this.#ready) return
     await this.#engine.exec(CREATE, [])
-    this.#ready = true
+    // Made inside a transaction, the table goes again if that transaction rolls back.
+    this.#ready = !this.#engine.inTransaction
+  }
+
+  async #prune(): Promise<void> {
+    this.#sincePrune = 0
+    this.#prunedAt = Date.now()
+    await this.#engine.exec(`delete from ${LEDGER_TABLE} where at < ?`, [this.#prunedAt - KEEP_MS])
   }
 
   /** Applies the write once: returns the recorded result if `op` was already applied. */
@@ -81,10 +98,7 @@ export class OpLedger {
         result.rows ? encodeRows(result.rows) : null,
       ])
       if (own) await engine.exec('commit', [])
-      if (++this.#sincePrune >= PRUNE_EVERY && own) {
-        this.#sincePrune = 0
-        await engine.exec(`delete from ${LEDGER_TABLE} where at < ?`, [Date.now() - KEEP_MS])
-      }
+      if (own && (++this.#sincePrune >= PRUNE_EVERY || Date.now() - this.#prunedAt > KEEP_MS)) await this.#prune()
       return result
     } catch (error) {
       if (own) await engine.rollback().catch(() => {})

@@ -1,0 +1,85 @@
+/**
+ * What raw SQL text looks like from outside, without SQLite: its first keyword and whether it holds
+ * more than one statement. The router resends a read after a hand-off, so "read" must mean every
+ * statement in the text reads: `select 1; insert ...` is not a read, even though it starts as one.
+ */
+
+export interface SqlShape {
+  /** The first word, lowercased, after leading whitespace and comments ('' if none). */
+  readonly keyword: string
+  /** True when the text holds at most one statement (a trailing `;` and comments allowed). */
+  readonly single: boolean
+}
+
+const SPACE = /\s/
+
+/** Reads `sql` once, skipping string literals, quoted names and comments. */
+export function sqlShape(sql: string): SqlShape {
+  let i = skipBlank(sql, 0)
+  let end = i
+  while (end < sql.length && isWordChar(sql.charCodeAt(end))) end++
+  const keyword = sql.slice(i, end).toLowerCase()
+  i = end
+  let ended = false
+  while (i < sql.length) {
+    const c = sql[i]!
+    if (SPACE.test(c)) {
+      i++
+      continue
+    }
+    if (c === '-' && sql[i + 1] === '-') {
+      i = lineEnd(sql, i)
+      continue
+    }
+    if (c === '/' && sql[i + 1] === '*') {
+      i = blockEnd(sql, i)
+      continue
+    }
+    if (ended) return { keyword, single: false }
+    if (c === ';') ended = true
+    else if (c === "'" || c === '"' || c === '`') i = quotedEnd(sql, i, c) - 1
+    else if (c === '[') i = closing(sql, i, ']') - 1
+    i++
+  }
+  return { keyword, single: true }
+}
+
+function isWordChar(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95
+}
+
+function skipBlank(sql: string, i: number): number {
+  while (i < sql.length) {
+    if (SPACE.test(sql[i]!)) i++
+    else if (sql.startsWith('--', i)) i = lineEnd(sql, i)
+    else if (sql.startsWith('/*', i)) i = blockEnd(sql, i)
+    else break
+  }
+  return i
+}
+
+function lineEnd(sql: string, i: number): number {
+  const nl = sql.indexOf('\n', i)
+  return nl < 0 ? sql.length : nl + 1
+}
+
+function blockEnd(sql: string, i: number): number {
+  const close = sql.indexOf('*/', i + 2)
+  return close < 0 ? sql.length : close + 2
+}
+
+/** Past the closing quote; a doubled quote inside is an escaped one. */
+function quotedEnd(sql: string, i: number, quote: string): number {
+  let j = i + 1
+  for (;;) {
+    const close = sql.indexOf(quote, j)
+    if (close < 0) return sql.length
+    if (sql[close + 1] === quote) j = close + 2
+    else return close + 1
+  }
+}
+
+function closing(sql: string, i: number, close: string): number {
+  const at = sql.indexOf(close, i + 1)
+  return at < 0 ? sql.length : at + 1
+}
