@@ -107,3 +107,27 @@ test("SharedWorker tabs opened after a Web Locks coordinator serves are sent to 
   expect(await query(sw1, 'select count(*) as n from t')).toEqual([{ n: 4 }])
   await expectOneHolder([sw1, sw2])
 })
+
+test('the Web Locks host, also the active tab, is destroyed while the next tab is still opening: it opens the database once', async ({ context }) => {
+  const file = uniqueFilename()
+  const options = { coordinator: 'web-locks' }
+  const host = await openTab(context, file, options)
+  await query(host, 'create table t (v integer)')
+  const [b, c] = [await openTab(context, file, options), await openTab(context, file, options)]
+  await query(b, 'insert into t values (1)')
+  await query(c, 'insert into t values (2)')
+  // The next active tab's wasm arrives late, so it is still opening when the coordinator that
+  // elected it goes with the host. The next coordinator takes it over and elects it again: it
+  // used to start a second activation, report the first's stale epoch, be told to let go, and
+  // open again (up to 14 cycles seen).
+  await context.route('**/wa-sqlite.wasm', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    await route.continue()
+  })
+  await host.evaluate(() => window.db.destroy())
+  expect(await query(c, 'select count(*) as n from t')).toEqual([{ n: 2 }])
+  const statuses = [await status(b), await status(c)]
+  const active = statuses.find((s) => s.role === 'active')!
+  expect(active.worker.openCount).toBe(1)
+  expect(statuses.filter((s) => s.worker.openCount > 0)).toHaveLength(1)
+})

@@ -105,7 +105,8 @@ test('export gives an SQLite file the sqlite3 CLI opens; import from one tab is 
   await query(c, 'create table extra (x)')
   await b.evaluate(async (bytes) => window.dialect.importDatabase(new Uint8Array(bytes)), Array.from(exported))
   expect(await query(c, 'select name from person order by id')).toEqual([{ name: 'Ada' }, { name: 'Grace' }])
-  expect(await query(c, "select name from sqlite_master where type in ('table', 'index') and name not like 'sqlite_%' order by name")).toEqual([
+  // (The library's own bookkeeping table is there from the start, hidden from Kysely's introspector.)
+  expect(await query(c, "select name from sqlite_master where type in ('table', 'index') and name not like 'sqlite_%' and name != '_kysely_multitab_ops' order by name")).toEqual([
     { name: 'person' },
     { name: 'person_name' },
   ])

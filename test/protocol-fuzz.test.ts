@@ -71,6 +71,10 @@ describe('message decoding (property-based)', () => {
     expect(parseCoordinatorToWorker({ t: 'activate', v: PROTOCOL_VERSION, epoch: 5, steal: false })).toBeDefined()
     expect(parseWorkerToCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: 5, seq: 0 })).toBeDefined()
     expect(parseCoordinatorToTab({ t: 'roster', v: PROTOCOL_VERSION, tabIds: ['a'], activeTabId: 'a' })).toBeDefined()
+    const join = { t: 'join', v: PROTOCOL_VERSION, tabId: 'a', tabLock: 'l', workerPort: 'line-name-1', epoch: 3, holder: false, hangTimeoutMs: 4000 }
+    expect(parseTabToCoordinator(join)).toBeDefined()
+    // A join whose epoch would push a restarted coordinator's count past safe integers is refused.
+    expect(parseTabToCoordinator({ ...join, epoch: 2 ** 53 - 2 })).toBeUndefined()
     // Another release's message is not acted on (the coordinator answers it with a ProtocolError).
     expect(parseWorkerToCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION + 1, epoch: 5, seq: 0 })).toBeUndefined()
   })

@@ -174,10 +174,10 @@ export class CoordinatorLink {
       this.#switch('a Web Locks coordinator already serves this database')
       return
     }
-    if (t === 'welcome') {
-      this.#pendingJoin = undefined
-      clearTimeout(this.#startTimer)
-    }
+    // Any answer shows the coordinator is there: a `rejected` (another release) too, which must
+    // not later pass for a silent SharedWorker and send this tab to the Web Locks way.
+    clearTimeout(this.#startTimer)
+    if (t === 'welcome') this.#pendingJoin = undefined
     this.#on.message(data)
   }
 

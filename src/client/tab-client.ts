@@ -35,7 +35,11 @@ import { callerBeforeSend } from './caller-stack.js'
 export interface TabStatus {
   /** This tab's id (random, per dialect instance). */
   readonly tabId: string
-  /** `active`: this tab's worker has the database; `follower`: another's has; `electing`: nobody yet. */
+  /**
+   * `active`: this tab's worker has the database; `follower`: another's has; `electing`: nobody
+   * yet; `closed`: this tab's Kysely was destroyed, or its worker failed to load (its queries fail
+   * with `StorageUnavailableError`).
+   */
   readonly role: 'active' | 'follower' | 'electing' | 'closed'
   /** The active tab's id, once one is serving. */
   readonly activeTabId: string | undefined
@@ -250,6 +254,8 @@ export class TabClient {
     }
     worker.onerror = (event) => {
       event.preventDefault?.()
+      // Failed, it may still hold the files (and the role lock) until its own timeout: free them now.
+      worker.terminate()
       if (worker === this.#worker) this.#workerEnded()
       this.#router.close(
         new StorageUnavailableError(`The tab worker failed: ${event.message || 'could not load'}${ASSET_HINT}`),

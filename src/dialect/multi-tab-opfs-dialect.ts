@@ -252,7 +252,7 @@ export class MultiTabOpfsDialect implements Dialect {
    * @example
    * ```ts
    * const bytes = await dialect.exportDatabase()
-   * download(new Blob([bytes], { type: 'application/vnd.sqlite3' }), 'backup.db')
+   * download(new Blob([bytes.slice()], { type: 'application/vnd.sqlite3' }), 'backup.db')
    * ```
    */
   async exportDatabase(): Promise<Uint8Array> {

@@ -44,7 +44,8 @@ export interface MultiTabOpfsDialectConfig {
   readonly requestTimeoutMs?: number
   /**
    * How many times an elected tab tries to open the OPFS files while the previous holder has not
-   * released them yet, with a growing delay, before it gives up with `HandoffError`. Default 20.
+   * released them yet, with a growing delay, before it gives up (`HandoffError`, to the
+   * coordinator, which elects again; queries keep waiting up to `requestTimeoutMs`). Default 20.
    */
   readonly openAttempts?: number
   /** The first delay between those attempts; each next one is this much longer. Default 25 ms. */

@@ -60,8 +60,11 @@ export class ActiveTabLostError extends MultiTabError {
 }
 
 /**
- * A write was sent to an active tab that went away before answering, and it cannot be proven
- * whether it was applied. Only raised when the exactly-once ledger is off; see README.
+ * A write was sent and its answer will not come, and it cannot be proven whether it was applied:
+ * raw SQL that writes (it carries no operation id) caught by a hand-off; a builder write caught by
+ * a hand-off when no tab took over within `requestTimeoutMs` to settle it; `importDatabase` or
+ * `deleteDatabase` caught by a hand-off; a write in flight when this tab's Kysely was destroyed.
+ * Check the data before running it again. See README, "Failover".
  */
 export class WriteOutcomeUnknownError extends MultiTabError {
   override readonly name = 'WriteOutcomeUnknownError'
@@ -86,7 +89,11 @@ export class StorageUnavailableError extends MultiTabError {
   readonly retryable = false
 }
 
-/** The elected tab could not take the database over (its access handles stayed busy past the retry bound). */
+/**
+ * An elected tab could not take the database over: the OPFS files stayed busy past `openAttempts`.
+ * It reaches the coordinator, which elects again until a tab manages (see the debug log); a
+ * query waiting meanwhile fails with `NoActiveTabError` after `requestTimeoutMs`.
+ */
 export class HandoffError extends MultiTabError {
   override readonly name = 'HandoffError'
   readonly retryable = true

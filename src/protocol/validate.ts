@@ -18,6 +18,11 @@ type Obj = Record<string, unknown>
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null
 const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 256
 const isInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0
+/**
+ * A joining tab's epoch seeds a restarted coordinator's count. One near 2^53 (from a broken or
+ * hostile script) would make every later epoch unsafe and every message carrying it invalid.
+ */
+const MAX_JOIN_EPOCH = 2 ** 48
 const STORAGES = new Set(['opfs-sahpool', 'opfs', 'idb', 'memory'])
 const isStorage = (x: unknown): x is string => STORAGES.has(x as string)
 const isReason = (x: unknown) => x === undefined || (typeof x === 'string' && x.length < 1000)
@@ -45,6 +50,7 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
     isStr(m.tabLock) &&
     isPort(m.workerPort) &&
     isInt(m.epoch) &&
+    (m.epoch as number) <= MAX_JOIN_EPOCH &&
     typeof m.holder === 'boolean' &&
     isInt(m.hangTimeoutMs) &&
     (m.hangTimeoutMs as number) > 0 &&

@@ -65,6 +65,8 @@ export class ActiveDatabase {
   #openCount = 0
   /** Between `activate` and its outcome (opened, failed, or superseded). */
   #activating = false
+  /** Lock requests made by activations; only the latest may open the files. */
+  #attempts = 0
   #validUntil = 0
   #heartbeatSeq = 0
   readonly #heartbeatSentAt = new Map<number, number>()
@@ -115,6 +117,11 @@ export class ActiveDatabase {
     return this.#engine !== undefined
   }
 
+  /** The election this worker last took part in (-1 once a pending activation was cancelled). */
+  get epoch(): number {
+    return this.#epoch
+  }
+
   get openCount(): number {
     return this.#openCount
   }
@@ -162,6 +169,14 @@ export class ActiveDatabase {
       return
     }
     this.#epoch = epoch
+    // One activation at a time. A newer election of this worker while one is under way (a
+    // restarted coordinator's) is taken over by it, and it reports the newest epoch: a second
+    // request would queue behind our own lock, and the first would report an epoch gone stale.
+    // Only a steal (the lock is held by a hung worker) needs a request of its own.
+    if (this.#activating && !steal) return
+    const attempt = ++this.#attempts
+    /** This attempt is the latest, and no deactivate cancelled it. */
+    const current = () => attempt === this.#attempts && this.#epoch >= 0
     let opened = false
     const urls = { wasmUrl: this.#wasmUrl, asyncWasmUrl: this.#asyncWasmUrl }
     // Fetch and compile the wasm while waiting for the role lock, not after (once the storage is known).
@@ -172,7 +187,7 @@ export class ActiveDatabase {
     }
     // Progress while waiting for the lock and opening: the coordinator elects another if we go silent.
     const progress = setInterval(() => {
-      if (this.#epoch === epoch) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch, seq: 0 })
+      if (current()) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq: 0 })
       else clearInterval(progress)
     }, this.#init.hangTimeoutMs / HEARTBEATS_PER_BOUND)
     const options: LockOptions = steal ? { mode: 'exclusive', steal: true } : { mode: 'exclusive' }
@@ -180,20 +195,24 @@ export class ActiveDatabase {
     // Every outcome (opened, failed, superseded, stolen) ends both the progress and the activation.
     const settle = () => {
       clearInterval(progress)
-      this.#activating = false
+      if (attempt === this.#attempts) this.#activating = false
+    }
+    const failed = (error: unknown) => {
+      if (current()) this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch: this.#epoch, error: serializeError(error) })
     }
     navigator.locks
       .request(this.#init.roleLock, options, async () => {
-        if (epoch !== this.#epoch) {
+        if (!current()) {
           settle()
-          return // superseded while waiting for the lock
+          return // superseded or cancelled while waiting for the lock
         }
         let storage: StorageChoice
+        let engine: SqliteEngine
         try {
           const chosen = known ?? (await this.#chosenStorage())
           if (chosen instanceof StorageChoiceFailed) throw chosen.error
           storage = chosen
-          this.#engine = await SqliteEngine.open({
+          engine = await SqliteEngine.open({
             storage: storage.kind,
             directory: this.#init.directory,
             filename: this.#init.filename,
@@ -203,13 +222,20 @@ export class ActiveDatabase {
           })
         } catch (error) {
           settle()
-          this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
+          failed(error)
           return
         }
         settle()
+        if (!current()) {
+          // Cancelled (deactivate) or superseded (a steal) while it opened: let the files go again.
+          this.#log('opened the database too late: closing it again', { attempt })
+          await engine.close().catch(() => {})
+          return
+        }
+        this.#engine = engine
         opened = true
-        this.#log('opened the database', { epoch, steal })
-        const ledger = (this.#ledger = new OpLedger(this.#engine))
+        this.#log('opened the database', { epoch: this.#epoch, steal })
+        const ledger = (this.#ledger = new OpLedger(engine))
         // Before any tab's statement, but after `activated`: not on the failover's path.
         this.#queue.runNext(() => ledger.prepare().catch((error: unknown) => this.#log('could not prepare the operation ledger (it is made on first use)', { error: String(error) })))
         this.#openCount++
@@ -217,7 +243,7 @@ export class ActiveDatabase {
         this.#toCoordinator({
           t: 'activated',
           v: PROTOCOL_VERSION,
-          epoch,
+          epoch: this.#epoch,
           hangTimeoutMs: this.#init.hangTimeoutMs,
           storage: storage.kind,
           ...(storage.reason ? { storageReason: storage.reason } : {}),
@@ -229,7 +255,7 @@ export class ActiveDatabase {
         settle()
         // Our lock was stolen: a hung-worker verdict was reached about us. Let the files go now.
         if (opened) void this.deactivate({ drain: false })
-        else this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
+        else failed(error)
       })
     // After the lock request, which the browser then grants while SQLite loads.
     if (known) SqliteEngine.preload({ storage: known.kind, ...urls })

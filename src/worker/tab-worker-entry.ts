@@ -76,7 +76,10 @@ function listenToCoordinator(port: Line): void {
         db.detach(message.tabId)
         break
       case 'deactivate':
-        void db.deactivate({ drain: true })
+        // About an earlier activation of this worker (answering its stale `activated` or
+        // heartbeat), after which the coordinator elected it again: not about this one.
+        if (message.epoch >= db.epoch) void db.deactivate({ drain: true })
+        else log('ignored a deactivate for an earlier epoch', { epoch: message.epoch, current: db.epoch })
         break
       case 'standby':
         db.standby(message.on)
