@@ -2,20 +2,28 @@ import { describe, expect, it } from 'vitest'
 import { RequestRouter } from '../src/client/request-router.js'
 import type { Line } from '../src/protocol/line.js'
 
-/** A line that records what the router sends and answers every statement at once. */
-function recordingLine() {
+/** A line that records what the router sends, answered by hand with `answer`. */
+function manualLine(onPost?: (message: Record<string, unknown>, answer: (data: unknown) => void) => void) {
   const sent: Array<Record<string, unknown>> = []
+  const answer = (data: unknown) => line.onmessage?.({ data } as MessageEvent)
   const line: Line = {
     onmessage: null,
     start() {},
     close() {},
     postMessage(message: unknown) {
-      const m = message as Record<string, unknown>
-      sent.push(m)
-      if (m.t === 'exec') queueMicrotask(() => line.onmessage?.({ data: { t: 'result', id: m.id, changes: 0 } } as MessageEvent))
+      sent.push(message as Record<string, unknown>)
+      onPost?.(message as Record<string, unknown>, answer)
     },
   }
-  return { line, sent }
+  const execs = () => sent.filter((m) => m.t === 'exec')
+  return { line, sent, answer, execs }
+}
+
+/** A line that records what the router sends and answers every statement at once. */
+function recordingLine() {
+  return manualLine((m, answer) => {
+    if (m.t === 'exec') queueMicrotask(() => answer({ t: 'result', id: m.id, changes: 0 }))
+  })
 }
 
 function routed() {
@@ -78,30 +86,20 @@ describe('RequestRouter routes', () => {
   })
 })
 
-/** A line that records messages and answers only when told. */
-function manualLine() {
-  const sent: Array<Record<string, unknown>> = []
-  const line: Line = {
-    onmessage: null,
-    start() {},
-    close() {},
-    postMessage(message: unknown) {
-      sent.push(message as Record<string, unknown>)
-    },
-  }
-  const answer = (data: unknown) => line.onmessage?.({ data } as MessageEvent)
-  const execs = () => sent.filter((m) => m.t === 'exec')
-  return { line, sent, answer, execs }
+/** A router on route 1 (its line answered by hand) with `lease` in a transaction: BEGIN answered "open". */
+async function inRawTransaction(lease: number) {
+  const router = new RequestRouter(1000, 'tab-a')
+  const one = manualLine()
+  router.setRoute(1, 'tab-b', one.line, 't')
+  const begin = router.exec(lease, 'begin', [], 'raw')
+  one.answer({ t: 'result', id: one.execs()[0]!.id, changes: 0, tx: true })
+  await begin
+  return { router, one }
 }
 
 describe('RequestRouter transactions the app began with raw SQL', () => {
   it('a result saying a transaction is open pins the lease: after a hand-off its statements fail, its COMMIT asks', async () => {
-    const router = new RequestRouter(1000, 'tab-a')
-    const one = manualLine()
-    router.setRoute(1, 'tab-b', one.line, 't')
-    const begin = router.exec(5, 'begin', [], 'raw')
-    one.answer({ t: 'result', id: one.execs()[0]!.id, changes: 0, tx: true })
-    await begin
+    const { router, one } = await inRawTransaction(5)
     // Inside it, a builder write carries no operation id (it is not retried alone) ...
     const insert = router.exec(5, 'insert into t values (1)', [], 'write')
     expect(one.execs()[1]).not.toHaveProperty('op')
@@ -122,12 +120,7 @@ describe('RequestRouter transactions the app began with raw SQL', () => {
   })
 
   it('a result with no transaction open unpins it again (the app committed or rolled back)', async () => {
-    const router = new RequestRouter(1000, 'tab-a')
-    const one = manualLine()
-    router.setRoute(1, 'tab-b', one.line, 't')
-    const begin = router.exec(5, 'begin', [], 'raw')
-    one.answer({ t: 'result', id: one.execs()[0]!.id, changes: 0, tx: true })
-    await begin
+    const { router, one } = await inRawTransaction(5)
     const rollback = router.exec(5, 'rollback', [], 'raw')
     one.answer({ t: 'result', id: one.execs()[1]!.id, changes: 0 })
     await rollback
@@ -139,13 +132,7 @@ describe('RequestRouter transactions the app began with raw SQL', () => {
 
 describe('RequestRouter commit fate across hand-offs', () => {
   it('a retried COMMIT refused by a holder that is handing over, then answered "not committed": the lease stays lost', async () => {
-    const router = new RequestRouter(1000, 'tab-a')
-    const one = manualLine()
-    router.setRoute(1, 'tab-b', one.line, 't')
-    router.pin(7)
-    const begin = router.exec(7, 'begin', [], 'raw')
-    one.answer({ t: 'result', id: one.execs()[0]!.id, changes: 0, tx: true })
-    await begin
+    const { router, one } = await inRawTransaction(7)
     const commit = router.exec(7, 'commit', [], 'commit')
     router.loseRoute(1, 'crashed')
     const two = manualLine()

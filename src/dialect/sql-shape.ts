@@ -11,7 +11,6 @@ export interface SqlShape {
   readonly single: boolean
 }
 
-const SPACE = /\s/
 
 /** Reads `sql` once, skipping string literals, quoted names and comments. */
 export function sqlShape(sql: string): SqlShape {
@@ -19,11 +18,13 @@ export function sqlShape(sql: string): SqlShape {
   let end = i
   while (end < sql.length && isWordChar(sql.charCodeAt(end))) end++
   const keyword = sql.slice(i, end).toLowerCase()
+  // The common case, and a long raw statement is not read character by character.
+  if (sql.indexOf(';', end) < 0) return { keyword, single: true }
   i = end
   let ended = false
   while (i < sql.length) {
     const c = sql[i]!
-    if (SPACE.test(c)) {
+    if (isSpace(sql.charCodeAt(i))) {
       i++
       continue
     }
@@ -44,13 +45,18 @@ export function sqlShape(sql: string): SqlShape {
   return { keyword, single: true }
 }
 
+/** SQLite's own whitespace: space, tab, newline, form feed, carriage return. */
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13)
+}
+
 function isWordChar(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95
 }
 
 function skipBlank(sql: string, i: number): number {
   while (i < sql.length) {
-    if (SPACE.test(sql[i]!)) i++
+    if (isSpace(sql.charCodeAt(i))) i++
     else if (sql.startsWith('--', i)) i = lineEnd(sql, i)
     else if (sql.startsWith('/*', i)) i = blockEnd(sql, i)
     else break

@@ -317,7 +317,10 @@ export class ActiveDatabase {
       this.#epoch = -1
       return
     }
-    if (drain) {
+    // A worker whose role has lapsed (told to go after it stalled) has nothing to finish: what it
+    // would run waits on a renewal that will not come, and the drain would keep the files from
+    // the next holder for up to leaseTimeoutMs.
+    if (drain && performance.now() <= this.#validUntil) {
       this.#draining = true
       await this.#queue.drain(this.#init.leaseTimeoutMs)
       this.#draining = false
