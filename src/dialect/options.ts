@@ -93,7 +93,7 @@ export interface MultiTabOpfsDialectConfig {
    * once on an in-memory database ahead of time, so that when the active tab closes or crashes it
    * only has to open the files (a failover about twice as fast; see the README's numbers). It
    * costs that one tab the wasm's memory (a few MB) and a download it might never need; other
-   * followers still load nothing. Default false.
+   * followers still load no wasm. Default false.
    *
    * @example
    * ```ts
