@@ -156,3 +156,36 @@ test("deleteDatabase leaves no copy of the app's rows in the operation ledger", 
   await tab.evaluate(() => window.dialect.deleteDatabase())
   expect(await query(tab, kept)).toEqual([{ n: 0 }])
 })
+
+test('a hand-off asked for during a long statement of a transaction lets the transaction finish, though the role lapsed meanwhile', async ({ context }) => {
+  const file = uniqueFilename('edges')
+  const options = { hangTimeoutMs: 10_000 }
+  const [a, b, c] = [await openTab(context, file, options), await openTab(context, file, options), await openTab(context, file, options)]
+  await query(a, 'create table t (v text)')
+  for (const tab of [a, b, c]) await query(tab, 'select 1')
+  expect((await status(a)).role).toBe('active')
+  // Longer than the worker's role stays fresh without a heartbeat acknowledged (0.6 of the bound),
+  // shorter than a hang verdict (about 0.83).
+  const slow = countTo(await rowsForMs(b, 7000))
+  await b.evaluate((slowSql) => {
+    ;(window as any).tx = window.db
+      .transaction()
+      .execute(async (trx: any) => {
+        await trx.insertInto('t').values({ v: 'tx-1' }).execute()
+        ;(window as any).txOpen = true
+        await trx.executeQuery(window.harness.CompiledQuery.raw(slowSql))
+        await trx.insertInto('t').values({ v: 'tx-2' }).execute()
+      })
+      .then(
+        () => 'committed',
+        (e: Error) => e.name,
+      )
+  }, slow)
+  await b.waitForFunction(() => (window as any).txOpen)
+  await new Promise((r) => setTimeout(r, 1000))
+  const claimed = c.evaluate(() => window.dialect.requestActive())
+  expect(await b.evaluate(() => (window as any).tx)).toBe('committed')
+  await claimed
+  expect((await status(c)).role).toBe('active')
+  expect(await query(c, 'select v from t order by rowid')).toEqual([{ v: 'tx-1' }, { v: 'tx-2' }])
+})

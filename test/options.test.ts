@@ -16,5 +16,8 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ filename: 'a.db', hangTimeoutMs: 0 })).toThrow(RangeError)
     expect(() => resolveConfig({ filename: 'a.db', leaseTimeoutMs: Number.NaN })).toThrow(RangeError)
     expect(() => resolveConfig({ filename: 'a.db', requestTimeoutMs: -1 })).toThrow(RangeError)
+    // setTimeout fires at once beyond 2^31 - 1 ms: an "infinite" timeout would time out at once.
+    expect(() => resolveConfig({ filename: 'a.db', leaseTimeoutMs: 2 ** 31 })).toThrow(RangeError)
+    expect(resolveConfig({ filename: 'a.db', leaseTimeoutMs: 2 ** 31 - 1 }).leaseTimeoutMs).toBe(2 ** 31 - 1)
   })
 })

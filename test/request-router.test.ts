@@ -130,6 +130,19 @@ describe('RequestRouter transactions the app began with raw SQL', () => {
   })
 })
 
+describe('RequestRouter transactions opened by a failing text', () => {
+  it('an error saying a transaction is open pins the lease too (`begin; insert into missing ...`)', async () => {
+    const router = new RequestRouter(1000, 'tab-a')
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    const failing = router.exec(5, 'begin; insert into missing values (1)', [], 'raw')
+    one.answer({ t: 'error', id: one.execs()[0]!.id, error: { name: 'SqliteError', message: 'no such table' }, tx: true })
+    await expect(failing).rejects.toMatchObject({ name: 'SqliteError' })
+    void router.exec(5, 'insert into t values (1)', [], 'write')
+    expect(one.execs()[1]).not.toHaveProperty('op')
+  })
+})
+
 describe('RequestRouter commit fate across hand-offs', () => {
   it('a retried COMMIT refused by a holder that is handing over, then answered "not committed": the lease stays lost', async () => {
     const { router, one } = await inRawTransaction(7)
@@ -161,6 +174,18 @@ describe('RequestRouter close', () => {
     await expect(write).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
     await expect(raw).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
     await expect(read).rejects.toMatchObject({ name: 'DatabaseClosedError' })
+  })
+
+  it("a statement of an open transaction fails as closed (it is rolled back when the tab goes); its COMMIT as unknown", async () => {
+    const { router, one } = await inRawTransaction(5)
+    const insert = router.exec(5, 'insert into t values (1)', [], 'write')
+    const other = await inRawTransaction(6)
+    const commit = other.router.exec(6, 'commit', [], 'commit')
+    router.close()
+    other.router.close()
+    await expect(insert).rejects.toMatchObject({ name: 'DatabaseClosedError' })
+    await expect(commit).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
+    expect(one.execs()).toHaveLength(2)
   })
 
   it('a write waiting to be asked about after a hand-off fails as outcome unknown; one never sent as closed', async () => {

@@ -31,6 +31,15 @@ describe('sqlShape', () => {
     expect(sqlShape('select 1 /* ; delete from t */').single).toBe(true)
   })
 
+  it("a named parameter's (...) suffix may hide a statement end: not read, so several (the safe answer)", () => {
+    // SQLite's tokenizer takes `$a(--)` whole, so the insert runs.
+    expect(sqlShape('select $a(--);insert into t values(1)').single).toBe(false)
+    expect(sqlShape("select :a(');insert into t values(1)").single).toBe(false)
+    expect(sqlShape('select @a(/*);insert into t values(1)').single).toBe(false)
+    // Plain named parameters are read as such.
+    expect(sqlShape('select :a, @b, $c, #d; ').single).toBe(true)
+  })
+
   it('an unterminated literal or comment does not throw (SQLite will reject the text)', () => {
     expect(sqlShape("select 'open").single).toBe(true)
     expect(sqlShape('select 1 /* open').single).toBe(true)

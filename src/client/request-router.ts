@@ -269,8 +269,10 @@ export class RequestRouter {
   close(error: Error = new DatabaseClosedError('The database was closed (Kysely.destroy())')): void {
     this.#closed = error
     // A write already sent may still be applied by the worker it reached: say so, not "closed".
+    // (Not a statement of an open transaction: that is rolled back when this tab goes; its COMMIT may not be.)
     for (const request of this.#inFlight.values()) {
-      request.reject(request.read ? error : outcomeUnknown(`this tab stopped waiting for its answer (${error.message})`))
+      const rolledBack = this.#pinned.has(request.lease) && !request.commit
+      request.reject(request.read || rolledBack ? error : outcomeUnknown(`this tab stopped waiting for its answer (${error.message})`))
     }
     for (const request of this.#waiting) {
       clearTimeout(request.timer)
@@ -336,8 +338,12 @@ export class RequestRouter {
     if (reply.t === 'result') {
       this.#noteTransaction(request.lease, reply.tx === true)
       request.resolve(reply)
+    } else if (reply.t === 'error') {
+      // A failed text may have opened a transaction; one that ends in an error unpins nothing
+      // (a retried COMMIT's "not committed" comes from a holder that never had the transaction).
+      if (reply.tx === true) this.#noteTransaction(request.lease, true)
+      request.reject(deserializeError(reply.error))
     }
-    else if (reply.t === 'error') request.reject(deserializeError(reply.error))
     else if (reply.t === 'refused') this.#resend(request)
   }
 

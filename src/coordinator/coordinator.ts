@@ -285,7 +285,7 @@ export class Coordinator {
       this.#elect()
     } else if (this.#registry.ready) {
       this.#reason = 'manual'
-      sendWorker(this.#lines.get(active)!.worker, { t: 'deactivate', v: PROTOCOL_VERSION, epoch: this.#registry.epoch })
+      sendWorker(this.#lines.get(active)!.worker, { t: 'deactivate', v: PROTOCOL_VERSION, epoch: this.#registry.epoch, drain: true })
     }
     // (Still opening: the hand-off happens when it reports, see 'activated'.)
   }
@@ -374,6 +374,7 @@ export class Coordinator {
     }
   }
 
+  /** A worker that was superseded or replaced lets the files go without draining (see `drain`). */
   #deactivate(tabId: string, epoch: number): void {
     const lines = this.#lines.get(tabId)
     if (lines) sendWorker(lines.worker, { t: 'deactivate', v: PROTOCOL_VERSION, epoch })

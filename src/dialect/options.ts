@@ -31,7 +31,7 @@ export interface MultiTabOpfsDialectConfig {
   readonly leaseTimeoutMs?: number
   /**
    * How long the active tab's worker may go without a heartbeat before it is declared hung and
-   * another tab takes over. A single statement that runs longer than about half of this also
+   * another tab takes over. A single statement that runs longer than about 80% of this also
    * triggers a hand-off (the worker cannot heartbeat while SQLite runs), so raise it for apps
    * with very long statements. Default 4 000 ms.
    */
@@ -133,8 +133,13 @@ function oneOf<T extends string>(name: string, value: T | undefined, allowed: re
  * (the protocol's validation drops a message with `2.2 * 1000` in it).
  */
 function milliseconds(name: string, value: number | undefined, fallback: number): number {
-  return Math.max(1, Math.round(positive(name, value, fallback)))
+  const ms = Math.max(1, Math.round(positive(name, value, fallback)))
+  // Beyond this, browsers fire a timer at once rather than never.
+  if (ms > MAX_TIMER_MS) throw new RangeError(`${name} must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${value}`)
+  return ms
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<ResolvedConfig> {
   return Object.freeze({

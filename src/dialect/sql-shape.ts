@@ -37,6 +37,15 @@ export function sqlShape(sql: string): SqlShape {
       continue
     }
     if (ended) return { keyword, single: false }
+    if (c === '$' || c === ':' || c === '@' || c === '#') {
+      // A named parameter may carry a Tcl-style `(...)` suffix holding anything up to its `)`,
+      // quotes and comment marks included (SQLite's tokenizer): too rare to read, so say "several".
+      let j = i + 1
+      while (j < sql.length && (isWordChar(sql.charCodeAt(j)) || isDigit(sql.charCodeAt(j)) || sql[j] === ':')) j++
+      if (sql[j] === '(') return { keyword, single: false }
+      i = j
+      continue
+    }
     if (c === ';') ended = true
     else if (c === "'" || c === '"' || c === '`') i = quotedEnd(sql, i, c) - 1
     else if (c === '[') i = closing(sql, i, ']') - 1
@@ -48,6 +57,10 @@ export function sqlShape(sql: string): SqlShape {
 /** SQLite's own whitespace: space, tab, newline, form feed, carriage return. */
 function isSpace(code: number): boolean {
   return code === 32 || (code >= 9 && code <= 13)
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57
 }
 
 function isWordChar(code: number): boolean {

@@ -178,11 +178,16 @@ export interface TabGoneMessage {
   readonly v: number
   readonly tabId: string
 }
-/** Give the database up: finish the current lease (bounded), then close the files. */
+/** Give the database up: (on a hand-off) finish the current lease, bounded, then close the files. */
 export interface DeactivateMessage {
   readonly t: 'deactivate'
   readonly v: number
   readonly epoch: number
+  /**
+   * A hand-off: let the lease that holds the connection finish first. Absent for a worker that
+   * was replaced (it stalled): nothing it would run can be served any more.
+   */
+  readonly drain?: true
 }
 /** The coordinator heard heartbeat `seq`: the worker may keep serving until its validity ends. */
 export interface HeartbeatAckMessage {
@@ -392,6 +397,8 @@ export interface ExecError {
   readonly t: 'error'
   readonly id: number
   readonly error: SerializedError
+  /** As on ExecResult: a failed text may still have opened a transaction (`begin; bad`). */
+  readonly tx?: true
 }
 /** The worker did not run the statement (it is giving the database up): send it to the next one. */
 export interface ExecRefused {

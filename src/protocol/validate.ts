@@ -94,7 +94,7 @@ export function parseCoordinatorToWorker(data: unknown): CoordinatorToWorker | u
     return data as unknown as CoordinatorToWorker
   }
   if (m.t === 'tab-gone' && isStr(m.tabId)) return data as unknown as CoordinatorToWorker
-  if (m.t === 'deactivate' && isInt(m.epoch)) return data as unknown as CoordinatorToWorker
+  if (m.t === 'deactivate' && isInt(m.epoch) && (m.drain === undefined || m.drain === true)) return data as unknown as CoordinatorToWorker
   if (m.t === 'ack' && isInt(m.epoch) && isInt(m.seq)) return data as unknown as CoordinatorToWorker
   if (m.t === 'standby' && typeof m.on === 'boolean') return data as unknown as CoordinatorToWorker
   return undefined

@@ -21,6 +21,7 @@ import { ActiveTabLostError, LeaseTimeoutError, serializeError } from '../protoc
 import {
   PROTOCOL_VERSION,
   type ClientRequest,
+  type ExecError,
   type ExecRequest,
   type ExecResult,
   type InitMessage,
@@ -174,10 +175,6 @@ export class ActiveDatabase {
     // request would queue behind our own lock, and the first would report an epoch gone stale.
     // Only a steal (the lock is held by a hung worker) needs a request of its own.
     if (this.#activating && !steal) return
-    const attempt = ++this.#attempts
-    /** This attempt is the latest, and no deactivate cancelled it. */
-    const current = () => attempt === this.#attempts && this.#epoch >= 0
-    let opened = false
     const urls = { wasmUrl: this.#wasmUrl, asyncWasmUrl: this.#asyncWasmUrl }
     // Fetch and compile the wasm while waiting for the role lock, not after (once the storage is known).
     const known = this.#storage ?? (this.#caps ? this.#choose(this.#caps) : undefined)
@@ -185,10 +182,15 @@ export class ActiveDatabase {
       this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(known.error) })
       return
     }
-    // Progress while waiting for the lock and opening: the coordinator elects another if we go silent.
+    const attempt = ++this.#attempts
+    /** This attempt is the latest, and no deactivate cancelled it. */
+    const current = () => attempt === this.#attempts && this.#epoch >= 0
+    let opened = false
+    // Progress while waiting for the lock and opening: the coordinator elects another if we go
+    // silent. Silent, not stopped, while cancelled: a later election may take this attempt over.
     const progress = setInterval(() => {
-      if (current()) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq: 0 })
-      else clearInterval(progress)
+      if (attempt !== this.#attempts) clearInterval(progress)
+      else if (current()) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq: 0 })
     }, this.#init.hangTimeoutMs / HEARTBEATS_PER_BOUND)
     const options: LockOptions = steal ? { mode: 'exclusive', steal: true } : { mode: 'exclusive' }
     this.#activating = true
@@ -317,10 +319,7 @@ export class ActiveDatabase {
       this.#epoch = -1
       return
     }
-    // A worker whose role has lapsed (told to go after it stalled) has nothing to finish: what it
-    // would run waits on a renewal that will not come, and the drain would keep the files from
-    // the next holder for up to leaseTimeoutMs.
-    if (drain && performance.now() <= this.#validUntil) {
+    if (drain) {
       this.#draining = true
       await this.#queue.drain(this.#init.leaseTimeoutMs)
       this.#draining = false
@@ -528,7 +527,9 @@ export class ActiveDatabase {
     } catch (error) {
       const name = (error as Error)?.name ?? 'Error'
       this.#stats.errors[name] = (this.#stats.errors[name] ?? 0) + 1
-      reply(port, { t: 'error', id: request.id, error: serializeError(error) })
+      const message: Mutable<ExecError> = { t: 'error', id: request.id, error: serializeError(error) }
+      if (engine.inTransaction) message.tx = true
+      reply(port, message)
     } finally {
       this.#publishChanges(engine)
     }

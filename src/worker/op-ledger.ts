@@ -98,7 +98,10 @@ export class OpLedger {
         result.rows ? encodeRows(result.rows) : null,
       ])
       if (own) await engine.exec('commit', [])
-      if (own && (++this.#sincePrune >= PRUNE_EVERY || Date.now() - this.#prunedAt > KEEP_MS)) await this.#prune()
+      if (own && (++this.#sincePrune >= PRUNE_EVERY || Date.now() - this.#prunedAt > KEEP_MS)) {
+        // The write is committed: a prune that fails (say, a full disk) must not report it failed.
+        await this.#prune().catch(() => {})
+      }
       return result
     } catch (error) {
       if (own) await engine.rollback().catch(() => {})

@@ -78,7 +78,7 @@ function listenToCoordinator(port: Line): void {
       case 'deactivate':
         // About an earlier activation of this worker (answering its stale `activated` or
         // heartbeat), after which the coordinator elected it again: not about this one.
-        if (message.epoch >= db.epoch) void db.deactivate({ drain: true })
+        if (message.epoch >= db.epoch) void db.deactivate({ drain: message.drain === true })
         else log('ignored a deactivate for an earlier epoch', { epoch: message.epoch, current: db.epoch })
         break
       case 'standby':
