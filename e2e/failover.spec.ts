@@ -247,6 +247,29 @@ test('manual hand-off: requestActive() and stepDown() move the role; a running t
   ])
 })
 
+test('stepDown() by a tab elected but still opening the database: it steps down once open, and says to whom', async ({ context }) => {
+  const file = uniqueFilename()
+  const [a, b, c] = [await openTab(context, file), await openTab(context, file), await openTab(context, file)]
+  await query(a, 'create table t (v text)')
+  for (const tab of [b, c]) await query(tab, 'select 1')
+  const former = (await status(a)).tabId
+  const cId = (await status(c)).tabId
+  // B (next in line) gets its wasm late, so it is still opening when it asks to step down.
+  let asked = false
+  await context.route('**/wa-sqlite.wasm', async (route) => {
+    asked = true
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    await route.continue()
+  })
+  await a.close()
+  await expect.poll(() => asked).toBe(true)
+  // It used to keep the role, and stepDown() answered with its own id.
+  expect(await b.evaluate(() => window.dialect.stepDown())).toBe(cId)
+  expect(await waitForNewActive(c, former)).toBe(cId)
+  await query(b, "insert into t values ('after')")
+  expect(await query(c, 'select v from t')).toEqual([{ v: 'after' }])
+})
+
 test('in flight at failover: reads retried, built writes exactly once, transactions fail retryably with all-or-nothing', async ({ context }) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)

@@ -213,4 +213,19 @@ describe('LeaseQueue', () => {
     await b
     expect(log).toEqual(['a', 'step', 'a2', 'b'])
   })
+
+  it('drain: waits for the holder to release, no longer than the timeout, and stops when cut', async () => {
+    vi.useRealTimers()
+    const { queue, run } = setup()
+    await run('A', 1, 'a')
+    let cut = false
+    const drained = queue.drain(60_000, () => cut)
+    let done = false
+    void drained.then(() => (done = true))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(done).toBe(false)
+    cut = true
+    await drained
+    expect(queue.holder).toEqual({ tabId: 'A', lease: 1 })
+  })
 })

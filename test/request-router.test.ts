@@ -130,6 +130,27 @@ describe('RequestRouter transactions the app began with raw SQL', () => {
   })
 })
 
+describe('RequestRouter raw statements of a transaction lost with its holder', () => {
+  it('rolled back (retryable) unless the text could have ended the transaction itself (then unknown)', async () => {
+    const { router } = await inRawTransaction(5)
+    const outcomes = ['insert into t values (1)', 'savepoint b', 'commit -- done', 'update t set v = 1; commit', 'release a'].map((sql) =>
+      router.exec(5, sql, [], 'raw').then(
+        () => 'ok',
+        (e: Error) => e.name,
+      ),
+    )
+    router.loseRoute(1, 'crashed')
+    expect(await Promise.all(outcomes)).toEqual([
+      'ActiveTabLostError',
+      'ActiveTabLostError',
+      'WriteOutcomeUnknownError',
+      'WriteOutcomeUnknownError',
+      // The app began this transaction itself, perhaps with SAVEPOINT a: RELEASE a may commit it.
+      'WriteOutcomeUnknownError',
+    ])
+  })
+})
+
 describe('RequestRouter transactions opened by a failing text', () => {
   it('an error saying a transaction is open pins the lease too (`begin; insert into missing ...`)', async () => {
     const router = new RequestRouter(1000, 'tab-a')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { sqlShape } from '../src/dialect/sql-shape.js'
+import { sqlShape } from '../src/protocol/sql-shape.js'
 
 describe('sqlShape', () => {
   it('names the first keyword, after whitespace and comments', () => {
@@ -36,6 +36,8 @@ describe('sqlShape', () => {
     expect(sqlShape('select $a(--);insert into t values(1)').single).toBe(false)
     expect(sqlShape("select :a(');insert into t values(1)").single).toBe(false)
     expect(sqlShape('select @a(/*);insert into t values(1)').single).toBe(false)
+    expect(sqlShape("select :é(');insert into t values(1)").single).toBe(false)
+    expect(sqlShape("select $a::b$(');insert into t values(1)").single).toBe(false)
     // Plain named parameters are read as such.
     expect(sqlShape('select :a, @b, $c, #d; ').single).toBe(true)
   })

@@ -149,7 +149,11 @@ async function pipelineRow(name, n, inserts) {
     releases.push(lease)
     return r
   }
-  await setup((sql, params) => single(sql, params))
+  // Its transaction is one connection scope, as Kysely's would be: a lease released with a
+  // transaction open is rolled back.
+  const setupLease = nextLease++
+  await setup((sql, params) => send(setupLease, sql, params))
+  releases.push(setupLease)
   const out = {}
   out.select1 = await timeLoop(n, () => single(WORKLOAD_SQL.select1, []))
   out.point = await timeLoop(n, (i) => single(WORKLOAD_SQL.point, [pointId(i)]))

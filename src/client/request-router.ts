@@ -27,6 +27,7 @@ import {
 } from '../protocol/errors.js'
 import type { AdminOperation, ExecRequest, ExecResult, HandoffReason, SqlValue, WorkerReply } from '../protocol/messages.js'
 import type { Line } from '../protocol/line.js'
+import { sqlShape } from '../protocol/sql-shape.js'
 
 interface Route {
   readonly epoch: number
@@ -45,6 +46,8 @@ interface Request {
   readonly read: boolean
   readonly op: string | undefined
   readonly commit: boolean
+  /** Raw SQL (not built by Kysely): it may do anything, end a transaction included. */
+  readonly raw: boolean
   readonly describe: boolean
   readonly admin: AdminOperation | undefined
   /** Sent to a holder that went away without answering: it may have been applied. */
@@ -154,6 +157,7 @@ export class RequestRouter {
         admin,
         op,
         commit: kind === 'commit',
+        raw: kind === 'raw',
         maybeApplied: false,
         startedAt: performance.now(),
         resolve: (result) => {
@@ -271,7 +275,7 @@ export class RequestRouter {
     // A write already sent may still be applied by the worker it reached: say so, not "closed".
     // (Not a statement of an open transaction: that is rolled back when this tab goes; its COMMIT may not be.)
     for (const request of this.#inFlight.values()) {
-      const rolledBack = this.#pinned.has(request.lease) && !request.commit
+      const rolledBack = this.#pinned.has(request.lease) && this.#diesWithTransaction(request)
       request.reject(request.read || rolledBack ? error : outcomeUnknown(`this tab stopped waiting for its answer (${error.message})`))
     }
     for (const request of this.#waiting) {
@@ -364,6 +368,19 @@ export class RequestRouter {
     }
   }
 
+  /**
+   * Whether a statement of an open transaction, lost with its holder, was surely rolled back with
+   * it: not when it could have ended the transaction itself (raw SQL that commits, several
+   * statements, or a RELEASE of the savepoint that began a transaction the app opened).
+   */
+  #diesWithTransaction(request: Request): boolean {
+    if (request.commit) return false
+    if (!request.raw) return true
+    const { keyword, single } = sqlShape(request.sql)
+    if (!single || keyword === 'commit' || keyword === 'end') return false
+    return !(keyword === 'release' && this.#rawPinned.has(request.lease))
+  }
+
   /** A statement of a transaction whose holder is gone (a COMMIT whose fate is asked is not). */
   #transactionGone(request: Request): boolean {
     return this.#pinned.has(request.lease) && this.leaseLost(request.lease) && !(request.commit && request.maybeApplied)
@@ -396,7 +413,11 @@ export class RequestRouter {
         continue
       }
       if (this.#pinned.has(request.lease)) {
-        request.reject(transactionLost())
+        request.reject(
+          this.#diesWithTransaction(request)
+            ? transactionLost()
+            : outcomeUnknown('it may have ended its transaction (committing it), and raw SQL carries no operation id'),
+        )
         continue
       }
       this.#leaseEpoch.delete(request.lease)

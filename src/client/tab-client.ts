@@ -386,15 +386,21 @@ export class TabClient {
     if (action === 'claim' && route?.activeTabId === this.tabId) return this.tabId
     if (action === 'release' && route && route.activeTabId !== this.tabId) return route.activeTabId
     const done = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new NoActiveTabError(`The hand-off did not complete within ${this.#config.requestTimeoutMs} ms`)),
-        this.#config.requestTimeoutMs,
-      )
+      let settled = false
+      const timer = setTimeout(() => {
+        settled = true
+        reject(new NoActiveTabError(`The hand-off did not complete within ${this.#config.requestTimeoutMs} ms`))
+      }, this.#config.requestTimeoutMs)
       const waiter = (activeTabId: string) => {
-        if (action === 'claim' && activeTabId !== this.tabId) {
+        if (settled) return
+        // A tab stepping down while it still opened the database is routed to first, then steps
+        // down: only as the only tab does it end up with the role.
+        const notYet = action === 'claim' ? activeTabId !== this.tabId : activeTabId === this.tabId && this.#roster.length > 1
+        if (notYet) {
           this.#routeWaiters.push(waiter)
           return
         }
+        settled = true
         clearTimeout(timer)
         resolve(activeTabId)
       }

@@ -57,6 +57,8 @@ export class Coordinator {
   /** The tab told it is next in line (see #updateStandby). */
   #standby: string | undefined
   #preferred: string | undefined
+  /** The tab being elected asked to step down before it had opened the database. */
+  #stepDownAsked: string | undefined
   #reason: HandoffReason = 'elected'
   /** Where the active worker opened the database (sent with every route). */
   #storage: Pick<ActivatedMessage, 'storage' | 'storageReason'> = { storage: 'opfs-sahpool' }
@@ -278,8 +280,11 @@ export class Coordinator {
       this.#preferred = tabId
     } else {
       // With no other tab, the role comes straight back: a cheap close and reopen.
-      if (active !== tabId) return
+      if (active && active !== tabId) return
       this.#skip.add(tabId)
+      // Not serving yet (opening, or no election yet, e.g. a restarted coordinator that may take
+      // it over as the holder): it steps down once it reports, if it is the one (see 'activated').
+      if (!active || !this.#registry.ready) this.#stepDownAsked = tabId
     }
     if (!active) {
       this.#elect()
@@ -331,7 +336,10 @@ export class Coordinator {
         for (const id of registry.tabIds()) this.#broker(id, reason)
         this.#lineUpChanged()
         // A hand-off was asked for while this tab was still opening the database.
+        const stepDown = this.#stepDownAsked
+        this.#stepDownAsked = undefined
         if (this.#preferred && this.#preferred !== tabId) this.#handoff(this.#preferred, 'claim')
+        else if (stepDown === tabId) this.#handoff(tabId, 'release')
         return
       }
       case 'heartbeat':

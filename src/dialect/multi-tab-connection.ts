@@ -10,7 +10,7 @@ import type { ExecResult } from '../protocol/messages.js'
 import { toBindable } from '../protocol/values.js'
 import { appendCallerStack } from '../protocol/errors.js'
 import { callerBeforeSend } from '../client/caller-stack.js'
-import { sqlShape } from './sql-shape.js'
+import { sqlShape } from '../protocol/sql-shape.js'
 
 export class MultiTabConnection implements DatabaseConnection {
   readonly #client: TabClient

@@ -78,6 +78,8 @@ export class ActiveDatabase {
   #leaving: Promise<void> | undefined
   /** Handing over: only the lease that holds the connection may still run statements. */
   #draining = false
+  /** A deactivate without drain came during a drain: stop waiting. */
+  #drainCut = false
   /** Tabs that want to hear which tables each commit wrote. */
   readonly #subscribers = new Set<string>()
   readonly #stats = { statements: 0, errors: {} as Record<string, number>, leaseWaits: 0, leaseWaitMs: 0, revokedLeases: 0 }
@@ -306,7 +308,13 @@ export class ActiveDatabase {
    * Then closes the files and lets the role lock go, and tells the coordinator.
    */
   deactivate({ drain }: { drain: boolean }): Promise<void> {
-    this.#leaving ??= this.#leave(drain).finally(() => (this.#leaving = undefined))
+    // Told to go at once (replaced, or its own give-up) during a hand-off's drain: what the drain
+    // waits for may wait on a renewal that will not come, keeping the files from the next holder.
+    if (!drain) this.#drainCut = true
+    this.#leaving ??= this.#leave(drain).finally(() => {
+      this.#leaving = undefined
+      this.#drainCut = false
+    })
     return this.#leaving
   }
 
@@ -321,7 +329,7 @@ export class ActiveDatabase {
     }
     if (drain) {
       this.#draining = true
-      await this.#queue.drain(this.#init.leaseTimeoutMs)
+      await this.#queue.drain(this.#init.leaseTimeoutMs, () => this.#drainCut)
       this.#draining = false
     }
     this.#engine = undefined

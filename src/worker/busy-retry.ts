@@ -24,6 +24,7 @@ export async function retryWhileBusy<T>(attempts: number, retryDelayMs: number, 
           `(${result.reason}); a tab that just closed may not have released them yet`,
       )
     }
-    await sleep(retryDelayMs * n)
+    // Capped where a browser's timer would fire at once instead.
+    await sleep(Math.min(retryDelayMs * n, 2 ** 31 - 1))
   }
 }

@@ -154,12 +154,12 @@ export class LeaseQueue {
 
   /**
    * Lets the current holder finish but grants the connection to no one else (the worker is handing
-   * the database over). Resolves once no lease is held, or after `timeoutMs`.
+   * the database over). Resolves once no lease is held, after `timeoutMs`, or once `cut()` says so.
    */
-  async drain(timeoutMs: number): Promise<void> {
+  async drain(timeoutMs: number, cut?: () => boolean): Promise<void> {
     this.#granting = false
     const deadline = Date.now() + timeoutMs
-    while ((this.#holder || this.#running) && Date.now() < deadline) {
+    while ((this.#holder || this.#running) && Date.now() < deadline && !cut?.()) {
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
   }

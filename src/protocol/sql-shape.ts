@@ -41,7 +41,7 @@ export function sqlShape(sql: string): SqlShape {
       // A named parameter may carry a Tcl-style `(...)` suffix holding anything up to its `)`,
       // quotes and comment marks included (SQLite's tokenizer): too rare to read, so say "several".
       let j = i + 1
-      while (j < sql.length && (isWordChar(sql.charCodeAt(j)) || isDigit(sql.charCodeAt(j)) || sql[j] === ':')) j++
+      while (j < sql.length && isNameChar(sql.charCodeAt(j))) j++
       if (sql[j] === '(') return { keyword, single: false }
       i = j
       continue
@@ -59,8 +59,9 @@ function isSpace(code: number): boolean {
   return code === 32 || (code >= 9 && code <= 13)
 }
 
-function isDigit(code: number): boolean {
-  return code >= 48 && code <= 57
+/** What SQLite's tokenizer takes into a parameter's name: letters, digits, `_`, `$`, `:`, and every non-ASCII character. */
+function isNameChar(code: number): boolean {
+  return isWordChar(code) || (code >= 48 && code <= 58) || code === 36 || code >= 128
 }
 
 function isWordChar(code: number): boolean {
