@@ -74,3 +74,18 @@ test('a tab whose worker script cannot load: queries fail with a typed error, st
   await tab.evaluate(() => window.db.destroy())
   expect((await status(tab)).role).toBe('closed')
 })
+
+test('a tab that stepped down is elected again when the only other tab cannot load SQLite', async ({ context }) => {
+  const file = uniqueFilename('asset')
+  const t = await openTab(context, file)
+  await query(t, 'create table t (v text)')
+  const u = await openTab(context, file, { wasmUrl: '/e2e/pages/missing/wa-sqlite.wasm' })
+  await query(u, "insert into t values ('u via t')")
+  const tId = (await status(t)).tabId
+  // U is elected, fails (for good), and T, which only stepped down, takes the role back rather
+  // than every tab being told that no tab can serve.
+  expect(await t.evaluate(() => window.dialect.stepDown())).toBe(tId)
+  await query(u, "insert into t values ('u again')")
+  expect(await query(t, 'select v from t')).toEqual([{ v: 'u via t' }, { v: 'u again' }])
+  expect((await status(t)).role).toBe('active')
+})

@@ -86,6 +86,8 @@ export class TabClient {
   #workerGone = false
   readonly #log: DebugLog
   #routeWaiters: Array<(activeTabId: string) => void> = []
+  /** How many routes this tab has lost (a hand-off's progress, see handoff()). */
+  #routesLost = 0
   #lastActive: string | undefined
   #roster: readonly string[] = []
   #hadRoute = false
@@ -142,6 +144,7 @@ export class TabClient {
     }
     this.#router.onChanges = (tables) => this.changes.committed(tables)
     this.#router.onRouteLost = (lost, epoch, reason) => {
+      this.#routesLost++
       this.#lostAt ??= performance.now()
       this.#lostReason ??= reason
       if (lost && lost.activeTabId === this.#announcedLost) return // told already (a goodbye)
@@ -385,6 +388,7 @@ export class TabClient {
     const route = this.#router.route
     if (action === 'claim' && route?.activeTabId === this.tabId) return this.tabId
     if (action === 'release' && route && route.activeTabId !== this.tabId) return route.activeTabId
+    const lostBefore = this.#routesLost
     const done = new Promise<string>((resolve, reject) => {
       let settled = false
       const timer = setTimeout(() => {
@@ -394,8 +398,12 @@ export class TabClient {
       const waiter = (activeTabId: string) => {
         if (settled) return
         // A tab stepping down while it still opened the database is routed to first, then steps
-        // down: only as the only tab does it end up with the role.
-        const notYet = action === 'claim' ? activeTabId !== this.tabId : activeTabId === this.tabId && this.#roster.length > 1
+        // down. It ends up with the role again only as the only tab, or once it did step down and
+        // no other tab could take over (a route was lost since).
+        const notYet =
+          action === 'claim'
+            ? activeTabId !== this.tabId
+            : activeTabId === this.tabId && this.#roster.length > 1 && this.#routesLost === lostBefore
         if (notYet) {
           this.#routeWaiters.push(waiter)
           return

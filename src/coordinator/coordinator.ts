@@ -54,6 +54,8 @@ export class Coordinator {
   readonly #lines = new Map<string, TabLines>()
   /** Tabs that just failed (could not open, or hung), skipped at the next election. */
   readonly #skip = new Set<string>()
+  /** Tabs that stepped down: elected only when no other tab will do (never counted as failed). */
+  readonly #steppedDown = new Set<string>()
   /** The tab told it is next in line (see #updateStandby). */
   #standby: string | undefined
   #preferred: string | undefined
@@ -250,7 +252,9 @@ export class Coordinator {
     const lines = this.#lines.get(tabId)
     this.#lines.delete(tabId)
     this.#skip.delete(tabId)
+    this.#steppedDown.delete(tabId)
     if (this.#preferred === tabId) this.#preferred = undefined
+    if (this.#stepDownAsked === tabId) this.#stepDownAsked = undefined
     lines?.worker.close()
     if (lines && !isPort(lines.tab)) lines.tab.close()
     this.#lineUpChanged()
@@ -276,12 +280,14 @@ export class Coordinator {
   #handoff(tabId: string, action: 'claim' | 'release'): void {
     const active = this.#registry.active
     if (action === 'claim') {
+      this.#steppedDown.delete(tabId)
+      if (this.#stepDownAsked === tabId) this.#stepDownAsked = undefined
       if (active === tabId) return
       this.#preferred = tabId
     } else {
       // With no other tab, the role comes straight back: a cheap close and reopen.
       if (active && active !== tabId) return
-      this.#skip.add(tabId)
+      this.#steppedDown.add(tabId)
       // Not serving yet (opening, or no election yet, e.g. a restarted coordinator that may take
       // it over as the holder): it steps down once it reports, if it is the one (see 'activated').
       if (!active || !this.#registry.ready) this.#stepDownAsked = tabId
@@ -304,6 +310,7 @@ export class Coordinator {
       const others = new Set(this.#registry.tabIds().filter((id) => id !== preferred))
       election = this.#registry.beginElection(others)
     }
+    if (!election && this.#steppedDown.size > 0) election = this.#registry.beginElection(new Set([...this.#skip, ...this.#steppedDown]))
     election ??= this.#registry.beginElection(this.#skip)
     if (!election) return
     this.#log('elect', { ...election, steal: this.#steal })
@@ -327,6 +334,7 @@ export class Coordinator {
           return
         }
         this.#skip.clear()
+        this.#steppedDown.clear()
         this.#steal = false
         this.#storage = { storage: message.storage, ...(message.storageReason ? { storageReason: message.storageReason } : {}) }
         this.#hangTimeoutMs = message.hangTimeoutMs
