@@ -25,7 +25,7 @@ import {
   deserializeError,
   type SerializedError,
 } from '../protocol/errors.js'
-import type { AdminOperation, ExecRequest, ExecResult, HandoffReason, SqlValue, WorkerReply } from '../protocol/messages.js'
+import type { AdminOperation, ExecRequest, ExecResult, HandoffReason, Mutable, SqlValue, WorkerReply } from '../protocol/messages.js'
 import type { Line } from '../protocol/line.js'
 import { sqlShape } from '../protocol/sql-shape.js'
 
@@ -430,8 +430,6 @@ export class RequestRouter {
     }
   }
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 /** Microtasks a release waits for the next statement to carry it (see awaitNextStatement). */
 const RELEASE_HOPS = 64

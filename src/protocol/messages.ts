@@ -11,6 +11,9 @@ import type { LineRef } from './line.js'
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 2
 
+/** A message being built field by field (only the fields that are set are cloned across threads). */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
 /** A value SQLite can store, as it crosses threads. */
 export type SqlValue = null | number | bigint | string | Uint8Array
 

@@ -11,7 +11,6 @@ export interface SqlShape {
   readonly single: boolean
 }
 
-
 /** Reads `sql` once, skipping string literals, quoted names and comments. */
 export function sqlShape(sql: string): SqlShape {
   let i = skipBlank(sql, 0)

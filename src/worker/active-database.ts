@@ -25,6 +25,7 @@ import {
   type ExecRequest,
   type ExecResult,
   type InitMessage,
+  type Mutable,
   type WorkerReply,
   type WorkerToCoordinator,
 } from '../protocol/messages.js'
@@ -577,8 +578,6 @@ export class ActiveDatabase {
     for (const tabId of this.#subscribers) this.#ports.get(tabId)?.postMessage(message)
   }
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 function reply(port: Line, message: WorkerReply): void {
   port.postMessage(message)
