@@ -50,6 +50,12 @@ export class SqliteEngine {
   #committed = new Set<string>()
   #lastRowidStmt = 0
   #closed = false
+  /**
+   * A transaction was open after the last statement. Every statement that can change it runs
+   * through exec(), which asks SQLite once (`#track`); the worker asks after each statement and
+   * at each release, so a wasm call each time would be paid two or three times per statement.
+   */
+  #open = false
 
   private constructor(storage: DatabaseStorage, db: number) {
     this.#module = storage.module
@@ -109,7 +115,7 @@ export class SqliteEngine {
 
   /** Whether a transaction is open on the connection. */
   get inTransaction(): boolean {
-    return !this.#closed && this.#sqlite3.get_autocommit(this.#db) === 0
+    return !this.#closed && this.#open
   }
 
   /** Runs one statement (or, for a script of several, each in turn, returning the last's result). */
@@ -148,8 +154,9 @@ export class SqliteEngine {
   }
 
   #track(sql: string, ok: boolean): void {
+    this.#open = this.#sqlite3.get_autocommit(this.#db) === 0
     if (ok) for (const table of this.lastAccess.writes) this.#uncommitted.add(table)
-    if (this.inTransaction) return
+    if (this.#open) return
     // The transaction (explicit or the statement's own) has ended: committed unless rolled back.
     if (ok && !ROLLBACK_SQL.test(sql)) for (const table of this.#uncommitted) this.#committed.add(table)
     this.#uncommitted.clear()
