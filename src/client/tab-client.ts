@@ -86,8 +86,8 @@ export class TabClient {
   #workerGone = false
   readonly #log: DebugLog
   #routeWaiters: Array<(activeTabId: string) => void> = []
-  /** How many routes this tab has lost (a hand-off's progress, see handoff()). */
-  #routesLost = 0
+  /** How many routes this tab has lost to a manual hand-off (a step-down's progress, see handoff()). */
+  #manualLosses = 0
   #lastActive: string | undefined
   #roster: readonly string[] = []
   #hadRoute = false
@@ -144,7 +144,7 @@ export class TabClient {
     }
     this.#router.onChanges = (tables) => this.changes.committed(tables)
     this.#router.onRouteLost = (lost, epoch, reason) => {
-      this.#routesLost++
+      if (reason === 'manual') this.#manualLosses++
       this.#lostAt ??= performance.now()
       this.#lostReason ??= reason
       if (lost && lost.activeTabId === this.#announcedLost) return // told already (a goodbye)
@@ -388,7 +388,7 @@ export class TabClient {
     const route = this.#router.route
     if (action === 'claim' && route?.activeTabId === this.tabId) return this.tabId
     if (action === 'release' && route && route.activeTabId !== this.tabId) return route.activeTabId
-    const lostBefore = this.#routesLost
+    const lostBefore = this.#manualLosses
     const done = new Promise<string>((resolve, reject) => {
       let settled = false
       const timer = setTimeout(() => {
@@ -399,11 +399,11 @@ export class TabClient {
         if (settled) return
         // A tab stepping down while it still opened the database is routed to first, then steps
         // down. It ends up with the role again only as the only tab, or once it did step down and
-        // no other tab could take over (a route was lost since).
+        // no other tab could take over (it lost a route to a manual hand-off since).
         const notYet =
           action === 'claim'
             ? activeTabId !== this.tabId
-            : activeTabId === this.tabId && this.#roster.length > 1 && this.#routesLost === lostBefore
+            : activeTabId === this.tabId && this.#roster.length > 1 && this.#manualLosses === lostBefore
         if (notYet) {
           this.#routeWaiters.push(waiter)
           return
