@@ -263,6 +263,9 @@ test('stepDown() by a tab elected but still opening the database: it steps down 
   })
   await a.close()
   await expect.poll(() => asked).toBe(true)
+  // B has heard that A is gone (under web-locks that can come after B's worker was told to open):
+  // until then it believes A active, and stepDown() answers with A's id, doing nothing.
+  await expect.poll(async () => (await status(b)).activeTabId).not.toBe(former)
   // It used to keep the role, and stepDown() answered with its own id.
   expect(await b.evaluate(() => window.dialect.stepDown())).toBe(cId)
   expect(await waitForNewActive(c, former)).toBe(cId)
