@@ -43,15 +43,15 @@ export function renderHtml(results) {
   const { meta, contenders, workloads, targets } = results
   const byId = Object.fromEntries(contenders.map((c) => [c.id, c]))
   let html = `<!doctype html><html><head><meta charset="utf-8"><title>kysely-multitab-opfs bench ${esc(meta.date)}</title>
-<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px;max-width:1100px;color:#111}table{border-collapse:collapse;margin:8px 0 20px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f5}td:first-child,th:first-child{text-align:left}td{vertical-align:top}.met{color:#15803d;font-weight:600}.missed{color:#b91c1c;font-weight:600}figure{margin:6px 0 18px}code{background:#f4f4f5;padding:0 3px}small{color:#666}</style></head><body>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px;max-width:1100px;color:#111}table{border-collapse:collapse;margin:8px 0 20px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f5}td:first-child,th:first-child{text-align:left}td{vertical-align:top}.met{color:#15803d;font-weight:600}.missed{color:#b91c1c;font-weight:600}figure{margin:6px 0 18px}code{background:#f4f4f5;padding:0 3px}small{color:#666}td small{display:block;text-align:left;max-width:440px}</style></head><body>
 <h1>kysely-multitab-opfs: bench</h1>
 <p><small>${esc(meta.date)} · ${esc(meta.browser)} · ${esc(meta.profile)} · commit ${esc(meta.commit)}${meta.dirty ? ' (working tree has uncommitted changes)' : ''} · load average ${esc(meta.loadAverage.start.join(' / '))} at start, ${esc(meta.loadAverage.end.join(' / '))} at end on ${meta.cpus} cores · ${esc(meta.durationS)} s · config <code>${esc(JSON.stringify(results.config))}</code></small></p>
 <p>Every contender runs in the same browser session, interleaved per round (order rotated each round). W1 figures are per call (block of N calls / N); W2, W3, W4 are the whole workload. Ratios are to <b>raw</b> (wa-sqlite in a DedicatedWorker, plain postMessage from the same tab).</p>`
 
   html += '<h2>Targets</h2>'
   html += table(
-    ['target', 'measured', 'limit', 'verdict'],
-    targets.map((t) => [t.name, t.measured, t.limit, { html: t.met === undefined ? '-' : `<span class="${t.met ? 'met' : 'missed'}">${t.met ? 'met' : 'missed'}</span> ${esc(t.by ?? '')}` }]),
+    ['target', 'measured', 'limit', 'verdict', 'why missed (floors measured in this run)'],
+    targets.map((t) => [t.name, t.measured, t.limit, { html: t.met === undefined ? '-' : `<span class="${t.met ? 'met' : 'missed'}">${t.met ? 'met' : 'missed'}</span> ${esc(t.by ?? '')}` }, { html: `<small>${esc(t.why ?? '')}</small>` }]),
   )
 
   html += '<h2>Workloads</h2>'
