@@ -131,3 +131,32 @@ test('the Web Locks host, also the active tab, is destroyed while the next tab i
   expect(active.worker.openCount).toBe(1)
   expect(statuses.filter((s) => s.worker.openCount > 0)).toHaveLength(1)
 })
+
+test('a tab destroyed while queued to host the Web Locks coordinator leaves no lock request behind', async ({ context }) => {
+  const file = uniqueFilename('leftover')
+  const options = { coordinator: 'web-locks' }
+  const a = await openTab(context, file, options)
+  await query(a, 'create table t (v integer)')
+  const b = await openTab(context, file, options)
+  await query(b, 'insert into t values (1)')
+  const bId = (await status(b)).tabId
+  // Every lock of this database, held or queued, by anyone (the query sees the whole origin).
+  const locks = () =>
+    a.evaluate(async (db) => {
+      const { held = [], pending = [] } = await navigator.locks.query()
+      const mine = (l: LockInfo) => l.name?.includes(db)
+      return { held: held.filter(mine).map((l) => l.name!), pending: pending.filter(mine).map((l) => l.name!) }
+    }, file)
+  // While b lives, it waits its turn to host the coordinator should a go.
+  expect((await locks()).pending.filter((n) => n.endsWith(':coordinator-host'))).toHaveLength(1)
+  await b.evaluate(() => window.db.destroy())
+  // Gone, it waits for nothing: had its request stayed queued, the next host would wait behind
+  // a tab that is not there.
+  const about = (names: string[]) => names.filter((n) => n.includes(bId) || n.endsWith(':coordinator-host'))
+  await expect.poll(async () => about((await locks()).pending)).toEqual([])
+  expect((await locks()).held.filter((n) => n.includes(bId))).toEqual([])
+  // a still serves, and a new tab joins as before.
+  const c = await openTab(context, file, options)
+  await query(c, 'insert into t values (2)')
+  expect(await query(a, 'select count(*) as n from t')).toEqual([{ n: 2 }])
+})

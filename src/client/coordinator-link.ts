@@ -49,6 +49,8 @@ export class CoordinatorLink {
   #startTimer: ReturnType<typeof setTimeout> | undefined
   #host: Worker | undefined
   #hostQueued = false
+  /** Withdraws this tab's place in the queue to host the coordinator (when it leaves). */
+  readonly #hostQueue = new AbortController()
   #releaseHost: (() => void) | undefined
   #closed = false
 
@@ -106,6 +108,9 @@ export class CoordinatorLink {
     this.#joinChannel?.close()
     this.#host?.terminate()
     this.#releaseHost?.()
+    // Else the request stays queued behind the host's, and the tab that would host next waits
+    // for this gone tab's turn to pass.
+    this.#hostQueue.abort()
   }
 
   #joinShared(message: JoinMessage): void {
@@ -188,7 +193,7 @@ export class CoordinatorLink {
   #queueForHost(): void {
     if (this.#hostQueued) return
     this.#hostQueued = true
-    void navigator.locks.request(this.#names.hostLock, () => {
+    void navigator.locks.request(this.#names.hostLock, { signal: this.#hostQueue.signal }, () => {
       if (this.#closed) return
       this.#log('hosting the Web Locks coordinator')
       const host = startCoordinatorHost(this.#url, this.#names.coordinator)
@@ -208,7 +213,7 @@ export class CoordinatorLink {
       }
       this.#host = host
       return hosting
-    })
+    }).catch(() => {}) // withdrawn (AbortError): this tab left before its turn
   }
 
   #dropLine(): void {

@@ -499,10 +499,12 @@ export class TabClient {
     await this.#started?.catch(() => {})
     this.#router.close()
     if (this.#worker) {
+      let timer: ReturnType<typeof setTimeout> | undefined
       await Promise.race([
         this.#call('close'),
-        new Promise((resolve) => setTimeout(resolve, WORKER_CLOSE_TIMEOUT_MS)),
+        new Promise((resolve) => (timer = setTimeout(resolve, WORKER_CLOSE_TIMEOUT_MS))),
       ]).catch(() => {})
+      clearTimeout(timer)
     }
     this.#leave()
     globalThis.removeEventListener?.('pagehide', this.#onPageHide)
