@@ -150,8 +150,8 @@ test('a tab destroyed while queued to host the Web Locks coordinator leaves no l
   // While b lives, it waits its turn to host the coordinator should a go.
   expect((await locks()).pending.filter((n) => n.endsWith(':coordinator-host'))).toHaveLength(1)
   await b.evaluate(() => window.db.destroy())
-  // Gone, it waits for nothing: had its request stayed queued, the next host would wait behind
-  // a tab that is not there.
+  // Gone, it waits for nothing: its request used to stay in the origin's lock queue until its
+  // turn came (after every tab before it had hosted).
   const about = (names: string[]) => names.filter((n) => n.includes(bId) || n.endsWith(':coordinator-host'))
   await expect.poll(async () => about((await locks()).pending)).toEqual([])
   expect((await locks()).held.filter((n) => n.includes(bId))).toEqual([])
