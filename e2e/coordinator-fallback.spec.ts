@@ -160,3 +160,37 @@ test('a tab destroyed while queued to host the Web Locks coordinator leaves no l
   await query(c, 'insert into t values (2)')
   expect(await query(a, 'select count(*) as n from t')).toEqual([{ n: 2 }])
 })
+
+test('the Web Locks coordinator stops running: the active worker lets go and every query settles within requestTimeoutMs', async ({ context }) => {
+  const file = uniqueFilename('hosthang')
+  const options = { coordinator: 'web-locks', hangTimeoutMs: 1500, requestTimeoutMs: 3000 }
+  const host = await openTab(context, file, options)
+  await query(host, 'create table t (v integer)')
+  const a = await openTab(context, file, options)
+  const c = await openTab(context, file, options)
+  // The active tab is not the host, so the host's coordinator can stop while the holder runs on.
+  await a.evaluate(() => window.dialect.requestActive())
+  const holder = (await status(a)).tabId
+  await expect.poll(async () => (await status(c)).activeTabId).toBe(holder)
+  await query(c, 'insert into t values (1)')
+  const coordinator = host.workers().find((w) => w.url().includes('coordinator'))!
+  expect(coordinator).toBeTruthy()
+  void coordinator.evaluate(() => {
+    for (;;);
+  }).catch(() => {})
+  // After twice hangTimeoutMs without an answer the holder gives the files up. It used to close
+  // the tabs' lines without a word: their routes pointed at nothing, and a query waited forever.
+  await expect.poll(async () => (await status(a)).worker.active, { timeout: 10_000 }).toBe(false)
+  for (const tab of [a, c]) {
+    const outcome = await tab.evaluate(async () => {
+      const settled = window.db.insertInto('t').values({ v: 2 }).execute().then(() => 'ok', (e: Error) => e.name)
+      return Promise.race([settled, new Promise((resolve) => setTimeout(() => resolve('pending after 10 s'), 10_000))])
+    })
+    expect(outcome).toBe('NoActiveTabError')
+  }
+  expect(await c.evaluate(() => window.events.filter((e) => e.type === 'active-lost').map((e) => e.reason))).toContain('coordinator-lost')
+  // The stuck host goes; the next tab hosts a coordinator, which elects, and the tabs go on.
+  await host.close()
+  await query(c, 'insert into t values (3)')
+  expect(await query(a, 'select v from t order by rowid')).toEqual([{ v: 1 }, { v: 3 }])
+})

@@ -84,6 +84,32 @@ describe('RequestRouter routes', () => {
     router.close()
     expect(taken(9)).toBe(false)
   })
+
+  it("the worker's 'gone' (it let the database go, no coordinator to say so) drops the route: reads go to the next, new statements time out", async () => {
+    const router = new RequestRouter(50, 'tab-a')
+    const lost: string[] = []
+    router.onRouteLost = (_route, _epoch, reason) => lost.push(reason)
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    const read = router.exec(1, 'select 1', [], 'read')
+    one.answer({ t: 'gone' })
+    expect(lost).toEqual(['coordinator-lost'])
+    expect(router.route).toBeUndefined()
+    // The read in flight is sent again on the next route.
+    const two = manualLine((m, answer) => {
+      if (m.t === 'exec') queueMicrotask(() => answer({ t: 'result', id: m.id, changes: 0 }))
+    })
+    router.setRoute(2, 'tab-c', two.line, 't')
+    await expect(read).resolves.toMatchObject({ t: 'result' })
+    // A 'gone' on a line the router has left changes nothing.
+    one.answer({ t: 'gone' })
+    expect(router.route?.epoch).toBe(2)
+    // After a 'gone', a statement waits for a route, bounded by requestTimeoutMs, instead of
+    // going to a dead line and waiting for good.
+    two.answer({ t: 'gone' })
+    await expect(router.exec(2, 'select 2', [], 'read')).rejects.toMatchObject({ name: 'NoActiveTabError' })
+    expect(two.execs()).toHaveLength(1)
+  })
 })
 
 /** A router on route 1 (its line answered by hand) with `lease` in a transaction: BEGIN answered "open". */

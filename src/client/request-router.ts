@@ -336,6 +336,11 @@ export class RequestRouter {
       if (Array.isArray(reply.tables)) this.onChanges?.(reply.tables.filter((t) => typeof t === 'string'))
       return
     }
+    if (reply?.t === 'gone') {
+      // Only the current route's line is listened to, so this is about the current route.
+      if (this.#route) this.loseRoute(this.#route.epoch, 'coordinator-lost')
+      return
+    }
     const request = typeof reply?.id === 'number' ? this.#inFlight.get(reply.id) : undefined
     if (!request) return
     this.#inFlight.delete(reply.id)
@@ -436,7 +441,10 @@ const RELEASE_HOPS = 64
 const RESOLVED = Promise.resolve()
 
 function transactionLost(): ActiveTabLostError {
-  return new ActiveTabLostError('The active tab went away during this transaction; it was rolled back. Run it again.')
+  // Not always a tab going: a restarted coordinator's new election (even of the same tab) ends it too.
+  return new ActiveTabLostError(
+    'The database was handed over during this transaction (the active tab went away, or a restarted coordinator elected again); it was rolled back. Run it again.',
+  )
 }
 
 function outcomeUnknown(why: string): WriteOutcomeUnknownError {

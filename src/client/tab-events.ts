@@ -13,7 +13,10 @@ export interface MultiTabEvents {
     /** True when this tab is the new active tab. */
     readonly isThisTab: boolean
     readonly epoch: number
-    /** Why the role moved: `elected` (first election), `closed`, `crashed`, `hung`, `manual`, `failed`. */
+    /**
+     * Why the role moved: `elected` (first election), `closed`, `crashed`, `hung`, `manual`,
+     * `failed`, `coordinator-lost` (the active worker heard nothing from the coordinator).
+     */
     readonly reason: HandoffReason
     /** Time from losing the previous active tab to this one serving, in ms (0 for the first). */
     readonly handoffMs: number

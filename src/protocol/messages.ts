@@ -21,8 +21,11 @@ export type SqlValue = null | number | bigint | string | Uint8Array
 export type StorageKind = 'opfs-sahpool' | 'opfs' | 'idb' | 'memory'
 export type StoragePreference = 'auto' | StorageKind
 
-/** Why the active tab changed. */
-export type HandoffReason = 'elected' | 'closed' | 'crashed' | 'hung' | 'manual' | 'failed'
+/**
+ * Why the active tab changed. `coordinator-lost`: the active worker heard nothing from the
+ * coordinator for twice `hangTimeoutMs` and let the database go on its own.
+ */
+export type HandoffReason = 'elected' | 'closed' | 'crashed' | 'hung' | 'manual' | 'failed' | 'coordinator-lost'
 
 // ---- tab main thread -> coordinator -------------------------------------------------------
 
@@ -413,7 +416,14 @@ export interface TablesChanged {
   readonly t: 'changes'
   readonly tables: readonly string[]
 }
-export type WorkerReply = ExecResult | ExecError | ExecRefused | TablesChanged
+/**
+ * The worker let the database go on its own (the coordinator fell silent), so no `route-lost`
+ * may come: the tab drops the route, and its statements wait (bounded) for the next one.
+ */
+export interface RouteGone {
+  readonly t: 'gone'
+}
+export type WorkerReply = ExecResult | ExecError | ExecRefused | TablesChanged | RouteGone
 
 /** What a tab's own worker reports about itself. */
 export interface WorkerStatus {

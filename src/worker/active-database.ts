@@ -26,6 +26,7 @@ import {
   type ExecResult,
   type InitMessage,
   type Mutable,
+  type RouteGone,
   type WorkerReply,
   type WorkerToCoordinator,
 } from '../protocol/messages.js'
@@ -79,6 +80,8 @@ export class ActiveDatabase {
   #leaving: Promise<void> | undefined
   /** Handing over: only the lease that holds the connection may still run statements. */
   #draining = false
+  /** The worker gives the database up on its own (no coordinator answers): it tells the tabs. */
+  #alone = false
   /** A deactivate without drain came during a drain: stop waiting. */
   #drainCut = false
   /** Tabs that want to hear which tables each commit wrote. */
@@ -308,10 +311,11 @@ export class ActiveDatabase {
    * timeout); statements not run are refused so their tabs send them to the next active tab.
    * Then closes the files and lets the role lock go, and tells the coordinator.
    */
-  deactivate({ drain }: { drain: boolean }): Promise<void> {
+  deactivate({ drain, alone = false }: { drain: boolean; alone?: boolean }): Promise<void> {
     // Told to go at once (replaced, or its own give-up) during a hand-off's drain: what the drain
     // waits for may wait on a renewal that will not come, keeping the files from the next holder.
     if (!drain) this.#drainCut = true
+    if (alone) this.#alone = true
     this.#leaving ??= this.#leave(drain).finally(() => {
       this.#leaving = undefined
       this.#drainCut = false
@@ -326,6 +330,7 @@ export class ActiveDatabase {
     if (!engine) {
       // Not open (yet): make a pending activation give up when its lock arrives.
       this.#epoch = -1
+      this.#alone = false
       return
     }
     if (drain) {
@@ -340,7 +345,13 @@ export class ActiveDatabase {
     this.#queue.revokeAll(new NotRun())
     await engine.rollback().catch(() => {})
     await engine.close().catch(() => {})
-    for (const port of this.#ports.values()) port.close()
+    for (const port of this.#ports.values()) {
+      // Given up on its own, with no coordinator to tell the tabs: else their next statements
+      // would go to a closed line and wait for an answer without end.
+      if (this.#alone) port.postMessage({ t: 'gone' } satisfies RouteGone)
+      port.close()
+    }
+    this.#alone = false
     this.#ports.clear()
     this.#subscribers.clear()
     this.#queue = this.#newQueue()
@@ -419,7 +430,7 @@ export class ActiveDatabase {
   #heartbeat(): void {
     if (performance.now() - this.#lastAckAt > this.#init.hangTimeoutMs * 2) {
       // Nobody has answered for long: the coordinator is gone or has replaced us. Let the files go.
-      void this.deactivate({ drain: false })
+      void this.deactivate({ drain: false, alone: true })
       return
     }
     const seq = ++this.#heartbeatSeq
@@ -440,7 +451,7 @@ export class ActiveDatabase {
         const round = this.#renewRound
         // No answer at all (the coordinator itself is gone): give the files up rather than guess.
         setTimeout(() => {
-          if (round === this.#renewRound) void this.deactivate({ drain: false })
+          if (round === this.#renewRound) void this.deactivate({ drain: false, alone: true })
         }, this.#init.hangTimeoutMs)
       }
       this.#renewWaiters.push(resolve)
