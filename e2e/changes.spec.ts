@@ -118,3 +118,39 @@ test('watch re-runs the query when a table it reads changes, and notifications s
   await new Promise((r) => setTimeout(r, 300))
   expect((await runs()).length).toBe(count)
 })
+
+test('notices follow the schema as it changes, end a transaction by what SQLite ran, and count each statement of a script', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file)
+  const b = await openTab(context, file)
+  await query(a, 'create table a (v); create table log (v)')
+  await listen(b)
+  await expect.poll(async () => (await status(await activeTab([a, b]))).worker.subscribers).toBe(1)
+  const insertA = (v: number) => a.evaluate((v) => window.db.insertInto('a').values({ v }).execute(), v)
+  await insertA(1) // prepared and kept
+  // A trigger added later: the kept insert now writes `log` too (SQLite compiles it again).
+  await query(a, 'create trigger a_log after insert on a begin insert into log values (new.v); end')
+  await insertA(2)
+  // A ROLLBACK that does not start with the word (a comment before it) still undoes the write.
+  await a.evaluate(() =>
+    window.db.connection().execute(async (conn: any) => {
+      const { sql } = window.harness
+      await sql`begin`.execute(conn)
+      await sql`insert into a values (3)`.execute(conn)
+      await sql`/* undo */ rollback`.execute(conn)
+    }),
+  )
+  // A script whose first statement commits (autocommit) and whose second fails: the first stands.
+  const failed = await a.evaluate(() =>
+    window.harness.sql`insert into log values (4); insert into missing values (1)`.execute(window.db).then(() => 'ok', (e: Error) => e.name),
+  )
+  expect(failed).toBe('SqliteError')
+  expect(await query(b, 'select v from log order by rowid')).toEqual([{ v: 2 }, { v: 4 }])
+  await expect.poll(() => seen(b)).toEqual([
+    { tables: ['a'], reason: 'commit' },
+    { tables: ['a', 'log'], reason: 'commit' },
+    { tables: ['log'], reason: 'commit' },
+  ])
+  await new Promise((r) => setTimeout(r, 200))
+  expect(await seen(b)).toHaveLength(3) // and nothing for the rolled-back insert
+})

@@ -15,8 +15,6 @@ import { LEDGER_TABLE } from '../protocol/names.js'
 import { NO_ACCESS, TableAccessCollector, mergeAccess, type TableAccess } from './table-access.js'
 
 const SQLITE_OPEN_EXRESCODE = 0x02000000
-/** A ROLLBACK of the whole transaction (not ROLLBACK TO a savepoint). */
-const ROLLBACK_SQL = /^\s*rollback\b(?!\s+(transaction\s+)?to\b)/i
 const STATEMENT_CACHE_SIZE = 64
 
 /** What one statement produced. */
@@ -29,7 +27,8 @@ export interface StatementResult {
 
 interface Prepared {
   readonly stmt: number
-  readonly access: TableAccess
+  /** Replaced when SQLite compiles the statement again (the schema changed). */
+  access: TableAccess
 }
 
 export interface OpenOptions extends StorageOptions {
@@ -122,19 +121,12 @@ export class SqliteEngine {
   async exec(sql: string, params: readonly SqlValue[]): Promise<StatementResult> {
     try {
       const cached = this.#cache.get(sql)
-      let result: StatementResult
-      if (cached) {
-        this.#cache.delete(sql)
-        this.#cache.set(sql, cached)
-        this.lastAccess = cached.access
-        result = await this.#run(cached.stmt, params)
-      } else {
-        result = await this.#prepareAndRun(sql, params, true)
-      }
-      this.#track(sql, true)
-      return result
+      if (!cached) return await this.#prepareAndRun(sql, params, true)
+      this.#cache.delete(sql)
+      this.#cache.set(sql, cached)
+      this.lastAccess = cached.access
+      return await this.#runTracked(cached.stmt, params, cached)
     } catch (error) {
-      this.#track(sql, false)
       throw toEngineError(error)
     }
   }
@@ -153,13 +145,30 @@ export class SqliteEngine {
     return committed
   }
 
-  #track(sql: string, ok: boolean): void {
+  /**
+   * After each statement (each of a script's too): what it wrote joins the open transaction's
+   * writes, and when the transaction (explicit or the statement's own) has ended, they are
+   * committed, unless the statement failed (SQLite may roll back on an error) or was a ROLLBACK.
+   */
+  #track(access: TableAccess, ok: boolean): void {
     this.#open = this.#sqlite3.get_autocommit(this.#db) === 0
-    if (ok) for (const table of this.lastAccess.writes) this.#uncommitted.add(table)
+    if (ok) for (const table of access.writes) this.#uncommitted.add(table)
     if (this.#open) return
-    // The transaction (explicit or the statement's own) has ended: committed unless rolled back.
-    if (ok && !ROLLBACK_SQL.test(sql)) for (const table of this.#uncommitted) this.#committed.add(table)
+    if (ok && !access.rollback) for (const table of this.#uncommitted) this.#committed.add(table)
     this.#uncommitted.clear()
+  }
+
+  /** Runs a prepared statement and tracks it; `prepared.access` is renewed if SQLite compiled it again. */
+  async #runTracked(stmt: number, params: readonly SqlValue[], prepared: { access: TableAccess }): Promise<StatementResult> {
+    let result: StatementResult
+    try {
+      result = await this.#run(stmt, params, prepared)
+    } catch (error) {
+      this.#track(prepared.access, false)
+      throw error
+    }
+    this.#track(prepared.access, true)
+    return result
   }
 
   /** Rolls back an open transaction (a revoked lease's, or a dead tab's). */
@@ -219,10 +228,12 @@ export class SqliteEngine {
       for (;;) {
         this.#access.begin()
         let prepared
+        let statementAccess = NO_ACCESS
         try {
           prepared = await sqlite3.prepare_v2(this.#db, next)
         } finally {
-          access = mergeAccess(access, this.#access.end())
+          statementAccess = this.#access.end()
+          access = first ? statementAccess : mergeAccess(access, statementAccess)
           this.lastAccess = access
         }
         if (!prepared) break
@@ -230,11 +241,13 @@ export class SqliteEngine {
         const rest = this.#module.UTF8ToString(next).trim()
         if (first && rest === '') {
           // A single statement: keep it prepared for the next time the same SQL comes.
-          this.#remember(sql, { stmt: prepared.stmt, access })
-          return run ? await this.#run(prepared.stmt, params) : {}
+          const kept: Prepared = { stmt: prepared.stmt, access: statementAccess }
+          this.#remember(sql, kept)
+          return run ? await this.#runTracked(prepared.stmt, params, kept) : {}
         }
         try {
-          if (run) result = await this.#run(prepared.stmt, first ? params : [])
+          // Each statement of a script is tracked on its own: one may commit before a later one fails.
+          if (run) result = await this.#runTracked(prepared.stmt, first ? params : [], { access: statementAccess })
         } finally {
           await sqlite3.finalize(prepared.stmt)
         }
@@ -256,22 +269,29 @@ export class SqliteEngine {
     }
   }
 
-  async #run(stmt: number, params: readonly SqlValue[]): Promise<StatementResult> {
+  async #run(stmt: number, params: readonly SqlValue[], prepared: { access: TableAccess }): Promise<StatementResult> {
     const sqlite3 = this.#sqlite3
     try {
       bindParameters(this.#sqlite3, this.#module, stmt, params)
       const columnCount = sqlite3.column_count(stmt)
-      if (columnCount > 0) {
-        const columns = sqlite3.column_names(stmt)
-        const rows: SqlValue[][] = []
-        while ((await sqlite3.step(stmt)) === SQLite.SQLITE_ROW) {
-          rows.push(sqlite3.row(stmt) as SqlValue[])
+      let rows: SqlValue[][] | undefined
+      // The authorizer records while the statement steps: if SQLite compiles it again (the schema
+      // changed since it was prepared), what it touches now replaces what it touched then.
+      this.#access.begin()
+      try {
+        if (columnCount > 0) {
+          rows = []
+          while ((await sqlite3.step(stmt)) === SQLite.SQLITE_ROW) rows.push(sqlite3.row(stmt) as SqlValue[])
+        } else {
+          while ((await sqlite3.step(stmt)) === SQLite.SQLITE_ROW) {
+            // A statement without result columns has nothing to read.
+          }
         }
-        return { columns, rows }
+      } finally {
+        const recompiled = this.#access.endRun()
+        if (recompiled) prepared.access = this.lastAccess = recompiled
       }
-      while ((await sqlite3.step(stmt)) === SQLite.SQLITE_ROW) {
-        // A statement without result columns has nothing to read.
-      }
+      if (rows) return { columns: sqlite3.column_names(stmt), rows }
       return { changes: sqlite3.changes(this.#db), lastInsertRowid: await this.#lastInsertRowid() }
     } finally {
       await sqlite3.reset(stmt).catch(() => {})

@@ -2,13 +2,17 @@
  * Which tables a statement reads and writes, learned from SQLite's authorizer while the statement
  * is prepared (the authorizer is called for every table the compiled program touches, including
  * through views, triggers and foreign-key actions). Kept with the cached statement, so it costs
- * nothing per execution. Used for change notifications and for `watch`.
+ * nothing per execution; but a schema change (a new trigger, say) makes SQLite compile a cached
+ * statement again inside `step()`, so a run records too, and what it records replaces the kept
+ * access. Used for change notifications and for `watch`.
  */
 
 /** The tables a statement touches. */
 export interface TableAccess {
   readonly reads: ReadonlySet<string>
   readonly writes: ReadonlySet<string>
+  /** It is a ROLLBACK (of the whole transaction, not to a savepoint): what it wrote is undone. */
+  readonly rollback?: boolean
 }
 
 // Authorizer action codes (sqlite3.h).
@@ -19,13 +23,18 @@ const DROP_INDEX = 10
 const DROP_TABLE = 11
 const INSERT = 18
 const READ = 20
+const TRANSACTION = 22
 const UPDATE = 23
 const ALTER_TABLE = 26
 
-export const NO_ACCESS: TableAccess = Object.freeze({ reads: new Set<string>(), writes: new Set<string>() })
+const EMPTY: ReadonlySet<string> = Object.freeze(new Set<string>())
+export const NO_ACCESS: TableAccess = Object.freeze({ reads: EMPTY, writes: EMPTY })
 
 export class TableAccessCollector {
   readonly #ignored: (table: string) => boolean
+  #collecting = false
+  #called = false
+  #rollback = false
   #reads: Set<string> | undefined
   #writes: Set<string> | undefined
 
@@ -36,7 +45,8 @@ export class TableAccessCollector {
 
   /** The authorizer callback: records, and always allows. */
   readonly authorize = (_userData: unknown, action: number, arg1: string | null, arg2: string | null): number => {
-    if (!this.#reads || !this.#writes) return 0
+    if (!this.#collecting) return 0
+    this.#called = true
     let table: string | null = null
     let write = true
     switch (action) {
@@ -56,21 +66,42 @@ export class TableAccessCollector {
       case ALTER_TABLE:
         table = arg2
         break
+      case TRANSACTION:
+        // SQLite names the statement whatever its text looks like (comments, `end`, ...).
+        if (arg1 === 'ROLLBACK') this.#rollback = true
+        break
     }
-    if (table && !this.#ignored(table)) (write ? this.#writes : this.#reads).add(table)
+    if (table && !this.#ignored(table)) {
+      if (write) (this.#writes ??= new Set()).add(table)
+      else (this.#reads ??= new Set()).add(table)
+    }
     return 0
   }
 
+  /** Starts recording: a statement is about to be prepared, or run (it may be prepared again). */
   begin(): void {
-    this.#reads = new Set()
-    this.#writes = new Set()
-  }
-
-  end(): TableAccess {
-    const access = { reads: this.#reads ?? new Set<string>(), writes: this.#writes ?? new Set<string>() }
+    this.#collecting = true
+    this.#called = false
+    this.#rollback = false
     this.#reads = undefined
     this.#writes = undefined
-    return access
+  }
+
+  /** What was recorded since begin(). */
+  end(): TableAccess {
+    this.#collecting = false
+    const access: TableAccess = { reads: this.#reads ?? EMPTY, writes: this.#writes ?? EMPTY }
+    return this.#rollback ? { ...access, rollback: true } : access
+  }
+
+  /**
+   * Stops recording a run: what SQLite compiled again during it (the schema changed since the
+   * statement was prepared, and `step()` prepared it anew), or undefined if it did not.
+   */
+  endRun(): TableAccess | undefined {
+    if (this.#called) return this.end()
+    this.#collecting = false // the usual case, per statement: nothing allocated
+    return undefined
   }
 }
 
