@@ -38,7 +38,9 @@ function migrate(page: Page, source: string) {
     const migrator = new Migrator({ db: window.db, provider: new lib.BrowserMigrationProvider(migrations) })
     const result = await migrator.migrateToLatest()
     return {
-      error: result.error ? { name: result.error.name, code: result.error.code, message: result.error.message } : undefined,
+      error: result.error
+        ? { name: result.error.name, code: result.error.code, message: result.error.message, retryable: result.error.retryable }
+        : undefined,
       ran: (result.results ?? []).map((r: any) => `${r.migrationName}:${r.status}`),
     }
   }, source)
@@ -111,4 +113,55 @@ test('a follower dies in the middle of its migration: its lease is rolled back a
   await b.close()
   expect(await migrate(a, good)).toEqual({ error: undefined, ran: ['001_people:Success', '002_pets:Success'] })
   expect(await query(a, 'select count(*) as n from pets')).toEqual([{ n: 1 }])
+})
+
+test('a migration that queries through the outer db waits for itself: it fails after leaseTimeoutMs, saying why, not retryable, and leaves nothing', async ({ context }) => {
+  const page = await openTab(context, uniqueFilename(), { leaseTimeoutMs: 1500 })
+  const result = await migrate(page, `return {
+    '001_outer': { up: async (db) => {
+      await sql\`create table first (v)\`.execute(db)
+      await sql\`select 1\`.execute(window.db) // the app's db, not the migration's: waits for the migration
+      await sql\`create table second (v)\`.execute(db)
+    } },
+  }`)
+  expect(result.error).toMatchObject({ name: 'LeaseTimeoutError', retryable: false })
+  expect(result.error!.message).toContain('not the outer db')
+  expect(await query(page, "select name from sqlite_master where name in ('first', 'second')")).toEqual([])
+})
+
+test('tabs waiting to migrate when the active tab dies mid-migration: the README retry loop completes it, each migration once', async ({ context }) => {
+  const file = uniqueFilename()
+  const tabs = [await openTab(context, file), await openTab(context, file), await openTab(context, file)]
+  await query(tabs[0]!, 'select 1')
+  const active = await activeTab(tabs)
+  const others = tabs.filter((t) => t !== active)
+  const slow = good.replace(
+    'await sql`insert into pets (owner) values (1)`.execute(db)',
+    'window.midMigration = true; await new Promise((r) => setTimeout(r, 60000)); await sql`insert into pets (owner) values (1)`.execute(db)',
+  )
+  void migrate(active, slow).catch(() => {})
+  await active.waitForFunction(() => (window as any).midMigration === true)
+  // The README's loop: a retryable error means "run them again".
+  const waiting = others.map((tab) =>
+    tab.evaluate(async (body) => {
+      const { Migrator, lib, sql } = window.harness
+      const migrator = new Migrator({ db: window.db, provider: new lib.BrowserMigrationProvider(new Function('sql', body)(sql)) })
+      const failures: string[] = []
+      let { error, results } = await migrator.migrateToLatest()
+      for (let tries = 1; error instanceof lib.MultiTabError && error.retryable && tries < 3; tries++) {
+        failures.push((error as Error).name)
+        ;({ error, results } = await migrator.migrateToLatest())
+      }
+      return { error: (error as Error | undefined)?.name, ran: (results ?? []).map((r: any) => `${r.migrationName}:${r.status}`), failures }
+    }, good),
+  )
+  await new Promise((r) => setTimeout(r, 300)) // both queue behind the migration's transaction
+  await active.close()
+  const results = await Promise.all(waiting)
+  for (const r of results) {
+    expect(r.error).toBeUndefined()
+    for (const name of r.failures) expect(name).toBe('ActiveTabLostError')
+  }
+  expect(results.flatMap((r) => r.ran).sort()).toEqual(['001_people:Success', '002_pets:Success'])
+  expect(await query(others[0]!, 'select count(*) as n from pets')).toEqual([{ n: 1 }])
 })

@@ -43,7 +43,18 @@ $('add').addEventListener('submit', async (event) => {
   await render()
 })
 
-const result = await migrator.migrateToLatest()
+/**
+ * Runs the pending migrations. If the active tab goes away mid-way, what it ran is rolled back and
+ * the waiting tabs get a retryable error (ActiveTabLostError): running them again completes it.
+ */
+async function migrate(attempts = 3) {
+  for (let attempt = 1; ; attempt++) {
+    const result = await migrator.migrateToLatest()
+    if (!result.error?.retryable || attempt === attempts) return result
+  }
+}
+
+const result = await migrate()
 window.app = { db, dialect, migrator, result }
 if (result.error) {
   $('status').textContent = `Migration failed: ${result.error.message}`

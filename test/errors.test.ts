@@ -42,7 +42,11 @@ describe('errors across threads', () => {
     const lost = deserializeError(serializeError(new ActiveTabLostError('gone')))
     expect(lost).toBeInstanceOf(ActiveTabLostError)
     expect((lost as ActiveTabLostError).retryable).toBe(true)
-    expect(deserializeError(serializeError(new LeaseTimeoutError('x')))).toBeInstanceOf(LeaseTimeoutError)
+    expect(deserializeError(serializeError(new LeaseTimeoutError('x')))).toMatchObject({ name: 'LeaseTimeoutError', retryable: true })
+    // Waiting on a query of its own tab: a deadlock a retry repeats.
+    const deadlock = deserializeError(serializeError(new LeaseTimeoutError('x', { retryable: false })))
+    expect(deadlock).toBeInstanceOf(LeaseTimeoutError)
+    expect((deadlock as LeaseTimeoutError).retryable).toBe(false)
     expect(deserializeError(serializeError(new TypeError('bad')))).toBeInstanceOf(TypeError)
     expect(deserializeError(serializeError('a string'))).toBeInstanceOf(Error)
   })

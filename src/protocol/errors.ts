@@ -71,10 +71,20 @@ export class WriteOutcomeUnknownError extends MultiTabError {
   readonly retryable = false
 }
 
-/** This tab held a transaction or connection lease idle for longer than `leaseTimeoutMs`; it was rolled back. */
+/**
+ * This tab held a transaction or connection scope idle for longer than `leaseTimeoutMs` while
+ * others waited; it was rolled back. Not retryable when what waited was a query of the same tab
+ * sent outside the scope (through `db` inside `db.transaction()`, or inside a migration): the
+ * scope was waiting for it, and a retry would wait the same way.
+ */
 export class LeaseTimeoutError extends MultiTabError {
   override readonly name = 'LeaseTimeoutError'
-  readonly retryable = true
+  readonly retryable: boolean
+
+  constructor(message: string, options: { retryable?: boolean } = {}) {
+    super(message)
+    this.retryable = options.retryable ?? true
+  }
 }
 
 /** No tab could serve the database within `requestTimeoutMs` (none could open it, or it kept changing). */
@@ -130,6 +140,8 @@ export interface SerializedError {
   readonly resultCode?: number
   /** The stack where the error was made (in the worker). */
   readonly stack?: string
+  /** Set when it differs from the class's usual answer (a LeaseTimeoutError that is not retryable). */
+  readonly retryable?: false
 }
 
 /** Turns anything thrown into plain data that postMessage can carry. */
@@ -140,7 +152,8 @@ export function serializeError(error: unknown): SerializedError {
     const resultCode =
       error instanceof SqliteError ? error.resultCode : typeof code === 'number' ? code : undefined
     const name = resultCode !== undefined ? 'SqliteError' : error.name
-    return { name, message: error.message, resultCode, stack: error.stack }
+    const serialized: SerializedError = { name, message: error.message, resultCode, stack: error.stack }
+    return error instanceof LeaseTimeoutError && !error.retryable ? { ...serialized, retryable: false } : serialized
   }
   return { name: 'Error', message: String(error) }
 }
@@ -154,6 +167,8 @@ export function deserializeError(data: SerializedError): Error {
     error = new TypeError(data.message)
   } else if (data.name === 'RangeError') {
     error = new RangeError(data.message)
+  } else if (data.name === 'LeaseTimeoutError') {
+    error = new LeaseTimeoutError(data.message, { retryable: data.retryable !== false })
   } else {
     const Class = classes[data.name as keyof typeof classes]
     error = Class ? new Class(data.message) : Object.assign(new Error(data.message), { name: data.name })

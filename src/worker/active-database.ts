@@ -396,10 +396,18 @@ export class ActiveDatabase {
     const init = this.#init
     return new LeaseQueue({
       idleTimeoutMs: init.leaseTimeoutMs,
-      timeoutError: (lease) =>
-        new LeaseTimeoutError(
-          `Tab ${lease.tabId} held the connection idle for over ${init.leaseTimeoutMs} ms while others waited; its transaction was rolled back`,
-        ),
+      timeoutError: (lease, waiting) =>
+        waiting.every((w) => w.tabId === lease.tabId)
+          ? new LeaseTimeoutError(
+              `This tab held the connection idle for over ${init.leaseTimeoutMs} ms while only its own other queries waited; ` +
+                'its transaction was rolled back. Usually the transaction was waiting for one of them, a deadlock a retry ' +
+                'repeats: inside db.transaction(), db.connection() or a migration, query through the trx (or db) you are ' +
+                'given, not the outer db',
+              { retryable: false },
+            )
+          : new LeaseTimeoutError(
+              `Tab ${lease.tabId} held the connection idle for over ${init.leaseTimeoutMs} ms while others waited; its transaction was rolled back`,
+            ),
       onRevoke: async () => {
         this.#stats.revokedLeases++
         await this.#engine?.rollback().catch(() => {})

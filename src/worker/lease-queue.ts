@@ -31,7 +31,7 @@ export interface LeaseQueueOptions {
   /** Called (as a queued step, before anyone else runs) when a lease is revoked while held. */
   readonly onRevoke: (lease: LeaseKey, reason: Error) => Promise<void> | void
   /** Makes the error a revoked lease's later statements fail with. */
-  readonly timeoutError: (lease: LeaseKey) => Error
+  readonly timeoutError: (lease: LeaseKey, waiting: readonly LeaseKey[]) => Error
   /**
    * Called when the holder releases the lease; a step it returns runs before anyone else gets the
    * connection (e.g. rolling back a transaction the lease's scope left open).
@@ -117,7 +117,7 @@ export class LeaseQueue {
     }
     this.#queue.push({ key, tabId: lease.tabId, lease: lease.lease, run, reject })
     if (this.#holder && this.#holder.key !== key && this.#idleFor() >= this.#options.idleTimeoutMs) {
-      this.#revokeHolder(this.#options.timeoutError(this.#holder))
+      this.#revokeHolder(this.#options.timeoutError(this.#holder, this.#queue))
     }
     this.#pump()
   }
@@ -270,7 +270,7 @@ export class LeaseQueue {
     this.#idleTimer = setTimeout(
       () => {
         this.#idleTimer = undefined
-        if (this.#holder === holder && this.#queue.length > 0) this.#revokeHolder(this.#options.timeoutError(holder))
+        if (this.#holder === holder && this.#queue.length > 0) this.#revokeHolder(this.#options.timeoutError(holder, this.#queue))
       },
       Math.max(0, this.#options.idleTimeoutMs - this.#idleFor()),
     )
