@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
@@ -194,4 +195,19 @@ test('a corrupt database file is reported at open as a typed permanent error, ne
   const b = await openTab(context, file, { requestTimeoutMs: 20_000 })
   const result = await tryQuery(b, 'select * from t')
   expect(result).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_NOTADB', retryable: false } })
+})
+
+test('import skips virtual tables (this SQLite has no FTS5 or R*Tree) and their shadow tables, and copies the rest', async ({ context }) => {
+  // Made with the sqlite3 CLI: notes, an FTS5 table over it, an R*Tree, and boxes_log (not a shadow table).
+  const fixture = readFileSync(new URL('./fixtures/with-virtual-tables.db', import.meta.url))
+  const tab = await openTab(context, uniqueFilename())
+  await query(tab, 'create table old (v)')
+  const outcome = await tab.evaluate(
+    (bytes) => window.dialect.importDatabase(new Uint8Array(bytes)).then(() => 'imported', (e: Error) => `${e.name}: ${e.message}`),
+    Array.from(fixture),
+  )
+  expect(outcome).toBe('imported')
+  const tables = await query<{ name: string }>(tab, "select name from sqlite_master where type = 'table' order by name")
+  expect(tables.map((t) => t.name).filter((n) => n !== '_kysely_multitab_ops')).toEqual(['boxes_log', 'notes'])
+  expect(await query(tab, 'select body from notes order by id')).toEqual([{ body: 'first' }, { body: 'second' }])
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { resolveConfig } from '../src/dialect/options.js'
+import { checkFilename } from '../src/protocol/names.js'
 import { parseWorkerToCoordinator } from '../src/protocol/validate.js'
 import { PROTOCOL_VERSION } from '../src/protocol/messages.js'
 
@@ -14,6 +15,11 @@ describe('resolveConfig', () => {
 
   it('rejects durations that are not positive numbers', () => {
     expect(() => resolveConfig({ filename: 'a.db', hangTimeoutMs: 0 })).toThrow(RangeError)
+    expect(() => checkFilename('../up.db')).toThrow(RangeError)
+    expect(() => checkFilename(42)).toThrow(TypeError)
+    // importDatabase() stages files under this name in the database's directory.
+    expect(() => checkFilename('kysely-multitab-import.db')).toThrow(/reserved/)
+    expect(checkFilename('kysely-multitab-import2.db')).toBe('kysely-multitab-import2.db')
     expect(() => resolveConfig({ filename: 'a.db', leaseTimeoutMs: Number.NaN })).toThrow(RangeError)
     expect(() => resolveConfig({ filename: 'a.db', requestTimeoutMs: -1 })).toThrow(RangeError)
     // setTimeout fires at once beyond 2^31 - 1 ms: an "infinite" timeout would time out at once.

@@ -263,7 +263,8 @@ export class MultiTabOpfsDialect implements Dialect {
   /**
    * Replaces the database's content with an SQLite file's, for every tab, atomically: the file is
    * checked first (`quick_check`), then its schema and rows replace the app's in one transaction.
-   * Change listeners hear about every table. Virtual tables and generated columns are not copied.
+   * Change listeners hear about every table. Virtual tables (FTS5, R*Tree: modules the bundled
+   * SQLite lacks) and their shadow tables are skipped; generated columns are recomputed.
    *
    * @example
    * ```ts

@@ -20,8 +20,12 @@ export abstract class MultiTabError extends Error {
  *
  * @example
  * ```ts
- * try { await db.insertInto('person').values({ id: 1 }).execute() }
- * catch (e) { if (e instanceof SqliteError && e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') ... }
+ * try {
+ *   await db.insertInto('person').values({ id: 1 }).execute()
+ * } catch (e) {
+ *   if (e instanceof SqliteError && e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') showAlreadyExists()
+ *   else throw e
+ * }
  * ```
  */
 export class SqliteError extends MultiTabError {

@@ -11,10 +11,9 @@
  *   the app's rows stays behind, not even in the operation ledger (see op-ledger.ts).
  */
 import { SqliteError } from '../protocol/errors.js'
-import { LEDGER_TABLE } from '../protocol/names.js'
+import { IMPORT_SCRATCH as SCRATCH, LEDGER_TABLE } from '../protocol/names.js'
 import type { SqliteEngine } from './sqlite-engine.js'
 
-const SCRATCH = 'kysely-multitab-import.db'
 const HEADER = 'SQLite format 3\0'
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
@@ -57,7 +56,7 @@ export async function importDatabase(engine: SqliteEngine, bytes: Uint8Array): P
     await engine.exec('begin immediate', [])
     try {
       await dropAppObjects(engine)
-      const incoming = (await schema(engine, 'src')).filter((o) => !ours(o.name) && o.sql)
+      const incoming = withoutVirtualTables((await schema(engine, 'src')).filter((o) => !ours(o.name) && o.sql))
       for (const table of incoming.filter((o) => o.type === 'table')) {
         await engine.exec(table.sql!, [])
         await engine.exec(`insert into main.${quote(table.name)} select * from src.${quote(table.name)}`, [])
@@ -78,6 +77,22 @@ export async function importDatabase(engine: SqliteEngine, bytes: Uint8Array): P
     if (attached) await engine.exec('detach database src', []).catch(() => {})
     await engine.deleteFile(SCRATCH).catch(() => {})
   }
+}
+
+/**
+ * The schema without virtual tables (FTS5, R*Tree, ...) and their shadow tables: their module may
+ * be missing from this build (creating one fails then), and where it is there, creating the
+ * virtual table makes its shadow tables itself. The app recreates them after an import.
+ */
+function withoutVirtualTables(objects: SchemaRow[]): SchemaRow[] {
+  const virtual = objects.filter((o) => o.type === 'table' && /^\s*create\s+virtual\s+table\b/i.test(o.sql ?? ''))
+  if (virtual.length === 0) return objects
+  const names = new Set(virtual.map((o) => o.name.toLowerCase()))
+  const isShadow = (name: string) => {
+    const match = /^(.+)_(data|idx|content|docsize|config|segments|segdir|stat|node|rowid|parent)$/i.exec(name)
+    return !!match && names.has(match[1]!.toLowerCase())
+  }
+  return objects.filter((o) => !names.has(o.name.toLowerCase()) && !(o.type === 'table' && isShadow(o.name)))
 }
 
 export async function emptyDatabase(engine: SqliteEngine): Promise<void> {
