@@ -247,6 +247,37 @@ test('manual hand-off: requestActive() and stepDown() move the role; a running t
   ])
 })
 
+test('a hand-off asked for and still pending when the tab is destroyed fails at once as closed, as does one asked after', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file)
+  const b = await openTab(context, file)
+  await query(a, 'create table t (v integer)')
+  await query(b, 'select 1') // Kysely's destroy() reaches a dialect only after a query (README, Known limits)
+  // A's transaction keeps the hand-off waiting (the role moves when it ends).
+  await a.evaluate(() => {
+    ;(window as any).tx = window.db.transaction().execute(async (trx: any) => {
+      await trx.insertInto('t').values({ v: 1 }).execute()
+      ;(window as any).txOpen = true
+      await new Promise((r) => setTimeout(r, 3000))
+    })
+  })
+  await a.waitForFunction(() => (window as any).txOpen)
+  const outcome = await b.evaluate(async () => {
+    const claim = window.dialect.requestActive().then(() => 'resolved', (e: Error) => e.name)
+    await new Promise((r) => setTimeout(r, 100))
+    const t0 = performance.now()
+    await window.db.destroy()
+    const pending = await claim
+    const after = await window.dialect.stepDown().then(() => 'resolved', (e: Error) => e.name)
+    return { pending, after, ms: performance.now() - t0 }
+  })
+  // Not the requestTimeoutMs (10 s) later NoActiveTabError it used to be.
+  expect(outcome).toMatchObject({ pending: 'DatabaseClosedError', after: 'DatabaseClosedError' })
+  expect(outcome.ms).toBeLessThan(2500)
+  await a.evaluate(() => (window as any).tx)
+  expect(await query(a, 'select v from t')).toEqual([{ v: 1 }])
+})
+
 test('stepDown() by a tab elected but still opening the database: it steps down once open, and says to whom', async ({ context }) => {
   const file = uniqueFilename()
   const [a, b, c] = [await openTab(context, file), await openTab(context, file), await openTab(context, file)]

@@ -86,6 +86,8 @@ export class TabClient {
   #workerGone = false
   readonly #log: DebugLog
   #routeWaiters: Array<(activeTabId: string) => void> = []
+  /** Pending requestActive() / stepDown() calls, failed at once when the tab closes. */
+  readonly #handoffFailers = new Set<(error: Error) => void>()
   /** How many routes this tab has lost to a manual hand-off (a step-down's progress, see handoff()). */
   #manualLosses = 0
   #lastActive: string | undefined
@@ -338,7 +340,10 @@ export class TabClient {
         break
       }
       case 'rejected':
+        // Another release runs this database: this tab can do nothing with it, so it leaves (it
+        // would otherwise stay queued to host a coordinator of its own release).
         this.#router.close(deserializeError(message.error))
+        this.#leave()
         break
     }
   }
@@ -385,16 +390,25 @@ export class TabClient {
    */
   async handoff(action: 'claim' | 'release'): Promise<string> {
     await this.start()
+    if (this.#closed) throw new DatabaseClosedError('The database was closed (Kysely.destroy())')
     const route = this.#router.route
     if (action === 'claim' && route?.activeTabId === this.tabId) return this.tabId
     if (action === 'release' && route && route.activeTabId !== this.tabId) return route.activeTabId
     const lostBefore = this.#manualLosses
     const done = new Promise<string>((resolve, reject) => {
       let settled = false
-      const timer = setTimeout(() => {
+      const fail = (error: Error) => {
+        if (settled) return
         settled = true
-        reject(new NoActiveTabError(`The hand-off did not complete within ${this.#config.requestTimeoutMs} ms`))
-      }, this.#config.requestTimeoutMs)
+        clearTimeout(timer)
+        this.#handoffFailers.delete(fail)
+        reject(error)
+      }
+      const timer = setTimeout(
+        () => fail(new NoActiveTabError(`The hand-off did not complete within ${this.#config.requestTimeoutMs} ms`)),
+        this.#config.requestTimeoutMs,
+      )
+      this.#handoffFailers.add(fail)
       const waiter = (activeTabId: string) => {
         if (settled) return
         // A tab stepping down while it still opened the database is routed to first, then steps
@@ -410,6 +424,7 @@ export class TabClient {
         }
         settled = true
         clearTimeout(timer)
+        this.#handoffFailers.delete(fail)
         resolve(activeTabId)
       }
       this.#routeWaiters.push(waiter)
@@ -496,6 +511,7 @@ export class TabClient {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    for (const fail of [...this.#handoffFailers]) fail(new DatabaseClosedError('The database was closed (Kysely.destroy())'))
     await this.#started?.catch(() => {})
     this.#router.close()
     if (this.#worker) {
