@@ -148,9 +148,40 @@ test('notices follow the schema as it changes, end a transaction by what SQLite 
   expect(await query(b, 'select v from log order by rowid')).toEqual([{ v: 2 }, { v: 4 }])
   await expect.poll(() => seen(b)).toEqual([
     { tables: ['a'], reason: 'commit' },
+    { tables: 'all', reason: 'schema' }, // the new trigger
     { tables: ['a', 'log'], reason: 'commit' },
     { tables: ['log'], reason: 'commit' },
   ])
   await new Promise((r) => setTimeout(r, 200))
-  expect(await seen(b)).toHaveLength(3) // and nothing for the rolled-back insert
+  expect(await seen(b)).toHaveLength(4) // and nothing for the rolled-back insert
+})
+
+test('watch follows a view redefined by another tab: after the schema change it listens to the tables the view reads now', async ({ context }) => {
+  const file = uniqueFilename()
+  const a = await openTab(context, file)
+  const b = await openTab(context, file)
+  await query(a, 'create table old_items (name text); create table new_items (name text)')
+  await query(a, 'create view items as select name from old_items')
+  await b.evaluate(() => {
+    ;(window as any).runs = []
+    window.dialect.watch(window.db.selectFrom('items').select('name'), (rows: any[]) => (window as any).runs.push(rows.map((r) => r.name)), {
+      debounce: 20,
+    })
+  })
+  const runs = () => b.evaluate(() => (window as any).runs as string[][])
+  await expect.poll(runs).toEqual([[]])
+  // A migration in another tab points the view at another table.
+  await a.evaluate(() =>
+    window.db.transaction().execute(async (trx: any) => {
+      const { sql } = window.harness
+      await sql`drop view items`.execute(trx)
+      await sql`create view items as select name from new_items`.execute(trx)
+    }),
+  )
+  await expect.poll(runs).toEqual([[], []]) // the schema notice re-ran it
+  await query(a, "insert into new_items values ('seen')")
+  await expect.poll(async () => (await runs()).at(-1)).toEqual(['seen'])
+  await query(a, "insert into old_items values ('not read any more')")
+  await new Promise((r) => setTimeout(r, 300))
+  expect((await runs()).at(-1)).toEqual(['seen'])
 })

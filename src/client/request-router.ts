@@ -98,7 +98,7 @@ export class RequestRouter {
   /** Called with every new route (a new active tab). */
   onRoute: ((route: Readonly<Route>, reason: HandoffReason) => void) | undefined
   /** Called with the tables a committed transaction wrote (while subscribed). */
-  onChanges: ((tables: readonly string[]) => void) | undefined
+  onChanges: ((tables: readonly string[], schema: boolean) => void) | undefined
   #subscribed = false
 
   /** Asks the active worker (this one and every next one) to report committed writes, or stops. */
@@ -333,7 +333,7 @@ export class RequestRouter {
   #onReply(data: unknown): void {
     const reply = data as WorkerReply
     if (reply?.t === 'changes') {
-      if (Array.isArray(reply.tables)) this.onChanges?.(reply.tables.filter((t) => typeof t === 'string'))
+      if (Array.isArray(reply.tables)) this.onChanges?.(reply.tables.filter((t) => typeof t === 'string'), reply.schema === true)
       return
     }
     if (reply?.t === 'gone') {

@@ -144,7 +144,7 @@ export class TabClient {
       this.#metrics.query(ms, onActive, error)
       if (error) this.events.emit('error', { error, name: error.name, retryable: (error as { retryable?: boolean }).retryable === true })
     }
-    this.#router.onChanges = (tables) => this.changes.committed(tables)
+    this.#router.onChanges = (tables, schema) => (schema ? this.changes.schemaChanged() : this.changes.committed(tables))
     this.#router.onRouteLost = (lost, epoch, reason) => {
       if (reason === 'manual') this.#manualLosses++
       this.#lostAt ??= performance.now()

@@ -5,12 +5,16 @@
  * while this tab has at least one listener.
  */
 
-/** What changed: the tables a committed transaction wrote, or `'all'` after a hand-off. */
+/** What changed: the tables a committed transaction wrote, or `'all'` after a hand-off or a schema change. */
 export interface TablesChanged {
   /** The tables written (only those the listener asked about), or `'all'` if anything may have changed. */
   readonly tables: ReadonlySet<string> | 'all'
-  /** `commit`: a transaction committed (in any tab, this one included); `handoff`: the active tab changed. */
-  readonly reason: 'commit' | 'handoff'
+  /**
+   * `commit`: a transaction committed (in any tab, this one included); `handoff`: the active tab
+   * changed; `schema`: a committed transaction changed the schema (a migration, an import, any
+   * CREATE, DROP or ALTER), so a query may now read other tables (a redefined view, a new trigger).
+   */
+  readonly reason: 'commit' | 'handoff' | 'schema'
 }
 
 export type TablesChangedListener = (change: TablesChanged) => void
@@ -51,7 +55,15 @@ export class TableChanges {
   }
 
   handedOff(): void {
-    for (const { listener } of [...this.#subscriptions]) call(listener, { tables: 'all', reason: 'handoff' })
+    this.#all('handoff')
+  }
+
+  schemaChanged(): void {
+    this.#all('schema')
+  }
+
+  #all(reason: 'handoff' | 'schema'): void {
+    for (const { listener } of [...this.#subscriptions]) call(listener, { tables: 'all', reason })
   }
 }
 

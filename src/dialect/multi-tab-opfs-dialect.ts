@@ -168,7 +168,9 @@ export class MultiTabOpfsDialect implements Dialect {
   /**
    * Calls `listener` after each transaction that wrote any of `tables` commits, in any tab (this
    * one included), once per transaction; never for a rolled-back one. After a hand-off, listeners
-   * get one `{ tables: 'all', reason: 'handoff' }` (commits may have gone unseen meanwhile).
+   * get one `{ tables: 'all', reason: 'handoff' }` (commits may have gone unseen meanwhile); after
+   * a committed schema change (a migration, an import, any CREATE, DROP or ALTER), one
+   * `{ tables: 'all', reason: 'schema' }`.
    * Pass `undefined` to hear about every table. Returns the unsubscribe function. No
    * notification traffic flows while a tab has no listener.
    *
@@ -263,7 +265,7 @@ export class MultiTabOpfsDialect implements Dialect {
   /**
    * Replaces the database's content with an SQLite file's, for every tab, atomically: the file is
    * checked first (`quick_check`), then its schema and rows replace the app's in one transaction.
-   * Change listeners hear about every table. Virtual tables (FTS5, R*Tree: modules the bundled
+   * Change listeners hear `{ tables: 'all', reason: 'schema' }`. Virtual tables (FTS5, R*Tree: modules the bundled
    * SQLite lacks) and their shadow tables are skipped; generated columns are recomputed.
    *
    * @example

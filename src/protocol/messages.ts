@@ -415,6 +415,8 @@ export interface ExecRefused {
 export interface TablesChanged {
   readonly t: 'changes'
   readonly tables: readonly string[]
+  /** The transaction changed the schema (a migration, an import): anything may read differently. */
+  readonly schema?: true
 }
 /**
  * The worker let the database go on its own (the coordinator fell silent), so no `route-lost`

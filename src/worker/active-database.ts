@@ -591,9 +591,9 @@ export class ActiveDatabase {
   /** After a commit (never before, never for a rollback): tell the subscribed tabs, the writer too. */
   #publishChanges(engine: SqliteEngine): void {
     if (!engine.hasCommittedWrites) return
-    const tables = engine.takeCommittedWrites()
+    const { tables, schema } = engine.takeCommittedWrites()
     if (this.#subscribers.size === 0) return
-    const message: WorkerReply = { t: 'changes', tables: [...tables] }
+    const message: WorkerReply = schema ? { t: 'changes', tables: [...tables], schema } : { t: 'changes', tables: [...tables] }
     for (const tabId of this.#subscribers) this.#ports.get(tabId)?.postMessage(message)
   }
 }

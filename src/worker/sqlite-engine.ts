@@ -47,6 +47,9 @@ export class SqliteEngine {
   /** Tables written by the open transaction, and by transactions committed since the last take. */
   #uncommitted = new Set<string>()
   #committed = new Set<string>()
+  /** The open transaction changed the schema; and one committed since the last take did. */
+  #uncommittedSchema = false
+  #committedSchema = false
   #lastRowidStmt = 0
   #closed = false
   /**
@@ -136,13 +139,15 @@ export class SqliteEngine {
    * transaction rolled back): what other tabs should hear about.
    */
   get hasCommittedWrites(): boolean {
-    return this.#committed.size > 0
+    return this.#committed.size > 0 || this.#committedSchema
   }
 
-  takeCommittedWrites(): ReadonlySet<string> {
-    const committed = this.#committed
+  /** The tables written, and whether the schema changed (then anything may read differently). */
+  takeCommittedWrites(): { tables: ReadonlySet<string>; schema: boolean } {
+    const taken = { tables: this.#committed, schema: this.#committedSchema }
     this.#committed = new Set()
-    return committed
+    this.#committedSchema = false
+    return taken
   }
 
   /**
@@ -153,9 +158,14 @@ export class SqliteEngine {
   #track(access: TableAccess, ok: boolean): void {
     this.#open = this.#sqlite3.get_autocommit(this.#db) === 0
     if (ok) for (const table of access.writes) this.#uncommitted.add(table)
+    if (ok && access.schema) this.#uncommittedSchema = true
     if (this.#open) return
-    if (ok && !access.rollback) for (const table of this.#uncommitted) this.#committed.add(table)
+    if (ok && !access.rollback) {
+      for (const table of this.#uncommitted) this.#committed.add(table)
+      if (this.#uncommittedSchema) this.#committedSchema = true
+    }
     this.#uncommitted.clear()
+    this.#uncommittedSchema = false
   }
 
   /** Runs a prepared statement and tracks it; `prepared.access` is renewed if SQLite compiled it again. */
@@ -175,6 +185,7 @@ export class SqliteEngine {
   async rollback(): Promise<void> {
     if (this.inTransaction) await this.exec('rollback', [])
     this.#uncommitted.clear()
+    this.#uncommittedSchema = false
   }
 
   /**
@@ -205,11 +216,15 @@ export class SqliteEngine {
     await this.#storage.close()
   }
 
-  /** The tables `sql` would read and write, without running it. */
+  /** The tables `sql` would read and write now, without running it. */
   async describe(sql: string): Promise<TableAccess> {
     try {
+      // Prepared afresh: a kept statement's access is from before any schema change since.
       const cached = this.#cache.get(sql)
-      if (cached) return cached.access
+      if (cached) {
+        this.#cache.delete(sql)
+        await this.#sqlite3.finalize(cached.stmt)
+      }
       await this.#prepareAndRun(sql, [], false)
       return this.lastAccess
     } catch (error) {

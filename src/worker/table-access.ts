@@ -13,6 +13,8 @@ export interface TableAccess {
   readonly writes: ReadonlySet<string>
   /** It is a ROLLBACK (of the whole transaction, not to a savepoint): what it wrote is undone. */
   readonly rollback?: boolean
+  /** It changes the app's schema (creates, drops or alters a table, view, index or trigger). */
+  readonly schema?: boolean
 }
 
 // Authorizer action codes (sqlite3.h).
@@ -26,6 +28,12 @@ const READ = 20
 const TRANSACTION = 22
 const UPDATE = 23
 const ALTER_TABLE = 26
+/** CREATE_INDEX (1) to CREATE_VIEW (8), DROP_INDEX (10) to DROP_VIEW (17), ALTER_TABLE, CREATE/DROP_VTABLE. */
+const isSchemaAction = (action: number) =>
+  (action >= 1 && action <= 8) || (action >= 10 && action <= 17) || action === ALTER_TABLE || action === 29 || action === 30
+/** For an index, trigger or ALTER TABLE the table is the second argument; else the object's own name. */
+const tableArgSecond = (action: number) =>
+  action === 1 || action === 3 || action === 5 || action === 7 || action === 10 || action === 12 || action === 14 || action === 16 || action === ALTER_TABLE
 
 const EMPTY: ReadonlySet<string> = Object.freeze(new Set<string>())
 export const NO_ACCESS: TableAccess = Object.freeze({ reads: EMPTY, writes: EMPTY })
@@ -35,6 +43,7 @@ export class TableAccessCollector {
   #collecting = false
   #called = false
   #rollback = false
+  #schema = false
   #reads: Set<string> | undefined
   #writes: Set<string> | undefined
 
@@ -71,6 +80,10 @@ export class TableAccessCollector {
         if (arg1 === 'ROLLBACK') this.#rollback = true
         break
     }
+    if (isSchemaAction(action)) {
+      const object = tableArgSecond(action) ? arg2 : arg1
+      if (object && !this.#ignored(object)) this.#schema = true
+    }
     if (table && !this.#ignored(table)) {
       if (write) (this.#writes ??= new Set()).add(table)
       else (this.#reads ??= new Set()).add(table)
@@ -83,6 +96,7 @@ export class TableAccessCollector {
     this.#collecting = true
     this.#called = false
     this.#rollback = false
+    this.#schema = false
     this.#reads = undefined
     this.#writes = undefined
   }
@@ -91,7 +105,8 @@ export class TableAccessCollector {
   end(): TableAccess {
     this.#collecting = false
     const access: TableAccess = { reads: this.#reads ?? EMPTY, writes: this.#writes ?? EMPTY }
-    return this.#rollback ? { ...access, rollback: true } : access
+    if (!this.#rollback && !this.#schema) return access
+    return { ...access, ...(this.#rollback ? { rollback: true } : {}), ...(this.#schema ? { schema: true } : {}) }
   }
 
   /**
@@ -107,5 +122,6 @@ export class TableAccessCollector {
 
 /** The union of several statements' access (a script of several statements). */
 export function mergeAccess(a: TableAccess, b: TableAccess): TableAccess {
-  return { reads: new Set([...a.reads, ...b.reads]), writes: new Set([...a.writes, ...b.writes]) }
+  const merged = { reads: new Set([...a.reads, ...b.reads]), writes: new Set([...a.writes, ...b.writes]) }
+  return a.schema || b.schema ? { ...merged, schema: true } : merged
 }
