@@ -17,6 +17,9 @@ describe('TableChanges', () => {
     expect(todo).toEqual([{ tables: new Set(['todo']), reason: 'commit' }])
     changes.handedOff()
     expect(todo.at(-1)).toEqual({ tables: 'all', reason: 'handoff' })
+    changes.schemaChanged()
+    expect(todo.at(-1)).toEqual({ tables: 'all', reason: 'schema' })
+    expect(all.at(-1)).toEqual({ tables: 'all', reason: 'schema' })
     offAll()
     offTodo()
     offTodo()
@@ -50,5 +53,26 @@ describe('TableAccessCollector', () => {
     const access = collector.end()
     expect([...access.reads]).toEqual(['person'])
     expect([...access.writes].sort()).toEqual(['pet', 'toy'])
+  })
+  it('marks ROLLBACK and schema changes (not of ignored tables), and a run that compiled nothing', () => {
+    const collector = new TableAccessCollector((t) => t.startsWith('_kysely'))
+    collector.begin()
+    collector.authorize(null, 22, 'ROLLBACK', null) // TRANSACTION
+    expect(collector.end()).toMatchObject({ rollback: true })
+    collector.begin()
+    collector.authorize(null, 22, 'COMMIT', null)
+    expect(collector.end().rollback).toBeUndefined()
+    collector.begin()
+    collector.authorize(null, 7, 'log_insert', 'person') // CREATE_TRIGGER on person
+    expect(collector.end()).toMatchObject({ schema: true })
+    collector.begin()
+    collector.authorize(null, 1, 'ops_index', '_kysely_multitab_ops') // CREATE_INDEX on an ignored table
+    collector.authorize(null, 2, '_kysely_multitab_ops', null) // CREATE_TABLE of it
+    expect(collector.end().schema).toBeUndefined()
+    collector.begin()
+    expect(collector.endRun()).toBeUndefined() // not compiled again during the run
+    collector.begin()
+    collector.authorize(null, 20, 'person', 'name')
+    expect([...collector.endRun()!.reads]).toEqual(['person'])
   })
 })
