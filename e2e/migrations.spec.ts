@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { activeTab } from './support/failover.js'
+import { activeTab, waitForNewActive } from './support/failover.js'
 import { openTab, projectDialectOptions, query, status, uniqueFilename } from './support/tabs.js'
 
 async function openApp(page: Page, db: string) {
@@ -129,39 +129,36 @@ test('a migration that queries through the outer db waits for itself: it fails a
   expect(await query(page, "select name from sqlite_master where name in ('first', 'second')")).toEqual([])
 })
 
-test('tabs waiting to migrate when the active tab dies mid-migration: the README retry loop completes it, each migration once', async ({ context }) => {
+test("a follower migrating when the active tab dies gets a retryable error, and the README's loop completes it, each migration once", async ({ context }) => {
   const file = uniqueFilename()
   const tabs = [await openTab(context, file), await openTab(context, file), await openTab(context, file)]
   await query(tabs[0]!, 'select 1')
   const active = await activeTab(tabs)
-  const others = tabs.filter((t) => t !== active)
-  const slow = good.replace(
+  const [migrating, other] = tabs.filter((t) => t !== active) as [Page, Page]
+  // The migration's transaction lives on the active tab's worker; it pauses there, once.
+  const paused = good.replace(
     'await sql`insert into pets (owner) values (1)`.execute(db)',
-    'window.midMigration = true; await new Promise((r) => setTimeout(r, 60000)); await sql`insert into pets (owner) values (1)`.execute(db)',
+    'if (!window.pausedOnce) { window.pausedOnce = true; await new Promise((r) => (window.resume = r)) } await sql`insert into pets (owner) values (1)`.execute(db)',
   )
-  void migrate(active, slow).catch(() => {})
-  await active.waitForFunction(() => (window as any).midMigration === true)
-  // The README's loop: a retryable error means "run them again".
-  const waiting = others.map((tab) =>
-    tab.evaluate(async (body) => {
-      const { Migrator, lib, sql } = window.harness
-      const migrator = new Migrator({ db: window.db, provider: new lib.BrowserMigrationProvider(new Function('sql', body)(sql)) })
-      const failures: string[] = []
-      let { error, results } = await migrator.migrateToLatest()
-      for (let tries = 1; error instanceof lib.MultiTabError && error.retryable && tries < 3; tries++) {
-        failures.push((error as Error).name)
-        ;({ error, results } = await migrator.migrateToLatest())
-      }
-      return { error: (error as Error | undefined)?.name, ran: (results ?? []).map((r: any) => `${r.migrationName}:${r.status}`), failures }
-    }, good),
-  )
-  await new Promise((r) => setTimeout(r, 300)) // both queue behind the migration's transaction
+  expect(paused).not.toBe(good)
+  const outcome = migrating.evaluate(async (body) => {
+    const { Migrator, lib, sql } = window.harness
+    const migrator = new Migrator({ db: window.db, provider: new lib.BrowserMigrationProvider(new Function('sql', body)(sql)) })
+    // The README's loop: a retryable error means "run them again".
+    const failures: string[] = []
+    let { error, results } = await migrator.migrateToLatest()
+    for (let tries = 1; error instanceof lib.MultiTabError && error.retryable && tries < 3; tries++) {
+      failures.push((error as Error).name)
+      ;({ error, results } = await migrator.migrateToLatest())
+    }
+    return { error: (error as Error | undefined)?.name, ran: (results ?? []).map((r: any) => `${r.migrationName}:${r.status}`), failures }
+  }, paused)
+  await migrating.waitForFunction(() => (window as any).resume !== undefined)
+  const former = (await status(active)).tabId
   await active.close()
-  const results = await Promise.all(waiting)
-  for (const r of results) {
-    expect(r.error).toBeUndefined()
-    for (const name of r.failures) expect(name).toBe('ActiveTabLostError')
-  }
-  expect(results.flatMap((r) => r.ran).sort()).toEqual(['001_people:Success', '002_pets:Success'])
-  expect(await query(others[0]!, 'select count(*) as n from pets')).toEqual([{ n: 1 }])
+  await waitForNewActive(other, former)
+  await migrating.evaluate(() => (window as any).resume())
+  expect(await outcome).toEqual({ error: undefined, ran: ['001_people:Success', '002_pets:Success'], failures: ['ActiveTabLostError'] })
+  expect(await query(other, 'select count(*) as n from pets')).toEqual([{ n: 1 }])
+  expect(await query(other, 'select name from kysely_migration order by name')).toEqual([{ name: '001_people' }, { name: '002_pets' }])
 })

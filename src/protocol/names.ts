@@ -4,10 +4,10 @@
  * from ever disagreeing.
  */
 
-/** Rejects filenames that would escape or nest inside the OPFS directory. */
 /** Where importDatabase() stages the incoming file, in the database's own directory. */
 export const IMPORT_SCRATCH = 'kysely-multitab-import.db'
 
+/** Rejects filenames that would escape or nest inside the OPFS directory, and the reserved one. */
 export function checkFilename(filename: unknown): string {
   if (typeof filename !== 'string' || !/^[\w.-]{1,128}$/.test(filename) || filename.startsWith('.')) {
     const Class = typeof filename === 'string' ? RangeError : TypeError

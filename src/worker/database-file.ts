@@ -53,10 +53,11 @@ export async function importDatabase(engine: SqliteEngine, bytes: Uint8Array): P
     const { rows } = await engine.exec('pragma src.quick_check', [])
     if (rows![0]?.[0] !== 'ok') throw new SqliteError(`import: the file is damaged (${rows![0]?.[0]})`, 11)
     const [[version]] = (await engine.exec('pragma src.user_version', [])).rows!
+    refuseVirtualTables(await schema(engine, 'src'))
     await engine.exec('begin immediate', [])
     try {
       await dropAppObjects(engine)
-      const incoming = withoutVirtualTables((await schema(engine, 'src')).filter((o) => !ours(o.name) && o.sql))
+      const incoming = (await schema(engine, 'src')).filter((o) => !ours(o.name) && o.sql)
       for (const table of incoming.filter((o) => o.type === 'table')) {
         await engine.exec(table.sql!, [])
         await engine.exec(`insert into main.${quote(table.name)} select * from src.${quote(table.name)}`, [])
@@ -80,19 +81,19 @@ export async function importDatabase(engine: SqliteEngine, bytes: Uint8Array): P
 }
 
 /**
- * The schema without virtual tables (FTS5, R*Tree, ...) and their shadow tables: their module may
- * be missing from this build (creating one fails then), and where it is there, creating the
- * virtual table makes its shadow tables itself. The app recreates them after an import.
+ * Refuses a file with virtual tables (FTS5, R*Tree, ...): the bundled SQLite has none of their
+ * modules, so they could be neither created nor skipped safely (a trigger or view of the file
+ * that uses one would then fail every write to its table). Checked before anything changes.
  */
-function withoutVirtualTables(objects: SchemaRow[]): SchemaRow[] {
+function refuseVirtualTables(objects: SchemaRow[]): void {
   const virtual = objects.filter((o) => o.type === 'table' && /^\s*create\s+virtual\s+table\b/i.test(o.sql ?? ''))
-  if (virtual.length === 0) return objects
-  const names = new Set(virtual.map((o) => o.name.toLowerCase()))
-  const isShadow = (name: string) => {
-    const match = /^(.+)_(data|idx|content|docsize|config|segments|segdir|stat|node|rowid|parent)$/i.exec(name)
-    return !!match && names.has(match[1]!.toLowerCase())
-  }
-  return objects.filter((o) => !names.has(o.name.toLowerCase()) && !(o.type === 'table' && isShadow(o.name)))
+  if (virtual.length === 0) return
+  const named = virtual.map((o) => `${o.name} (${/\busing\s+(\w+)/i.exec(o.sql ?? '')?.[1] ?? 'unknown module'})`)
+  throw new SqliteError(
+    `import: the file has virtual tables, which the bundled SQLite cannot open: ${named.join(', ')}. Nothing changed; ` +
+      'drop them, and the triggers and views that use them, from the file first (e.g. with the sqlite3 CLI)',
+    1,
+  )
 }
 
 export async function emptyDatabase(engine: SqliteEngine): Promise<void> {

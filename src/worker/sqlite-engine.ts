@@ -50,6 +50,9 @@ export class SqliteEngine {
   /** The open transaction changed the schema; and one committed since the last take did. */
   #uncommittedSchema = false
   #committedSchema = false
+  /** SQLite's schema version after the last committed schema change (or at open). */
+  #schemaVersion = 0
+  #schemaVersionStmt = 0
   #lastRowidStmt = 0
   #closed = false
   /**
@@ -107,6 +110,7 @@ export class SqliteEngine {
       sqlite3.set_authorizer(db, engine.#access.authorize, null)
       // Reading the schema fails here, not on the app's first query, if the file is not a database.
       await engine.exec('select count(*) from sqlite_master', [])
+      engine.#schemaVersion = await engine.#schemaVersionNow()
       return engine
     } catch (error) {
       if (db) await sqlite3.close(db).catch(() => {})
@@ -128,7 +132,16 @@ export class SqliteEngine {
       this.#cache.delete(sql)
       this.#cache.set(sql, cached)
       this.lastAccess = cached.access
-      return await this.#runTracked(cached.stmt, params, cached)
+      // The hot path: tracked inline, without another async step of its own.
+      let result: StatementResult
+      try {
+        result = await this.#run(cached.stmt, params, cached)
+      } catch (error) {
+        this.#track(cached.access, false)
+        throw error
+      }
+      if (this.#track(cached.access, true)) await this.#confirmSchemaChange()
+      return result
     } catch (error) {
       throw toEngineError(error)
     }
@@ -154,18 +167,32 @@ export class SqliteEngine {
    * After each statement (each of a script's too): what it wrote joins the open transaction's
    * writes, and when the transaction (explicit or the statement's own) has ended, they are
    * committed, unless the statement failed (SQLite may roll back on an error) or was a ROLLBACK.
+   * True when a committed transaction had statements that may have changed the schema: the
+   * caller then asks SQLite whether they did (confirmSchemaChange).
    */
-  #track(access: TableAccess, ok: boolean): void {
+  #track(access: TableAccess, ok: boolean): boolean {
     this.#open = this.#sqlite3.get_autocommit(this.#db) === 0
     if (ok) for (const table of access.writes) this.#uncommitted.add(table)
     if (ok && access.schema) this.#uncommittedSchema = true
-    if (this.#open) return
-    if (ok && !access.rollback) {
-      for (const table of this.#uncommitted) this.#committed.add(table)
-      if (this.#uncommittedSchema) this.#committedSchema = true
-    }
+    if (this.#open) return false
+    const committed = ok && !access.rollback
+    if (committed) for (const table of this.#uncommitted) this.#committed.add(table)
+    const schema = committed && this.#uncommittedSchema
     this.#uncommitted.clear()
     this.#uncommittedSchema = false
+    return schema
+  }
+
+  /**
+   * A committed transaction may have changed the schema (the authorizer saw CREATE, DROP or
+   * ALTER; `IF NOT EXISTS` on an existing object looks the same): it did if SQLite's schema
+   * version moved since the last committed change.
+   */
+  async #confirmSchemaChange(): Promise<void> {
+    const version = await this.#schemaVersionNow()
+    if (version === this.#schemaVersion) return
+    this.#schemaVersion = version
+    this.#committedSchema = true
   }
 
   /** Runs a prepared statement and tracks it; `prepared.access` is renewed if SQLite compiled it again. */
@@ -177,7 +204,7 @@ export class SqliteEngine {
       this.#track(prepared.access, false)
       throw error
     }
-    this.#track(prepared.access, true)
+    if (this.#track(prepared.access, true)) await this.#confirmSchemaChange()
     return result
   }
 
@@ -212,6 +239,7 @@ export class SqliteEngine {
     for (const { stmt } of this.#cache.values()) await this.#sqlite3.finalize(stmt)
     this.#cache.clear()
     if (this.#lastRowidStmt) await this.#sqlite3.finalize(this.#lastRowidStmt)
+    if (this.#schemaVersionStmt) await this.#sqlite3.finalize(this.#schemaVersionStmt)
     await this.#sqlite3.close(this.#db).catch(() => {})
     await this.#storage.close()
   }
@@ -310,6 +338,25 @@ export class SqliteEngine {
       return { changes: sqlite3.changes(this.#db), lastInsertRowid: await this.#lastInsertRowid() }
     } finally {
       await sqlite3.reset(stmt).catch(() => {})
+    }
+  }
+
+  /** `pragma schema_version`, through a statement kept for it (outside tracking: it changes nothing). */
+  async #schemaVersionNow(): Promise<number> {
+    if (!this.#schemaVersionStmt) {
+      const str = this.#sqlite3.str_new(this.#db, 'pragma schema_version')
+      try {
+        this.#schemaVersionStmt = (await this.#sqlite3.prepare_v2(this.#db, this.#sqlite3.str_value(str)))!.stmt
+      } finally {
+        this.#sqlite3.str_finish(str)
+      }
+    }
+    const stmt = this.#schemaVersionStmt
+    try {
+      await this.#sqlite3.step(stmt)
+      return this.#sqlite3.column_int(stmt, 0)
+    } finally {
+      await this.#sqlite3.reset(stmt)
     }
   }
 

@@ -18,11 +18,7 @@ export interface TableAccess {
 }
 
 // Authorizer action codes (sqlite3.h).
-const CREATE_INDEX = 1
-const CREATE_TABLE = 2
 const DELETE = 9
-const DROP_INDEX = 10
-const DROP_TABLE = 11
 const INSERT = 18
 const READ = 20
 const TRANSACTION = 22
@@ -53,8 +49,9 @@ export class TableAccessCollector {
   }
 
   /** The authorizer callback: records, and always allows. */
-  readonly authorize = (_userData: unknown, action: number, arg1: string | null, arg2: string | null): number => {
-    if (!this.#collecting) return 0
+  readonly authorize = (_userData: unknown, action: number, arg1: string | null, arg2: string | null, database?: string | null): number => {
+    // VACUUM compiles statements of its own as it runs, into a copy named vacuum_db: not the app's.
+    if (!this.#collecting || database === 'vacuum_db') return 0
     this.#called = true
     let table: string | null = null
     let write = true
@@ -66,15 +63,10 @@ export class TableAccessCollector {
       case INSERT:
       case UPDATE:
       case DELETE:
-      case CREATE_TABLE:
-      case DROP_TABLE:
         table = arg1
         break
-      case CREATE_INDEX:
-      case DROP_INDEX:
-      case ALTER_TABLE:
-        table = arg2
-        break
+      // CREATE, DROP and ALTER are not writes of a table here: they change the schema, which is
+      // told as such (`schema`), once SQLite confirms it changed (IF NOT EXISTS may do nothing).
       case TRANSACTION:
         // SQLite names the statement whatever its text looks like (comments, `end`, ...).
         if (arg1 === 'ROLLBACK') this.#rollback = true
