@@ -21,6 +21,22 @@ async function listen(page: import('@playwright/test').Page, tables?: string[]) 
 
 const seen = (page: import('@playwright/test').Page) => page.evaluate(() => window.seen)
 
+/** Watches `select column from table` in the tab (window.stop ends it); returns a reader of the runs' values. */
+async function watchColumn(page: import('@playwright/test').Page, table: string, column: string) {
+  await page.evaluate(
+    ([table, column]) => {
+      ;(window as any).runs = []
+      ;(window as any).stop = window.dialect.watch(
+        window.db.selectFrom(table).select(column),
+        (rows: any[]) => (window as any).runs.push(rows.map((r) => r[column])),
+        { debounce: 20 },
+      )
+    },
+    [table, column] as const,
+  )
+  return () => page.evaluate(() => (window as any).runs as string[][])
+}
+
 test('a commit in one tab notifies every subscribed tab once, with the tables it wrote; rollbacks notify nothing', async ({ context }) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
@@ -78,15 +94,7 @@ test('watch re-runs the query when a table it reads changes, and notifications s
   const c = await openTab(context, file)
   await query(a, 'create table todo (id integer primary key, title text)')
   await query(a, 'create view open_todo as select title from todo')
-  await c.evaluate(() => {
-    ;(window as any).runs = []
-    ;(window as any).stop = window.dialect.watch(
-      window.db.selectFrom('open_todo').select('title'),
-      (rows: any[]) => (window as any).runs.push(rows.map((r) => r.title)),
-      { debounce: 20 },
-    )
-  })
-  const runs = () => c.evaluate(() => (window as any).runs as string[][])
+  const runs = await watchColumn(c, 'open_todo', 'title')
   await expect.poll(runs).toEqual([[]])
   await b.evaluate(() => window.db.insertInto('todo').values({ title: 'first' }).execute())
   await expect.poll(runs).toEqual([[], ['first']])
@@ -165,13 +173,7 @@ test('watch follows a view redefined by another tab: after the schema change it 
   const b = await openTab(context, file)
   await query(a, 'create table old_items (name text); create table new_items (name text)')
   await query(a, 'create view items as select name from old_items')
-  await b.evaluate(() => {
-    ;(window as any).runs = []
-    window.dialect.watch(window.db.selectFrom('items').select('name'), (rows: any[]) => (window as any).runs.push(rows.map((r) => r.name)), {
-      debounce: 20,
-    })
-  })
-  const runs = () => b.evaluate(() => (window as any).runs as string[][])
+  const runs = await watchColumn(b, 'items', 'name')
   await expect.poll(runs).toEqual([[]])
   // A migration in another tab points the view at another table.
   await a.evaluate(() =>

@@ -52,8 +52,8 @@ export class SqliteEngine {
   #committedSchema = false
   /** SQLite's schema version after the last committed schema change (or at open). */
   #schemaVersion = 0
-  #schemaVersionStmt = 0
-  #lastRowidStmt = 0
+  /** The engine's own kept statements (see ownQuery). */
+  readonly #own = new Map<string, number>()
   #closed = false
   /**
    * A transaction was open after the last statement. Every statement that can change it runs
@@ -238,8 +238,8 @@ export class SqliteEngine {
     this.#closed = true
     for (const { stmt } of this.#cache.values()) await this.#sqlite3.finalize(stmt)
     this.#cache.clear()
-    if (this.#lastRowidStmt) await this.#sqlite3.finalize(this.#lastRowidStmt)
-    if (this.#schemaVersionStmt) await this.#sqlite3.finalize(this.#schemaVersionStmt)
+    for (const stmt of this.#own.values()) await this.#sqlite3.finalize(stmt)
+    this.#own.clear()
     await this.#sqlite3.close(this.#db).catch(() => {})
     await this.#storage.close()
   }
@@ -341,39 +341,34 @@ export class SqliteEngine {
     }
   }
 
-  /** `pragma schema_version`, through a statement kept for it (outside tracking: it changes nothing). */
-  async #schemaVersionNow(): Promise<number> {
-    if (!this.#schemaVersionStmt) {
-      const str = this.#sqlite3.str_new(this.#db, 'pragma schema_version')
-      try {
-        this.#schemaVersionStmt = (await this.#sqlite3.prepare_v2(this.#db, this.#sqlite3.str_value(str)))!.stmt
-      } finally {
-        this.#sqlite3.str_finish(str)
-      }
-    }
-    const stmt = this.#schemaVersionStmt
-    try {
-      await this.#sqlite3.step(stmt)
-      return this.#sqlite3.column_int(stmt, 0)
-    } finally {
-      await this.#sqlite3.reset(stmt)
-    }
+  /** SQLite's schema version now. */
+  #schemaVersionNow(): Promise<number> {
+    return this.#ownQuery('pragma schema_version', (stmt) => this.#sqlite3.column_int(stmt, 0))
   }
 
-  async #lastInsertRowid(): Promise<bigint> {
-    // wa-sqlite 1.0 does not export sqlite3_last_insert_rowid; a kept statement is the cheap way.
-    if (!this.#lastRowidStmt) {
-      const str = this.#sqlite3.str_new(this.#db, 'select last_insert_rowid()')
+  /** wa-sqlite 1.0 does not export sqlite3_last_insert_rowid; a kept statement is the cheap way. */
+  #lastInsertRowid(): Promise<bigint> {
+    return this.#ownQuery('select last_insert_rowid()', (stmt) => this.#sqlite3.column_int64(stmt, 0))
+  }
+
+  /**
+   * One row of the engine's own one-value questions, through a statement kept for each. Prepared
+   * outside any recording (they touch no table of the app) and never tracked: they change nothing.
+   */
+  async #ownQuery<T>(sql: string, read: (stmt: number) => T): Promise<T> {
+    let stmt = this.#own.get(sql)
+    if (stmt === undefined) {
+      const str = this.#sqlite3.str_new(this.#db, sql)
       try {
-        this.#lastRowidStmt = (await this.#sqlite3.prepare_v2(this.#db, this.#sqlite3.str_value(str)))!.stmt
+        stmt = (await this.#sqlite3.prepare_v2(this.#db, this.#sqlite3.str_value(str)))!.stmt
       } finally {
         this.#sqlite3.str_finish(str)
       }
+      this.#own.set(sql, stmt)
     }
-    const stmt = this.#lastRowidStmt
     try {
       await this.#sqlite3.step(stmt)
-      return this.#sqlite3.column_int64(stmt, 0)
+      return read(stmt)
     } finally {
       await this.#sqlite3.reset(stmt)
     }
