@@ -163,7 +163,7 @@ test('a tab destroyed while queued to host the Web Locks coordinator leaves no l
 
 test('the Web Locks coordinator stops running: the active worker lets go and every query settles within requestTimeoutMs', async ({ context }) => {
   const file = uniqueFilename('hosthang')
-  const options = { coordinator: 'web-locks', hangTimeoutMs: 1500, requestTimeoutMs: 3000 }
+  const options = { coordinator: 'web-locks', hangTimeoutMs: 1500, requestTimeoutMs: 2000 }
   const host = await openTab(context, file, options)
   await query(host, 'create table t (v integer)')
   const a = await openTab(context, file, options)
@@ -181,13 +181,15 @@ test('the Web Locks coordinator stops running: the active worker lets go and eve
   // After twice hangTimeoutMs without an answer the holder gives the files up. It used to close
   // the tabs' lines without a word: their routes pointed at nothing, and a query waited forever.
   await expect.poll(async () => (await status(a)).worker.active, { timeout: 10_000 }).toBe(false)
-  for (const tab of [a, c]) {
-    const outcome = await tab.evaluate(async () => {
-      const settled = window.db.insertInto('t').values({ v: 2 }).execute().then(() => 'ok', (e: Error) => e.name)
-      return Promise.race([settled, new Promise((resolve) => setTimeout(() => resolve('pending after 10 s'), 10_000))])
-    })
-    expect(outcome).toBe('NoActiveTabError')
-  }
+  const outcomes = await Promise.all(
+    [a, c].map((tab) =>
+      tab.evaluate(async () => {
+        const settled = window.db.insertInto('t').values({ v: 2 }).execute().then(() => 'ok', (e: Error) => e.name)
+        return Promise.race([settled, new Promise((resolve) => setTimeout(() => resolve('pending after 10 s'), 10_000))])
+      }),
+    ),
+  )
+  expect(outcomes).toEqual(['NoActiveTabError', 'NoActiveTabError'])
   expect(await c.evaluate(() => window.events.filter((e) => e.type === 'active-lost').map((e) => e.reason))).toContain('coordinator-lost')
   // The stuck host goes; the next tab hosts a coordinator, which elects, and the tabs go on.
   await host.close()

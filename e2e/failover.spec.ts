@@ -258,7 +258,7 @@ test('a hand-off asked for and still pending when the tab is destroyed fails at 
     ;(window as any).tx = window.db.transaction().execute(async (trx: any) => {
       await trx.insertInto('t').values({ v: 1 }).execute()
       ;(window as any).txOpen = true
-      await new Promise((r) => setTimeout(r, 3000))
+      await new Promise((r) => setTimeout(r, 2000))
     })
   })
   await a.waitForFunction(() => (window as any).txOpen)
@@ -273,7 +273,7 @@ test('a hand-off asked for and still pending when the tab is destroyed fails at 
   })
   // Not the requestTimeoutMs (10 s) later NoActiveTabError it used to be.
   expect(outcome).toMatchObject({ pending: 'DatabaseClosedError', after: 'DatabaseClosedError' })
-  expect(outcome.ms).toBeLessThan(2500)
+  expect(outcome.ms).toBeLessThan(1500)
   await a.evaluate(() => (window as any).tx)
   expect(await query(a, 'select v from t')).toEqual([{ v: 1 }])
 })

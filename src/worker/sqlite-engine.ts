@@ -15,6 +15,8 @@ import { LEDGER_TABLE } from '../protocol/names.js'
 import { NO_ACCESS, TableAccessCollector, mergeAccess, type TableAccess } from './table-access.js'
 
 const SQLITE_OPEN_EXRESCODE = 0x02000000
+/** A schema version that could not be read: compared with anything, it differs. */
+const UNKNOWN_SCHEMA = '?'
 const STATEMENT_CACHE_SIZE = 64
 
 /** What one statement produced. */
@@ -47,11 +49,10 @@ export class SqliteEngine {
   /** Tables written by the open transaction, and by transactions committed since the last take. */
   #uncommitted = new Set<string>()
   #committed = new Set<string>()
-  /** The open transaction changed the schema; and one committed since the last take did. */
-  #uncommittedSchema = false
+  /** A transaction that changed the schema committed since the last take. */
   #committedSchema = false
-  /** SQLite's schema version after the last committed schema change (or at open). */
-  #schemaVersion = 0
+  /** The schema versions before the open transaction's first statement that may change it. */
+  #schemaBefore: string | undefined
   /** The engine's own kept statements (see ownQuery). */
   readonly #own = new Map<string, number>()
   #closed = false
@@ -110,7 +111,6 @@ export class SqliteEngine {
       sqlite3.set_authorizer(db, engine.#access.authorize, null)
       // Reading the schema fails here, not on the app's first query, if the file is not a database.
       await engine.exec('select count(*) from sqlite_master', [])
-      engine.#schemaVersion = await engine.#schemaVersionNow()
       return engine
     } catch (error) {
       if (db) await sqlite3.close(db).catch(() => {})
@@ -133,6 +133,7 @@ export class SqliteEngine {
       this.#cache.set(sql, cached)
       this.lastAccess = cached.access
       // The hot path: tracked inline, without another async step of its own.
+      if (cached.access.schema) await this.#noteSchemaBefore()
       let result: StatementResult
       try {
         result = await this.#run(cached.stmt, params, cached)
@@ -173,30 +174,40 @@ export class SqliteEngine {
   #track(access: TableAccess, ok: boolean): boolean {
     this.#open = this.#sqlite3.get_autocommit(this.#db) === 0
     if (ok) for (const table of access.writes) this.#uncommitted.add(table)
-    if (ok && access.schema) this.#uncommittedSchema = true
     if (this.#open) return false
     const committed = ok && !access.rollback
     if (committed) for (const table of this.#uncommitted) this.#committed.add(table)
-    const schema = committed && this.#uncommittedSchema
     this.#uncommitted.clear()
-    this.#uncommittedSchema = false
-    return schema
+    if (committed && this.#schemaBefore !== undefined) return true
+    this.#schemaBefore = undefined
+    return false
   }
 
   /**
-   * A committed transaction may have changed the schema (the authorizer saw CREATE, DROP or
-   * ALTER; `IF NOT EXISTS` on an existing object looks the same): it did if SQLite's schema
-   * version moved since the last committed change.
+   * Before a statement that may change the schema (the authorizer saw CREATE, DROP or ALTER of
+   * the app's objects; `IF NOT EXISTS` of an existing one looks the same), the first of its
+   * transaction: SQLite's schema versions then, to compare with at commit.
+   */
+  async #noteSchemaBefore(): Promise<void> {
+    if (this.#schemaBefore !== undefined) return
+    this.#schemaBefore = await this.#schemaVersionNow().catch(() => UNKNOWN_SCHEMA)
+  }
+
+  /**
+   * A transaction that may have changed the schema committed: it did if SQLite's schema versions
+   * moved since before it (VACUUM and this library's own tables move them too, and are not asked
+   * about). In doubt (the version could not be read), it did.
    */
   async #confirmSchemaChange(): Promise<void> {
-    const version = await this.#schemaVersionNow()
-    if (version === this.#schemaVersion) return
-    this.#schemaVersion = version
-    this.#committedSchema = true
+    const before = this.#schemaBefore
+    this.#schemaBefore = undefined
+    const now = await this.#schemaVersionNow().catch(() => UNKNOWN_SCHEMA)
+    if (now !== before || now === UNKNOWN_SCHEMA) this.#committedSchema = true
   }
 
   /** Runs a prepared statement and tracks it; `prepared.access` is renewed if SQLite compiled it again. */
   async #runTracked(stmt: number, params: readonly SqlValue[], prepared: { access: TableAccess }): Promise<StatementResult> {
+    if (prepared.access.schema) await this.#noteSchemaBefore()
     let result: StatementResult
     try {
       result = await this.#run(stmt, params, prepared)
@@ -212,7 +223,7 @@ export class SqliteEngine {
   async rollback(): Promise<void> {
     if (this.inTransaction) await this.exec('rollback', [])
     this.#uncommitted.clear()
-    this.#uncommittedSchema = false
+    this.#schemaBefore = undefined
   }
 
   /**
@@ -341,9 +352,10 @@ export class SqliteEngine {
     }
   }
 
-  /** SQLite's schema version now. */
-  #schemaVersionNow(): Promise<number> {
-    return this.#ownQuery('pragma schema_version', (stmt) => this.#sqlite3.column_int(stmt, 0))
+  /** SQLite's schema versions now: main's and temp's (temp objects are every tab's too, on one connection). */
+  async #schemaVersionNow(): Promise<string> {
+    const version = (stmt: number) => this.#sqlite3.column_int(stmt, 0)
+    return `${await this.#ownQuery('pragma main.schema_version', version)}/${await this.#ownQuery('pragma temp.schema_version', version)}`
   }
 
   /** wa-sqlite 1.0 does not export sqlite3_last_insert_rowid; a kept statement is the cheap way. */
