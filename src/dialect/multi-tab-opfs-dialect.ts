@@ -265,9 +265,9 @@ export class MultiTabOpfsDialect implements Dialect {
   /**
    * Replaces the database's content with an SQLite file's, for every tab, atomically: the file is
    * checked first (`quick_check`), then its schema and rows replace the app's in one transaction.
-   * Change listeners hear `{ tables: 'all', reason: 'schema' }` (if the schema changed). A file with virtual tables (FTS5,
-   * R*Tree: modules the bundled SQLite lacks) is refused with a `SqliteError` naming them, and
-   * nothing changes; generated columns are recomputed.
+   * Change listeners hear `{ tables: 'all', reason: 'schema' }` (if the schema changed). A file
+   * with virtual tables (FTS5, R*Tree: modules the bundled SQLite lacks) is refused with a
+   * `SqliteError` naming them, and nothing changes; generated columns are recomputed.
    *
    * @example
    * ```ts
