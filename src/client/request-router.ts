@@ -19,10 +19,10 @@
  */
 import {
   ActiveTabLostError,
-  DatabaseClosedError,
   NoActiveTabError,
   WriteOutcomeUnknownError,
   deserializeError,
+  destroyedError,
   type SerializedError,
 } from '../protocol/errors.js'
 import type { AdminOperation, ExecRequest, ExecResult, HandoffReason, Mutable, SqlValue, WorkerReply } from '../protocol/messages.js'
@@ -270,7 +270,7 @@ export class RequestRouter {
   }
 
   /** Settles everything with `error`; later calls fail with it too. */
-  close(error: Error = new DatabaseClosedError('The database was closed (Kysely.destroy())')): void {
+  close(error: Error = destroyedError()): void {
     this.#closed = error
     // A write already sent may still be applied by the worker it reached: say so, not "closed".
     // (Not a statement of an open transaction: that is rolled back when this tab goes; its COMMIT may not be.)

@@ -2,7 +2,7 @@
  * A tab's membership in one database: it holds the tab's liveness lock, starts the tab worker,
  * joins the coordinator, and turns the driver's calls into requests on the current route.
  */
-import { DatabaseClosedError, NoActiveTabError, StorageUnavailableError, appendCallerStack, deserializeError } from '../protocol/errors.js'
+import { DatabaseClosedError, NoActiveTabError, StorageUnavailableError, appendCallerStack, deserializeError, destroyedError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type ExecResult,
@@ -390,7 +390,7 @@ export class TabClient {
    */
   async handoff(action: 'claim' | 'release'): Promise<string> {
     await this.start()
-    if (this.#closed) throw new DatabaseClosedError('The database was closed (Kysely.destroy())')
+    if (this.#closed) throw destroyedError()
     const route = this.#router.route
     if (action === 'claim' && route?.activeTabId === this.tabId) return this.tabId
     if (action === 'release' && route && route.activeTabId !== this.tabId) return route.activeTabId
@@ -511,7 +511,7 @@ export class TabClient {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    for (const fail of [...this.#handoffFailers]) fail(new DatabaseClosedError('The database was closed (Kysely.destroy())'))
+    for (const fail of [...this.#handoffFailers]) fail(destroyedError())
     await this.#started?.catch(() => {})
     this.#router.close()
     if (this.#worker) {

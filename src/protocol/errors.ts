@@ -125,6 +125,11 @@ export class DatabaseClosedError extends MultiTabError {
   readonly retryable = false
 }
 
+/** What every call fails with once this tab's Kysely was destroyed. */
+export function destroyedError(): DatabaseClosedError {
+  return new DatabaseClosedError('The database was closed (Kysely.destroy())')
+}
+
 const classes = {
   ActiveTabLostError,
   WriteOutcomeUnknownError,

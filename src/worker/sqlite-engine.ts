@@ -132,17 +132,7 @@ export class SqliteEngine {
       this.#cache.delete(sql)
       this.#cache.set(sql, cached)
       this.lastAccess = cached.access
-      // The hot path: tracked inline, without another async step of its own.
-      if (cached.access.schema) await this.#noteSchemaBefore()
-      let result: StatementResult
-      try {
-        result = await this.#run(cached.stmt, params, cached)
-      } catch (error) {
-        this.#track(cached.access, false)
-        throw error
-      }
-      if (this.#track(cached.access, true)) await this.#confirmSchemaChange()
-      return result
+      return await this.#runTracked(cached.stmt, params, cached)
     } catch (error) {
       throw toEngineError(error)
     }
