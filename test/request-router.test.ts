@@ -34,6 +34,14 @@ function routed() {
   return { router, sent }
 }
 
+/** A router on route 1 (another tab's worker) whose line is answered by hand. */
+function onManualRoute() {
+  const router = new RequestRouter(1000, 'tab-a')
+  const one = manualLine()
+  router.setRoute(1, 'tab-b', one.line, 't')
+  return { router, one }
+}
+
 const nextTask = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('RequestRouter releases', () => {
@@ -114,9 +122,7 @@ describe('RequestRouter routes', () => {
 
 /** A router on route 1 (its line answered by hand) with `lease` in a transaction: BEGIN answered "open". */
 async function inRawTransaction(lease: number) {
-  const router = new RequestRouter(1000, 'tab-a')
-  const one = manualLine()
-  router.setRoute(1, 'tab-b', one.line, 't')
+  const { router, one } = onManualRoute()
   const begin = router.exec(lease, 'begin', [], 'raw')
   one.answer({ t: 'result', id: one.execs()[0]!.id, changes: 0, tx: true })
   await begin
@@ -179,9 +185,7 @@ describe('RequestRouter raw statements of a transaction lost with its holder', (
 
 describe('RequestRouter transactions opened by a failing text', () => {
   it('an error saying a transaction is open pins the lease too (`begin; insert into missing ...`)', async () => {
-    const router = new RequestRouter(1000, 'tab-a')
-    const one = manualLine()
-    router.setRoute(1, 'tab-b', one.line, 't')
+    const { router, one } = onManualRoute()
     const failing = router.exec(5, 'begin; insert into missing values (1)', [], 'raw')
     one.answer({ t: 'error', id: one.execs()[0]!.id, error: { name: 'SqliteError', message: 'no such table' }, tx: true })
     await expect(failing).rejects.toMatchObject({ name: 'SqliteError' })
@@ -211,9 +215,7 @@ describe('RequestRouter commit fate across hand-offs', () => {
 
 describe('RequestRouter close', () => {
   it('a write in flight fails as outcome unknown (the worker may still apply it); a read as closed', async () => {
-    const router = new RequestRouter(1000, 'tab-a')
-    const one = manualLine()
-    router.setRoute(1, 'tab-b', one.line, 't')
+    const { router, one } = onManualRoute()
     const write = router.exec(1, 'insert into t values (1)', [], 'write')
     const raw = router.exec(2, 'delete from t', [], 'raw')
     const read = router.exec(3, 'select 1', [], 'read')
@@ -236,9 +238,7 @@ describe('RequestRouter close', () => {
   })
 
   it('a write waiting to be asked about after a hand-off fails as outcome unknown; one never sent as closed', async () => {
-    const router = new RequestRouter(1000, 'tab-a')
-    const one = manualLine()
-    router.setRoute(1, 'tab-b', one.line, 't')
+    const { router, one } = onManualRoute()
     const sent = router.exec(1, 'insert into t values (1)', [], 'write')
     router.loseRoute(1, 'closed')
     const unsent = router.exec(2, 'insert into t values (2)', [], 'write')
