@@ -18,13 +18,20 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumExecutable(), args: chromiumArgs },
     trace: 'off',
   },
-  // Parity: the skeleton, failover and migration specs run against both coordinators.
+  // Parity: the skeleton, failover and migration specs run against both coordinators, and the
+  // core specs on both Kysely lines of the peer range (the installed newest, and 0.28: the harness
+  // page's import map picks it, see e2e/pages/harness.html).
   projects: [
     { name: 'shared-worker', metadata: { dialectOptions: {} } },
     {
       name: 'web-locks',
       testMatch: /(skeleton|failover|migrations|changes|warm-standby|asset-failure)\.spec\.ts$/,
       metadata: { dialectOptions: { coordinator: 'web-locks' } },
+    },
+    {
+      name: 'kysely-0.28',
+      testMatch: /(skeleton|transaction-edges|migrations|changes|failover|connections)\.spec\.ts$/,
+      metadata: { dialectOptions: {}, kysely: '0.28' },
     },
   ],
   webServer: {

@@ -1,7 +1,8 @@
 // The live demo: every tab of this page shares one SQLite database. The page shows this tab's role,
 // every open tab, a log of hand-offs, this tab's metrics, and a todo list (the migrations example's
 // schema, migrated with Kysely's Migrator) where a change made in one tab shows up in the others.
-import { Kysely, Migrator } from 'kysely'
+import { Kysely } from 'kysely'
+import { Migrator } from 'kysely/migration'
 import { BrowserMigrationProvider, MultiTabOpfsDialect } from '/dist/index.js'
 import { migrations } from '/migrations-example/migrations/index.js'
 

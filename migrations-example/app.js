@@ -1,6 +1,7 @@
 // A todo list whose schema evolves with Kysely's Migrator, run at start-up in every tab.
 // Ten tabs restored at once all call migrateToLatest(); each migration runs exactly once.
-import { Kysely, Migrator } from 'kysely'
+import { Kysely } from 'kysely'
+import { Migrator } from 'kysely/migration'
 import { BrowserMigrationProvider, MultiTabOpfsDialect } from 'kysely-multitab-opfs'
 import { migrations } from './migrations/index.js'
 

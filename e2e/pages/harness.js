@@ -1,12 +1,17 @@
 // What the e2e tests drive in each tab: the built package, used as an app would use it.
-import { Kysely, Migrator, sql, CompiledQuery } from 'kysely'
+import * as kysely from 'kysely'
+import { Migrator } from 'kysely/migration'
 import * as lib from '/dist/index.js'
+
+const { Kysely, sql, CompiledQuery } = kysely
 
 window.harness = {
   lib,
   sql,
   CompiledQuery,
   Migrator,
+  /** Kysely's module as this page loaded it (see harness.html for which line). */
+  kysely,
   /** Opens the shared database in this tab as window.db (and window.dialect). */
   open(filename, options = {}) {
     window.dialect = new lib.MultiTabOpfsDialect({ filename, ...options })

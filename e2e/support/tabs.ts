@@ -23,6 +23,15 @@ export function projectDialectOptions(): Record<string, unknown> {
   return (test.info().project.metadata?.dialectOptions as Record<string, unknown> | undefined) ?? {}
 }
 
+/**
+ * The harness page on the Kysely line of the Playwright project (playwright.config.ts): the
+ * installed (newest) one, or `0.28`.
+ */
+export function harnessPath(): string {
+  const line = test.info().project.metadata?.kysely as string | undefined
+  return line ? `/e2e/pages/harness.html?kysely=${line}` : '/e2e/pages/harness.html'
+}
+
 /** Opens a new tab (page) of the context on the harness and opens the database there as window.db. */
 export async function openTab(
   context: BrowserContext,
@@ -37,7 +46,7 @@ export async function openTab(
   page.on('console', (message) => {
     if (message.type() === 'error' || process.env.E2E_VERBOSE) console.log(`[console.${message.type()}] ${message.text()}`)
   })
-  await page.goto('/e2e/pages/harness.html')
+  await page.goto(harnessPath())
   await page.waitForFunction(() => window.harness !== undefined)
   const merged = { ...projectDialectOptions(), ...options }
   await page.evaluate(([f, o]) => void window.harness.open(f, o), [filename, merged] as const)

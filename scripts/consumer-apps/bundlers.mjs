@@ -7,18 +7,38 @@ import { fileURLToPath } from 'node:url'
 
 const appFiles = join(dirname(fileURLToPath(import.meta.url)), 'app')
 
-/** What every app installs besides its bundler. Newest of this package's kysely peer range. */
-export const COMMON_PACKAGES = ['kysely@0.29', 'typescript@5.9']
+/** The Kysely lines of this package's peer range, each app built once on each (newest first). */
+export const KYSELY_LINES = ['0.29', '0.28']
+
+/** What every app installs besides its bundler. */
+export const commonPackages = (kysely) => [`kysely@${kysely}`, 'typescript@5.9']
 
 async function copy(from, dir, to = from) {
   await mkdir(dirname(join(dir, to)), { recursive: true })
   await copyFile(join(appFiles, from), join(dir, to))
 }
 
-/** Erases main.ts's types with the app's own TypeScript: the webpack app has no loader for .ts. */
-async function typesErased(dir) {
-  const ts = createRequire(join(dir, 'package.json'))('typescript')
+/**
+ * main.ts as a user of that Kysely line writes it: 0.29 keeps the Migrator in 'kysely/migration',
+ * 0.28 exports it from 'kysely' (and has no 'kysely/migration').
+ */
+async function appSource(kysely) {
   const source = await readFile(join(appFiles, 'main.ts'), 'utf8')
+  if (kysely !== '0.28') return source
+  const adapted = source.replace(/from 'kysely\/migration'.*$/m, "from 'kysely'")
+  if (adapted === source) throw new Error("main.ts no longer imports from 'kysely/migration': update appSource()")
+  return adapted
+}
+
+async function writeMain(dir, kysely) {
+  await mkdir(join(dir, 'src'), { recursive: true })
+  await writeFile(join(dir, 'src/main.ts'), await appSource(kysely))
+}
+
+/** Erases main.ts's types with the app's own TypeScript: the webpack app has no loader for .ts. */
+async function typesErased(dir, kysely) {
+  const ts = createRequire(join(dir, 'package.json'))('typescript')
+  const source = await appSource(kysely)
   const { outputText } = ts.transpileModule(source, {
     compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
   })
@@ -32,9 +52,9 @@ export const BUNDLERS = [
     packages: ['vite@7'],
     // No vite.config: index.html + src/main.ts, as `npm create vite` lays out a vanilla-ts app.
     type: 'module',
-    async writeSources(dir) {
+    async writeSources(dir, kysely) {
       await copy('index.html', dir)
-      await copy('main.ts', dir, 'src/main.ts')
+      await writeMain(dir, kysely)
       await copy('tsconfig.json', dir)
     },
     build: ['node_modules/.bin/vite', ['build']],
@@ -48,9 +68,9 @@ export const BUNDLERS = [
     // No webpack.config: the default entry ./src/index.js, output dist/main.js. An ESM app
     // ("type": "module") whose tsc resolves packages as Node does (NodeNext).
     type: 'module',
-    async writeSources(dir) {
-      await copy('main.ts', dir, 'src/main.ts')
-      await writeFile(join(dir, 'src/index.js'), await typesErased(dir))
+    async writeSources(dir, kysely) {
+      await writeMain(dir, kysely)
+      await writeFile(join(dir, 'src/index.js'), await typesErased(dir, kysely))
       await copy('tsconfig.nodenext.json', dir, 'tsconfig.json')
     },
     build: ['node_modules/.bin/webpack', ['--mode', 'production']],

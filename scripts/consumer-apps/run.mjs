@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 // npm run test:consumers: does the package work from its npm tarball in a Vite app and a webpack
-// app, with no bundler configuration, typed? Packs this package, makes throwaway apps in a temp
-// directory, installs the tarball and each app's tools from the npm registry, builds them, serves
-// each build on 127.0.0.1, runs a 3-tab test in headless Chromium, and runs the app's tsc.
+// app, with no bundler configuration, typed, on each Kysely line (0.29 and 0.28)? Packs this
+// package, makes throwaway apps in a temp directory, installs the tarball and each app's tools
+// from the npm registry, builds them, serves each build on 127.0.0.1, runs a 3-tab test in
+// headless Chromium, and runs the app's tsc.
 // Also tries Vite's dev server. Options: --only vite|webpack, --no-dev, --keep (keep the temp dir).
 import { copyFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { packAndCheck } from './pack.mjs'
-import { BUNDLERS, COMMON_PACKAGES } from './bundlers.mjs'
+import { BUNDLERS, KYSELY_LINES, commonPackages } from './bundlers.mjs'
 import { createApp, installedVersions, runCommand, tail } from './consumer-app.mjs'
 import { serveStatic } from './serve-static.mjs'
 import { threeTabTest } from './three-tabs.mjs'
@@ -71,14 +72,15 @@ async function listFiles(dir, base = dir) {
   return out.sort()
 }
 
-async function testBundler(bundler, tarball, tmp) {
-  const dir = join(tmp, `${bundler.id}-app`)
-  const names = ['build', '3 tabs', 'tsc'].map((n) => `${bundler.id}: ${n}`)
+async function testBundler(bundler, kysely, tarball, tmp) {
+  const app = `${bundler.id}, kysely ${kysely}`
+  const dir = join(tmp, `${bundler.id}-kysely-${kysely}-app`)
+  const names = ['build', '3 tabs', 'tsc'].map((n) => `${app}: ${n}`)
   const install = await createApp({
     dir,
     name: `${bundler.id}-consumer`,
     type: bundler.type,
-    packages: [tarball, ...COMMON_PACKAGES, ...bundler.packages],
+    packages: [tarball, ...commonPackages(kysely), ...bundler.packages],
   })
   if (!install.ok) {
     record(names[0], false, install.seconds, `npm install failed:\n${tail(install.output)}`)
@@ -86,8 +88,8 @@ async function testBundler(bundler, tarball, tmp) {
     return undefined
   }
   const versions = await installedVersions(dir, [bundler.tool, ...(bundler.id === 'webpack' ? ['webpack-cli'] : []), 'typescript', 'kysely'])
-  console.log(`\n${bundler.id}: installed in ${install.seconds.toFixed(1)} s: ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(', ')}`)
-  await bundler.writeSources(dir)
+  console.log(`\n${app}: installed in ${install.seconds.toFixed(1)} s: ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(', ')}`)
+  await bundler.writeSources(dir, kysely)
 
   const [command, commandArgs] = bundler.build
   const build = await runCommand(join(dir, command), commandArgs, { cwd: dir, timeoutMs: 240_000 })
@@ -151,9 +153,11 @@ try {
   )
 
   let viteDir
-  for (const bundler of BUNDLERS.filter((b) => !only || b.id === only)) {
-    const dir = await testBundler(bundler, pack.tarball, tmp)
-    if (bundler.id === 'vite') viteDir = dir
+  for (const kysely of KYSELY_LINES) {
+    for (const bundler of BUNDLERS.filter((b) => !only || b.id === only)) {
+      const dir = await testBundler(bundler, kysely, pack.tarball, tmp)
+      if (bundler.id === 'vite' && kysely === KYSELY_LINES[0]) viteDir = dir
+    }
   }
   if (withDev && viteDir) {
     console.log('')

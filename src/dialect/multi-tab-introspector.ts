@@ -5,7 +5,6 @@
 import {
   SqliteIntrospector,
   type DatabaseIntrospector,
-  type DatabaseMetadata,
   type DatabaseMetadataOptions,
   type Kysely,
   type SchemaMetadata,
@@ -28,7 +27,8 @@ export class MultiTabIntrospector implements DatabaseIntrospector {
     return (await this.#inner.getTables(options)).filter((table) => table.name !== LEDGER_TABLE)
   }
 
-  async getMetadata(options?: DatabaseMetadataOptions): Promise<DatabaseMetadata> {
+  /** Kysely 0.28's `getMetadata` (0.29 dropped it, and its `DatabaseMetadata` type). */
+  async getMetadata(options?: DatabaseMetadataOptions): Promise<{ tables: TableMetadata[] }> {
     return { tables: await this.getTables(options) }
   }
 }
