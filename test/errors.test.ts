@@ -69,6 +69,16 @@ describe('toBindable', () => {
     expect(toBindable([new Uint16Array([1])])[0]).toBeInstanceOf(Uint8Array)
   })
 
+  it('sends only the viewed bytes of a view into a larger buffer (posting a view clones its whole buffer)', () => {
+    const big = new Uint8Array(1 << 20).fill(7)
+    const whole = new Uint8Array(4)
+    const [part, wide, own] = toBindable([big.subarray(10, 20), new DataView(big.buffer, 5, 3), whole])
+    expect((part as Uint8Array).buffer.byteLength).toBe(10)
+    expect(Array.from(part as Uint8Array)).toEqual(Array(10).fill(7))
+    expect((wide as Uint8Array).buffer.byteLength).toBe(3)
+    expect(own).toBe(whole) // already its own buffer: not copied
+  })
+
   it('names the index of a value that cannot be bound', () => {
     expect(() => toBindable([1, {}])).toThrow(/Parameter 1 is a Object/)
     expect(() => toBindable([() => 1])).toThrow(/Parameter 0 is a function/)

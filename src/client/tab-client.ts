@@ -285,6 +285,7 @@ export class TabClient {
       openRetryDelayMs: this.#config.openRetryDelayMs,
       debug: !!this.#config.debug,
       warmStandby: this.#config.warmStandby,
+      connectionSetup: this.#config.connectionSetup,
     }
     worker.postMessage(init, transferOf(workerEnd))
     return coordinatorEnd

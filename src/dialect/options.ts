@@ -102,6 +102,24 @@ export interface MultiTabOpfsDialectConfig {
    */
   readonly warmStandby?: boolean
   /**
+   * SQL that every tab's worker runs on its fresh connection each time it becomes the active tab,
+   * before it serves any statement: the connection settings your app relies on. Each holder opens
+   * its own connection, so a `PRAGMA foreign_keys = ON` your app ran once holds only until the
+   * next hand-off; put it here instead. A statement that fails (or leaves a transaction open)
+   * keeps that tab from serving, and when no tab can, queries fail with its `SqliteError`. Every
+   * tab of a database should use the same value. Default `[]` (SQLite's defaults: foreign keys
+   * off).
+   *
+   * @example
+   * ```ts
+   * new MultiTabOpfsDialect({
+   *   filename: 'app.db',
+   *   connectionSetup: ['pragma foreign_keys = on', 'pragma recursive_triggers = on'],
+   * })
+   * ```
+   */
+  readonly connectionSetup?: readonly string[]
+  /**
    * Log routing, elections, hand-offs and dropped (malformed) messages: `true` to console.debug
    * (the tab's worker logs there too), or a function of yours.
    *
@@ -141,6 +159,14 @@ function milliseconds(name: string, value: number | undefined, fallback: number)
 
 const MAX_TIMER_MS = 2 ** 31 - 1
 
+function statements(name: string, value: readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return Object.freeze([])
+  if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && s.trim() !== '')) {
+    throw new TypeError(`${name} must be an array of SQL strings, got ${JSON.stringify(value)}`)
+  }
+  return Object.freeze([...value])
+}
+
 export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<ResolvedConfig> {
   return Object.freeze({
     filename: config.filename,
@@ -155,6 +181,7 @@ export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<Resol
     openRetryDelayMs: milliseconds('openRetryDelayMs', config.openRetryDelayMs, 25),
     persistentStorage: config.persistentStorage === true,
     warmStandby: config.warmStandby === true,
+    connectionSetup: statements('connectionSetup', config.connectionSetup),
     storage: oneOf('storage', config.storage, ['auto', 'opfs-sahpool', 'opfs', 'idb', 'memory'] as const, 'auto'),
     coordinator: oneOf('coordinator', config.coordinator, ['auto', 'shared-worker', 'web-locks'] as const, 'auto'),
   })

@@ -26,12 +26,12 @@ export function toBindable(params: readonly unknown[]): SqlValue[] {
         out[i] = null
         break
       case 'object':
-        if (value === null || value instanceof Uint8Array) {
+        if (value === null) {
           out[i] = value
           break
         }
         if (ArrayBuffer.isView(value)) {
-          out[i] = new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+          out[i] = ownBytes(value)
           break
         }
         if (value instanceof ArrayBuffer) {
@@ -44,6 +44,17 @@ export function toBindable(params: readonly unknown[]): SqlValue[] {
     }
   }
   return out
+}
+
+/**
+ * The viewed bytes in a buffer of their own when the view is part of a larger (or shared) buffer:
+ * posting a view clones its whole buffer, so a 10-byte `subarray` of a 256 MB buffer would cost
+ * 256 MB per statement, and a SharedArrayBuffer could change under the statement.
+ */
+function ownBytes(view: ArrayBufferView): Uint8Array {
+  const bytes = view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
+  const whole = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+  return whole ? bytes : bytes.slice()
 }
 
 function unbindable(index: number, value: unknown): TypeError {

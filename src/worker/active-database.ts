@@ -227,6 +227,7 @@ export class ActiveDatabase {
             ...urls,
             attempts: this.#init.openAttempts,
             retryDelayMs: this.#init.openRetryDelayMs,
+            setup: this.#init.connectionSetup,
           })
         } catch (error) {
           settle()

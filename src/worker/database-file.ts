@@ -6,7 +6,11 @@
  *   journal, the main file then holds exactly the committed database, a file the sqlite3 CLI opens.
  * - Import never overwrites the live file. The bytes go to a scratch file of the pool, SQLite checks
  *   it (`quick_check`), and its schema and rows replace the app's in ONE transaction: every tab sees
- *   the old database or the new one, and a crash half-way leaves the old one (hot journal).
+ *   the old database or the new one, and a crash half-way leaves the old one (hot journal). The
+ *   file is a stranger's: each schema entry must be exactly one CREATE of the object it names
+ *   (SQLite itself ignores text after the first statement, so a file may hide more there), and
+ *   nothing in it may touch this library's own table. Anything else refuses the whole file
+ *   before the app's database changes.
  * - Empty drops every object of the app in one transaction, then VACUUMs the file small: no copy of
  *   the app's rows stays behind, not even in the operation ledger (see op-ledger.ts).
  */
@@ -22,12 +26,14 @@ const ours = (name: string) => name.startsWith('sqlite_') || name === LEDGER_TAB
 interface SchemaRow {
   type: string
   name: string
+  /** The table an index or trigger belongs to (a table's or view's own name). */
+  table: string
   sql: string | null
 }
 
 async function schema(engine: SqliteEngine, db: 'main' | 'src'): Promise<SchemaRow[]> {
-  const { rows } = await engine.exec(`select type, name, sql from ${db}.sqlite_master order by rowid`, [])
-  return rows!.map(([type, name, sql]) => ({ type: type as string, name: name as string, sql: sql as string | null }))
+  const { rows } = await engine.exec(`select type, name, tbl_name, sql from ${db}.sqlite_master order by rowid`, [])
+  return rows!.map(([type, name, table, sql]) => ({ type: type as string, name: name as string, table: table as string, sql: sql as string | null }))
 }
 
 export async function exportDatabase(engine: SqliteEngine, filename: string): Promise<Uint8Array> {
@@ -53,16 +59,18 @@ export async function importDatabase(engine: SqliteEngine, bytes: Uint8Array): P
     const { rows } = await engine.exec('pragma src.quick_check', [])
     if (rows![0]?.[0] !== 'ok') throw new SqliteError(`import: the file is damaged (${rows![0]?.[0]})`, 11)
     const [[version]] = (await engine.exec('pragma src.user_version', [])).rows!
-    refuseVirtualTables(await schema(engine, 'src'))
+    const objects = await schema(engine, 'src')
+    refuseVirtualTables(objects)
+    refuseForeignSchema(objects)
     await engine.exec('begin immediate', [])
     try {
       await dropAppObjects(engine)
-      const incoming = (await schema(engine, 'src')).filter((o) => !ours(o.name) && o.sql)
+      const incoming = objects.filter((o) => !ours(o.name) && o.sql)
       for (const table of incoming.filter((o) => o.type === 'table')) {
-        await engine.exec(table.sql!, [])
+        await createObject(engine, table)
         await engine.exec(`insert into main.${quote(table.name)} select * from src.${quote(table.name)}`, [])
       }
-      for (const other of incoming.filter((o) => o.type !== 'table')) await engine.exec(other.sql!, [])
+      for (const other of incoming.filter((o) => o.type !== 'table')) await createObject(engine, other)
       const hasSequence = (await schema(engine, 'src')).some((o) => o.name === 'sqlite_sequence')
       if (hasSequence && (await schema(engine, 'main')).some((o) => o.name === 'sqlite_sequence')) {
         await engine.exec('delete from main.sqlite_sequence', [])
@@ -94,6 +102,38 @@ function refuseVirtualTables(objects: SchemaRow[]): void {
       'drop them, and the triggers and views that use them, from the file first (e.g. with the sqlite3 CLI)',
     1,
   )
+}
+
+/**
+ * Refuses a file whose schema reaches for this library's own table (a trigger or index on it, or a
+ * trigger whose body names it) or whose entries are not CREATE statements of their own type.
+ * Checked before anything changes; the ledger guard (ledger-guard.ts) refuses such triggers too.
+ */
+function refuseForeignSchema(objects: SchemaRow[]): void {
+  const bad = objects.filter((o) => !ours(o.name) && o.sql && (ours(o.table) || o.sql.toLowerCase().includes(LEDGER_TABLE) || !createsItsType(o)))
+  if (bad.length === 0) return
+  throw new SqliteError(
+    `import: the file's schema has entries this library will not run: ${bad.map((o) => `${o.type} ${o.name}`).join(', ')}. ` +
+      `Nothing changed (each entry must be one CREATE of its own type, and none may touch ${LEDGER_TABLE})`,
+    1,
+  )
+}
+
+const CREATES: Record<string, RegExp> = {
+  table: /^\s*create\s+table\b/i,
+  view: /^\s*create\s+view\b/i,
+  index: /^\s*create\s+(unique\s+)?index\b/i,
+  trigger: /^\s*create\s+trigger\b/i,
+}
+const createsItsType = (o: SchemaRow) => Object.hasOwn(CREATES, o.type) && CREATES[o.type]!.test(o.sql!)
+
+/** Runs one schema entry: exactly one statement, which must have made the object it names. */
+async function createObject(engine: SqliteEngine, object: SchemaRow): Promise<void> {
+  await engine.exec(object.sql!, [], { single: true })
+  const made = await engine.exec('select 1 from main.sqlite_master where type = ? and name = ?', [object.type, object.name])
+  if (made.rows!.length === 0) {
+    throw new SqliteError(`import: the schema entry of ${object.type} ${object.name} did not create it. Nothing changed`, 1)
+  }
 }
 
 export async function emptyDatabase(engine: SqliteEngine): Promise<void> {

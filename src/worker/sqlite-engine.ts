@@ -12,6 +12,7 @@ import { forgetBuilds, openStorage, preloadStorage, warmStorage, type DatabaseSt
 import { bindParameters, type BindingModule } from './statement-binding.js'
 import type { SqlValue, StorageKind } from '../protocol/messages.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
+import { guardLedger } from './ledger-guard.js'
 import { NO_ACCESS, TableAccessCollector, mergeAccess, type TableAccess } from './table-access.js'
 
 const SQLITE_OPEN_EXRESCODE = 0x02000000
@@ -35,6 +36,8 @@ interface Prepared {
 
 export interface OpenOptions extends StorageOptions {
   readonly filename: string
+  /** The app's connection settings, run before the engine is handed out (see `connectionSetup`). */
+  readonly setup?: readonly string[]
 }
 
 export class SqliteEngine {
@@ -108,9 +111,16 @@ export class SqliteEngine {
       // (a pool header rewrite and flush) per commit.
       await engine.exec('pragma locking_mode = exclusive', [])
       await engine.exec('pragma journal_mode = truncate', [])
-      sqlite3.set_authorizer(db, engine.#access.authorize, null)
+      const collect = engine.#access.authorize
+      sqlite3.set_authorizer(
+        db,
+        (data: unknown, action: number, arg1: string | null, arg2: string | null, database: string | null, source: string | null) =>
+          guardLedger(action, arg1, arg2, source) || collect(data, action, arg1, arg2, database, source),
+        null,
+      )
       // Reading the schema fails here, not on the app's first query, if the file is not a database.
       await engine.exec('select count(*) from sqlite_master', [])
+      await engine.#runSetup(options.setup ?? [])
       return engine
     } catch (error) {
       if (db) await sqlite3.close(db).catch(() => {})
@@ -119,16 +129,32 @@ export class SqliteEngine {
     }
   }
 
+  /** Runs the app's `connectionSetup`; an error names the statement and keeps SQLite's code. */
+  async #runSetup(setup: readonly string[]): Promise<void> {
+    for (const [i, sql] of setup.entries()) {
+      try {
+        await this.exec(sql, [])
+        if (this.inTransaction) throw new SqliteError('it left a transaction open', 1)
+      } catch (error) {
+        const code = error instanceof SqliteError ? error.resultCode : 1
+        throw new SqliteError(`connectionSetup[${i}] (${sql}) failed: ${(error as Error).message}`, code)
+      }
+    }
+  }
+
   /** Whether a transaction is open on the connection. */
   get inTransaction(): boolean {
     return !this.#closed && this.#open
   }
 
-  /** Runs one statement (or, for a script of several, each in turn, returning the last's result). */
-  async exec(sql: string, params: readonly SqlValue[]): Promise<StatementResult> {
+  /**
+   * Runs one statement (or, for a script of several, each in turn, returning the last's result).
+   * With `single`, text that holds more than one statement is refused before anything runs.
+   */
+  async exec(sql: string, params: readonly SqlValue[], { single = false } = {}): Promise<StatementResult> {
     try {
       const cached = this.#cache.get(sql)
-      if (!cached) return await this.#prepareAndRun(sql, params, true)
+      if (!cached) return await this.#prepareAndRun(sql, params, single ? 'single' : 'run')
       this.#cache.delete(sql)
       this.#cache.set(sql, cached)
       this.lastAccess = cached.access
@@ -254,14 +280,15 @@ export class SqliteEngine {
         this.#cache.delete(sql)
         await this.#sqlite3.finalize(cached.stmt)
       }
-      await this.#prepareAndRun(sql, [], false)
+      await this.#prepareAndRun(sql, [], 'describe')
       return this.lastAccess
     } catch (error) {
       throw toEngineError(error)
     }
   }
 
-  async #prepareAndRun(sql: string, params: readonly SqlValue[], run: boolean): Promise<StatementResult> {
+  async #prepareAndRun(sql: string, params: readonly SqlValue[], mode: 'run' | 'single' | 'describe'): Promise<StatementResult> {
+    const run = mode !== 'describe'
     const sqlite3 = this.#sqlite3
     const str = sqlite3.str_new(this.#db, sql)
     let access = NO_ACCESS
@@ -283,6 +310,10 @@ export class SqliteEngine {
         if (!prepared) break
         next = prepared.sql
         const rest = this.#module.UTF8ToString(next).trim()
+        if (mode === 'single' && rest !== '') {
+          await sqlite3.finalize(prepared.stmt)
+          throw new SqliteError(`Refused to run text that holds more than one statement: ${sql}`, 1)
+        }
         if (first && rest === '') {
           // A single statement: keep it prepared for the next time the same SQL comes.
           const kept: Prepared = { stmt: prepared.stmt, access: statementAccess }
@@ -318,6 +349,9 @@ export class SqliteEngine {
     try {
       bindParameters(this.#sqlite3, this.#module, stmt, params)
       const columnCount = sqlite3.column_count(stmt)
+      // An upsert may update rather than insert, leaving the last rowid as it was (perhaps another
+      // tab's insert's): only a rowid that moved is this statement's.
+      const rowidBefore = prepared.access.inserts === 'upsert' ? await this.#lastInsertRowid() : undefined
       let rows: SqlValue[][] | undefined
       // The authorizer records while the statement steps: if SQLite compiles it again (the schema
       // changed since it was prepared), what it touches now replaces what it touched then.
@@ -336,7 +370,11 @@ export class SqliteEngine {
         if (recompiled) prepared.access = this.lastAccess = recompiled
       }
       if (rows) return { columns: sqlite3.column_names(stmt), rows }
-      return { changes: sqlite3.changes(this.#db), lastInsertRowid: await this.#lastInsertRowid() }
+      const changes = sqlite3.changes(this.#db)
+      // The connection is every tab's: its last rowid is this statement's only if it inserted a row.
+      if (changes === 0 || !prepared.access.inserts) return { changes }
+      const rowid = await this.#lastInsertRowid()
+      return rowid === rowidBefore ? { changes } : { changes, lastInsertRowid: rowid }
     } finally {
       await sqlite3.reset(stmt).catch(() => {})
     }

@@ -15,6 +15,11 @@ export interface TableAccess {
   readonly rollback?: boolean
   /** It changes the app's schema (creates, drops or alters a table, view, index or trigger). */
   readonly schema?: boolean
+  /**
+   * It is an INSERT (not one a trigger makes): `'upsert'` when it may also update instead (an
+   * `ON CONFLICT ... DO UPDATE`), which leaves SQLite's last inserted rowid as it was.
+   */
+  readonly inserts?: 'insert' | 'upsert'
 }
 
 // Authorizer action codes (sqlite3.h).
@@ -40,6 +45,8 @@ export class TableAccessCollector {
   #called = false
   #rollback = false
   #schema = false
+  #inserts = false
+  #updates = false
   #reads: Set<string> | undefined
   #writes: Set<string> | undefined
 
@@ -49,7 +56,15 @@ export class TableAccessCollector {
   }
 
   /** The authorizer callback: records, and always allows. */
-  readonly authorize = (_userData: unknown, action: number, arg1: string | null, arg2: string | null, database?: string | null): number => {
+  readonly authorize = (
+    _userData: unknown,
+    action: number,
+    arg1: string | null,
+    arg2: string | null,
+    database?: string | null,
+    /** The trigger or view the action comes from; null for the statement's own. */
+    source?: string | null,
+  ): number => {
     // VACUUM compiles statements of its own as it runs, into a copy named vacuum_db: not the app's.
     if (!this.#collecting || database === 'vacuum_db') return 0
     this.#called = true
@@ -61,7 +76,13 @@ export class TableAccessCollector {
         write = false
         break
       case INSERT:
+        if (!source) this.#inserts = true
+        table = arg1
+        break
       case UPDATE:
+        if (!source) this.#updates = true
+        table = arg1
+        break
       case DELETE:
         table = arg1
         break
@@ -89,6 +110,8 @@ export class TableAccessCollector {
     this.#called = false
     this.#rollback = false
     this.#schema = false
+    this.#inserts = false
+    this.#updates = false
     this.#reads = undefined
     this.#writes = undefined
   }
@@ -97,8 +120,13 @@ export class TableAccessCollector {
   end(): TableAccess {
     this.#collecting = false
     const access: TableAccess = { reads: this.#reads ?? EMPTY, writes: this.#writes ?? EMPTY }
-    if (!this.#rollback && !this.#schema) return access
-    return { ...access, ...(this.#rollback ? { rollback: true } : {}), ...(this.#schema ? { schema: true } : {}) }
+    if (!this.#rollback && !this.#schema && !this.#inserts) return access
+    return {
+      ...access,
+      ...(this.#rollback ? { rollback: true } : {}),
+      ...(this.#schema ? { schema: true } : {}),
+      ...(this.#inserts ? { inserts: this.#updates ? 'upsert' : 'insert' } : {}),
+    }
   }
 
   /**

@@ -1,0 +1,133 @@
+// What a production app does that tests rarely do: connection settings it relies on across a
+// failover, a user's database file with something hidden in it, row ids on a connection every tab
+// shares. Each test failed before the change it guards.
+import { readFileSync } from 'node:fs'
+import { expect, test, type Page } from '@playwright/test'
+import { activeTab, waitForNewActive } from './support/failover.js'
+import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
+
+const FOREIGN_KEYS = { connectionSetup: ['pragma foreign_keys = on'] }
+
+test('connectionSetup holds on every holder: after the active tab closes, a cascade still deletes the child rows', async ({ context }) => {
+  const file = uniqueFilename('setup')
+  const tabs = [await openTab(context, file, FOREIGN_KEYS), await openTab(context, file, FOREIGN_KEYS), await openTab(context, file, FOREIGN_KEYS)]
+  await query(tabs[0]!, 'create table parent (id integer primary key)')
+  await query(tabs[0]!, 'create table child (id integer primary key, parent integer references parent (id) on delete cascade)')
+  await query(tabs[0]!, 'insert into parent (id) values (1), (2)')
+  await query(tabs[0]!, 'insert into child (parent) values (1), (2)')
+  for (const tab of tabs) await query(tab, 'select 1')
+  const first = await activeTab(tabs)
+  expect(await query(first, 'pragma foreign_keys')).toEqual([{ foreign_keys: 1 }])
+  const former = (await status(first)).tabId
+  await first.close()
+  const rest = tabs.filter((t) => t !== first)
+  await waitForNewActive(rest[0]!, former)
+  await query(rest[0]!, 'delete from parent where id = 1')
+  expect(await query(rest[1]!, 'pragma foreign_keys')).toEqual([{ foreign_keys: 1 }])
+  expect(await query(rest[1]!, 'select parent from child')).toEqual([{ parent: 2 }])
+  // An orphan is refused on the new holder too.
+  expect(await tryQuery(rest[1]!, 'insert into child (parent) values (99)')).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_CONSTRAINT_FOREIGNKEY' } })
+})
+
+test('a connectionSetup statement that fails is reported to queries as its SqliteError, naming it, not a hang', async ({ context }) => {
+  const tab = await openTab(context, uniqueFilename('setup-bad'), { connectionSetup: ['pragma foreign_keys = on', 'create table (oops'], requestTimeoutMs: 8000 })
+  const result = await tryQuery(tab, 'select 1')
+  expect(result).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_ERROR', retryable: false } })
+  expect(result.ok || result.error.message).toContain('connectionSetup[1]')
+})
+
+test('connectionSetup is checked when the dialect is made', async ({ page }) => {
+  await page.goto('/e2e/pages/harness.html')
+  await page.waitForFunction(() => window.harness !== undefined)
+  const error = await page.evaluate(() => {
+    try {
+      new window.harness.lib.MultiTabOpfsDialect({ filename: 'x.db', connectionSetup: 'pragma foreign_keys = on' })
+      return 'accepted'
+    } catch (e: any) {
+      return `${e.name}: ${e.message}`
+    }
+  })
+  expect(error).toMatch(/^TypeError: connectionSetup must be an array of SQL strings/)
+})
+
+test("insertId is this statement's row id, never another tab's: undefined when nothing was inserted", async ({ context }) => {
+  const file = uniqueFilename('insert-id')
+  const [a, b] = [await openTab(context, file), await openTab(context, file)]
+  await query(a, 'create table t (id integer primary key, k text unique, n integer default 0)')
+  await query(a, 'create table other (id integer primary key)')
+  const run = (page: Page, sqlText: string) =>
+    page.evaluate(async (s) => {
+      const { sql } = window.harness
+      const r = await sql.raw(s).execute(window.db)
+      return { insertId: r.insertId?.toString(), changes: r.numAffectedRows?.toString() }
+    }, sqlText)
+  const builder = (page: Page) =>
+    page.evaluate(async () => {
+      const r = await window.db.insertInto('t').values({ k: 'a' }).onConflict((oc: any) => oc.doNothing()).executeTakeFirst()
+      return { insertId: r.insertId?.toString(), changes: r.numInsertedOrUpdatedRows?.toString() }
+    })
+  expect(await run(a, "insert into t (k) values ('a')")).toEqual({ insertId: '1', changes: '1' })
+  expect(await run(b, 'insert into other (id) values (777)')).toEqual({ insertId: '777', changes: '1' })
+  // Inserts nothing: before, the shared connection's last row id (777, the other tab's) came back.
+  expect(await builder(a)).toEqual({ insertId: undefined, changes: '0' })
+  expect(await run(a, "insert or ignore into t (k) values ('a')")).toEqual({ insertId: undefined, changes: '0' })
+  // An upsert that updates inserts no row; one that inserts gives its row id.
+  expect(await run(a, "insert into t (k) values ('a') on conflict (k) do update set n = n + 1")).toEqual({ insertId: undefined, changes: '1' })
+  expect(await run(a, "insert into t (k) values ('b') on conflict (k) do update set n = n + 1")).toEqual({ insertId: '2', changes: '1' })
+  // Not an insert at all.
+  expect(await run(b, 'update t set n = 5')).toEqual({ insertId: undefined, changes: '2' })
+  expect(await run(b, "delete from t where k = 'b'")).toEqual({ insertId: undefined, changes: '1' })
+})
+
+function importFixture(page: Page, name: string) {
+  const bytes = Array.from(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)))
+  return page.evaluate((b) => window.dialect.importDatabase(new Uint8Array(b)).then(() => undefined, (e: any) => window.harness.describe(e)), bytes)
+}
+
+/** A tab on a new database holding table `keep` with one row, and a first builder write (a ledger entry). */
+async function tabWithData(context: Parameters<typeof openTab>[0]) {
+  const tab = await openTab(context, uniqueFilename('import'))
+  await query(tab, 'create table keep (v text)')
+  await tab.evaluate(() => window.db.insertInto('keep').values({ v: 'kept' }).execute())
+  return tab
+}
+
+async function expectUnchanged(tab: Page) {
+  expect(await query(tab, 'select v from keep')).toEqual([{ v: 'kept' }])
+  const names = await query<{ name: string }>(tab, "select name from sqlite_master where type in ('table', 'trigger') order by name")
+  expect(names.map((n) => n.name)).toEqual(['_kysely_multitab_ops', 'keep'])
+  // Builder writes still work and are still recorded once.
+  await tab.evaluate(() => window.db.insertInto('keep').values({ v: 'after' }).execute())
+  expect(await query(tab, 'select count(*) as n from keep')).toEqual([{ n: 2 }])
+}
+
+test('import runs one statement per schema entry: a table whose schema text hides a COMMIT and more is refused, nothing changes', async ({ context }) => {
+  const tab = await tabWithData(context)
+  const outcome = await importFixture(tab, 'hidden-statements.db')
+  expect(outcome).toMatchObject({ name: 'SqliteError', retryable: false })
+  expect(outcome!.message).toContain('more than one statement')
+  await expectUnchanged(tab)
+})
+
+for (const fixture of ['ledger-trigger.db', 'ledger-wiper.db']) {
+  test(`import refuses a file whose triggers reach this library's own table (${fixture}), and nothing changes`, async ({ context }) => {
+    const tab = await tabWithData(context)
+    const outcome = await importFixture(tab, fixture)
+    expect(outcome).toMatchObject({ name: 'SqliteError', retryable: false })
+    expect(outcome!.message).toContain('_kysely_multitab_ops')
+    await expectUnchanged(tab)
+  })
+}
+
+test("no trigger can be made on the library's own table, nor write to it, whatever SQL the app runs", async ({ context }) => {
+  const tab = await tabWithData(context)
+  const onLedger = await tryQuery(tab, "create trigger t1 before insert on _kysely_multitab_ops begin select raise(abort, 'x'); end")
+  expect(onLedger).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_AUTH' } })
+  // A trigger body is compiled when a statement that fires it is: the write that would fire it is refused.
+  await query(tab, 'create trigger t2 after insert on keep begin delete from _kysely_multitab_ops; end')
+  const fired = await tryQuery(tab, "insert into keep (v) values ('x')")
+  expect(fired).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_AUTH' } })
+  expect(await query(tab, 'select count(*) as n from _kysely_multitab_ops')).toEqual([{ n: 1 }])
+  await query(tab, 'drop trigger t2')
+  await expectUnchanged(tab)
+})
