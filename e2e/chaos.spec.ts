@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { activeTab, crashTab } from './support/failover.js'
+import { activeTab, crashTab, stallTabWorker } from './support/failover.js'
 import { openTab, query, status, uniqueFilename } from './support/tabs.js'
 
 /**
@@ -48,12 +48,8 @@ test('chaos: failovers by close, crash and hang while every tab reads, writes an
     const how = (['close', 'crash', 'hang'] as const)[f % 3]!
     kinds[how]!++
     if (how === 'hang') {
-      // The worker stalls in one long statement; the coordinator fences it and the tab replaces it.
-      await victim.evaluate(() => {
-        const stall =
-          "insert into noise select count(*) from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 30000000) select x from c)"
-        void window.db.executeQuery(window.harness.CompiledQuery.raw(stall)).catch(() => {})
-      })
+      // The worker gets stuck; the coordinator fences it and the tab replaces it.
+      await stallTabWorker(victim, 8000)
     } else {
       collected.push(...(await victim.evaluate(() => window.chaos.outcomes).catch(() => [])))
       if (how === 'close') await victim.close()

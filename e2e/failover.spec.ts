@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { activeTab, countTo, crashTab, rowsForMs, waitForNewActive } from './support/failover.js'
+import { activeTab, crashTab, stallTabWorker, waitForNewActive } from './support/failover.js'
 import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
 
 const fast = { hangTimeoutMs: 1500, leaseTimeoutMs: 1500 }
@@ -81,18 +81,17 @@ test('crash of the tab hosting the coordinator: tabs reconnect to a new one and 
   expect((await status(b)).worker.openCount).toBe(1) // kept the files: no reopen
 })
 
-/** A CPU-bound statement: SQLite counts to `n`. */
 /**
- * Sends a raw insert that keeps the active worker busy (no heartbeats) for about 4 s, its outcome
- * kept as `window.stall` ('ok' or the error's name), and gives it 150 ms to start.
+ * Stalls the tab's worker for about 4 s (no heartbeats, no message handled), then sends a raw
+ * insert that waits for it, its outcome kept as `window.stall` ('ok' or the error's name).
  */
 async function stallWorker(page: Page): Promise<void> {
-  await page.evaluate((sqlText) => {
+  await stallTabWorker(page, 4000)
+  await page.evaluate(() => {
     ;(window as any).stall = window.db
-      .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
+      .executeQuery(window.harness.CompiledQuery.raw("insert into t (who) values ('stall')"))
       .then(() => 'ok', (e: Error) => e.name)
-  }, countTo(await rowsForMs(page, 4000)))
-  await new Promise((r) => setTimeout(r, 150))
+  })
 }
 
 test('hang: a stalled active worker is replaced; when it wakes it is fenced and applies nothing', async ({ context }) => {
@@ -106,7 +105,7 @@ test('hang: a stalled active worker is replaced; when it wakes it is fenced and 
   const former = (await status(a)).tabId
   const [b, c] = tabs.filter((t) => t !== a) as [typeof a, typeof a]
 
-  // A statement that keeps A's worker busy (no heartbeats) for about 4 s.
+  // A's worker stuck (no heartbeats) for about 4 s, a raw write waiting for it.
   await stallWorker(a)
   // A's main thread hangs too, so it cannot terminate its worker when told to: the worker must fence itself.
   const mainHang = a.evaluate(() => {
@@ -148,17 +147,11 @@ test('hang of the only tab: it replaces its stalled worker and serves itself aga
   const tab = await openTab(context, file, { ...fast, openAttempts: 60 })
   await query(tab, 'create table t (id integer primary key, who text)')
   await query(tab, "insert into t (who) values ('before')")
-  // About 4 s of work in the worker (no heartbeats), well past hangTimeoutMs (1.5 s).
-  const stall = tab.evaluate(
-    (sqlText) =>
-      window.db
-        .executeQuery(window.harness.CompiledQuery.raw(`insert into t (who) select 'stall' from (${sqlText})`))
-        .then(() => 'ok', (e: Error) => e.name),
-    countTo(await rowsForMs(tab, 4000)),
-  )
+  // The worker stuck (no heartbeats) for about 4 s, well past hangTimeoutMs (1.5 s).
+  await stallWorker(tab)
   // Fenced, the tab terminates that worker (its main thread runs) and the coordinator must elect it
   // again, on the fresh worker: there is no other tab.
-  expect(await stall).toBe('WriteOutcomeUnknownError')
+  await expect.poll(() => tab.evaluate(() => (window as any).stall), { timeout: 20_000 }).toBe('WriteOutcomeUnknownError')
   await expect.poll(async () => (await status(tab)).role, { timeout: 20_000 }).toBe('active')
   await query(tab, "insert into t (who) values ('after')")
   const rows = await query<{ who: string; n: number }>(tab, 'select who, count(*) as n from t group by who order by min(id)')

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { RequestRouter } from '../src/client/request-router.js'
+import { describe, expect, it, vi } from 'vitest'
+import { MAX_LOSSES, RequestRouter } from '../src/client/request-router.js'
 import type { Line } from '../src/protocol/line.js'
 
 /** A line that records what the router sends, answered by hand with `answer`. */
@@ -245,5 +245,70 @@ describe('RequestRouter close', () => {
     router.close()
     await expect(sent).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
     await expect(unsent).rejects.toMatchObject({ name: 'DatabaseClosedError' })
+  })
+})
+
+describe('RequestRouter bounds', () => {
+  it(`a read lost with ${MAX_LOSSES} holders in a row is not sent again: not retryable, it may be what brought them down`, async () => {
+    const router = new RequestRouter(60_000, 'tab-a')
+    const lines = [manualLine()]
+    router.setRoute(1, 'tab-b', lines[0]!.line, 't')
+    const read = router.exec(1, 'select * from huge', [], 'read')
+    const write = router.exec(2, 'insert into t values (1)', [], 'write')
+    for (let epoch = 1; epoch < MAX_LOSSES; epoch++) {
+      router.loseRoute(epoch, 'hung')
+      const next = manualLine()
+      lines.push(next)
+      router.setRoute(epoch + 1, 'tab-b', next.line, 't')
+      expect(next.execs()).toHaveLength(2) // resent, the write marked as a retry
+      expect(next.execs()[1]).toMatchObject({ retry: true })
+    }
+    router.loseRoute(MAX_LOSSES, 'hung')
+    await expect(read).rejects.toMatchObject({ name: 'ActiveTabLostError', retryable: false })
+    await expect(write).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
+    const last = manualLine()
+    router.setRoute(MAX_LOSSES + 1, 'tab-b', last.line, 't')
+    expect(last.execs()).toHaveLength(0)
+  })
+
+  it('a read older than requestTimeoutMs when its holder goes is not sent again', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
+    try {
+      const { router, one } = onManualRoute() // requestTimeoutMs 1000
+      const read = router.exec(1, 'select 1', [], 'read')
+      vi.advanceTimersByTime(1500)
+      router.loseRoute(1, 'closed')
+      await expect(read).rejects.toMatchObject({ name: 'ActiveTabLostError', retryable: false, message: expect.stringContaining('older than requestTimeoutMs') })
+      expect(one.execs()).toHaveLength(1)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a statement whose answer never comes on a live line fails after answerTimeoutMs; a file operation waits on', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
+    try {
+      const router = new RequestRouter(1000, 'tab-a', 4000)
+      const one = manualLine()
+      router.setRoute(1, 'tab-b', one.line, 't')
+      const read = router.exec(1, 'select 1', [], 'read')
+      const write = router.exec(2, "insert into t values ('x')", [], 'raw')
+      const exported = router.exec(3, '', [], 'read', 'export')
+      const settled = vi.fn()
+      void read.catch(settled)
+      vi.advanceTimersByTime(3500)
+      await Promise.resolve()
+      expect(settled).not.toHaveBeenCalled()
+      vi.advanceTimersByTime(2000)
+      await expect(read).rejects.toMatchObject({ name: 'NoActiveTabError', message: expect.stringContaining('did not answer') })
+      await expect(write).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
+      expect(router.depth.inFlight).toBe(1) // the export
+      one.answer({ t: 'result', id: one.execs()[2]!.id, file: new Uint8Array(1) })
+      await expect(exported).resolves.toMatchObject({ t: 'result' })
+      vi.advanceTimersByTime(10_000) // nothing in flight: the sweep stops
+      expect(vi.getTimerCount()).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

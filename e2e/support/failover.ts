@@ -20,6 +20,26 @@ export async function crashTab(context: BrowserContext, page: Page): Promise<voi
   await crashed
 }
 
+/**
+ * Stalls the tab's own worker for about `ms` with a busy loop on its thread: a stuck worker, which
+ * neither heartbeats nor handles a message. (A long SQLite statement is no stall: the worker
+ * heartbeats from inside SQLite.) Gives the loop 150 ms to start.
+ */
+export async function stallTabWorker(page: Page, ms: number): Promise<void> {
+  const worker = page.workers().find((w) => w.url().includes('tab-worker'))
+  if (!worker) throw new Error('the tab has no tab worker')
+  // Never answers if the tab terminates the worker meanwhile (its fence): not awaited.
+  void worker
+    .evaluate((busyMs) => {
+      const end = performance.now() + busyMs
+      while (performance.now() < end) {
+        // stuck
+      }
+    }, ms)
+    .catch(() => {})
+  await new Promise((r) => setTimeout(r, 150))
+}
+
 /** Waits until `page` sees an active tab other than `formerTabId`, and returns its id. */
 export async function waitForNewActive(page: Page, formerTabId: string, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs

@@ -15,7 +15,12 @@
  * - a raw SQL write (`sql`...``, CompiledQuery.raw) fails with WriteOutcomeUnknownError: it carries
  *   no id, and retrying it blindly could apply it twice.
  * A worker that refuses a statement (it is handing over) did not run it: it is simply resent.
- * Requests wait for a route at most `requestTimeoutMs`.
+ *
+ * Every wait is bounded. A request waits for a route at most `requestTimeoutMs`. One that lost its
+ * holder MAX_LOSSES times, or is older than `requestTimeoutMs` when it loses one, is not sent
+ * again (it may be what brought the holders down): a read fails with a not-retryable
+ * ActiveTabLostError, a write with WriteOutcomeUnknownError. A statement sent on a live line
+ * whose answer does not come within `answerTimeoutMs` fails the same way.
  */
 import {
   ActiveTabLostError,
@@ -52,6 +57,10 @@ interface Request {
   readonly admin: AdminOperation | undefined
   /** Sent to a holder that went away without answering: it may have been applied. */
   maybeApplied: boolean
+  /** How many holders went away with it in flight. */
+  losses: number
+  /** Answer sweeps (see #sweep) it has been in flight for. */
+  sweeps: number
   readonly resolve: (result: ExecResult) => void
   readonly reject: (error: Error) => void
   timer?: ReturnType<typeof setTimeout>
@@ -59,8 +68,15 @@ interface Request {
   readonly startedAt: number
 }
 
+/** Holders a request may lose while in flight before it is no longer sent again. */
+export const MAX_LOSSES = 3
+/** Sweeps of the in-flight requests per `answerTimeoutMs`. */
+const SWEEPS_PER_BOUND = 4
+
 export class RequestRouter {
   readonly #requestTimeoutMs: number
+  readonly #answerTimeoutMs: number
+  #sweepTimer: ReturnType<typeof setInterval> | undefined
   readonly #opPrefix: string
   readonly #tabId: string
   #nextOp = 1
@@ -80,8 +96,13 @@ export class RequestRouter {
   #releases: number[] = []
   #releaseScheduled = false
 
-  constructor(requestTimeoutMs: number, tabId: string) {
+  /**
+   * `answerTimeoutMs`: how long a statement sent on a live line may go unanswered (queued behind
+   * other tabs' leases and running included) before it fails.
+   */
+  constructor(requestTimeoutMs: number, tabId: string, answerTimeoutMs = Infinity) {
     this.#requestTimeoutMs = requestTimeoutMs
+    this.#answerTimeoutMs = answerTimeoutMs
     this.#tabId = tabId
     this.#opPrefix = `${tabId}:`
   }
@@ -159,6 +180,8 @@ export class RequestRouter {
         commit: kind === 'commit',
         raw: kind === 'raw',
         maybeApplied: false,
+        losses: 0,
+        sweeps: 0,
         startedAt: performance.now(),
         resolve: (result) => {
           this.onSettled?.(performance.now() - request.startedAt, this.#route?.activeTabId === this.#tabId)
@@ -286,6 +309,8 @@ export class RequestRouter {
     this.#waiting = []
     this.#route?.port.close()
     this.#route = undefined
+    clearInterval(this.#sweepTimer)
+    this.#sweepTimer = undefined
   }
 
   #send(request: Request, route: Route): void {
@@ -295,7 +320,11 @@ export class RequestRouter {
     if (leaseEpoch === undefined || (leaseEpoch !== route.epoch && !this.#pinned.has(request.lease))) {
       this.#leaseEpoch.set(request.lease, route.epoch)
     }
+    request.sweeps = 0
     this.#inFlight.set(request.id, request)
+    if (this.#sweepTimer === undefined && this.#answerTimeoutMs !== Infinity) {
+      this.#sweepTimer = setInterval(() => this.#sweep(), this.#answerTimeoutMs / SWEEPS_PER_BOUND)
+    }
     let releases: number[] | undefined
     if (this.#releases.length > 0) {
       releases = this.#releases
@@ -312,6 +341,41 @@ export class RequestRouter {
     if (request.describe) message.describe = true
     if (request.admin) message.admin = request.admin
     route.port.postMessage(message)
+  }
+
+  /**
+   * Fails the statements in flight for longer than `answerTimeoutMs`, counted in sweeps (no clock
+   * read per statement); runs only while statements are in flight.
+   */
+  #sweep(): void {
+    if (this.#inFlight.size === 0) {
+      clearInterval(this.#sweepTimer)
+      this.#sweepTimer = undefined
+      return
+    }
+    for (const request of [...this.#inFlight.values()]) {
+      // The file operations (import, export, delete, check) have no statement limit to bound them.
+      if (request.admin || ++request.sweeps <= SWEEPS_PER_BOUND) continue
+      this.#inFlight.delete(request.id)
+      request.reject(
+        request.read
+          ? new NoActiveTabError(`The active tab did not answer this query within ${this.#answerTimeoutMs} ms`)
+          : outcomeUnknown(`no answer came within ${this.#answerTimeoutMs} ms`, 'did not answer'),
+      )
+    }
+  }
+
+  /** A request lost with its holder once too often, or too old, is not sent again. */
+  #givenUp(request: Request): Error | undefined {
+    request.losses++
+    const old = performance.now() - request.startedAt > this.#requestTimeoutMs
+    if (request.losses < MAX_LOSSES && !old) return undefined
+    const why = old
+      ? `it is older than requestTimeoutMs (${this.#requestTimeoutMs} ms)`
+      : `${request.losses} active tabs in a row went away while it was in flight, so it may be what brought them down`
+    return request.read
+      ? new ActiveTabLostError(`This query is not sent to another tab: ${why}`, { retryable: false })
+      : outcomeUnknown(`it is not sent to another tab: ${why}`)
   }
 
   #wait(request: Request): void {
@@ -427,6 +491,11 @@ export class RequestRouter {
       }
       this.#leaseEpoch.delete(request.lease)
       if (request.read || request.op) {
+        const givenUp = this.#givenUp(request)
+        if (givenUp) {
+          request.reject(givenUp)
+          continue
+        }
         request.maybeApplied = !request.read
         this.#wait(request)
       } else {
@@ -447,8 +516,6 @@ function transactionLost(): ActiveTabLostError {
   )
 }
 
-function outcomeUnknown(why: string): WriteOutcomeUnknownError {
-  return new WriteOutcomeUnknownError(
-    `The active tab went away while this write was in flight and ${why}; it may or may not have been applied`,
-  )
+function outcomeUnknown(why: string, what = 'went away'): WriteOutcomeUnknownError {
+  return new WriteOutcomeUnknownError(`The active tab ${what} while this write was in flight and ${why}; it may or may not have been applied`)
 }

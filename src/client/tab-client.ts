@@ -111,7 +111,9 @@ export class TabClient {
     this.events = events
     this.#log = debugLog(config.debug, `tab ${this.tabId.slice(0, 8)}`)
     this.#names = databaseNames(config.filename)
-    this.#router = new RequestRouter(config.requestTimeoutMs, this.tabId)
+    // A statement's answer may wait for other tabs' leases and for its own run: bounded by both.
+    const answerTimeoutMs = config.requestTimeoutMs + config.leaseTimeoutMs + config.statementTimeoutMs
+    this.#router = new RequestRouter(config.requestTimeoutMs, this.tabId, answerTimeoutMs)
     this.#router.onRoute = (route, reason) => {
       const waiters = this.#routeWaiters
       this.#routeWaiters = []
@@ -286,6 +288,7 @@ export class TabClient {
       debug: !!this.#config.debug,
       warmStandby: this.#config.warmStandby,
       connectionSetup: this.#config.connectionSetup,
+      statementTimeoutMs: this.#config.statementTimeoutMs,
     }
     worker.postMessage(init, transferOf(workerEnd))
     return coordinatorEnd

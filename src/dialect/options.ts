@@ -31,17 +31,30 @@ export interface MultiTabOpfsDialectConfig {
   readonly leaseTimeoutMs?: number
   /**
    * How long the active tab's worker may go without a heartbeat before it is declared hung and
-   * another tab takes over. A single statement that runs longer than about 80% of this also
-   * triggers a hand-off (the worker cannot heartbeat while SQLite runs), so raise it for apps
-   * with very long statements. Default 4 000 ms.
+   * another tab takes over. The worker heartbeats while SQLite runs a statement, so a long
+   * statement is not a hang; a frozen tab or a stuck worker is. Default 4 000 ms.
    */
   readonly hangTimeoutMs?: number
   /**
    * How long a query may wait for a tab to serve the database (at start-up, or during a
-   * hand-off) before it fails with `NoActiveTabError`. A statement that has started is not
-   * limited. Default 15 000 ms.
+   * hand-off) before it fails with `NoActiveTabError`, and how old a query may be, hand-offs
+   * included, and still be sent again to the next active tab. Default 15 000 ms.
    */
   readonly requestTimeoutMs?: number
+  /**
+   * A query whose statements are still running after this long is interrupted and fails with
+   * `SqliteError` `SQLITE_INTERRUPT` (not retryable): a runaway statement (a recursive CTE with no
+   * bound, a cross join) ends, and the tabs waiting behind it are served. A long statement within
+   * the limit is fine: the active worker heartbeats while SQLite runs. The library's own file
+   * operations (`exportDatabase`, `importDatabase`, `deleteDatabase`, `health`) have no limit.
+   * The active tab's value applies: use one value for every tab. Default 60 000 ms.
+   *
+   * @example
+   * ```ts
+   * new MultiTabOpfsDialect({ filename: 'app.db', statementTimeoutMs: 5_000 })
+   * ```
+   */
+  readonly statementTimeoutMs?: number
   /**
    * How many times an elected tab tries to open the OPFS files while the previous holder has not
    * released them yet, with a growing delay, before it gives up (`HandoffError`, to the
@@ -177,6 +190,7 @@ export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<Resol
     leaseTimeoutMs: milliseconds('leaseTimeoutMs', config.leaseTimeoutMs, 10_000),
     requestTimeoutMs: milliseconds('requestTimeoutMs', config.requestTimeoutMs, 15_000),
     hangTimeoutMs: milliseconds('hangTimeoutMs', config.hangTimeoutMs, 4_000),
+    statementTimeoutMs: milliseconds('statementTimeoutMs', config.statementTimeoutMs, 60_000),
     openAttempts: Math.max(1, Math.round(positive('openAttempts', config.openAttempts, 20))),
     openRetryDelayMs: milliseconds('openRetryDelayMs', config.openRetryDelayMs, 25),
     persistentStorage: config.persistentStorage === true,

@@ -60,7 +60,13 @@ export class SqliteError extends MultiTabError {
  */
 export class ActiveTabLostError extends MultiTabError {
   override readonly name = 'ActiveTabLostError'
-  readonly retryable = true
+  /** Not retryable for a query that was not sent again because it may be what brought the active tabs down. */
+  readonly retryable: boolean
+
+  constructor(message: string, options: { retryable?: boolean } = {}) {
+    super(message)
+    this.retryable = options.retryable ?? true
+  }
 }
 
 /**
@@ -149,7 +155,7 @@ export interface SerializedError {
   readonly resultCode?: number
   /** The stack where the error was made (in the worker). */
   readonly stack?: string
-  /** Set when it differs from the class's usual answer (a LeaseTimeoutError that is not retryable). */
+  /** Set when it differs from the class's usual answer (a LeaseTimeoutError or ActiveTabLostError that is not retryable). */
   readonly retryable?: false
 }
 
@@ -162,7 +168,8 @@ export function serializeError(error: unknown): SerializedError {
       error instanceof SqliteError ? error.resultCode : typeof code === 'number' ? code : undefined
     const name = resultCode !== undefined ? 'SqliteError' : error.name
     const serialized: SerializedError = { name, message: error.message, resultCode, stack: error.stack }
-    return error instanceof LeaseTimeoutError && !error.retryable ? { ...serialized, retryable: false } : serialized
+    const unusual = (error instanceof LeaseTimeoutError || error instanceof ActiveTabLostError) && !error.retryable
+    return unusual ? { ...serialized, retryable: false } : serialized
   }
   return { name: 'Error', message: String(error) }
 }
@@ -176,8 +183,9 @@ export function deserializeError(data: SerializedError): Error {
     error = new TypeError(data.message)
   } else if (data.name === 'RangeError') {
     error = new RangeError(data.message)
-  } else if (data.name === 'LeaseTimeoutError') {
-    error = new LeaseTimeoutError(data.message, { retryable: data.retryable !== false })
+  } else if (data.name === 'LeaseTimeoutError' || data.name === 'ActiveTabLostError') {
+    const Class = data.name === 'LeaseTimeoutError' ? LeaseTimeoutError : ActiveTabLostError
+    error = new Class(data.message, { retryable: data.retryable !== false })
   } else {
     const Class = classes[data.name as keyof typeof classes]
     error = Class ? new Class(data.message) : Object.assign(new Error(data.message), { name: data.name })

@@ -273,6 +273,8 @@ export interface InitMessage {
   readonly debug: boolean
   /** Load and warm SQLite while next in line for the active role (see StandbyMessage). */
   readonly warmStandby: boolean
+  /** A request's statements still running this long are interrupted (`statementTimeoutMs`). */
+  readonly statementTimeoutMs: number
   /** Run on each fresh connection before it serves anyone (the `connectionSetup` option). */
   readonly connectionSetup: readonly string[]
 }

@@ -61,3 +61,5 @@ export function databaseNamesOfWorker(workerName: string): DatabaseNames {
  * (see worker/op-ledger.ts). The dialect's introspector hides it.
  */
 export const LEDGER_TABLE = '_kysely_multitab_ops'
+/** Its index by time, so that pruning old entries never scans the whole table. */
+export const LEDGER_INDEX = '_kysely_multitab_ops_at'

@@ -74,6 +74,9 @@ export class ActiveDatabase {
   #heartbeatSeq = 0
   readonly #heartbeatSentAt = new Map<number, number>()
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined
+  /** When the last heartbeat went out, and the last one sent from inside a running statement. */
+  #lastBeatAt = 0
+  #lastBusyBeatAt = 0
   #renewWaiters: Array<(fresh: boolean) => void> = []
   #renewRound = 0
   #lastAckAt = 0
@@ -228,6 +231,7 @@ export class ActiveDatabase {
             attempts: this.#init.openAttempts,
             retryDelayMs: this.#init.openRetryDelayMs,
             setup: this.#init.connectionSetup,
+            onIo: () => this.#beatWhileBusy(performance.now()),
           })
         } catch (error) {
           settle()
@@ -242,6 +246,9 @@ export class ActiveDatabase {
           return
         }
         this.#engine = engine
+        // A statement blocks this worker's event loop, but not its postMessage: it heartbeats from
+        // inside SQLite, so a long statement is not a hang. A frozen tab stops SQLite too.
+        engine.onProgress = (now) => this.#beatWhileBusy(now)
         opened = true
         this.#log('opened the database', { epoch: this.#epoch, steal })
         const ledger = (this.#ledger = new OpLedger(engine))
@@ -437,14 +444,28 @@ export class ActiveDatabase {
   }
 
   #heartbeat(): void {
-    if (performance.now() - this.#lastAckAt > this.#init.hangTimeoutMs * 2) {
+    // Acknowledgements cannot be heard while a statement runs: silence counts from its end.
+    const heard = Math.max(this.#lastAckAt, this.#lastBusyBeatAt)
+    if (performance.now() - heard > this.#init.hangTimeoutMs * 2) {
       // Nobody has answered for long: the coordinator is gone or has replaced us. Let the files go.
       void this.deactivate({ drain: false, alone: true })
       return
     }
+    this.#sendHeartbeat(performance.now())
+  }
+
+  #sendHeartbeat(now: number): void {
     const seq = ++this.#heartbeatSeq
-    this.#heartbeatSentAt.set(seq, performance.now())
+    this.#heartbeatSentAt.set(seq, now)
+    this.#lastBeatAt = now
     this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq })
+  }
+
+  /** Called from inside SQLite while a statement runs: heartbeats at the usual pace. */
+  #beatWhileBusy(now: number): void {
+    if (now - this.#lastBeatAt < this.#init.hangTimeoutMs / HEARTBEATS_PER_BOUND) return
+    this.#lastBusyBeatAt = now
+    this.#sendHeartbeat(now)
   }
 
   /**
@@ -540,16 +561,18 @@ export class ActiveDatabase {
         return
       }
       if (request.describe) {
-        const { reads, writes } = await engine.describe(request.sql)
+        const { reads, writes } = await engine.limited(this.#init.statementTimeoutMs, () => engine.describe(request.sql))
         reply(port, { t: 'result', id: request.id, reads: [...reads], writes: [...writes] })
         return
       }
       const retry = request.retry === true
-      const result = !request.op
-        ? await engine.exec(request.sql, request.params)
-        : request.commit
-          ? await this.#ledger!.commit(request.op, retry)
-          : await this.#ledger!.apply(request.op, request.sql, request.params, retry)
+      const result = await engine.limited(this.#init.statementTimeoutMs, () =>
+        !request.op
+          ? engine.exec(request.sql, request.params)
+          : request.commit
+            ? this.#ledger!.commit(request.op, retry)
+            : this.#ledger!.apply(request.op, request.sql, request.params, retry),
+      )
       const message: Mutable<ExecResult> = { t: 'result', id: request.id, ...result }
       if (engine.inTransaction) message.tx = true
       reply(port, message)

@@ -15,13 +15,13 @@
  *   the app's rows stays behind, not even in the operation ledger (see op-ledger.ts).
  */
 import { SqliteError } from '../protocol/errors.js'
-import { IMPORT_SCRATCH as SCRATCH, LEDGER_TABLE } from '../protocol/names.js'
+import { IMPORT_SCRATCH as SCRATCH, LEDGER_INDEX, LEDGER_TABLE } from '../protocol/names.js'
 import type { SqliteEngine } from './sqlite-engine.js'
 
 const HEADER = 'SQLite format 3\0'
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
-const ours = (name: string) => name.startsWith('sqlite_') || name === LEDGER_TABLE
+const ours = (name: string) => name.startsWith('sqlite_') || name === LEDGER_TABLE || name === LEDGER_INDEX
 
 interface SchemaRow {
   type: string

@@ -31,6 +31,8 @@ export interface StorageOptions {
   /** How many times to try for busy access handles before giving up. */
   readonly attempts: number
   readonly retryDelayMs: number
+  /** See PoolOptions.onIo (the `opfs-sahpool` storage). */
+  readonly onIo?: () => void
 }
 
 /** An opened storage: the SQLite API of the right build, with a VFS registered as `vfsName`. */

@@ -16,7 +16,14 @@ export interface PoolOptions {
   /** How many times to try for busy access handles before giving up. */
   readonly attempts: number
   readonly retryDelayMs: number
+  /**
+   * Called every IO_TICK reads or writes and around each flush: SQLite's progress handler is not
+   * called inside one step, and a commit that flushes many pages is one step.
+   */
+  readonly onIo?: () => void
 }
+
+const IO_TICK = 64
 
 const SQLITE_IOERR = 10
 const SQLITE_FULL = 13
@@ -52,14 +59,18 @@ export async function openPool(options: PoolOptions, name: string): Promise<Acce
     // Its file methods turn exceptions into result codes: wa-sqlite 1.0 lets a JS exception unwind
     // through SQLite's C frames, which would leave SQLite in an unknown state. A full quota becomes
     // SQLITE_FULL, which SQLite handles cleanly (the statement fails, the file stays consistent).
+    const onIo = options.onIo
+    let io = 0
     const Pool = class extends AccessHandlePoolVFS {
       override get name() {
         return name
       }
       override xRead(fileId: number, pData: Uint8Array, iOffset: number): number {
+        if (++io % IO_TICK === 0) onIo?.()
         return guarded(() => super.xRead(fileId, pData, iOffset), IOERR_READ)
       }
       override xWrite(fileId: number, pData: Uint8Array, iOffset: number): number {
+        if (++io % IO_TICK === 0) onIo?.()
         const rc = guarded(() => super.xWrite(fileId, pData, iOffset), IOERR_WRITE)
         // The pool reports a short write as SQLITE_IOERR; an OPFS sync handle writes short when
         // the origin's quota is reached.
@@ -69,7 +80,10 @@ export async function openPool(options: PoolOptions, name: string): Promise<Acce
         return guarded(() => super.xTruncate(fileId, iSize), IOERR_TRUNCATE)
       }
       override xSync(fileId: number, flags: number): number {
-        return guarded(() => super.xSync(fileId, flags), IOERR_FSYNC)
+        onIo?.()
+        const rc = guarded(() => super.xSync(fileId, flags), IOERR_FSYNC)
+        onIo?.()
+        return rc
       }
     }
     const pool = new Pool(options.directory)

@@ -19,6 +19,13 @@ const SQLITE_OPEN_EXRESCODE = 0x02000000
 /** A schema version that could not be read: compared with anything, it differs. */
 const UNKNOWN_SCHEMA = '?'
 const STATEMENT_CACHE_SIZE = 64
+/**
+ * SQLite calls the progress handler every this many virtual machine steps: often enough that a
+ * long statement heartbeats and meets its time limit within a small fraction of a second, rarely
+ * enough to cost nothing measurable (a short statement takes fewer steps and is never called).
+ */
+const PROGRESS_STEPS = 10_000
+const SQLITE_INTERRUPT = 9
 
 /** What one statement produced. */
 export interface StatementResult {
@@ -59,6 +66,14 @@ export class SqliteEngine {
   /** The engine's own kept statements (see ownQuery). */
   readonly #own = new Map<string, number>()
   #closed = false
+  /** Called from inside SQLite while a statement runs, with the time (see the progress handler). */
+  onProgress: ((now: number) => void) | undefined
+  /** The time limit of the running request (see `limited`), and when it was first seen running. */
+  #limitMs = Infinity
+  #limitSeq = 0
+  #progressSeq = 0
+  #runningSince = 0
+  #interrupted = false
   /**
    * A transaction was open after the last statement. Every statement that can change it runs
    * through exec(), which asks SQLite once (`#track`); the worker asks after each statement and
@@ -112,6 +127,7 @@ export class SqliteEngine {
       await engine.exec('pragma locking_mode = exclusive', [])
       await engine.exec('pragma journal_mode = truncate', [])
       const collect = engine.#access.authorize
+      sqlite3.progress_handler(db, PROGRESS_STEPS, () => engine.#progress(), null)
       sqlite3.set_authorizer(
         db,
         (data: unknown, action: number, arg1: string | null, arg2: string | null, database: string | null, source: string | null) =>
@@ -142,6 +158,35 @@ export class SqliteEngine {
     }
   }
 
+  /**
+   * Runs `run` (the engine's statements for one request) with a time limit: a statement still
+   * running `limitMs` after the request's first progress call is interrupted, and fails with
+   * `SqliteError` `SQLITE_INTERRUPT`. The clock starts at that first call, not before each
+   * statement: a short request never reads it. Requests run one at a time (the lease queue).
+   */
+  async limited<T>(limitMs: number, run: () => Promise<T>): Promise<T> {
+    this.#limitSeq++
+    this.#limitMs = limitMs
+    try {
+      return await run()
+    } finally {
+      this.#limitMs = Infinity
+    }
+  }
+
+  /** SQLite's progress handler: a long statement stays alive, a runaway one ends. Non-zero interrupts. */
+  #progress(): number {
+    const now = performance.now()
+    if (this.#progressSeq !== this.#limitSeq) {
+      this.#progressSeq = this.#limitSeq
+      this.#runningSince = now
+    }
+    this.onProgress?.(now)
+    if (now - this.#runningSince <= this.#limitMs) return 0
+    this.#interrupted = true
+    return 1
+  }
+
   /** Whether a transaction is open on the connection. */
   get inTransaction(): boolean {
     return !this.#closed && this.#open
@@ -152,6 +197,7 @@ export class SqliteEngine {
    * With `single`, text that holds more than one statement is refused before anything runs.
    */
   async exec(sql: string, params: readonly SqlValue[], { single = false } = {}): Promise<StatementResult> {
+    this.#interrupted = false
     try {
       const cached = this.#cache.get(sql)
       if (!cached) return await this.#prepareAndRun(sql, params, single ? 'single' : 'run')
@@ -160,8 +206,18 @@ export class SqliteEngine {
       this.lastAccess = cached.access
       return await this.#runTracked(cached.stmt, params, cached)
     } catch (error) {
-      throw toEngineError(error)
+      throw this.#interrupted ? this.#timeLimitError(error) : toEngineError(error)
     }
+  }
+
+  #timeLimitError(cause: unknown): Error {
+    const error = toEngineError(cause)
+    if (!(error instanceof SqliteError) || error.primaryResultCode !== SQLITE_INTERRUPT) return error
+    return new SqliteError(
+      `The statement ran longer than statementTimeoutMs (${this.#limitMs} ms) and was interrupted; nothing of it stayed ` +
+        '(inside a transaction SQLite may have rolled the whole transaction back)',
+      error.resultCode,
+    )
   }
 
   /**
