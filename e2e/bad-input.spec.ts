@@ -9,7 +9,7 @@ const GARBAGE = `[
   { t: 'exec' }, { t: 'exec', id: -1, lease: 0, sql: 'drop table t', params: [] },
   { t: 'exec', id: 1.5, lease: 1, sql: 'delete from t', params: [] }, { t: 'exec', id: 1, lease: 1, sql: 7, params: [] },
   { t: 'release', leases: 'all' }, { t: 'release', leases: [-1] }, { t: 'subscribe', on: 'yes' },
-  { t: 'activate', v: ${PROTOCOL_VERSION}, epoch: 99, steal: true }, { t: 'heartbeat', v: ${PROTOCOL_VERSION}, epoch: 'x', seq: 1 },
+  { t: 'activate', v: ${PROTOCOL_VERSION}, epoch: 99, steal: true, at: Date.now() }, { t: 'heartbeat', v: ${PROTOCOL_VERSION}, epoch: 'x', seq: 1 },
   { t: 'handoff', v: ${PROTOCOL_VERSION}, tabId: 'nobody', action: 'claim' }, { t: 'route', v: ${PROTOCOL_VERSION} }, { t: 'x'.repeat(100000) },
   { t: 'exec', id: 2, lease: 2, sql: 'select 1', params: [{}] }, { t: 'exec', id: 3, lease: 3, sql: 'select ?', params: [() => 1] },
 ]`

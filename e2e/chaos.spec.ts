@@ -94,13 +94,22 @@ test('chaos: failovers by close, crash and hang while every tab reads, writes an
   let hung = 0
   let partial = 0
   const errors: Record<string, number> = {}
+  // Built and raw single writes, reported apart: both must be exactly once.
+  const writes = { single: { ok: 0, lost: 0, duplicated: 0 }, raw: { ok: 0, lost: 0, duplicated: 0 } }
   for (const o of collected) {
     if (o.outcome === 'HUNG') hung++
-    if (o.outcome !== 'ok') errors[o.outcome] = (errors[o.outcome] ?? 0) + 1
-    if (o.kind === 'single') {
-      if (o.outcome === 'ok' && n(o.key, 'single') === 0) lost++
-      if (n(o.key, 'single') > 1) duplicated++
-      if (o.outcome !== 'ok' && o.outcome !== 'WriteOutcomeUnknownError' && n(o.key, 'single') > 0) duplicated++
+    if (o.outcome !== 'ok') errors[`${o.kind}:${o.outcome}`] = (errors[`${o.kind}:${o.outcome}`] ?? 0) + 1
+    if (o.kind === 'single' || o.kind === 'raw') {
+      const found = n(o.key, o.kind)
+      const wasLost = o.outcome === 'ok' && found === 0
+      // Twice, or reported as not applied, yet applied.
+      const twice = found > 1 || (o.outcome !== 'ok' && o.outcome !== 'WriteOutcomeUnknownError' && found > 0)
+      const tally = writes[o.kind]
+      if (o.outcome === 'ok') tally.ok++
+      if (wasLost) tally.lost++
+      if (twice) tally.duplicated++
+      lost += wasLost ? 1 : 0
+      duplicated += twice ? 1 : 0
     } else if (o.kind === 'tx') {
       const a = n(o.key, 'tx-a')
       const b = n(o.key, 'tx-b')
@@ -122,6 +131,7 @@ test('chaos: failovers by close, crash and hang while every tab reads, writes an
     duplicated,
     partial,
     hung,
+    writes,
     mostHoldersAtOnce: holdersSeen,
     committedTransactions: committed,
     counterMatchesCommits: counter === committed,

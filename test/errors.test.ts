@@ -23,6 +23,21 @@ describe('errors across threads', () => {
     expect(error.retryable).toBe(false)
   })
 
+  it("a DOMException's numeric legacy code is not taken for SQLite's (AbortError's is 20)", () => {
+    const stolen = new DOMException("Lock broken by another request with the 'steal' option.", 'AbortError')
+    expect(stolen.code).toBe(20)
+    const error = deserializeError(structuredClone(serializeError(stolen)))
+    expect(error).not.toBeInstanceOf(SqliteError)
+    expect(error.name).toBe('AbortError')
+  })
+
+  it('a not-retryable ActiveTabLostError stays not retryable across threads', () => {
+    const error = deserializeError(structuredClone(serializeError(new ActiveTabLostError('x', { retryable: false }))))
+    expect(error).toBeInstanceOf(ActiveTabLostError)
+    expect((error as ActiveTabLostError).retryable).toBe(false)
+    expect((deserializeError(serializeError(new ActiveTabLostError('y'))) as ActiveTabLostError).retryable).toBe(true)
+  })
+
   it("appends the caller's frames after the worker's, once per error (one error may fail many requests)", () => {
     const data = { name: 'SqliteError', message: 'no such table: t', resultCode: 1, stack: 'Error: no such table: t\n    at prepare (tab-worker.js:10:5)' }
     const shared = deserializeError(data)

@@ -68,7 +68,8 @@ describe('message decoding (property-based)', () => {
     expect(parseClientRequest({ t: 'exec', id: 1, lease: 2, sql: 'select 1', params: [] })).toBeDefined()
     expect(parseClientRequest({ t: 'exec', id: 1, lease: 2, sql: 'x', params: [], op: 'a:1', retry: true, releases: [1] })).toBeDefined()
     expect(parseClientRequest({ t: 'release', leases: [1, 2] })).toBeDefined()
-    expect(parseCoordinatorToWorker({ t: 'activate', v: PROTOCOL_VERSION, epoch: 5, steal: false })).toBeDefined()
+    expect(parseCoordinatorToWorker({ t: 'activate', v: PROTOCOL_VERSION, epoch: 5, steal: false, at: 1 })).toBeDefined()
+    expect(parseCoordinatorToWorker({ t: 'activate', v: PROTOCOL_VERSION, epoch: 5, steal: false })).toBeUndefined()
     expect(parseWorkerToCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: 5, seq: 0 })).toBeDefined()
     expect(parseCoordinatorToTab({ t: 'roster', v: PROTOCOL_VERSION, tabIds: ['a'], activeTabId: 'a' })).toBeDefined()
     const join = { t: 'join', v: PROTOCOL_VERSION, tabId: 'a', tabLock: 'l', workerPort: 'line-name-1', epoch: 3, holder: false, hangTimeoutMs: 4000 }

@@ -1,5 +1,5 @@
-// The chaos test's workload, run in each tab: mixed reads, built writes and transactions, each
-// outcome recorded in a ledger the test checks against the database at the end.
+// The chaos test's workload, run in each tab: mixed reads, built and raw writes and transactions,
+// each outcome recorded in a ledger the test checks against the database at the end.
 window.chaos = {
   outcomes: [],
   running: false,
@@ -14,9 +14,13 @@ window.chaos = {
     for (let i = 0; i < count && this.running; i++) {
       const key = `${tabLabel}-${i}`
       const pick = i % 5
-      if (pick === 0 || pick === 3) {
+      if (pick === 0) {
         const outcome = await settle(db.insertInto('ledger').values({ k: key, kind: 'single' }).execute())
         this.outcomes.push({ key, kind: 'single', outcome })
+      } else if (pick === 3) {
+        const { sql } = window.harness
+        const outcome = await settle(sql`insert into ledger (k, kind) values (${key}, 'raw')`.execute(db))
+        this.outcomes.push({ key, kind: 'raw', outcome })
       } else if (pick === 1) {
         const outcome = await settle(
           db.transaction().execute(async (trx) => {

@@ -4,16 +4,18 @@
  *
  * When the route is lost (the active tab went away) the requests it carried are settled by kind:
  * - reads are sent again on the next route, transparently;
- * - a write built with Kysely's query or schema builders, outside a transaction, carries an
- *   operation id that the worker records atomically with the write; it is sent again marked as a
- *   retry, and the next worker applies it only if the record is absent (see worker/op-ledger.ts);
+ * - a write outside a transaction, built with Kysely's builders or raw SQL, carries an operation
+ *   id; when SQLite says it is one statement that can be recorded, the worker records the id
+ *   atomically with the write. It is sent again marked as a retry, and the next worker applies it
+ *   only if the record is absent (see worker/op-ledger.ts); one that cannot be recorded (several
+ *   statements, transaction control, ...) is answered there with WriteOutcomeUnknownError;
  * - a statement of an open transaction fails with ActiveTabLostError (the transaction died with the
  *   old holder's connection and was rolled back);
  * - a transaction's COMMIT carries an operation id too, recorded inside the transaction: if its
  *   answer is lost, the next active tab says whether it committed (then the commit succeeds) or
  *   not (then ActiveTabLostError: it was rolled back, retrying is safe);
- * - a raw SQL write (`sql`...``, CompiledQuery.raw) fails with WriteOutcomeUnknownError: it carries
- *   no id, and retrying it blindly could apply it twice.
+ * - raw SQL inside a transaction or `db.connection()` scope that the app began itself carries no
+ *   id: if it could have ended the transaction, it fails with WriteOutcomeUnknownError.
  * A worker that refuses a statement (it is handing over) did not run it: it is simply resent.
  *
  * Every wait is bounded. A request waits for a route at most `requestTimeoutMs`. One that lost its
@@ -166,7 +168,7 @@ export class RequestRouter {
     const pinned = this.#pinned.has(lease)
     if (pinned && this.leaseLost(lease)) return Promise.reject(transactionLost())
     if (kind === 'commit' && !pinned) kind = 'raw' // an app's own COMMIT in a connection scope
-    const op = (kind === 'write' && !pinned) || kind === 'commit' ? this.#opPrefix + this.#nextOp++ : undefined
+    const op = ((kind === 'write' || kind === 'raw') && !pinned) || kind === 'commit' ? this.#opPrefix + this.#nextOp++ : undefined
     return new Promise<ExecResult>((resolve, reject) => {
       const request: Request = {
         id: this.#nextId++,

@@ -316,7 +316,7 @@ export class Coordinator {
     this.#log('elect', { ...election, steal: this.#steal })
     this.#preferred = undefined
     const lines = this.#lines.get(election.tabId)!
-    sendWorker(lines.worker, { t: 'activate', v: PROTOCOL_VERSION, epoch: election.epoch, steal: this.#steal })
+    sendWorker(lines.worker, { t: 'activate', v: PROTOCOL_VERSION, epoch: election.epoch, steal: this.#steal, at: Date.now() })
     // The elected worker must show progress while it opens the database, or another is elected.
     this.#hangTimeoutMs = lines.hangTimeoutMs
     this.#lastHeartbeat = performance.now()

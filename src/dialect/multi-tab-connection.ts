@@ -51,8 +51,9 @@ export class MultiTabConnection implements DatabaseConnection {
 }
 
 /**
- * Reads can be resent after a hand-off; writes built with Kysely's builders get an operation id
- * (exactly once); raw SQL cannot be classified, so it is neither resent nor retried.
+ * Reads are resent after a hand-off as they are. Other statements get an operation id (see
+ * request-router.ts): the active worker asks SQLite whether each can be recorded exactly once.
+ * Raw SQL that is plainly one read is resent as a read without asking.
  */
 function statementKind(compiledQuery: CompiledQuery): StatementKind {
   const node = compiledQuery.query

@@ -71,9 +71,11 @@ export class ActiveTabLostError extends MultiTabError {
 
 /**
  * A write was sent and its answer will not come, and it cannot be proven whether it was applied:
- * raw SQL that writes (it carries no operation id) caught by a hand-off; a builder write caught by
- * a hand-off when no tab took over within `requestTimeoutMs` to settle it; `importDatabase` or
- * `deleteDatabase` caught by a hand-off; a write in flight when this tab's Kysely was destroyed.
+ * raw SQL that SQLite says cannot be recorded with the write (several statements, transaction
+ * control, ATTACH/DETACH, a PRAGMA that sets something) caught by a hand-off; a write caught by a
+ * hand-off when no tab took over within `requestTimeoutMs` to settle it, or not sent again after
+ * losing several active tabs; `importDatabase` or `deleteDatabase` caught by a hand-off; a write
+ * in flight when this tab's Kysely was destroyed.
  * Check the data before running it again. See README, "Failover".
  */
 export class WriteOutcomeUnknownError extends MultiTabError {
@@ -163,9 +165,11 @@ export interface SerializedError {
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code
-    // wa-sqlite's own SQLiteError carries the numeric code as `code`.
+    // wa-sqlite's own SQLiteError carries the numeric code as `code`; a DOMException's numeric
+    // `code` is a legacy DOM code (AbortError's is 20), not SQLite's.
+    const isDom = typeof DOMException !== 'undefined' && error instanceof DOMException
     const resultCode =
-      error instanceof SqliteError ? error.resultCode : typeof code === 'number' ? code : undefined
+      error instanceof SqliteError ? error.resultCode : typeof code === 'number' && !isDom ? code : undefined
     const name = resultCode !== undefined ? 'SqliteError' : error.name
     const serialized: SerializedError = { name, message: error.message, resultCode, stack: error.stack }
     const unusual = (error instanceof LeaseTimeoutError || error instanceof ActiveTabLostError) && !error.retryable

@@ -9,7 +9,7 @@ import type { SerializedError } from './errors.js'
 import type { LineRef } from './line.js'
 
 /** Bumped on any incompatible change to the messages below. */
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 
 /** A message being built field by field (only the fields that are set are cloned across threads). */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -169,6 +169,12 @@ export interface ActivateMessage {
    * holder, so the new worker cannot open them until the old one has let them go.
    */
   readonly steal: boolean
+  /**
+   * When the coordinator sent it (`Date.now()`). A worker that was stalled or frozen finds old
+   * messages in its queue when it resumes; a steal among them would take the role lock from the
+   * worker elected since.
+   */
+  readonly at: number
 }
 export interface AttachMessage {
   readonly t: 'attach'

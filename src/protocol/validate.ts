@@ -89,7 +89,9 @@ export function parseCoordinatorToTab(data: unknown): CoordinatorToTab | undefin
 export function parseCoordinatorToWorker(data: unknown): CoordinatorToWorker | undefined {
   if (!hasVersion(data) || !isCurrentVersion(data)) return undefined
   const m = data as Obj
-  if (m.t === 'activate' && isInt(m.epoch) && typeof m.steal === 'boolean') return data as unknown as CoordinatorToWorker
+  if (m.t === 'activate' && isInt(m.epoch) && typeof m.steal === 'boolean' && typeof m.at === 'number' && Number.isFinite(m.at)) {
+    return data as unknown as CoordinatorToWorker
+  }
   if (m.t === 'attach' && isInt(m.epoch) && isStr(m.tabId) && isPort(m.port) && isStr(m.token)) {
     return data as unknown as CoordinatorToWorker
   }

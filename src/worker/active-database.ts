@@ -17,7 +17,7 @@
  * own tab over the Worker channel (see own-line.ts); statements are serialised through one
  * LeaseQueue (see lease-queue.ts).
  */
-import { ActiveTabLostError, LeaseTimeoutError, serializeError } from '../protocol/errors.js'
+import { ActiveTabLostError, HandoffError, LeaseTimeoutError, serializeError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type ClientRequest,
@@ -148,7 +148,18 @@ export class ActiveDatabase {
    * Takes the role lock and opens the files, then reports `activated` for `epoch`. Reports
    * `activate-failed` (releasing the lock) if the files cannot be opened within the bounded retries.
    */
-  activate(epoch: number, steal: boolean): void {
+  activate(epoch: number, steal: boolean, sentAt = Date.now()): void {
+    if (steal && Date.now() - sentAt > this.#init.hangTimeoutMs) {
+      // Sent before this worker stalled (or froze) and read only now: the coordinator has elected
+      // again since, and a steal would take the role lock from the worker it elected.
+      this.#toCoordinator({
+        t: 'activate-failed',
+        v: PROTOCOL_VERSION,
+        epoch,
+        error: serializeError(new HandoffError('This election reached a worker that was stalled; it is stale')),
+      })
+      return
+    }
     if (this.#engine && !this.#leaving) {
       // A restarted coordinator re-elected the holder: keep the files, take the new epoch. The
       // tabs get new lines and treat open transactions as lost, so roll those back here too.
@@ -571,7 +582,7 @@ export class ActiveDatabase {
           ? engine.exec(request.sql, request.params)
           : request.commit
             ? this.#ledger!.commit(request.op, retry)
-            : this.#ledger!.apply(request.op, request.sql, request.params, retry),
+            : this.#ledger!.run(request.op, request.sql, request.params, retry),
       )
       const message: Mutable<ExecResult> = { t: 'result', id: request.id, ...result }
       if (engine.inTransaction) message.tx = true

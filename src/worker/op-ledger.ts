@@ -13,7 +13,7 @@
  * what it deletes, however large the table grew.
  */
 import type { SqlValue } from '../protocol/messages.js'
-import { ActiveTabLostError } from '../protocol/errors.js'
+import { ActiveTabLostError, WriteOutcomeUnknownError } from '../protocol/errors.js'
 import { LEDGER_INDEX, LEDGER_TABLE } from '../protocol/names.js'
 import type { SqliteEngine, StatementResult } from './sqlite-engine.js'
 
@@ -79,8 +79,29 @@ export class OpLedger {
     await this.#engine.exec(`delete from ${LEDGER_TABLE} where at < ?`, [this.#prunedAt - KEEP_MS])
   }
 
+  /**
+   * Runs a statement sent with an operation id (any write outside a transaction, built or raw):
+   * once, if SQLite says it can be recorded; a read simply runs (again); anything else runs
+   * unrecorded, and on a retry fails as of unknown outcome rather than run a second time.
+   */
+  async run(op: string, sql: string, params: readonly SqlValue[], retry: boolean): Promise<StatementResult> {
+    switch (await this.#engine.recordability(sql)) {
+      case 'write':
+        return this.#apply(op, sql, params, retry)
+      case 'read':
+        return this.#engine.exec(sql, params)
+      default:
+        if (!retry) return this.#engine.exec(sql, params)
+        throw new WriteOutcomeUnknownError(
+          'The active tab went away while this statement was in flight, and it cannot be recorded as applied ' +
+            '(several statements, transaction control, ATTACH/DETACH, or a PRAGMA that sets something): it was not ' +
+            'run again here, and may or may not have been applied there',
+        )
+    }
+  }
+
   /** Applies the write once: returns the recorded result if `op` was already applied. */
-  async apply(op: string, sql: string, params: readonly SqlValue[], retry: boolean): Promise<StatementResult> {
+  async #apply(op: string, sql: string, params: readonly SqlValue[], retry: boolean): Promise<StatementResult> {
     const engine = this.#engine
     await this.#ensureTable()
     if (retry) {

@@ -13,7 +13,7 @@ import { bindParameters, type BindingModule } from './statement-binding.js'
 import type { SqlValue, StorageKind } from '../protocol/messages.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
 import { guardLedger } from './ledger-guard.js'
-import { NO_ACCESS, TableAccessCollector, mergeAccess, type TableAccess } from './table-access.js'
+import { NO_ACCESS, TableAccessCollector, mergeAccess, recordabilityOf, type Recordability, type TableAccess } from './table-access.js'
 
 const SQLITE_OPEN_EXRESCODE = 0x02000000
 /** A schema version that could not be read: compared with anything, it differs. */
@@ -325,6 +325,27 @@ export class SqliteEngine {
     this.#own.clear()
     await this.#sqlite3.close(this.#db).catch(() => {})
     await this.#storage.close()
+  }
+
+  /**
+   * Whether `sql` can be made exactly-once by recording it in the operation ledger's transaction
+   * (see op-ledger.ts), as SQLite's own parse says (the authorizer, when it is prepared): `read`
+   * changes nothing and may simply run again; `write` is one statement that changes data or the
+   * schema; `unrecordable` is anything else (several statements, transaction control, ATTACH,
+   * DETACH, a PRAGMA that sets something). A statement that does not compile throws its error.
+   */
+  async recordability(sql: string): Promise<Recordability> {
+    let cached = this.#cache.get(sql)
+    if (!cached) {
+      try {
+        await this.#prepareAndRun(sql, [], 'describe') // keeps a single statement prepared
+      } catch (error) {
+        throw toEngineError(error)
+      }
+      cached = this.#cache.get(sql)
+      if (!cached) return 'unrecordable' // several statements
+    }
+    return recordabilityOf(cached.access)
   }
 
   /** The tables `sql` would read and write now, without running it. */

@@ -58,7 +58,7 @@ function listenToCoordinator(port: Line): void {
     if (message.t !== 'ack') log(`coordinator: ${message.t}`, { epoch: (message as { epoch?: number }).epoch })
     switch (message.t) {
       case 'activate':
-        db.activate(message.epoch, message.steal)
+        db.activate(message.epoch, message.steal, message.at)
         break
       case 'ack':
         db.acknowledge(message.epoch, message.seq)

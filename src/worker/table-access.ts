@@ -20,15 +20,34 @@ export interface TableAccess {
    * `ON CONFLICT ... DO UPDATE`), which leaves SQLite's last inserted rowid as it was.
    */
   readonly inserts?: 'insert' | 'upsert'
+  /**
+   * It controls the connection rather than the data: BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE,
+   * ATTACH, DETACH, or a PRAGMA that sets something. Such a statement cannot be recorded in the
+   * operation ledger's transaction (see op-ledger.ts).
+   */
+  readonly control?: boolean
 }
 
 // Authorizer action codes (sqlite3.h).
 const DELETE = 9
 const INSERT = 18
+const PRAGMA = 19
 const READ = 20
 const TRANSACTION = 22
 const UPDATE = 23
+const ATTACH = 24
+const DETACH = 25
 const ALTER_TABLE = 26
+const SAVEPOINT = 32
+/**
+ * PRAGMAs that only read, though given an argument (a table's name, say). Any other PRAGMA with an
+ * argument sets something; one without an argument reads its setting.
+ */
+const READING_PRAGMAS = new Set([
+  'table_info', 'table_xinfo', 'table_list', 'index_info', 'index_xinfo', 'index_list', 'foreign_key_list',
+  'foreign_key_check', 'integrity_check', 'quick_check', 'function_list', 'module_list', 'pragma_list',
+  'collation_list', 'database_list', 'compile_options',
+])
 /** CREATE_INDEX (1) to CREATE_VIEW (8), DROP_INDEX (10) to DROP_VIEW (17), ALTER_TABLE, CREATE/DROP_VTABLE. */
 const isSchemaAction = (action: number) =>
   (action >= 1 && action <= 8) || (action >= 10 && action <= 17) || action === ALTER_TABLE || action === 29 || action === 30
@@ -47,6 +66,7 @@ export class TableAccessCollector {
   #schema = false
   #inserts = false
   #updates = false
+  #control = false
   #reads: Set<string> | undefined
   #writes: Set<string> | undefined
 
@@ -76,11 +96,11 @@ export class TableAccessCollector {
         write = false
         break
       case INSERT:
-        if (!source) this.#inserts = true
+        if (!source && arg1 && !this.#ignored(arg1)) this.#inserts = true
         table = arg1
         break
       case UPDATE:
-        if (!source) this.#updates = true
+        if (!source && arg1 && !this.#ignored(arg1)) this.#updates = true
         table = arg1
         break
       case DELETE:
@@ -91,6 +111,15 @@ export class TableAccessCollector {
       case TRANSACTION:
         // SQLite names the statement whatever its text looks like (comments, `end`, ...).
         if (arg1 === 'ROLLBACK') this.#rollback = true
+        this.#control = true
+        break
+      case SAVEPOINT:
+      case ATTACH:
+      case DETACH:
+        this.#control = true
+        break
+      case PRAGMA:
+        if (arg2 !== null && !READING_PRAGMAS.has((arg1 ?? '').toLowerCase())) this.#control = true
         break
     }
     if (isSchemaAction(action)) {
@@ -112,6 +141,7 @@ export class TableAccessCollector {
     this.#schema = false
     this.#inserts = false
     this.#updates = false
+    this.#control = false
     this.#reads = undefined
     this.#writes = undefined
   }
@@ -120,9 +150,10 @@ export class TableAccessCollector {
   end(): TableAccess {
     this.#collecting = false
     const access: TableAccess = { reads: this.#reads ?? EMPTY, writes: this.#writes ?? EMPTY }
-    if (!this.#rollback && !this.#schema && !this.#inserts) return access
+    if (!this.#rollback && !this.#schema && !this.#inserts && !this.#control) return access
     return {
       ...access,
+      ...(this.#control ? { control: true } : {}),
       ...(this.#rollback ? { rollback: true } : {}),
       ...(this.#schema ? { schema: true } : {}),
       ...(this.#inserts ? { inserts: this.#updates ? 'upsert' : 'insert' } : {}),
@@ -140,8 +171,21 @@ export class TableAccessCollector {
   }
 }
 
+/** What the operation ledger can do with a statement (see SqliteEngine.recordability). */
+export type Recordability = 'read' | 'write' | 'unrecordable'
+
+/** A prepared single statement's recordability, from what SQLite's authorizer saw of it. */
+export function recordabilityOf(access: TableAccess): Recordability {
+  if (access.control) return 'unrecordable'
+  return access.writes.size > 0 || access.schema ? 'write' : 'read'
+}
+
 /** The union of several statements' access (a script of several statements). */
 export function mergeAccess(a: TableAccess, b: TableAccess): TableAccess {
   const merged = { reads: new Set([...a.reads, ...b.reads]), writes: new Set([...a.writes, ...b.writes]) }
-  return a.schema || b.schema ? { ...merged, schema: true } : merged
+  return {
+    ...merged,
+    ...(a.schema || b.schema ? { schema: true } : {}),
+    ...(a.control || b.control ? { control: true } : {}),
+  }
 }
