@@ -25,7 +25,7 @@ export default defineConfig({
     { name: 'shared-worker', metadata: { dialectOptions: {} } },
     {
       name: 'web-locks',
-      testMatch: /(skeleton|failover|migrations|changes|warm-standby|asset-failure)\.spec\.ts$/,
+      testMatch: /(skeleton|failover|migrations|changes|warm-standby|asset-failure|raw-writes)\.spec\.ts$/,
       metadata: { dialectOptions: { coordinator: 'web-locks' } },
     },
     {

@@ -125,9 +125,42 @@ test("no trigger can be made on the library's own table, nor write to it, whatev
   expect(onLedger).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_AUTH' } })
   // A trigger body is compiled when a statement that fires it is: the write that would fire it is refused.
   await query(tab, 'create trigger t2 after insert on keep begin delete from _kysely_multitab_ops; end')
+  const recorded = await query(tab, 'select count(*) as n from _kysely_multitab_ops')
+  expect(recorded[0]!.n).toBeGreaterThan(0)
   const fired = await tryQuery(tab, "insert into keep (v) values ('x')")
   expect(fired).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_AUTH' } })
-  expect(await query(tab, 'select count(*) as n from _kysely_multitab_ops')).toEqual([{ n: 1 }])
+  expect(await query(tab, 'select count(*) as n from _kysely_multitab_ops')).toEqual(recorded)
   await query(tab, 'drop trigger t2')
   await expectUnchanged(tab)
+})
+
+test('temporary files (a sort that spills, a temp table, a statement journal) stay in memory, not in the fixed OPFS pool', async ({ context }) => {
+  const file = uniqueFilename('temp')
+  const tabs = [await openTab(context, file), await openTab(context, file)]
+  const tab = tabs[1]!
+  await query(tab, 'create table big (id integer primary key, v blob, k integer)')
+  await query(tab, "insert into big (v, k) select randomblob(600), abs(random()) % 1000 from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 8000) select x from c)")
+  const outcome = await tab.evaluate(async () => {
+    const { sql } = window.harness
+    try {
+      return await window.db.transaction().execute(async (trx: any) => {
+        await sql`create temp table scratch as select * from big`.execute(trx)
+        await sql`update big set k = k + 1 where id in (select id from scratch where k < 500)`.execute(trx)
+        const sorted = await sql`select k, count(*) as n from (select * from big union all select * from scratch order by v) group by k order by k limit 1`.execute(trx)
+        const distinct = await sql`select count(distinct v) as n from (select v from big union select v from scratch)`.execute(trx)
+        await sql`drop table scratch`.execute(trx)
+        return { sorted: sorted.rows.length, distinct: (distinct.rows[0] as any).n }
+      })
+    } catch (e) {
+      return window.harness.describe(e)
+    }
+  })
+  expect(outcome).toEqual({ sorted: 1, distinct: 8000 })
+  // The pool holds the database and its journal only (temp_store 2: memory), on every holder.
+  expect(await query(tab, 'pragma temp_store')).toEqual([{ temp_store: 2 }])
+  const former = (await status(tabs[0]!)).activeTabId!
+  await (await activeTab(tabs)).close()
+  const rest = tabs.find((t) => !t.isClosed())!
+  await waitForNewActive(rest, former)
+  expect(await query(rest, 'pragma temp_store')).toEqual([{ temp_store: 2 }])
 })

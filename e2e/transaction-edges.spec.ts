@@ -189,3 +189,34 @@ test('a hand-off asked for during a long statement of a transaction lets the tra
   expect((await status(c)).role).toBe('active')
   expect(await query(c, 'select v from t order by rowid')).toEqual([{ v: 'tx-1' }, { v: 'tx-2' }])
 })
+
+test('a transaction SQLite rolled back itself (an INSERT OR ROLLBACK conflict the app caught): its later statements fail, none of it stays', async ({ context }) => {
+  const { a, b } = await threeTabs(context)
+  await query(a, 'create table u (k text unique)')
+  await query(a, "insert into u (k) values ('taken')")
+  for (const tab of [a, b]) {
+    const outcome = await tab.evaluate(async () => {
+      const { sql } = window.harness
+      const steps: string[] = []
+      const result = await window.db
+        .transaction()
+        .execute(async (trx: any) => {
+          await trx.insertInto('u').values({ k: 'first' }).execute()
+          await sql`insert or rollback into u (k) values ('taken')`.execute(trx).catch((e: Error) => steps.push(`caught ${e.name}`))
+          await trx.insertInto('u').values({ k: 'after' }).execute()
+          steps.push('after ran')
+        })
+        .then(
+          () => 'committed',
+          (e: any) => `${e.name} (retryable: ${e.retryable})`,
+        )
+      return { steps, result }
+    })
+    expect(outcome).toEqual({ steps: ['caught SqliteError'], result: 'TransactionEndedError (retryable: true)' })
+    // Before, 'after' ran on its own (autocommit) and stayed, and the COMMIT then failed.
+    expect(await query(tab, 'select k from u order by k')).toEqual([{ k: 'taken' }])
+    // The connection and the lease are clean: the next transaction works.
+    await tab.evaluate(() => window.db.transaction().execute((trx: any) => trx.insertInto('u').values({ k: 'next' }).execute()))
+    await query(tab, "delete from u where k = 'next'")
+  }
+})

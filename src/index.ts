@@ -14,6 +14,7 @@ export {
   MultiTabError,
   SqliteError,
   ActiveTabLostError,
+  TransactionEndedError,
   WriteOutcomeUnknownError,
   LeaseTimeoutError,
   NoActiveTabError,

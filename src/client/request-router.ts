@@ -27,6 +27,7 @@
 import {
   ActiveTabLostError,
   NoActiveTabError,
+  TransactionEndedError,
   WriteOutcomeUnknownError,
   deserializeError,
   destroyedError,
@@ -94,6 +95,8 @@ export class RequestRouter {
   readonly #pinned = new Set<number>()
   /** Pinned because the app began a transaction with raw SQL in the scope (see noteTransaction). */
   readonly #rawPinned = new Set<number>()
+  /** Pinned by the driver, and SQLite has ended the transaction itself (see noteTransaction). */
+  readonly #ended = new Set<number>()
   /** Released leases not yet told to the worker (see release()). */
   #releases: number[] = []
   #releaseScheduled = false
@@ -149,6 +152,12 @@ export class RequestRouter {
 
   unpin(lease: number): void {
     this.#pinned.delete(lease)
+    this.#ended.delete(lease)
+  }
+
+  /** True when SQLite ended the lease's transaction itself (its later statements fail). */
+  transactionEnded(lease: number): boolean {
+    return this.#ended.has(lease)
   }
 
   /** True when the lease ran on a holder that is gone (so its transaction is gone too). */
@@ -167,6 +176,7 @@ export class RequestRouter {
     if (this.#closed) return Promise.reject(this.#closed)
     const pinned = this.#pinned.has(lease)
     if (pinned && this.leaseLost(lease)) return Promise.reject(transactionLost())
+    if (pinned && this.#ended.has(lease)) return Promise.reject(transactionEnded())
     if (kind === 'commit' && !pinned) kind = 'raw' // an app's own COMMIT in a connection scope
     const op = ((kind === 'write' || kind === 'raw') && !pinned) || kind === 'commit' ? this.#opPrefix + this.#nextOp++ : undefined
     return new Promise<ExecResult>((resolve, reject) => {
@@ -209,6 +219,7 @@ export class RequestRouter {
     this.#leaseEpoch.delete(lease)
     this.#pinned.delete(lease)
     this.#rawPinned.delete(lease)
+    this.#ended.delete(lease)
     if (epoch === undefined || epoch !== this.#route?.epoch) return
     this.#releases.push(lease)
     if (!this.#releaseScheduled) {
@@ -411,12 +422,12 @@ export class RequestRouter {
     if (!request) return
     this.#inFlight.delete(reply.id)
     if (reply.t === 'result') {
-      this.#noteTransaction(request.lease, reply.tx === true)
+      this.#noteTransaction(request, reply.tx === true)
       request.resolve(reply)
     } else if (reply.t === 'error') {
-      // A failed text may have opened a transaction; one that ends in an error unpins nothing
-      // (a retried COMMIT's "not committed" comes from a holder that never had the transaction).
-      if (reply.tx === true) this.#noteTransaction(request.lease, true)
+      // A failed text may have opened a transaction, or SQLite may have ended one (rolled back).
+      // A retried COMMIT's "not committed" comes from a holder that never had the transaction.
+      this.#noteTransaction(request, reply.tx === true, true)
       request.reject(deserializeError(reply.error))
     }
     else if (reply.t === 'refused') this.#resend(request)
@@ -428,14 +439,23 @@ export class RequestRouter {
    * `db.transaction()` does: after a hand-off its statements fail with ActiveTabLostError rather
    * than run, in autocommit, on the next holder without the statements before them.
    */
-  #noteTransaction(lease: number, open: boolean): void {
+  #noteTransaction(request: Request, open: boolean, failed = false): void {
+    const lease = request.lease
     if (open) {
       if (!this.#pinned.has(lease)) {
         this.#pinned.add(lease)
         this.#rawPinned.add(lease)
       }
-    } else if (this.#rawPinned.size > 0 && this.#rawPinned.delete(lease)) {
-      this.#pinned.delete(lease)
+    } else if (this.#rawPinned.size > 0 && this.#rawPinned.has(lease)) {
+      // The app's own COMMIT or ROLLBACK ended what it began.
+      if (!failed) {
+        this.#rawPinned.delete(lease)
+        this.#pinned.delete(lease)
+      }
+    } else if (this.#pinned.size > 0 && this.#pinned.has(lease) && !request.commit) {
+      // The driver's transaction (db.transaction(), startTransaction()) is over, though neither
+      // its COMMIT nor its ROLLBACK ran: SQLite rolled it back after a failed statement.
+      this.#ended.add(lease)
     }
   }
 
@@ -515,6 +535,12 @@ function transactionLost(): ActiveTabLostError {
   // Not always a tab going: a restarted coordinator's new election (even of the same tab) ends it too.
   return new ActiveTabLostError(
     'The database was handed over during this transaction (the active tab went away, or a restarted coordinator elected again); it was rolled back. Run it again.',
+  )
+}
+
+function transactionEnded(): TransactionEndedError {
+  return new TransactionEndedError(
+    'SQLite rolled this transaction back after one of its statements failed (INSERT OR ROLLBACK, RAISE(ROLLBACK), a full disk, an interrupted write); none of it is in the database. Run it again.',
   )
 }
 

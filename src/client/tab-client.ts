@@ -453,6 +453,10 @@ export class TabClient {
     return this.#router.leaseLost(lease)
   }
 
+  transactionEnded(lease: number): boolean {
+    return this.#router.transactionEnded(lease)
+  }
+
   metrics(): MetricsSnapshot {
     const { inFlight, waiting } = this.#router.depth
     return this.#metrics.snapshot(inFlight, waiting)

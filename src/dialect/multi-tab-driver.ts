@@ -51,8 +51,9 @@ export class MultiTabOpfsDriver implements Driver {
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const lease = (connection as MultiTabConnection).lease
-    // The holder that had this transaction is gone, and its transaction with it: nothing to undo.
-    if (this.#client.leaseLost(lease)) {
+    // The holder that had this transaction is gone, and its transaction with it, or SQLite rolled
+    // it back itself: nothing to undo.
+    if (this.#client.leaseLost(lease) || this.#client.transactionEnded(lease)) {
       this.#client.unpin(lease)
       return
     }

@@ -99,6 +99,18 @@ export class LeaseTimeoutError extends MultiTabError {
   }
 }
 
+/**
+ * SQLite ended this transaction itself: one of its statements failed in a way that rolls the whole
+ * transaction back (an `INSERT OR ROLLBACK` conflict, `RAISE(ROLLBACK)` in a trigger, a full
+ * disk, an interrupted write), and the app went on. None of the transaction is in the database;
+ * its later statements fail with this error instead of running one by one outside any
+ * transaction. Run the whole transaction again.
+ */
+export class TransactionEndedError extends MultiTabError {
+  override readonly name = 'TransactionEndedError'
+  readonly retryable = true
+}
+
 /** No tab could serve the database within `requestTimeoutMs` (none could open it, or it kept changing). */
 export class NoActiveTabError extends MultiTabError {
   override readonly name = 'NoActiveTabError'
@@ -140,6 +152,7 @@ export function destroyedError(): DatabaseClosedError {
 
 const classes = {
   ActiveTabLostError,
+  TransactionEndedError,
   WriteOutcomeUnknownError,
   LeaseTimeoutError,
   NoActiveTabError,

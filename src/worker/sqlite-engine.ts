@@ -126,6 +126,10 @@ export class SqliteEngine {
       // (a pool header rewrite and flush) per commit.
       await engine.exec('pragma locking_mode = exclusive', [])
       await engine.exec('pragma journal_mode = truncate', [])
+      // Temporary files (sorts that spill, temp tables, statement journals) in memory: on OPFS
+      // each would take a slot of the access-handle pool, which holds a fixed number of files
+      // (the database and its journal use two), and a statement that needs one more waits on.
+      await engine.exec('pragma temp_store = memory', [])
       const collect = engine.#access.authorize
       sqlite3.progress_handler(db, PROGRESS_STEPS, () => engine.#progress(), null)
       sqlite3.set_authorizer(
@@ -335,17 +339,33 @@ export class SqliteEngine {
    * DETACH, a PRAGMA that sets something). A statement that does not compile throws its error.
    */
   async recordability(sql: string): Promise<Recordability> {
-    let cached = this.#cache.get(sql)
-    if (!cached) {
+    const cached = this.#cache.get(sql)
+    if (cached) return recordabilityOf(cached.access)
+    const sqlite3 = this.#sqlite3
+    const str = sqlite3.str_new(this.#db, sql)
+    try {
+      // Only the first statement is prepared: a later one of a script may depend on it (and
+      // fail to compile before it has run).
+      this.#access.begin()
+      let prepared
       try {
-        await this.#prepareAndRun(sql, [], 'describe') // keeps a single statement prepared
-      } catch (error) {
-        throw toEngineError(error)
+        prepared = await sqlite3.prepare_v2(this.#db, sqlite3.str_value(str))
+      } finally {
+        this.lastAccess = this.#access.end()
       }
-      cached = this.#cache.get(sql)
-      if (!cached) return 'unrecordable' // several statements
+      if (!prepared) return 'read' // nothing but comments
+      if (this.#module.UTF8ToString(prepared.sql).trim() !== '') {
+        await sqlite3.finalize(prepared.stmt)
+        return 'unrecordable'
+      }
+      const kept: Prepared = { stmt: prepared.stmt, access: this.lastAccess }
+      this.#remember(sql, kept)
+      return recordabilityOf(kept.access)
+    } catch (error) {
+      throw toEngineError(error)
+    } finally {
+      sqlite3.str_finish(str)
     }
-    return recordabilityOf(cached.access)
   }
 
   /** The tables `sql` would read and write now, without running it. */
