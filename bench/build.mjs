@@ -4,6 +4,7 @@
 // from src/ with the same options as tsup.config.ts (es2022, browser, wa-sqlite inlined into the
 // tab worker), into its own folder: dist/ is left alone, so a test run elsewhere is not disturbed.
 import { build } from 'esbuild'
+import { execFileSync } from 'node:child_process'
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -45,6 +46,35 @@ const page = (title, coi) => `<!doctype html>
 <script type="module" src="./page.js"></script>
 `
 
+/**
+ * This dialect as it was at git ref `ref` (BENCH_BEFORE), into bench/.build/mtb/: its src/ is
+ * extracted under bench/.build/before-src/ (so packages still resolve from this repo), and the
+ * same page script is pointed at it. The bench then runs it side by side with the working tree.
+ */
+async function buildBefore(ref) {
+  const srcRoot = join(out, 'before-src')
+  await mkdir(srcRoot, { recursive: true })
+  execFileSync('sh', ['-c', `git -C "${root}" archive "${ref}" src | tar -x -C "${srcRoot}"`])
+  const beforeSrc = {
+    name: 'before-src',
+    setup(b) {
+      b.onResolve({ filter: /[\\/]src[\\/]index\.ts$/ }, () => ({ path: join(srcRoot, 'src/index.ts') }))
+    },
+  }
+  const dir = join(out, 'mtb')
+  await mkdir(dir, { recursive: true })
+  await Promise.all([
+    build({ ...common, entryPoints: { page: c('mt-page.js') }, outdir: dir, plugins: [beforeSrc] }),
+    build({
+      ...common,
+      entryPoints: { 'tab-worker': join(srcRoot, 'src/worker/tab-worker-entry.ts'), coordinator: join(srcRoot, 'src/coordinator/coordinator-entry.ts') },
+      outdir: dir,
+    }),
+    copyFile(nm('wa-sqlite/dist/wa-sqlite.wasm'), join(dir, 'wa-sqlite.wasm')),
+    writeFile(join(dir, 'index.html'), page(`kysely-multitab-opfs at ${ref}`)),
+  ])
+}
+
 export async function buildBench() {
   const t0 = Date.now()
   await rm(out, { recursive: true, force: true })
@@ -81,6 +111,7 @@ export async function buildBench() {
     writeFile(join(out, 'kww/index.html'), page('kysely-wasqlite-worker')),
     writeFile(join(out, 'sqlocal/index.html'), page('SQLocal (sqlocal/kysely)', true)),
   ])
+  if (process.env.BENCH_BEFORE) await buildBefore(process.env.BENCH_BEFORE)
   return Date.now() - t0
 }
 

@@ -19,6 +19,8 @@
 //   BENCH_PHASES [workloads,storage,heap,open,mixed,failover,failover-warm]  which phases to run
 //                               (failover-warm: the same with the warmStandby option)
 //   BENCH_ONLY                  comma list of contender ids for the workload phase (raw is kept)
+//   BENCH_BEFORE                a git ref: this dialect as built at that ref runs beside the working
+//                               tree's (contenders mtb2Active, mtb2Follower), to compare two builds
 //   BENCH_INCOGNITO [0]         1: run in an incognito context (Playwright's default) instead of a
 //                               fresh on-disk profile; OPFS there is in memory and its sync access
 //                               handles are much slower, so numbers are not comparable
@@ -51,6 +53,7 @@ const CFG = {
   failoverRuns: num('BENCH_FAILOVER_RUNS', 20),
   phases: (env.BENCH_PHASES ?? 'workloads,storage,heap,open,mixed,failover,failover-warm').split(',').map((s) => s.trim()),
   only: env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined,
+  before: env.BENCH_BEFORE || undefined,
   incognito: env.BENCH_INCOGNITO === '1',
   port: num('BENCH_PORT', 4188),
 }
@@ -251,10 +254,10 @@ async function workloadPhase() {
   const guest = await openPage('raw')
   await evaluate(guest, (n) => window.bench.join(n), raw)
 
-  const mtTabs = async (count, name, options = {}) => {
+  const mtTabs = async (count, name, options = {}, kind = 'mt') => {
     const pages = []
     for (let i = 0; i < count; i++) {
-      const p = await openPage('mt')
+      const p = await openPage(kind)
       await evaluate(p, ([f, o]) => window.bench.open(f, o), [name, options])
       pages.push(p)
     }
@@ -265,6 +268,7 @@ async function workloadPhase() {
   }
   const mt2 = await mtTabs(2, `mt2-${stamp}.db`)
   const mt4 = await mtTabs(4, `mt4-${stamp}.db`)
+  const mtb2 = CFG.before ? await mtTabs(2, `mtb2-${stamp}.db`, {}, 'mtb') : []
   // The fallbacks (issue 4), opened only when asked for (BENCH_ONLY): they are slower to fill.
   const wanted = (id) => CFG.only?.includes(id)
   const wl2 = wanted('wl2Active') || wanted('wl2Follower') ? await mtTabs(2, `wl2-${stamp}.db`, { coordinator: 'web-locks' }) : []
@@ -286,6 +290,8 @@ async function workloadPhase() {
     { id: 'rawPort', group: 'diagnostic', label: 'raw via a port, same tab', what: 'row 1 over a MessagePort (made in this tab) instead of Worker.postMessage (diagnostic: is a port slower?)', run: viaPage(host, 'wp'), page: host },
     { id: 'mt2Active', group: 'dialect', label: 'multitab active (2 tabs)', what: 'this dialect, from the active tab, 2 tabs open', run: viaPage(mt2[0], 'k'), page: mt2[0] },
     { id: 'mt2Follower', group: 'dialect', label: 'multitab follower (2 tabs)', what: 'this dialect, from a follower tab, 2 tabs open', run: viaPage(mt2[1], 'k'), page: mt2[1] },
+    { id: 'mtb2Active', group: 'dialect', label: `multitab active at ${CFG.before}`, what: `this dialect as built at ${CFG.before} (BENCH_BEFORE), from the active tab, 2 tabs open`, run: mtb2[0] && viaPage(mtb2[0], 'k'), page: mtb2[0] },
+    { id: 'mtb2Follower', group: 'dialect', label: `multitab follower at ${CFG.before}`, what: `this dialect as built at ${CFG.before} (BENCH_BEFORE), from a follower tab, 2 tabs open`, run: mtb2[1] && viaPage(mtb2[1], 'k'), page: mtb2[1] },
     { id: 'mt4Active', group: 'dialect', label: 'multitab active (4 tabs)', what: 'this dialect, from the active tab, 4 tabs open', run: viaPage(mt4[0], 'k'), page: mt4[0] },
     { id: 'mt4Follower', group: 'dialect', label: 'multitab follower (4 tabs)', what: 'this dialect, from a follower tab, 4 tabs open', run: viaPage(mt4[1], 'k'), page: mt4[1] },
     { id: 'wl2Active', group: 'fallback', label: 'multitab web-locks active', what: "this dialect with coordinator: 'web-locks', from the active tab, 2 tabs open", run: wl2[0] && viaPage(wl2[0], 'k'), page: wl2[0] },

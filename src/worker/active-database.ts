@@ -152,12 +152,7 @@ export class ActiveDatabase {
     if (steal && Date.now() - sentAt > this.#init.hangTimeoutMs) {
       // Sent before this worker stalled (or froze) and read only now: the coordinator has elected
       // again since, and a steal would take the role lock from the worker it elected.
-      this.#toCoordinator({
-        t: 'activate-failed',
-        v: PROTOCOL_VERSION,
-        epoch,
-        error: serializeError(new HandoffError('This election reached a worker that was stalled; it is stale')),
-      })
+      this.#activateFailed(epoch, new HandoffError('This election reached a worker that was stalled; it is stale'))
       return
     }
     if (this.#engine && !this.#leaving) {
@@ -181,12 +176,7 @@ export class ActiveDatabase {
       return
     }
     if (this.#leaving) {
-      this.#toCoordinator({
-        t: 'activate-failed',
-        v: PROTOCOL_VERSION,
-        epoch,
-        error: serializeError(new ActiveTabLostError('This worker is still giving the database up')),
-      })
+      this.#activateFailed(epoch, new ActiveTabLostError('This worker is still giving the database up'))
       return
     }
     this.#epoch = epoch
@@ -199,7 +189,7 @@ export class ActiveDatabase {
     // Fetch and compile the wasm while waiting for the role lock, not after (once the storage is known).
     const known = this.#storage ?? (this.#caps ? this.#choose(this.#caps) : undefined)
     if (known instanceof StorageChoiceFailed) {
-      this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(known.error) })
+      this.#activateFailed(epoch, known.error)
       return
     }
     const attempt = ++this.#attempts
@@ -220,7 +210,7 @@ export class ActiveDatabase {
       if (attempt === this.#attempts) this.#activating = false
     }
     const failed = (error: unknown) => {
-      if (current()) this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch: this.#epoch, error: serializeError(error) })
+      if (current()) this.#activateFailed(this.#epoch, error)
     }
     navigator.locks
       .request(this.#init.roleLock, options, async () => {
@@ -286,6 +276,10 @@ export class ActiveDatabase {
       })
     // After the lock request, which the browser then grants while SQLite loads.
     if (known) SqliteEngine.preload({ storage: known.kind, ...urls })
+  }
+
+  #activateFailed(epoch: number, error: unknown): void {
+    this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
   }
 
   /**

@@ -8,14 +8,9 @@
  * to it directly, never through a trigger.
  */
 import { LEDGER_TABLE } from '../protocol/names.js'
+import { Action, SQLITE_DENY } from './authorizer-codes.js'
 
-// Authorizer action and result codes (sqlite3.h).
-const CREATE_TEMP_TRIGGER = 5
-const CREATE_TRIGGER = 7
-const DELETE = 9
-const INSERT = 18
-const UPDATE = 23
-const SQLITE_DENY = 1
+const { CREATE_TEMP_TRIGGER, CREATE_TRIGGER, DELETE, INSERT, UPDATE } = Action
 
 const isLedger = (table: string | null) => table !== null && table.toLowerCase() === LEDGER_TABLE
 

@@ -6,6 +6,7 @@
  * statement again inside `step()`, so a run records too, and what it records replaces the kept
  * access. Used for change notifications and for `watch`.
  */
+import { Action } from './authorizer-codes.js'
 
 /** The tables a statement touches. */
 export interface TableAccess {
@@ -28,17 +29,7 @@ export interface TableAccess {
   readonly control?: boolean
 }
 
-// Authorizer action codes (sqlite3.h).
-const DELETE = 9
-const INSERT = 18
-const PRAGMA = 19
-const READ = 20
-const TRANSACTION = 22
-const UPDATE = 23
-const ATTACH = 24
-const DETACH = 25
-const ALTER_TABLE = 26
-const SAVEPOINT = 32
+const { DELETE, INSERT, PRAGMA, READ, TRANSACTION, UPDATE, ATTACH, DETACH, ALTER_TABLE, SAVEPOINT } = Action
 /**
  * PRAGMAs that only read, though given an argument (a table's name, say). Any other PRAGMA with an
  * argument sets something; one without an argument reads its setting.
