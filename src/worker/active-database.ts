@@ -565,19 +565,18 @@ export class ActiveDatabase {
         reply(port, { t: 'result', id: request.id, ...(await this.#admin(engine, request)) })
         return
       }
+      engine.startRequest(this.#init.statementTimeoutMs)
       if (request.describe) {
-        const { reads, writes } = await engine.limited(this.#init.statementTimeoutMs, () => engine.describe(request.sql))
+        const { reads, writes } = await engine.describe(request.sql)
         reply(port, { t: 'result', id: request.id, reads: [...reads], writes: [...writes] })
         return
       }
       const retry = request.retry === true
-      const result = await engine.limited(this.#init.statementTimeoutMs, () =>
-        !request.op
-          ? engine.exec(request.sql, request.params)
-          : request.commit
-            ? this.#ledger!.commit(request.op, retry)
-            : this.#ledger!.run(request.op, request.sql, request.params, retry),
-      )
+      const result = !request.op
+        ? await engine.exec(request.sql, request.params)
+        : request.commit
+          ? await this.#ledger!.commit(request.op, retry)
+          : await this.#ledger!.run(request.op, request.sql, request.params, retry)
       const message: Mutable<ExecResult> = { t: 'result', id: request.id, ...result }
       if (engine.inTransaction) message.tx = true
       reply(port, message)
@@ -588,6 +587,7 @@ export class ActiveDatabase {
       if (engine.inTransaction) message.tx = true
       reply(port, message)
     } finally {
+      engine.endRequest()
       this.#publishChanges(engine)
     }
   }

@@ -163,19 +163,19 @@ export class SqliteEngine {
   }
 
   /**
-   * Runs `run` (the engine's statements for one request) with a time limit: a statement still
-   * running `limitMs` after the request's first progress call is interrupted, and fails with
-   * `SqliteError` `SQLITE_INTERRUPT`. The clock starts at that first call, not before each
-   * statement: a short request never reads it. Requests run one at a time (the lease queue).
+   * Starts one request's time limit (its statements until `endRequest`): a statement still running
+   * `limitMs` after the request's first progress call is interrupted, and fails with `SqliteError`
+   * `SQLITE_INTERRUPT`. The clock starts at that first call, not before each statement: a short
+   * request never reads it. Requests run one at a time (the lease queue).
    */
-  async limited<T>(limitMs: number, run: () => Promise<T>): Promise<T> {
+  startRequest(limitMs: number): void {
     this.#limitSeq++
     this.#limitMs = limitMs
-    try {
-      return await run()
-    } finally {
-      this.#limitMs = Infinity
-    }
+  }
+
+  /** Ends the request's time limit: the engine's own statements in between have none. */
+  endRequest(): void {
+    this.#limitMs = Infinity
   }
 
   /** SQLite's progress handler: a long statement stays alive, a runaway one ends. Non-zero interrupts. */
