@@ -41,6 +41,20 @@ describe('LeaseQueue', () => {
     expect(queue.holder).toEqual({ tabId: 'B', lease: 1 })
   })
 
+  it("a withdrawn lease's queued statements never run, and never take the connection after its release", async () => {
+    const { queue, log, run } = setup()
+    await run('A', 1, 'A1 begin')
+    void run('B', 1, 'B1 read').catch(() => {})
+    const c = run('C', 1, 'C1 read')
+    // B's tab gave up waiting (no answer in time) and released the lease.
+    queue.withdraw({ tabId: 'B', lease: 1 })
+    queue.release({ tabId: 'B', lease: 1 })
+    queue.release({ tabId: 'A', lease: 1 })
+    await c
+    expect(log).toEqual(['A1 begin', 'C1 read'])
+    expect(queue.holder).toEqual({ tabId: 'C', lease: 1 })
+  })
+
   it('hands the lease to waiters in arrival order, each running all its queued statements', async () => {
     const { queue, log, run } = setup()
     await run('A', 1, 'a')

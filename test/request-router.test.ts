@@ -271,6 +271,17 @@ describe('RequestRouter bounds', () => {
     expect(last.execs()).toHaveLength(0)
   })
 
+  it('a file operation that changes the database (import, delete) caught by a hand-off is never run again', async () => {
+    const { router, one } = onManualRoute()
+    const imported = router.exec(1, '', [new Uint8Array(1)], 'raw', 'import')
+    expect(one.execs()[0]).not.toHaveProperty('op')
+    router.loseRoute(1, 'crashed')
+    await expect(imported).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
+    const two = manualLine()
+    router.setRoute(2, 'tab-c', two.line, 't')
+    expect(two.execs()).toHaveLength(0)
+  })
+
   it('a read older than requestTimeoutMs when its holder goes is not sent again', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
     try {
@@ -302,6 +313,8 @@ describe('RequestRouter bounds', () => {
       vi.advanceTimersByTime(2000)
       await expect(read).rejects.toMatchObject({ name: 'NoActiveTabError', message: expect.stringContaining('did not answer') })
       await expect(write).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
+      // Told to the worker: still queued there, they must not run (and take the lease) later.
+      expect(one.sent.filter((m) => m.t === 'withdraw')).toEqual([{ t: 'withdraw', lease: 1 }, { t: 'withdraw', lease: 2 }])
       expect(router.depth.inFlight).toBe(1) // the export
       one.answer({ t: 'result', id: one.execs()[2]!.id, file: new Uint8Array(1) })
       await expect(exported).resolves.toMatchObject({ t: 'result' })

@@ -26,6 +26,7 @@
  */
 import {
   ActiveTabLostError,
+  LeaseTimeoutError,
   NoActiveTabError,
   TransactionEndedError,
   WriteOutcomeUnknownError,
@@ -178,7 +179,8 @@ export class RequestRouter {
     if (pinned && this.leaseLost(lease)) return Promise.reject(transactionLost())
     if (pinned && this.#ended.has(lease)) return Promise.reject(transactionEnded())
     if (kind === 'commit' && !pinned) kind = 'raw' // an app's own COMMIT in a connection scope
-    const op = ((kind === 'write' || kind === 'raw') && !pinned) || kind === 'commit' ? this.#opPrefix + this.#nextOp++ : undefined
+    // File operations (import, delete) carry none: they cannot be recorded, and must not run twice.
+    const op = ((kind === 'write' || kind === 'raw') && !pinned && !admin) || kind === 'commit' ? this.#opPrefix + this.#nextOp++ : undefined
     return new Promise<ExecResult>((resolve, reject) => {
       const request: Request = {
         id: this.#nextId++,
@@ -370,6 +372,8 @@ export class RequestRouter {
       // The file operations (import, export, delete, check) have no statement limit to bound them.
       if (request.admin || ++request.sweeps <= SWEEPS_PER_BOUND) continue
       this.#inFlight.delete(request.id)
+      // Still queued there (behind other leases), it must not run, and take the lease, later.
+      this.#route?.port.postMessage({ t: 'withdraw', lease: request.lease })
       request.reject(
         request.read
           ? new NoActiveTabError(`The active tab did not answer this query within ${this.#answerTimeoutMs} ms`)
@@ -378,10 +382,13 @@ export class RequestRouter {
     }
   }
 
-  /** A request lost with its holder once too often, or too old, is not sent again. */
+  /**
+   * A request lost with its holder once too often, or a read too old, is not sent again. (A write
+   * is not given up for age: the next holder's ledger settles it at the cost of one lookup.)
+   */
   #givenUp(request: Request): Error | undefined {
     request.losses++
-    const old = performance.now() - request.startedAt > this.#requestTimeoutMs
+    const old = request.read && performance.now() - request.startedAt > this.#requestTimeoutMs
     if (request.losses < MAX_LOSSES && !old) return undefined
     const why = old
       ? `it is older than requestTimeoutMs (${this.#requestTimeoutMs} ms)`
@@ -427,8 +434,11 @@ export class RequestRouter {
     } else if (reply.t === 'error') {
       // A failed text may have opened a transaction, or SQLite may have ended one (rolled back).
       // A retried COMMIT's "not committed" comes from a holder that never had the transaction.
-      this.#noteTransaction(request, reply.tx === true, true)
-      request.reject(deserializeError(reply.error))
+      const error = deserializeError(reply.error)
+      // A lease revoked for its idle time was rolled back by the worker: its next statements get
+      // the LeaseTimeoutError it remembers, not a TransactionEndedError.
+      if (!(error instanceof LeaseTimeoutError)) this.#noteTransaction(request, reply.tx === true, true)
+      request.reject(error)
     }
     else if (reply.t === 'refused') this.#resend(request)
   }

@@ -379,12 +379,17 @@ export interface ReleaseRequest {
   readonly t: 'release'
   readonly leases: readonly number[]
 }
+/** The tab stopped waiting for the lease's statements (no answer in time): drop those not started. */
+export interface WithdrawRequest {
+  readonly t: 'withdraw'
+  readonly lease: number
+}
 /** The first message on a brokered port: the token the coordinator gave both ends. */
 export interface HelloRequest {
   readonly t: 'hello'
   readonly token: string
 }
-export type ClientRequest = ExecRequest | ReleaseRequest | SubscribeRequest | HelloRequest
+export type ClientRequest = ExecRequest | ReleaseRequest | WithdrawRequest | SubscribeRequest | HelloRequest
 
 // ---- the active worker -> a tab -----------------------------------------------------------
 

@@ -135,6 +135,7 @@ export function parseClientRequest(data: unknown): ClientRequest | undefined {
     return undefined
   }
   if (data.t === 'release' && isLeaseList(data.leases)) return data as unknown as ClientRequest
+  if (data.t === 'withdraw' && isInt(data.lease)) return data as unknown as ClientRequest
   if (data.t === 'subscribe' && typeof data.on === 'boolean') return data as unknown as ClientRequest
   if (data.t === 'hello' && isStr(data.token)) return data as unknown as ClientRequest
   return undefined

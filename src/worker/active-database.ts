@@ -149,7 +149,7 @@ export class ActiveDatabase {
    * `activate-failed` (releasing the lock) if the files cannot be opened within the bounded retries.
    */
   activate(epoch: number, steal: boolean, sentAt = Date.now()): void {
-    if (steal && Date.now() - sentAt > this.#init.hangTimeoutMs) {
+    if (steal && !this.#engine && Date.now() - sentAt > this.#init.hangTimeoutMs) {
       // Sent before this worker stalled (or froze) and read only now: the coordinator has elected
       // again since, and a steal would take the role lock from the worker it elected.
       this.#activateFailed(epoch, new HandoffError('This election reached a worker that was stalled; it is stale'))
@@ -501,6 +501,10 @@ export class ActiveDatabase {
   }
 
   #handle(tabId: string, port: Line, request: Exclude<ClientRequest, { t: 'hello' }>): void {
+    if (request.t === 'withdraw') {
+      this.#queue.withdraw({ tabId, lease: request.lease })
+      return
+    }
     if (request.t === 'subscribe') {
       if (request.on) this.#subscribers.add(tabId)
       else this.#subscribers.delete(tabId)

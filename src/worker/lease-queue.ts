@@ -134,6 +134,15 @@ export class LeaseQueue {
   }
 
   /**
+   * The lease's tab stopped waiting for its queued statements: they are dropped unrun (and
+   * unanswered), so none takes the connection after the tab has released the lease.
+   */
+  withdraw(lease: LeaseKey): void {
+    const key = keyOf(lease)
+    this.#queue = this.#queue.filter((task) => task.key !== key)
+  }
+
+  /**
    * Runs `run` (a step of the worker's own) after the statement running now, before anything
    * queued, whoever holds the lease: meant for when none does (at activation).
    */

@@ -85,9 +85,16 @@ export class OpLedger {
    * unrecorded, and on a retry fails as of unknown outcome rather than run a second time.
    */
   async run(op: string, sql: string, params: readonly SqlValue[], retry: boolean): Promise<StatementResult> {
+    if (retry) {
+      // Looked up before the statement is prepared: once applied, a CREATE TABLE (say) no longer
+      // even compiles ("table w already exists"), though its recorded result is the answer.
+      await this.#ensureTable()
+      const prior = await this.#engine.exec(`select changes, rowid, columns, rows from ${LEDGER_TABLE} where op = ?`, [op])
+      if (prior.rows!.length > 0) return decode(prior.rows![0]!)
+    }
     switch (await this.#engine.recordability(sql)) {
       case 'write':
-        return this.#apply(op, sql, params, retry)
+        return this.#apply(op, sql, params)
       case 'read':
         return this.#engine.exec(sql, params)
       default:
@@ -100,14 +107,10 @@ export class OpLedger {
     }
   }
 
-  /** Applies the write once: returns the recorded result if `op` was already applied. */
-  async #apply(op: string, sql: string, params: readonly SqlValue[], retry: boolean): Promise<StatementResult> {
+  /** Applies the write and records `op` in the same transaction (run() looked up a retry's record). */
+  async #apply(op: string, sql: string, params: readonly SqlValue[]): Promise<StatementResult> {
     const engine = this.#engine
     await this.#ensureTable()
-    if (retry) {
-      const prior = await engine.exec(`select changes, rowid, columns, rows from ${LEDGER_TABLE} where op = ?`, [op])
-      if (prior.rows!.length > 0) return decode(prior.rows![0]!)
-    }
     // An app's own `begin` in a connection scope: the record joins that transaction instead.
     const own = !engine.inTransaction
     if (own) await engine.exec('begin immediate', [])

@@ -355,8 +355,14 @@ export class SqliteEngine {
       }
       if (!prepared) return 'read' // nothing but comments
       if (this.#module.UTF8ToString(prepared.sql).trim() !== '') {
-        await sqlite3.finalize(prepared.stmt)
-        return 'unrecordable'
+        // More text: a second statement, or only comments and semicolons (which prepare to none).
+        // The rest is prepared outside the authorizer's recording: it is not run.
+        const next = await sqlite3.prepare_v2(this.#db, prepared.sql).catch(() => 'not sql' as const)
+        if (next && next !== 'not sql') await sqlite3.finalize(next.stmt)
+        if (next !== null) {
+          await sqlite3.finalize(prepared.stmt)
+          return 'unrecordable'
+        }
       }
       const kept: Prepared = { stmt: prepared.stmt, access: this.lastAccess }
       this.#remember(sql, kept)
