@@ -390,6 +390,10 @@ export interface HelloRequest {
   readonly token: string
 }
 export type ClientRequest = ExecRequest | ReleaseRequest | WithdrawRequest | SubscribeRequest | HelloRequest
+/** Every ClientRequest's `t` (the worker routes these from its own tab to the tab's line). */
+export const CLIENT_REQUEST_TYPES = ['exec', 'release', 'withdraw', 'subscribe', 'hello'] as const satisfies readonly ClientRequest['t'][]
+/** Fails to compile when a ClientRequest type is missing from the list above. */
+export const ALL_CLIENT_REQUEST_TYPES_LISTED: [Exclude<ClientRequest['t'], (typeof CLIENT_REQUEST_TYPES)[number]>] extends [never] ? true : false = true
 
 // ---- the active worker -> a tab -----------------------------------------------------------
 

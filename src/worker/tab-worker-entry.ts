@@ -6,7 +6,7 @@
  * waits for the coordinator to say `activate` (with the `warmStandby` option, the one next in line
  * loads the wasm and rehearses SQLite ahead of time, see warm-up.ts).
  */
-import { PROTOCOL_VERSION } from '../protocol/messages.js'
+import { CLIENT_REQUEST_TYPES, PROTOCOL_VERSION } from '../protocol/messages.js'
 import type { InitMessage, OwnWorkerReply, WorkerToCoordinator } from '../protocol/messages.js'
 import { serializeError } from '../protocol/errors.js'
 import { parseCoordinatorToWorker } from '../protocol/validate.js'
@@ -89,7 +89,7 @@ function listenToCoordinator(port: Line): void {
 }
 
 /** What a tab sends on a route (see ClientRequest): from our own tab, it comes on the Worker channel. */
-const LINE_MESSAGES = new Set(['exec', 'release', 'subscribe', 'hello'])
+const LINE_MESSAGES = new Set<string>(CLIENT_REQUEST_TYPES)
 
 self.onmessage = (event: MessageEvent) => {
   const data = event.data as { t?: unknown; id?: unknown; v?: unknown }
