@@ -71,7 +71,7 @@ export async function importDatabase(engine: SqliteEngine, bytes: Uint8Array): P
         await engine.exec(`insert into main.${quote(table.name)} select * from src.${quote(table.name)}`, [])
       }
       for (const other of incoming.filter((o) => o.type !== 'table')) await createObject(engine, other)
-      const hasSequence = (await schema(engine, 'src')).some((o) => o.name === 'sqlite_sequence')
+      const hasSequence = objects.some((o) => o.name === 'sqlite_sequence')
       if (hasSequence && (await schema(engine, 'main')).some((o) => o.name === 'sqlite_sequence')) {
         await engine.exec('delete from main.sqlite_sequence', [])
         await engine.exec('insert into main.sqlite_sequence select * from src.sqlite_sequence', [])
