@@ -149,13 +149,14 @@ const viaInside = (page) => (w, n) => evaluate(page, ([w, n]) => window.bench.in
 const WORKLOADS = [
   { id: 'w1-select1', fn: 'select1', title: 'W1 select 1, awaited one by one', short: 'W1 select 1', perCall: true, n: () => CFG.w1Calls },
   { id: 'w1-point', fn: 'point', title: 'W1 point select by primary key, one by one', short: 'W1 point', perCall: true, n: () => CFG.w1Calls },
+  { id: 'w1-point-all', fn: 'pointAll', title: 'W1 point select, 50 at a time with Promise.all', short: 'W1 point Promise.all', perCall: true, n: () => CFG.w1Calls },
   { id: 'w4-select-all', fn: 'selectAll', title: 'W4 select 10,000 rows', short: 'W4 10k rows', perCall: true, n: () => CFG.w4Reps },
   { id: 'w3-batches', fn: 'batches', title: `W3 ${CFG.w3Batches} inserts of 500 rows, one transaction`, short: 'W3 batches', perCall: false, n: () => CFG.w3Batches },
   { id: 'w2-inserts', fn: 'inserts', title: `W2 ${CFG.w2Rows} single-row inserts awaited one by one, one transaction`, short: 'W2 inserts', perCall: false, n: () => CFG.w2Rows },
   { id: 'w1-select1-hot', fn: 'select1', title: 'W1 select 1, hot (after the other workloads)', short: 'W1 select 1 hot', perCall: true, n: () => CFG.w1Calls },
   { id: 'w1-point-hot', fn: 'point', title: 'W1 point select, hot (after the other workloads)', short: 'W1 point hot', perCall: true, n: () => CFG.w1Calls },
 ]
-const W1_ONLY = new Set(['select1', 'point'])
+const W1_ONLY = new Set(['select1', 'point', 'pointAll'])
 
 // ---- main ------------------------------------------------------------------------------------
 

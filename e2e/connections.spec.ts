@@ -97,3 +97,34 @@ test('50 reads from one tab with Promise.all travel to the worker together, not 
   expect(result.same).toBe(true)
   expect(result.maxInFlight).toBeGreaterThan(1)
 })
+
+test('a db.connection() scope idle outside a transaction lets other tabs through, and goes on after', async ({ context }) => {
+  const file = uniqueFilename('yield')
+  const options = { leaseTimeoutMs: LEASE_TIMEOUT_MS }
+  const tabs = [await openTab(context, file, options), await openTab(context, file, options)]
+  await query(tabs[0]!, 'create table t (id integer primary key, v text)')
+  await query(tabs[1]!, 'select 1')
+  const active = await activeTab(tabs)
+  const follower = tabs.find((t) => t !== active)!
+  // The follower's scope runs a statement, then waits for the test before its next two.
+  await follower.evaluate(() => {
+    const { sql } = window.harness
+    const w = window as any
+    w.gate = new Promise((resolve) => (w.openGate = resolve))
+    w.scope = window.db.connection().execute(async (conn: any) => {
+      await sql`insert into t (v) values ('scope 1')`.execute(conn)
+      w.firstDone = true
+      await w.gate
+      await sql`insert into t (v) values ('scope 2')`.execute(conn)
+      return (await sql<any>`select count(*) as n from t`.execute(conn)).rows[0].n
+    })
+  })
+  await follower.waitForFunction(() => (window as any).firstDone === true)
+  // The active tab's write is served while the scope is still open: the scope holds no
+  // transaction, so it does not hold the connection either.
+  await query(active, "insert into t (v) values ('other tab')")
+  expect(await follower.evaluate(() => (window as any).openGate === undefined || 'open')).toBe('open')
+  await follower.evaluate(() => (window as any).openGate())
+  expect(await follower.evaluate(() => (window as any).scope)).toBe(3)
+  expect((await query<{ v: string }>(active, 'select v from t order by id')).map((r) => r.v)).toEqual(['scope 1', 'other tab', 'scope 2'])
+})

@@ -3,11 +3,12 @@ import { LeaseQueue, type LeaseKey } from '../src/worker/lease-queue.js'
 
 class TimeoutError extends Error {}
 
-function setup(idleTimeoutMs = 1000) {
+function setup(idleTimeoutMs = 1000, mayYield?: () => boolean) {
   const log: string[] = []
   const revoked: LeaseKey[] = []
   const queue = new LeaseQueue({
     idleTimeoutMs,
+    ...(mayYield ? { mayYield } : {}),
     timeoutError: (lease) => new TimeoutError(`timeout ${lease.tabId}#${lease.lease}`),
     onRevoke: (lease) => {
       revoked.push(lease)
@@ -241,5 +242,55 @@ describe('LeaseQueue', () => {
     cut = true
     await drained
     expect(queue.holder).toEqual({ tabId: 'A', lease: 1 })
+  })
+
+  describe('an idle holder outside a transaction (mayYield)', () => {
+    it('gives the connection to a waiting lease at once, and takes it again with its next statement', async () => {
+      const { queue, log, run, revoked } = setup(1000, () => true)
+      await run('A', 1, 'a1')
+      await run('B', 1, 'b1')
+      expect(queue.holder).toEqual({ tabId: 'B', lease: 1 })
+      await run('A', 1, 'a2')
+      expect(queue.holder).toEqual({ tabId: 'A', lease: 1 })
+      // Releasing a lease that gave the connection up changes nothing for the holder.
+      queue.release({ tabId: 'B', lease: 1 })
+      expect(queue.holder).toEqual({ tabId: 'A', lease: 1 })
+      expect(log).toEqual(['a1', 'b1', 'a2'])
+      expect(revoked).toEqual([])
+    })
+
+    it('is not revoked however long it sat idle: it yields instead, and its next statement runs', async () => {
+      const { queue, run, revoked } = setup(1000, () => true)
+      await run('A', 1, 'a1')
+      vi.advanceTimersByTime(5000)
+      await run('B', 1, 'b1')
+      await run('A', 1, 'a2')
+      expect(revoked).toEqual([])
+      expect(queue.holder).toEqual({ tabId: 'A', lease: 1 })
+    })
+
+    it('keeps the connection while a transaction is open: others wait, then it is revoked when idle too long', async () => {
+      let open = true
+      const { queue, log, run, revoked } = setup(1000, () => !open)
+      await run('A', 1, 'a begin')
+      const b = run('B', 1, 'b1')
+      await flush()
+      expect(log).toEqual(['a begin'])
+      vi.advanceTimersByTime(1000)
+      await b
+      expect(revoked).toEqual([{ tabId: 'A', lease: 1 }])
+      expect(log).toEqual(['a begin', 'rollback A#1', 'b1'])
+      open = false
+    })
+
+    it('does not yield while the worker drains (no one else is granted the connection then)', async () => {
+      vi.useRealTimers()
+      const { queue, run } = setup(1000, () => true)
+      await run('A', 1, 'a')
+      void queue.drain(30)
+      void run('B', 1, 'b').catch(() => {})
+      await flush()
+      expect(queue.holder).toEqual({ tabId: 'A', lease: 1 })
+    })
   })
 })

@@ -86,6 +86,14 @@ async function runInside(name, n) {
       start = now()
       for (let i = 0; i < n; i++) { t = now(); await exec(WORKLOAD_SQL.point, [pointId(i)]); each.push(now() - t) }
       break
+    case 'pointAll':
+      start = now()
+      for (let i = 0; i < n; i += 50) {
+        t = now()
+        await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, j) => exec(WORKLOAD_SQL.point, [pointId(i + j)])))
+        each.push((now() - t) / Math.min(50, n - i))
+      }
+      break
     case 'inserts':
       await exec('begin', [])
       for (let i = 0; i < n; i++) { t = now(); await exec(WORKLOAD_SQL.insert, [`row ${i}`, i]); each.push(now() - t) }

@@ -44,6 +44,7 @@ export function kyselyWorkloads(db) {
     },
     select1: (n) => loop(n, select1),
     point: (n) => loop(n, point),
+    pointAll: (n) => together(n, point),
     async inserts(n) {
       await rawExec('delete from "ins"')
       const each = new Array(n)
@@ -106,6 +107,7 @@ export function rawWorkloads(exec) {
     },
     select1: (n) => loop(n, select1),
     point: (n) => loop(n, point),
+    pointAll: (n) => together(n, point),
     async inserts(n) {
       await exec('delete from "ins"', [])
       const each = new Array(n)
@@ -151,6 +153,21 @@ async function loop(n, call, warmUp = WARM_UP) {
     const t = now()
     await call(i)
     each[i] = now() - t
+  }
+  return { total: now() - start, each }
+}
+
+/** The same calls as `loop`, but `TOGETHER` at a time with Promise.all; `each` is per group / size. */
+export const TOGETHER = 50
+async function together(n, call) {
+  await loop(0, call)
+  const each = []
+  const start = now()
+  for (let i = 0; i < n; i += TOGETHER) {
+    const t = now()
+    const size = Math.min(TOGETHER, n - i)
+    await Promise.all(Array.from({ length: size }, (_, j) => call(i + j)))
+    each.push((now() - t) / size)
   }
   return { total: now() - start, each }
 }

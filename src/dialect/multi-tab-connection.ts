@@ -1,7 +1,7 @@
 /**
  * One Kysely connection scope of this tab: a single query, a transaction, or a `db.connection()`
  * callback. Each scope is a lease on the active worker's single SQLite connection; its statements
- * run there in order and no other tab's statement runs between them until it is released.
+ * run there in order, and while it has a transaction open no other scope's statement runs.
  */
 import { RawNode, SelectQueryNode, type CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely'
 import type { StatementKind } from '../client/request-router.js'

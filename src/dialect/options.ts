@@ -25,8 +25,9 @@ export interface MultiTabOpfsDialectConfig {
    */
   readonly wasmUrl?: string | URL
   /**
-   * How long a tab may hold a transaction (or `db.connection()` scope) idle, with other tabs
-   * waiting, before it is rolled back and fails with `LeaseTimeoutError`. Default 10 000 ms.
+   * How long a tab may hold a transaction idle (one of Kysely's, or a `BEGIN` in a
+   * `db.connection()` scope), with other tabs waiting, before it is rolled back and fails with
+   * `LeaseTimeoutError`. Default 10 000 ms.
    */
   readonly leaseTimeoutMs?: number
   /**

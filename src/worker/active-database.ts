@@ -428,6 +428,7 @@ export class ActiveDatabase {
       // A scope that ended with a transaction open (a raw BEGIN outside db.transaction() and
       // db.connection()) must not hand it to the next lease, perhaps another tab's, whose writes
       // would then commit or roll back with it.
+      mayYield: () => this.#engine?.inTransaction === false,
       onRelease: (lease) => {
         const engine = this.#engine
         if (!engine?.inTransaction) return undefined

@@ -6,6 +6,11 @@
  * arrival order until the holder releases it. So a transaction is pinned: no other tab's statement
  * can run inside it. Statements run one at a time, whoever holds the lease.
  *
+ * A holder with nothing to run and no transaction open (`mayYield`) gives the connection up to
+ * whoever waits, and takes it again with its next statement: outside a transaction, the
+ * statements of one scope may interleave with others'. So independent queries of one tab (a
+ * `Promise.all`) do not each wait for the previous one's release to come back from its tab.
+ *
  * A holder that stays idle for `idleTimeoutMs` while others wait is revoked (its transaction
  * rolled back by `onRevoke`), and a tab that dies has its leases revoked at once, so one broken
  * tab cannot block the rest. Pure logic: no SQLite, no ports; the worker supplies the callbacks.
@@ -37,6 +42,8 @@ export interface LeaseQueueOptions {
    * connection (e.g. rolling back a transaction the lease's scope left open).
    */
   readonly onRelease?: (lease: LeaseKey) => (() => Promise<void> | void) | undefined
+  /** Whether an idle holder may give the connection to a waiting lease: no transaction is open. */
+  readonly mayYield?: () => boolean
 }
 
 const keyOf = (k: LeaseKey) => `${k.tabId}#${k.lease}`
@@ -116,7 +123,7 @@ export class LeaseQueue {
       return
     }
     this.#queue.push({ key, tabId: lease.tabId, lease: lease.lease, run, reject })
-    if (this.#holder && this.#holder.key !== key && this.#idleFor() >= this.#options.idleTimeoutMs) {
+    if (this.#holder && this.#holder.key !== key && this.#idleFor() >= this.#options.idleTimeoutMs && !this.#options.mayYield?.()) {
       this.#revokeHolder(this.#options.timeoutError(this.#holder, this.#queue))
     }
     this.#pump()
@@ -239,6 +246,10 @@ export class LeaseQueue {
           : this.#queue.findIndex((t) => t.key === '')
       const task = this.#queue[index]
       if (index < 0 || !task) {
+        if (this.#holder && this.#granting && this.#queue.length > 0 && this.#options.mayYield?.()) {
+          this.#setHolder(undefined)
+          continue
+        }
         if (this.#holder) this.#idleSince ??= Date.now()
         this.#armIdleTimer()
         return
