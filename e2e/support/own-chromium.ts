@@ -13,6 +13,10 @@ export interface OwnChromium {
   kill(): Promise<void>
 }
 
+/**
+ * Starts Chromium with `userDataDir`. Its pages are real tabs of one window: a tab opened behind
+ * another is hidden (and may be frozen over CDP), which pages Playwright launches never are.
+ */
 export async function startOwnChromium(userDataDir: string): Promise<OwnChromium> {
   const executable = chromiumExecutable() ?? chromium.executablePath()
   const child = spawn(
@@ -33,7 +37,8 @@ export async function startOwnChromium(userDataDir: string): Promise<OwnChromium
     })
     child.once('exit', (code) => reject(new Error(`Chromium exited (${code}): ${text}`)))
   })
-  const browser = await chromium.connectOverCDP(endpoint)
+  // noDefaults: Playwright leaves the default context as it is (no emulation of its own).
+  const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true })
   return {
     browser,
     process: child,

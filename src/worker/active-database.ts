@@ -2,9 +2,10 @@
  * The database as served by the active tab's worker to every tab.
  *
  * Becoming active means: take the role Web Lock, then open the OPFS files. The lock is held until
- * the files are closed again, and the browser drops it if this worker dies. The files themselves
- * admit one holder (a second `createSyncAccessHandle` fails), so even a lock stolen from a hung
- * worker cannot give two workers the files at once.
+ * the files are closed again, and the browser drops it if this worker dies. A lock stolen from a
+ * hung or frozen worker cannot give two workers the files at once: where the browser admits one
+ * handle per file, the second open fails; where handles are shared (Chromium), the write fence
+ * (write-fence.ts) lets only the newest holder change them.
  *
  * Fencing a hung holder: the worker heartbeats to the coordinator and runs a statement only while
  * its role is fresh, i.e. within a bound after the send time of its last acknowledged heartbeat,
@@ -89,6 +90,8 @@ export class ActiveDatabase {
   #drainCut = false
   /** Tabs that want to hear which tables each commit wrote. */
   readonly #subscribers = new Set<string>()
+  /** Engines whose files another holder took (see #fencedOut). */
+  readonly #fenced = new WeakSet<SqliteEngine>()
   readonly #stats = { statements: 0, errors: {} as Record<string, number>, leaseWaits: 0, leaseWaitMs: 0, revokedLeases: 0 }
 
   readonly #log: DebugLog
@@ -233,6 +236,8 @@ export class ActiveDatabase {
             retryDelayMs: this.#init.openRetryDelayMs,
             setup: this.#init.connectionSetup,
             onIo: () => this.#beatWhileBusy(performance.now()),
+            // Called from inside SQLite: give the role up once the statement has returned.
+            onFenced: () => setTimeout(() => this.#fencedOut(engine), 0),
           })
         } catch (error) {
           settle()
@@ -276,6 +281,18 @@ export class ActiveDatabase {
       })
     // After the lock request, which the browser then grants while SQLite loads.
     if (known) SqliteEngine.preload({ storage: known.kind, ...urls })
+  }
+
+  /**
+   * Another holder took the files while this worker was frozen or stalled (see write-fence.ts):
+   * nothing this engine does reaches them any more. Its statements are refused from now on (their
+   * tabs send them to the new holder), and the role and the engine are given up.
+   */
+  #fencedOut(engine: SqliteEngine | undefined): void {
+    if (!engine || this.#fenced.has(engine)) return
+    this.#fenced.add(engine)
+    this.#log('another worker took the files: this one writes nothing more and gives the role up')
+    if (this.#engine === engine) void this.deactivate({ drain: false })
   }
 
   #activateFailed(epoch: number, error: unknown): void {
@@ -586,6 +603,11 @@ export class ActiveDatabase {
       if (engine.inTransaction) message.tx = true
       reply(port, message)
     } catch (error) {
+      if (this.#fenced.has(engine)) {
+        // Nothing of it reached the files: the tab may send it to the next holder.
+        reply(port, { t: 'refused', id: request.id })
+        return
+      }
       const name = (error as Error)?.name ?? 'Error'
       this.#stats.errors[name] = (this.#stats.errors[name] ?? 0) + 1
       const message: Mutable<ExecError> = { t: 'error', id: request.id, error: serializeError(error) }

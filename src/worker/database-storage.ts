@@ -33,6 +33,8 @@ export interface StorageOptions {
   readonly retryDelayMs: number
   /** See PoolOptions.onIo (the `opfs-sahpool` storage). */
   readonly onIo?: () => void
+  /** See PoolOptions.onFenced (the `opfs-sahpool` storage). */
+  readonly onFenced?: () => void
 }
 
 /** An opened storage: the SQLite API of the right build, with a VFS registered as `vfsName`. */

@@ -1,0 +1,113 @@
+// Background tabs as browsers treat them: hidden behind other tabs, and frozen (timers and workers
+// stopped, files and locks still held). Playwright keeps the pages it launches visible, so these
+// tests drive a Chromium of their own over CDP (support/background.ts), where they are real.
+import { expect, test, type Page } from '@playwright/test'
+import { startBackgroundBrowser, type BackgroundBrowser } from './support/background.js'
+import { query, status, uniqueFilename } from './support/tabs.js'
+
+const HANG_TIMEOUT_MS = 2000
+
+test.describe.configure({ mode: 'serial' })
+
+let bg: BackgroundBrowser
+test.beforeEach(async ({ baseURL }) => {
+  bg = await startBackgroundBrowser(baseURL!)
+})
+test.afterEach(async () => {
+  await bg.close()
+})
+
+/** Writes `count` rows keyed `<label>-<n>` one by one (every 3rd as a 2-row transaction); each key's outcome. */
+function writeRows(page: Page, label: string, count: number) {
+  return page.evaluate(
+    async ([label, count]) => {
+      const outcomes: Array<{ key: string; ok: boolean; error?: string; ms: number }> = []
+      for (let n = 0; n < count; n++) {
+        const key = `${label}-${n}`
+        const t0 = performance.now()
+        try {
+          if (n % 3 === 2) {
+            await window.db.transaction().execute(async (trx: any) => {
+              await trx.insertInto('t').values({ k: `${key}` }).execute()
+              await trx.insertInto('t').values({ k: `${key}-2nd` }).execute()
+            })
+          } else {
+            await window.db.insertInto('t').values({ k: key }).execute()
+          }
+          outcomes.push({ key, ok: true, ms: performance.now() - t0 })
+        } catch (error: any) {
+          outcomes.push({ key, ok: false, error: `${error.name}: ${error.message}`, ms: performance.now() - t0 })
+        }
+      }
+      return outcomes
+    },
+    [label, count] as const,
+  )
+}
+
+test('a frozen active tab, in the middle of its own transaction, is replaced; it writes nothing after, and serves again once resumed', async () => {
+  test.setTimeout(90_000)
+  const file = uniqueFilename('freeze')
+  // Every tab's worker tells each change it makes to a file (see workers/spy-writes.js).
+  const options = { hangTimeoutMs: HANG_TIMEOUT_MS, workerUrl: '/e2e/pages/workers/spy-writes.js' }
+  const a = await bg.openTab(file, options)
+  const b = await bg.openTab(file, options)
+  const c = await bg.openTab(file, options)
+  await query(a, 'create table t (k text not null)')
+  const frozenTab = (await status(a)).tabId
+  expect((await status(a)).role).toBe('active')
+  expect(await a.evaluate(() => document.visibilityState)).toBe('hidden')
+
+  // A's own transaction has one row in, then A freezes between two of its statements.
+  await a.evaluate(async () => {
+    const w = window as any
+    w.trx = await window.db.startTransaction().execute()
+    await w.trx.insertInto('t').values({ k: 'a-in-trx' }).execute()
+  })
+  await bg.freeze(a)
+  const [fromB, fromC] = await Promise.all([writeRows(b, 'b', 12), writeRows(c, 'c', 12)])
+  expect((await status(c)).activeTabId).not.toBe(frozenTab)
+
+  // Resumed while no tab sends anything: the files change no more. The frozen worker, had it not
+  // been fenced, would now roll its transaction back and truncate the journal the new holder uses.
+  await b.evaluate(() => {
+    const w = window as any
+    w.writes = []
+    new BroadcastChannel('spy-writes').onmessage = (event) => w.writes.push(event.data)
+  })
+  await bg.resume(a)
+  await a.waitForFunction((tabId) => window.dialect.status().then((s: any) => s.role === 'follower' && s.activeTabId !== tabId), frozenTab)
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  expect(await b.evaluate(() => (window as any).writes)).toEqual([])
+
+  // The first write of each tab waited for the replacement; every write was served.
+  const all = [...fromB, ...fromC]
+  console.log(
+    `frozen active tab: first writes answered after ${Math.round(fromB[0]!.ms)} and ${Math.round(fromC[0]!.ms)} ms ` +
+      `(hangTimeoutMs ${HANG_TIMEOUT_MS}); the rest in at most ${Math.round(Math.max(...[...fromB.slice(1), ...fromC.slice(1)].map((o) => o.ms)))} ms`,
+  )
+  expect(all.filter((o) => !o.ok)).toEqual([])
+
+  // Resumed: A's transaction is over (its statements fail retryably), and A serves again.
+  const late = await a.evaluate(async () => {
+    const w = window as any
+    const next = await w.trx.insertInto('t').values({ k: 'a-in-trx-late' }).execute().then(
+      () => 'applied',
+      (e: any) => ({ name: e.name, retryable: e.retryable }),
+    )
+    await w.trx.rollback().execute().catch(() => {})
+    return next
+  })
+  expect(late).toEqual({ name: 'ActiveTabLostError', retryable: true })
+  for (const [tab, label] of [[a, 'a'], [b, 'b2'], [c, 'c2']] as const) {
+    const after = await writeRows(tab, label, 3)
+    expect(after.filter((o) => !o.ok)).toEqual([])
+    all.push(...after)
+  }
+
+  // Every acknowledged write is there once, and nothing else: not A's transaction. The file is sound.
+  const rows = await query<{ k: string; n: number }>(b, 'select k, count(*) as n from t group by k')
+  const expected = all.flatMap((o) => (Number(o.key.split('-').at(-1)) % 3 === 2 ? [o.key, `${o.key}-2nd`] : [o.key]))
+  expect(new Map(rows.map((r) => [r.k, r.n]))).toEqual(new Map(expected.map((k) => [k, 1])))
+  expect(await query(a, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
+})

@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { BrowserContext, Page } from '@playwright/test'
+import { startOwnChromium, type OwnChromium } from './own-chromium.js'
+
+/**
+ * A Chromium whose tabs behave as a user's do: the newest tab is in front and visible, the others
+ * are hidden, and a hidden tab can be frozen for real (its timers and workers stop), which
+ * Playwright's own pages never are.
+ */
+export interface BackgroundBrowser {
+  readonly context: BrowserContext
+  /** Opens the harness in a new tab in front (the previous front tab is hidden) on `file`. */
+  openTab(file: string, options?: Record<string, unknown>): Promise<Page>
+  /** Freezes a hidden tab: its page and its workers stop until `resume`. */
+  freeze(page: Page): Promise<void>
+  resume(page: Page): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startBackgroundBrowser(baseURL: string): Promise<BackgroundBrowser> {
+  const userDataDir = await mkdtemp(join(tmpdir(), 'kysely-multitab-background-'))
+  const own: OwnChromium = await startOwnChromium(userDataDir)
+  const context = own.browser.contexts()[0]!
+  const sessions = new Map<Page, Awaited<ReturnType<BrowserContext['newCDPSession']>>>()
+  const session = async (page: Page) => {
+    let cdp = sessions.get(page)
+    if (!cdp) sessions.set(page, (cdp = await context.newCDPSession(page)))
+    return cdp
+  }
+  return {
+    context,
+    async openTab(file, options = {}) {
+      const page = await context.newPage()
+      page.on('pageerror', (error) => console.log(`[pageerror] ${error.message}`))
+      page.on('console', (message) => {
+        if (message.type() === 'error' || process.env.E2E_VERBOSE) console.log(`[console.${message.type()}] ${message.text()}`)
+      })
+      await page.goto(`${baseURL}/e2e/pages/harness.html`)
+      await page.waitForFunction(() => window.harness !== undefined)
+      await page.evaluate(([f, o]) => void window.harness.open(f, o), [file, options] as const)
+      await page.evaluate(() => window.db.selectNoFrom((eb: any) => eb.val(1).as('x')).execute())
+      return page
+    },
+    async freeze(page) {
+      if (await page.evaluate(() => document.visibilityState) !== 'hidden') throw new Error('only a hidden tab can be frozen')
+      await (await session(page)).send('Page.setWebLifecycleState', { state: 'frozen' })
+    },
+    async resume(page) {
+      await (await session(page)).send('Page.setWebLifecycleState', { state: 'active' })
+    },
+    async close() {
+      await own.kill()
+      await rm(userDataDir, { recursive: true, force: true }).catch(() => {})
+    },
+  }
+}
