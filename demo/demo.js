@@ -24,6 +24,7 @@ const REASONS = {
   hung: 'The active tab stopped answering and was fenced off.',
   manual: 'A tab asked for it: “Make this tab active” or “Step down”.',
   failed: 'The elected tab could not open the database.',
+  hidden: 'The active tab was in the background: the role moved to the tab in front.',
 }
 const ROLE_TEXT = { active: 'Active', follower: 'Follower', electing: 'Electing', closed: 'Closed', starting: 'Starting' }
 

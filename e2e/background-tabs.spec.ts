@@ -48,8 +48,9 @@ function writeRows(page: Page, label: string, count: number) {
 test('a frozen active tab, in the middle of its own transaction, is replaced; it writes nothing after, and serves again once resumed', async () => {
   test.setTimeout(90_000)
   const file = uniqueFilename('freeze')
-  // Every tab's worker tells each change it makes to a file (see workers/spy-writes.js).
-  const options = { hangTimeoutMs: HANG_TIMEOUT_MS, workerUrl: '/e2e/pages/workers/spy-writes.js' }
+  // Every tab's worker tells each change it makes to a file (see workers/spy-writes.js). The role
+  // stays with the hidden tab (as where it is elected before the user switches).
+  const options = { hangTimeoutMs: HANG_TIMEOUT_MS, hiddenHandoffMs: false, workerUrl: '/e2e/pages/workers/spy-writes.js' }
   const a = await bg.openTab(file, options)
   const b = await bg.openTab(file, options)
   const c = await bg.openTab(file, options)
@@ -110,4 +111,92 @@ test('a frozen active tab, in the middle of its own transaction, is replaced; it
   const expected = all.flatMap((o) => (Number(o.key.split('-').at(-1)) % 3 === 2 ? [o.key, `${o.key}-2nd`] : [o.key]))
   expect(new Map(rows.map((r) => [r.k, r.n]))).toEqual(new Map(expected.map((k) => [k, 1])))
   expect(await query(a, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
+})
+
+const roleOf = (page: Page) => page.evaluate(() => window.dialect.status().then((s: any) => s.role as string))
+
+/** Keeps the tab writing rows keyed `<label>-<n>` until `stop()`; the acknowledged keys and the errors. */
+async function keepWriting(page: Page, label: string) {
+  await page.evaluate((label) => {
+    const w = window as any
+    w.acked = []
+    w.failed = []
+    w.writing = true
+    w.writer = (async () => {
+      for (let n = 0; w.writing; n++) {
+        try {
+          await window.db.insertInto('t').values({ k: `${label}-${n}` }).execute()
+          w.acked.push(`${label}-${n}`)
+        } catch (error: any) {
+          w.failed.push(`${label}-${n} ${error.name}: ${error.message}`)
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    })()
+  }, label)
+  return async () =>
+    page.evaluate(async () => {
+      const w = window as any
+      w.writing = false
+      await w.writer
+      return { acked: w.acked as string[], failed: w.failed as string[] }
+    })
+}
+
+test('the role follows the tab in front: each switch moves it once, after hiddenHandoffMs, and no write is lost', async () => {
+  test.setTimeout(90_000)
+  const file = uniqueFilename('follow')
+  const options = { hiddenHandoffMs: 500 }
+  const tabs = [await bg.openTab(file, options), await bg.openTab(file, options), await bg.openTab(file, options)]
+  await query(tabs[0]!, 'create table t (k text not null)')
+  // The oldest tab was elected; hidden, it handed the role to the tab in front.
+  await expect.poll(() => roleOf(tabs[2]!)).toBe('active')
+  const stops = await Promise.all(tabs.map((tab, i) => keepWriting(tab, `tab${i}`)))
+  const handoffsBefore = await Promise.all(tabs.map((tab) => tab.evaluate(() => window.events.filter((e) => e.type === 'active-changed').length)))
+
+  const order = [0, 1, 2, 0, 1]
+  for (const i of order) {
+    await tabs[i]!.bringToFront()
+    await expect.poll(() => tabs[i]!.evaluate(() => document.visibilityState)).toBe('visible')
+    await expect.poll(() => roleOf(tabs[i]!), { timeout: 10_000 }).toBe('active')
+    // Now and until the next switch, the others follow.
+    for (const other of tabs) if (other !== tabs[i]) await expect.poll(() => roleOf(other)).toBe('follower')
+  }
+
+  const outcomes = await Promise.all(stops.map((stop) => stop()))
+  // Each switch moved the role once, for the reason 'hidden', as every tab saw it.
+  for (const [t, tab] of tabs.entries()) {
+    const changes = await tab.evaluate(() => window.events.filter((e) => e.type === 'active-changed'))
+    const during = changes.slice(handoffsBefore[t])
+    expect(during.map((e) => e.reason)).toEqual(order.map(() => 'hidden'))
+  }
+  // Nothing lost: every acknowledged write is there once; a write may wait, none failed.
+  const acked = outcomes.flatMap((o) => o.acked)
+  expect(outcomes.flatMap((o) => o.failed)).toEqual([])
+  const rows = await query<{ k: string; n: number }>(tabs[0]!, 'select k, count(*) as n from t group by k')
+  expect(new Map(rows.map((r) => [r.k, r.n]))).toEqual(new Map(acked.map((k) => [k, 1])))
+  console.log(`the role followed ${order.length} tab switches with ${order.length} hand-offs; ${acked.length} writes, none lost`)
+})
+
+test('a quick look at another tab leaves the role where it is; with hiddenHandoffMs: false it never moves', async () => {
+  test.setTimeout(60_000)
+  const quick = uniqueFilename('quick')
+  const a = await bg.openTab(quick, { hiddenHandoffMs: 3000 })
+  const b = await bg.openTab(quick, { hiddenHandoffMs: 3000 })
+  await expect.poll(() => roleOf(b), { timeout: 10_000 }).toBe('active')
+  await a.bringToFront()
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  await b.bringToFront()
+  await new Promise((resolve) => setTimeout(resolve, 4000))
+  expect(await roleOf(b)).toBe('active')
+  expect(await b.evaluate(() => window.events.filter((e) => e.type === 'active-changed').map((e) => e.reason))).toEqual(['elected', 'hidden'])
+
+  const never = uniqueFilename('never')
+  const c = await bg.openTab(never, { hiddenHandoffMs: false })
+  const d = await bg.openTab(never, { hiddenHandoffMs: false })
+  expect(await roleOf(c)).toBe('active')
+  expect(await c.evaluate(() => document.visibilityState)).toBe('hidden')
+  await new Promise((resolve) => setTimeout(resolve, 2500))
+  expect(await roleOf(c)).toBe('active')
+  expect(await roleOf(d)).toBe('follower')
 })

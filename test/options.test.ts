@@ -26,4 +26,13 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ filename: 'a.db', leaseTimeoutMs: 2 ** 31 })).toThrow(RangeError)
     expect(resolveConfig({ filename: 'a.db', leaseTimeoutMs: 2 ** 31 - 1 }).leaseTimeoutMs).toBe(2 ** 31 - 1)
   })
+
+  it('hiddenHandoffMs: 2000 by default, 0 for at once, false for never, and nothing else', () => {
+    expect(resolveConfig({ filename: 'a.db' }).hiddenHandoffMs).toBe(2000)
+    expect(resolveConfig({ filename: 'a.db', hiddenHandoffMs: 0 }).hiddenHandoffMs).toBe(0)
+    expect(resolveConfig({ filename: 'a.db', hiddenHandoffMs: false }).hiddenHandoffMs).toBe(false)
+    expect(resolveConfig({ filename: 'a.db', hiddenHandoffMs: 250.4 }).hiddenHandoffMs).toBe(250)
+    expect(() => resolveConfig({ filename: 'a.db', hiddenHandoffMs: -1 })).toThrow(RangeError)
+    expect(() => resolveConfig({ filename: 'a.db', hiddenHandoffMs: true as never })).toThrow(RangeError)
+  })
 })

@@ -15,7 +15,7 @@ const parsers = [parseClientRequest, parseCoordinatorToTab, parseCoordinatorToWo
 const messageLike = fc.record(
   {
     t: fc.oneof(
-      fc.constantFrom('join', 'leave', 'rejoin', 'handoff', 'route', 'route-lost', 'rejected', 'fence', 'welcome', 'roster'),
+      fc.constantFrom('join', 'leave', 'rejoin', 'handoff', 'visibility', 'route', 'route-lost', 'rejected', 'fence', 'welcome', 'roster'),
       fc.constantFrom('activate', 'attach', 'tab-gone', 'deactivate', 'ack', 'activated', 'activate-failed', 'heartbeat'),
       fc.constantFrom('deactivated', 'exec', 'release', 'subscribe'),
       fc.string(),
@@ -72,8 +72,12 @@ describe('message decoding (property-based)', () => {
     expect(parseCoordinatorToWorker({ t: 'activate', v: PROTOCOL_VERSION, epoch: 5, steal: false })).toBeUndefined()
     expect(parseWorkerToCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: 5, seq: 0 })).toBeDefined()
     expect(parseCoordinatorToTab({ t: 'roster', v: PROTOCOL_VERSION, tabIds: ['a'], activeTabId: 'a' })).toBeDefined()
-    const join = { t: 'join', v: PROTOCOL_VERSION, tabId: 'a', tabLock: 'l', workerPort: 'line-name-1', epoch: 3, holder: false, hangTimeoutMs: 4000 }
+    const join = { t: 'join', v: PROTOCOL_VERSION, tabId: 'a', tabLock: 'l', workerPort: 'line-name-1', epoch: 3, holder: false, hangTimeoutMs: 4000, visible: true, hiddenHandoffMs: 2000 }
     expect(parseTabToCoordinator(join)).toBeDefined()
+    expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: undefined })).toBeDefined()
+    expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: -5 })).toBeUndefined()
+    expect(parseTabToCoordinator({ t: 'visibility', v: PROTOCOL_VERSION, tabId: 'a', visible: false })).toBeDefined()
+    expect(parseTabToCoordinator({ t: 'visibility', v: PROTOCOL_VERSION, tabId: 'a', visible: 'no' })).toBeUndefined()
     // A join whose epoch would push a restarted coordinator's count past safe integers is refused.
     expect(parseTabToCoordinator({ ...join, epoch: 2 ** 53 - 2 })).toBeUndefined()
     // Another release's message is not acted on (the coordinator answers it with a ProtocolError).

@@ -2,6 +2,7 @@
  * A tab's membership in one database: it holds the tab's liveness lock, starts the tab worker,
  * joins the coordinator, and turns the driver's calls into requests on the current route.
  */
+import { pageVisible, watchVisibility } from './page-visibility.js'
 import { DatabaseClosedError, NoActiveTabError, StorageUnavailableError, appendCallerStack, deserializeError, destroyedError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
@@ -104,6 +105,7 @@ export class TabClient {
   /** Whether the browser keeps this origin's storage under pressure (undefined: not known yet). */
   persisted: boolean | undefined
   #tabLock = ''
+  #stopWatchingVisibility: () => void = () => {}
   #storage: StorageKind | undefined
 
   constructor(config: Readonly<ResolvedConfig>, events: TabEvents = new TabEvents()) {
@@ -211,6 +213,10 @@ export class TabClient {
     this.#joinCoordinator(this.#startWorker())
     // Say goodbye while the page is going, so the others see 'closed' (not 'crashed') at once.
     globalThis.addEventListener?.('pagehide', this.#onPageHide)
+    this.#stopWatchingVisibility = watchVisibility((visible) => {
+      this.#log('visibility', { visible })
+      this.#link?.post({ t: 'visibility', v: PROTOCOL_VERSION, tabId: this.tabId, visible })
+    })
   }
 
   readonly #onPageHide = (event: Event) => {
@@ -230,6 +236,8 @@ export class TabClient {
       holder: this.#router.route?.activeTabId === this.tabId,
       since: (this.#joinedAt ??= Date.now()),
       hangTimeoutMs: this.#config.hangTimeoutMs,
+      visible: pageVisible(),
+      ...(this.#config.hiddenHandoffMs === false ? {} : { hiddenHandoffMs: this.#config.hiddenHandoffMs }),
       debug: !!this.#config.debug,
     }
     this.#log('join', { tabId: this.tabId, epoch: join.epoch, holder: join.holder, coordinator: this.#link!.kind })
@@ -532,6 +540,7 @@ export class TabClient {
     }
     this.#leave()
     globalThis.removeEventListener?.('pagehide', this.#onPageHide)
+    this.#stopWatchingVisibility()
     this.#worker?.terminate()
     this.#workerEnded()
     this.#releaseTabLock?.()

@@ -15,7 +15,8 @@ export interface MultiTabEvents {
     readonly epoch: number
     /**
      * Why the role moved: `elected` (first election), `closed`, `crashed`, `hung`, `manual`,
-     * `failed`, `coordinator-lost` (the active worker heard nothing from the coordinator).
+     * `failed`, `coordinator-lost` (the active worker heard nothing from the coordinator),
+     * `hidden` (the active tab was in the background, see `hiddenHandoffMs`).
      */
     readonly reason: HandoffReason
     /** Time from losing the previous active tab to this one serving, in ms (0 for the first). */

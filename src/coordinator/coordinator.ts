@@ -30,6 +30,7 @@ import {
 } from '../protocol/messages.js'
 import { hasVersion, isCurrentVersion, parseTabToCoordinator, parseWorkerToCoordinator } from '../protocol/validate.js'
 import { TabRegistry } from './tab-registry.js'
+import { visibleSuccessor } from './visibility-policy.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
 import { newLine, openLine, transferOf, type Line } from '../protocol/line.js'
 
@@ -37,6 +38,10 @@ interface TabLines {
   readonly tab: Line
   worker: Line
   readonly hangTimeoutMs: number
+  /** The page is visible, since when (this coordinator's clock), and its `hiddenHandoffMs`. */
+  visible: boolean
+  visibleSince: number
+  readonly hiddenHandoffMs: number | undefined
 }
 
 /** How long to wait before electing again after an elected tab could not open the files. */
@@ -74,6 +79,7 @@ export class Coordinator {
   readonly #instanceLock: string
   #holderChecked = false
   #holderWait: ReturnType<typeof setTimeout> | undefined
+  #visibilityTimer: ReturnType<typeof setTimeout> | undefined
   /** Logs to this SharedWorker's console once any tab joined with `debug`. */
   #log: DebugLog = silent
 
@@ -127,6 +133,14 @@ export class Coordinator {
       case 'handoff':
         this.#handoff(message.tabId, message.action)
         break
+      case 'visibility': {
+        const lines = this.#lines.get(message.tabId)!
+        if (lines.visible === message.visible) break
+        lines.visible = message.visible
+        lines.visibleSince = performance.now()
+        this.#followVisibility()
+        break
+      }
     }
   }
 
@@ -138,7 +152,7 @@ export class Coordinator {
       // The same tab again on a new line (it believed this coordinator dead): take the new lines.
       known.worker.close()
       if (known.tab !== port) known.tab.close()
-      this.#lines.set(tabId, { tab: port, worker, hangTimeoutMs: message.hangTimeoutMs })
+      this.#lines.set(tabId, this.#tabLines(port, worker, message))
       this.#listenToWorker(tabId, worker)
       this.#forgetStandby(tabId)
       sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION, lock: this.#instanceLock })
@@ -157,7 +171,7 @@ export class Coordinator {
     const since = message.since === undefined ? undefined : Math.min(message.since, Date.now())
     if (!this.#registry.add(tabId, since)) return
     this.#registry.observeEpoch(message.epoch)
-    this.#lines.set(tabId, { tab: port, worker, hangTimeoutMs: message.hangTimeoutMs })
+    this.#lines.set(tabId, this.#tabLines(port, worker, message))
     this.#listenToWorker(tabId, worker)
     // Granted only once the tab has released it, i.e. when the tab is gone. A closing tab's goodbye
     // ('leave', at pagehide) travels apart from the lock release, and Firefox may deliver the
@@ -168,6 +182,7 @@ export class Coordinator {
     this.#lineUpChanged()
     if (this.#registry.ready) {
       this.#broker(tabId)
+      this.#followVisibility()
       return
     }
     // Rejoining after a coordinator restart: the tab whose worker holds the files keeps the role.
@@ -179,6 +194,36 @@ export class Coordinator {
       this.#awaitHolder(message.hangTimeoutMs)
     }
     this.#elect()
+  }
+
+  #tabLines(tab: Line, worker: Line, join: JoinMessage): TabLines {
+    return { tab, worker, hangTimeoutMs: join.hangTimeoutMs, visible: join.visible, visibleSince: performance.now(), hiddenHandoffMs: join.hiddenHandoffMs }
+  }
+
+  /**
+   * The role follows the user (see visibility-policy.ts): once the active tab has been hidden for
+   * its `hiddenHandoffMs` while another tab is visible, the role moves to that one. Looked at
+   * whenever a tab is shown or hidden, joins or leaves, and when a tab starts serving.
+   */
+  #followVisibility(): void {
+    clearTimeout(this.#visibilityTimer)
+    this.#visibilityTimer = undefined
+    const activeId = this.#registry.active
+    const active = activeId && this.#lines.get(activeId)
+    // Not while an election or a hand-off is under way: it looks again once the role is served.
+    if (!active || !this.#registry.ready || this.#preferred || this.#stepDownAsked) return
+    const others = [...this.#lines]
+      .filter(([tabId]) => tabId !== activeId && !this.#skip.has(tabId))
+      .map(([tabId, lines]) => ({ tabId, visible: lines.visible, since: lines.visibleSince }))
+    const now = performance.now()
+    const verdict = visibleSuccessor({ tabId: activeId, visible: active.visible, since: active.visibleSince }, others, active.hiddenHandoffMs, now)
+    if (!verdict) return
+    if ('at' in verdict) {
+      this.#visibilityTimer = setTimeout(() => this.#followVisibility(), verdict.at - now)
+      return
+    }
+    this.#log('the active tab is hidden: the role goes to a visible tab', { from: activeId, to: verdict.tabId })
+    this.#handoff(verdict.tabId, 'claim', 'hidden')
   }
 
   /**
@@ -277,7 +322,7 @@ export class Coordinator {
     this.#elect()
   }
 
-  #handoff(tabId: string, action: 'claim' | 'release'): void {
+  #handoff(tabId: string, action: 'claim' | 'release', reason: HandoffReason = 'manual'): void {
     const active = this.#registry.active
     if (action === 'claim') {
       this.#steppedDown.delete(tabId)
@@ -295,7 +340,7 @@ export class Coordinator {
     if (!active) {
       this.#elect()
     } else if (this.#registry.ready) {
-      this.#reason = 'manual'
+      this.#reason = reason
       sendWorker(this.#lines.get(active)!.worker, { t: 'deactivate', v: PROTOCOL_VERSION, epoch: this.#registry.epoch, drain: true })
     }
     // (Still opening: the hand-off happens when it reports, see 'activated'.)
@@ -348,6 +393,7 @@ export class Coordinator {
         this.#stepDownAsked = undefined
         if (this.#preferred && this.#preferred !== tabId) this.#handoff(this.#preferred, 'claim')
         else if (stepDown === tabId) this.#handoff(tabId, 'release')
+        else this.#followVisibility()
         return
       }
       case 'heartbeat':
@@ -369,7 +415,7 @@ export class Coordinator {
         }
         return
       case 'deactivated':
-        if (current && registry.abandon(tabId, message.epoch)) this.#vacated(this.#reason === 'manual' ? 'manual' : 'failed')
+        if (current && registry.abandon(tabId, message.epoch)) this.#vacated(this.#reason === 'manual' || this.#reason === 'hidden' ? this.#reason : 'failed')
         return
       case 'activate-failed':
         if (!registry.abandon(tabId, message.epoch)) return

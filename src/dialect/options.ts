@@ -37,6 +37,21 @@ export interface MultiTabOpfsDialectConfig {
    */
   readonly hangTimeoutMs?: number
   /**
+   * The role follows the user: once the active tab has been in the background this long while
+   * another tab of the database is visible, the role moves to that tab (the one shown last).
+   * Browsers freeze background tabs, and outside Chromium a frozen active tab keeps the files
+   * from every other tab until it is resumed (see the README, Background tabs). The wait keeps a
+   * quick look at another tab from moving the role there and back. `false`: the role never moves
+   * for this (a tab that must keep it, e.g. one that plays media and is never frozen). The active
+   * tab's value applies. Default 2 000 ms.
+   *
+   * @example
+   * ```ts
+   * new MultiTabOpfsDialect({ filename: 'app.db', hiddenHandoffMs: false })
+   * ```
+   */
+  readonly hiddenHandoffMs?: number | false
+  /**
    * How long a query may wait for a tab to serve the database (at start-up, or during a
    * hand-off) before it fails with `NoActiveTabError`, and how old a query may be, hand-offs
    * included, and still be sent again to the next active tab. Default 15 000 ms.
@@ -173,6 +188,12 @@ function milliseconds(name: string, value: number | undefined, fallback: number)
 
 const MAX_TIMER_MS = 2 ** 31 - 1
 
+/** `milliseconds`, or 0 (at once), or false (never). */
+function millisecondsOrNever(name: string, value: number | false | undefined, fallback: number): number | false {
+  if (value === false || value === 0) return value
+  return milliseconds(name, value, fallback)
+}
+
 function statements(name: string, value: readonly string[] | undefined): readonly string[] {
   if (value === undefined) return Object.freeze([])
   if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && s.trim() !== '')) {
@@ -191,6 +212,7 @@ export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<Resol
     leaseTimeoutMs: milliseconds('leaseTimeoutMs', config.leaseTimeoutMs, 10_000),
     requestTimeoutMs: milliseconds('requestTimeoutMs', config.requestTimeoutMs, 15_000),
     hangTimeoutMs: milliseconds('hangTimeoutMs', config.hangTimeoutMs, 4_000),
+    hiddenHandoffMs: millisecondsOrNever('hiddenHandoffMs', config.hiddenHandoffMs, 2_000),
     statementTimeoutMs: milliseconds('statementTimeoutMs', config.statementTimeoutMs, 60_000),
     openAttempts: Math.max(1, Math.round(positive('openAttempts', config.openAttempts, 20))),
     openRetryDelayMs: milliseconds('openRetryDelayMs', config.openRetryDelayMs, 25),

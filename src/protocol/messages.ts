@@ -9,7 +9,7 @@ import type { SerializedError } from './errors.js'
 import type { LineRef } from './line.js'
 
 /** Bumped on any incompatible change to the messages below. */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /** A message being built field by field (only the fields that are set are cloned across threads). */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -23,9 +23,10 @@ export type StoragePreference = 'auto' | StorageKind
 
 /**
  * Why the active tab changed. `coordinator-lost`: the active worker heard nothing from the
- * coordinator for twice `hangTimeoutMs` and let the database go on its own.
+ * coordinator for twice `hangTimeoutMs` and let the database go on its own. `hidden`: the active
+ * tab was in the background for `hiddenHandoffMs` while another tab was visible.
  */
-export type HandoffReason = 'elected' | 'closed' | 'crashed' | 'hung' | 'manual' | 'failed' | 'coordinator-lost'
+export type HandoffReason = 'elected' | 'closed' | 'crashed' | 'hung' | 'manual' | 'failed' | 'coordinator-lost' | 'hidden'
 
 // ---- tab main thread -> coordinator -------------------------------------------------------
 
@@ -53,6 +54,10 @@ export interface JoinMessage {
   readonly since?: number
   /** This tab's hang bound: elected, its worker must show progress at least this often. */
   readonly hangTimeoutMs: number
+  /** The page is visible (see VisibilityMessage). */
+  readonly visible: boolean
+  /** Active and hidden this long while another tab is visible, it hands the role over (absent: never). */
+  readonly hiddenHandoffMs?: number
   /** The tab logs; the coordinator logs too (to its own console) once any tab asks. */
   readonly debug?: boolean
 }
@@ -75,7 +80,14 @@ export interface HandoffMessage {
   readonly tabId: string
   readonly action: 'claim' | 'release'
 }
-export type TabToCoordinator = JoinMessage | LeaveMessage | RejoinMessage | HandoffMessage
+/** The page was shown or hidden (or frozen, or put in the back/forward cache: hidden). */
+export interface VisibilityMessage {
+  readonly t: 'visibility'
+  readonly v: number
+  readonly tabId: string
+  readonly visible: boolean
+}
+export type TabToCoordinator = JoinMessage | LeaveMessage | RejoinMessage | HandoffMessage | VisibilityMessage
 
 // ---- coordinator -> tab main thread -------------------------------------------------------
 

@@ -54,6 +54,8 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
     typeof m.holder === 'boolean' &&
     isInt(m.hangTimeoutMs) &&
     (m.hangTimeoutMs as number) > 0 &&
+    typeof m.visible === 'boolean' &&
+    (m.hiddenHandoffMs === undefined || (isInt(m.hiddenHandoffMs) && (m.hiddenHandoffMs as number) >= 0)) &&
     (m.line === undefined || isLineName(m.line)) &&
     (m.since === undefined || (typeof m.since === 'number' && Number.isFinite(m.since)))
   ) {
@@ -64,6 +66,7 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
   if (m.t === 'handoff' && isStr(m.tabId) && (m.action === 'claim' || m.action === 'release')) {
     return data as unknown as TabToCoordinator
   }
+  if (m.t === 'visibility' && isStr(m.tabId) && typeof m.visible === 'boolean') return data as unknown as TabToCoordinator
   return undefined
 }
 
