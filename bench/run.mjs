@@ -16,8 +16,11 @@
 //   BENCH_OPEN_ROUNDS [5]       W5 rounds (fresh pages and database each time)
 //   BENCH_MIXED_ROUNDS [3]      mixed 3-tab rounds; BENCH_MIXED_MS [3000] each
 //   BENCH_FAILOVER_RUNS [20]    failover runs (active tab closed)
-//   BENCH_PHASES [workloads,storage,heap,open,mixed,failover,failover-warm]  which phases to run
-//                               (failover-warm: the same with the warmStandby option)
+//   BENCH_FREEZE_RUNS [20]      background phase: runs with a frozen active tab
+//   BENCH_SWITCHES [10]         background phase: tab switches per run
+//   BENCH_PHASES [workloads,storage,heap,open,mixed,failover,failover-warm,background]  which phases to run
+//                               (failover-warm: the same with the warmStandby option; background:
+//                               frozen and hidden tabs, in a Chromium of its own, see background-tabs.mjs)
 //   BENCH_ONLY                  comma list of contender ids for the workload phase (raw is kept)
 //   BENCH_BEFORE                a git ref: this dialect as built at that ref runs beside the working
 //                               tree's (contenders mtb2Active, mtb2Follower), to compare two builds
@@ -32,6 +35,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { backgroundPhase } from './background-tabs.mjs'
 import { buildBench } from './build.mjs'
 import { renderHtml } from './report.mjs'
 import { startServer } from './server.mjs'
@@ -51,7 +55,9 @@ const CFG = {
   mixedRounds: num('BENCH_MIXED_ROUNDS', 3),
   mixedMs: num('BENCH_MIXED_MS', 3000),
   failoverRuns: num('BENCH_FAILOVER_RUNS', 20),
-  phases: (env.BENCH_PHASES ?? 'workloads,storage,heap,open,mixed,failover,failover-warm').split(',').map((s) => s.trim()),
+  freezeRuns: num('BENCH_FREEZE_RUNS', 20),
+  switches: num('BENCH_SWITCHES', 10),
+  phases: (env.BENCH_PHASES ?? 'workloads,storage,heap,open,mixed,failover,failover-warm,background').split(',').map((s) => s.trim()),
   only: env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined,
   before: env.BENCH_BEFORE || undefined,
   incognito: env.BENCH_INCOGNITO === '1',
@@ -203,6 +209,7 @@ async function main() {
     if (phase('mixed')) await mixedPhase()
     if (phase('failover')) results.failover = await failoverPhase({})
     if (phase('failover-warm')) results.failoverWarm = await failoverPhase({ warmStandby: true })
+    if (phase('background')) results.background = await backgroundPhase({ base, stamp, freezeRuns: CFG.freezeRuns, switches: CFG.switches, log })
   } finally {
     await context?.close().catch(() => {})
     await browser?.close().catch(() => {})
@@ -800,6 +807,11 @@ function printAll() {
     console.log(`\nFailover, ${what} (${f.runs} runs): p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms`)
     const t = f.timelineMedianMs ?? {}
     console.log(`  median timeline from page.close(): survivor told the active tab is gone +${t.routeLostMs} ms; new active's worker requests the wasm +${t.wasmRequestedMs ?? '- (already loaded)'} ms, has it +${t.wasmFetchedMs ?? '-'} ms; logs 'opened the database' +${t.openedMs} ms; survivor gets the new route +${t.newRouteMs} ms; first answer +${t.answeredMs} ms`)
+  }
+  if (results.background) {
+    const f = results.background.frozen
+    console.log(`\nFrozen active tab -> next query answered by another tab (${f.runs} runs, hangTimeoutMs ${f.hangTimeoutMs}): p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms`)
+    for (const s of results.background.switches) console.log(`Tab switches: ${s.switches}, ${s.dwellMs} ms on each tab -> ${s.handoffs} hand-offs (hiddenHandoffMs 2000)`)
   }
   if (results.heap) {
     console.log('\nJS heap after GC (CDP Runtime.getHeapUsage): page | workers | wasm fetched')

@@ -200,3 +200,30 @@ test('a quick look at another tab leaves the role where it is; with hiddenHandof
   expect(await roleOf(c)).toBe('active')
   expect(await roleOf(d)).toBe('follower')
 })
+
+test('where handles cannot be shared (as in Firefox and Safari), queries fail in bounded time during a freeze, never with an internal error, and all is well after', async () => {
+  test.setTimeout(90_000)
+  const file = uniqueFilename('exclusive')
+  const options = { hangTimeoutMs: 1000, requestTimeoutMs: 3000, hiddenHandoffMs: false, workerUrl: '/e2e/pages/workers/exclusive-handles.js' }
+  const a = await bg.openTab(file, options)
+  const b = await bg.openTab(file, options)
+  const c = await bg.openTab(file, options)
+  await query(a, 'create table t (k text not null)')
+  expect((await status(a)).role).toBe('active')
+  await bg.freeze(a)
+  const during = await writeRows(c, 'c', 3)
+  await bg.resume(a)
+  // Each failed within its bound, saying the database had no server; none with HandoffError.
+  console.log(`frozen active tab, handles not shared: ${during.map((o) => `${o.error?.split(':')[0]} after ${Math.round(o.ms)} ms`).join(', ')}`)
+  for (const o of during) {
+    expect(o.ok).toBe(false)
+    expect(o.error).toMatch(/^(NoActiveTabError|WriteOutcomeUnknownError|ActiveTabLostError):/)
+    expect(o.ms).toBeLessThan(3000 + 1000 + 1000)
+  }
+  // Resumed, the frozen tab lets the files go; every tab is served again.
+  for (const [tab, label] of [[a, 'a'], [b, 'b'], [c, 'c2']] as const) {
+    const after = await writeRows(tab, label, 3)
+    expect(after.filter((o) => !o.ok)).toEqual([])
+  }
+  expect(await query(b, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
+})
