@@ -46,7 +46,8 @@ export async function openTab(
   page.on('console', (message) => {
     if (message.type() === 'error' || process.env.E2E_VERBOSE) console.log(`[console.${message.type()}] ${message.text()}`)
   })
-  await page.goto(harnessPath())
+  // Absolute: a context of a Chromium the test started itself has no baseURL.
+  await page.goto(new URL(harnessPath(), test.info().project.use.baseURL).href)
   await page.waitForFunction(() => window.harness !== undefined)
   const merged = { ...projectDialectOptions(), ...options }
   await page.evaluate(([f, o]) => void window.harness.open(f, o), [filename, merged] as const)
