@@ -41,8 +41,8 @@ async function rogue(page: Page, filename: string) {
       void navigator.locks.request(`${name}:tab:${tabId}`, () => new Promise<void>((r) => (keepLock = r)))
       shared.port.postMessage(
         {
-          t: 'join', v: version, tabId, tabLock: `${name}:tab:${tabId}`, workerPort: fakeWorker.port2, epoch: 0, holder: false,
-          coordinatorLock: `${name}:coordinator`, hangTimeoutMs: 1000,
+          t: 'join', v: version, tabId, secret: 'rogue', tabLock: `${name}:tab:${tabId}`, workerPort: fakeWorker.port2, epoch: 0, holder: false,
+          coordinatorLock: `${name}:coordinator`, hangTimeoutMs: 1000, visible: true,
         },
         [fakeWorker.port2],
       )
@@ -79,13 +79,25 @@ async function rogue(page: Page, filename: string) {
         route.postMessage({ t: 'exec', id: 10, lease: 10, sql: 'select ?', params: [{ a: 1 }] })
         route.postMessage({ t: 'exec', id: 11, lease: 10, sql: 'select ?, ?', params: [1] })
         route.postMessage({ t: 'release', leases: [10] })
+        // Another member's identity: its id is in the roster. Joining as it is refused, and its
+        // operation ids cannot be recorded from this line (its writes would then never apply).
+        const roster = [...replies].reverse().find((m) => m?.t === 'roster')
+        const victim = roster.tabIds.find((id: string) => id !== tabId && id !== 'old-release')
+        const hijack = new MessageChannel()
+        shared.port.postMessage(
+          { t: 'join', v: version, tabId: victim, secret: 'guessed', tabLock: `${name}:tab:${victim}`, workerPort: hijack.port2, epoch: 0, holder: false, hangTimeoutMs: 1000, visible: true },
+          [hijack.port2],
+        )
+        for (let n = 1; n <= 5; n++) route.postMessage({ t: 'exec', id: 20 + n, lease: 20, sql: "insert into t values ('rogue')", params: [], op: `${victim}:${n}` })
+        route.postMessage({ t: 'release', leases: [20] })
         await new Promise((r) => setTimeout(r, 500))
       }
       ;(window as any).rogueKeepLock = keepLock
       return {
-        rejected: replies.filter((m) => m?.t === 'rejected').map((m) => m.error.name),
+        rejected: replies.filter((m) => m?.t === 'rejected').map((m) => `${m.error.name}: ${m.error.message}`),
         gotRoute: !!route,
         answers: answers.filter((a) => typeof a?.id === 'number' && (a.id >= 10 || a.id === 8 || a.id === 9)).map((a) => ({ id: a.id, t: a.t, name: a.error?.name })),
+        gotSecondRoute: replies.filter((m) => m?.t === 'route').length > 1,
       }
     },
     [filename, GARBAGE, PROTOCOL_VERSION] as const,
@@ -101,16 +113,21 @@ test('garbage posted to the coordinator and to the active worker changes nothing
   await query(b, "insert into t values ('kept')")
   const evil = await openTab(context, uniqueFilename('other'))
   const result = await rogue(evil, file)
-  expect(result.rejected).toEqual(['ProtocolError']) // the old release is told, clearly
+  // The old release is told, clearly; so is a join with another member's id.
+  expect(result.rejected).toEqual([expect.stringMatching(/^ProtocolError: This tab speaks protocol version 999/), expect.stringMatching(/^ProtocolError: Tab id .* is taken by another tab$/)])
   expect(result.gotRoute).toBe(true)
   expect(result.answers).toEqual([
     { id: 10, t: 'error', name: 'TypeError' },
     { id: 11, t: 'error', name: 'RangeError' },
+    ...[21, 22, 23, 24, 25].map((id) => ({ id, t: 'error', name: 'ProtocolError' })),
   ])
-  // Every real tab still works, and no data changed.
+  // Every real tab still works (none lost its lines, none had its writes recorded before it made
+  // them), and no data changed.
   expect(await query(a, 'select v from t')).toEqual([{ v: 'kept' }])
-  await query(b, "insert into t values ('after')")
-  expect(await query(a, 'select v from t order by rowid')).toEqual([{ v: 'kept' }, { v: 'after' }])
+  for (const tab of [a, b]) {
+    for (let n = 0; n < 5; n++) await tab.evaluate(() => window.db.insertInto('t').values({ v: 'after' }).execute())
+  }
+  expect(await query(a, 'select v, count(*) as n from t group by v order by v')).toEqual([{ v: 'after', n: 10 }, { v: 'kept', n: 1 }])
 
   // The rogue "tab" is now a member whose worker never answers. When the active tab closes, the
   // election may pick it; it shows no progress, so it is skipped and a real tab takes over.
@@ -119,7 +136,7 @@ test('garbage posted to the coordinator and to the active worker changes nothing
   const former = (await status(active)).tabId
   await active.close()
   await waitForNewActive(survivor, former, 30_000)
-  expect(await query(survivor, 'select count(*) as n from t')).toEqual([{ n: 2 }])
+  expect(await query(survivor, 'select count(*) as n from t')).toEqual([{ n: 11 }])
 })
 
 test('bad parameters fail with a TypeError naming the index, before anything is sent', async ({ context }) => {

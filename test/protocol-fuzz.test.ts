@@ -72,7 +72,7 @@ describe('message decoding (property-based)', () => {
     expect(parseCoordinatorToWorker({ t: 'activate', v: PROTOCOL_VERSION, epoch: 5, steal: false })).toBeUndefined()
     expect(parseWorkerToCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: 5, seq: 0 })).toBeDefined()
     expect(parseCoordinatorToTab({ t: 'roster', v: PROTOCOL_VERSION, tabIds: ['a'], activeTabId: 'a' })).toBeDefined()
-    const join = { t: 'join', v: PROTOCOL_VERSION, tabId: 'a', tabLock: 'l', workerPort: 'line-name-1', epoch: 3, holder: false, hangTimeoutMs: 4000, visible: true, hiddenHandoffMs: 2000 }
+    const join = { t: 'join', v: PROTOCOL_VERSION, tabId: 'a', secret: 's', tabLock: 'l', workerPort: 'line-name-1', epoch: 3, holder: false, hangTimeoutMs: 4000, visible: true, hiddenHandoffMs: 2000 }
     expect(parseTabToCoordinator(join)).toBeDefined()
     expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: undefined })).toBeDefined()
     expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: -5 })).toBeUndefined()

@@ -105,6 +105,8 @@ export class TabClient {
   /** Whether the browser keeps this origin's storage under pressure (undefined: not known yet). */
   persisted: boolean | undefined
   #tabLock = ''
+  /** Proves to the coordinator that a join for this tab's id is this tab's (see JoinMessage). */
+  readonly #secret = crypto.randomUUID()
   #stopWatchingVisibility: () => void = () => {}
   #storage: StorageKind | undefined
 
@@ -230,6 +232,7 @@ export class TabClient {
       t: 'join',
       v: PROTOCOL_VERSION,
       tabId: this.tabId,
+      secret: this.#secret,
       tabLock: this.#tabLock,
       workerPort,
       epoch: this.#router.highestEpoch,

@@ -42,6 +42,8 @@ interface TabLines {
   visible: boolean
   visibleSince: number
   readonly hiddenHandoffMs: number | undefined
+  /** What the tab joined with: a later join for its id must bring it too. */
+  readonly secret: string
 }
 
 /** How long to wait before electing again after an elected tab could not open the files. */
@@ -147,6 +149,13 @@ export class Coordinator {
   #join(port: Line, message: JoinMessage): void {
     const { tabId } = message
     const known = this.#lines.get(tabId)
+    if (known && known.secret !== message.secret) {
+      // Another script using a member's id (every member learns them from the roster).
+      this.#log('refused a join with the id of another tab', { tabId })
+      const error = new ProtocolError(`Tab id ${tabId} is taken by another tab`)
+      sendTab(port, { t: 'rejected', v: PROTOCOL_VERSION, error: serializeError(error) })
+      return
+    }
     const worker = openLine(message.workerPort)
     if (known) {
       // The same tab again on a new line (it believed this coordinator dead): take the new lines.
@@ -197,7 +206,15 @@ export class Coordinator {
   }
 
   #tabLines(tab: Line, worker: Line, join: JoinMessage): TabLines {
-    return { tab, worker, hangTimeoutMs: join.hangTimeoutMs, visible: join.visible, visibleSince: performance.now(), hiddenHandoffMs: join.hiddenHandoffMs }
+    return {
+      tab,
+      worker,
+      hangTimeoutMs: join.hangTimeoutMs,
+      visible: join.visible,
+      visibleSince: performance.now(),
+      hiddenHandoffMs: join.hiddenHandoffMs,
+      secret: join.secret,
+    }
   }
 
   /**

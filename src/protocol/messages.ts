@@ -33,7 +33,13 @@ export type HandoffReason = 'elected' | 'closed' | 'crashed' | 'hung' | 'manual'
 export interface JoinMessage {
   readonly t: 'join'
   readonly v: number
+  /** Public: every member learns it from the roster. */
   readonly tabId: string
+  /**
+   * Private, made by the tab once: a join for a tab id the coordinator knows must bring the same
+   * secret, so that no other script can take the tab's place (and close its lines).
+   */
+  readonly secret: string
   /** The name of the Web Lock this tab holds for its lifetime; the coordinator waits on it. */
   readonly tabLock: string
   /** A line to this tab's own worker, for activation and brokering. */

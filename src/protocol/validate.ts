@@ -47,6 +47,7 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
   if (
     m.t === 'join' &&
     isStr(m.tabId) &&
+    isStr(m.secret) &&
     isStr(m.tabLock) &&
     isPort(m.workerPort) &&
     isInt(m.epoch) &&

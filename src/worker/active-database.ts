@@ -18,7 +18,7 @@
  * own tab over the Worker channel (see own-line.ts); statements are serialised through one
  * LeaseQueue (see lease-queue.ts).
  */
-import { ActiveTabLostError, HandoffError, LeaseTimeoutError, serializeError } from '../protocol/errors.js'
+import { ActiveTabLostError, HandoffError, LeaseTimeoutError, ProtocolError, serializeError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type ClientRequest,
@@ -531,6 +531,13 @@ export class ActiveDatabase {
     const released = request.t === 'release' ? request.leases : request.releases
     if (released) for (const lease of released) this.#queue.release({ tabId, lease })
     if (request.t === 'release') return
+    // A tab's operation ids are its own (see request-router.ts): the line it came on says whose.
+    // One naming another tab could record that tab's next write as done, or read its result.
+    if (request.op !== undefined && !request.op.startsWith(`${tabId}:`)) {
+      const error = new ProtocolError(`Operation id ${JSON.stringify(request.op)} is not one of this tab's (${tabId})`)
+      reply(port, { t: 'error', id: request.id, error: serializeError(error) })
+      return
+    }
     if (!this.#engine || (this.#leaving && !this.#holdsConnection(tabId, request.lease))) {
       reply(port, { t: 'refused', id: request.id })
       return
