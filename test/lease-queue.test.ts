@@ -293,4 +293,21 @@ describe('LeaseQueue', () => {
       expect(queue.holder).toEqual({ tabId: 'A', lease: 1 })
     })
   })
+
+  it('idle: resolves at once with nothing running, else once the running statement has returned', async () => {
+    const { queue, run } = setup()
+    await queue.idle()
+    let finish!: () => void
+    const a = queue.submit({ tabId: 'A', lease: 1 }, () => new Promise<void>((resolve) => (finish = resolve)))
+    void run('B', 1, 'b').catch(() => {})
+    let idle = false
+    void queue.idle().then(() => (idle = true))
+    queue.revokeAll(new Error('closing'))
+    await flush()
+    expect(idle).toBe(false)
+    finish()
+    await a
+    await flush()
+    expect(idle).toBe(true)
+  })
 })

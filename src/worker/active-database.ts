@@ -372,7 +372,11 @@ export class ActiveDatabase {
     this.#ledger = undefined
     clearInterval(this.#heartbeatTimer)
     this.#settleRenewal(false)
-    this.#queue.revokeAll(new NotRun())
+    const queue = this.#queue
+    queue.revokeAll(new NotRun())
+    // Not under a statement that is still running (see SqliteEngine.stop): it ends first.
+    engine.stop()
+    await queue.idle()
     await engine.rollback().catch(() => {})
     await engine.close().catch(() => {})
     for (const port of this.#ports.values()) {
@@ -610,8 +614,9 @@ export class ActiveDatabase {
       if (engine.inTransaction) message.tx = true
       reply(port, message)
     } catch (error) {
-      if (this.#fenced.has(engine)) {
-        // Nothing of it reached the files: the tab may send it to the next holder.
+      if (this.#fenced.has(engine) || engine.stopped) {
+        // Nothing of it reached the files (fenced, or interrupted and rolled back as the engine
+        // closes): the tab may send it to the next holder.
         reply(port, { t: 'refused', id: request.id })
         return
       }

@@ -76,6 +76,7 @@ export class LeaseQueue {
   #idleSince: number | undefined
   #granting = true
   readonly #revoked = new Map<string, Error>()
+  #idleWaiters: Array<() => void> = []
 
   constructor(options: LeaseQueueOptions) {
     this.#options = options
@@ -180,6 +181,12 @@ export class LeaseQueue {
     }
   }
 
+  /** Resolves once no statement is running (at once if none is). */
+  idle(): Promise<void> {
+    if (!this.#running) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
   /**
    * Fails everything queued and held (the worker is giving the database up, or starting over).
    * `then` runs next, after any statement already running: e.g. a rollback.
@@ -282,6 +289,11 @@ export class LeaseQueue {
   #done(): void {
     this.#running = false
     this.#pump()
+    if (!this.#running && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters
+      this.#idleWaiters = []
+      for (const resolve of waiters) resolve()
+    }
   }
 
   #armIdleTimer(): void {

@@ -74,6 +74,7 @@ export class SqliteEngine {
   #progressSeq = 0
   #runningSince = 0
   #interrupted = false
+  #stopped = false
   /**
    * A transaction was open after the last statement. Every statement that can change it runs
    * through exec(), which asks SQLite once (`#track`); the worker asks after each statement and
@@ -178,8 +179,23 @@ export class SqliteEngine {
     this.#limitMs = Infinity
   }
 
+  /**
+   * Ends the running statement soon (at its next progress call), and every later one: the engine
+   * is about to close. Closing while a statement runs would re-enter the module under it, which
+   * the Asyncify build does not survive (its VFS calls suspend it in the middle of a statement);
+   * the caller waits for the statement to return first.
+   */
+  stop(): void {
+    this.#stopped = true
+  }
+
+  get stopped(): boolean {
+    return this.#stopped
+  }
+
   /** SQLite's progress handler: a long statement stays alive, a runaway one ends. Non-zero interrupts. */
   #progress(): number {
+    if (this.#stopped) return 1
     const now = performance.now()
     if (this.#progressSeq !== this.#limitSeq) {
       this.#progressSeq = this.#limitSeq
