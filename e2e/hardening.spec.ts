@@ -3,7 +3,7 @@
 // shares. Each test failed before the change it guards.
 import { readFileSync } from 'node:fs'
 import { expect, test, type Page } from '@playwright/test'
-import { activeTab, waitForNewActive } from './support/failover.js'
+import { activeTab, crashTab, waitForNewActive } from './support/failover.js'
 import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
 
 const FOREIGN_KEYS = { connectionSetup: ['pragma foreign_keys = on'] }
@@ -163,4 +163,37 @@ test('temporary files (a sort that spills, a temp table, a statement journal) st
   const rest = tabs.find((t) => !t.isClosed())!
   await waitForNewActive(rest, former)
   expect(await query(rest, 'pragma temp_store')).toEqual([{ temp_store: 2 }])
+})
+
+test("an import ended in its middle (its tab crashed) leaves no scratch copy of the file in OPFS: the next holder removes it", async ({ context }) => {
+  test.setTimeout(90_000)
+  const file = uniqueFilename('scratch')
+  // Each tab's worker stalls right after writing the import's scratch copy (8 MB or more at once).
+  const options = { workerUrl: '/e2e/pages/workers/stall-after-big-write.js' }
+  const tabs = [await openTab(context, file, options), await openTab(context, file, options)]
+  await query(tabs[0]!, 'create table t (v blob)')
+  const active = await activeTab(tabs)
+  const rest = tabs.find((t) => t !== active)!
+  const usage = (page: Page) => page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0)
+  // A user's 12 MB file (made here by an export), to be imported in the active tab.
+  await active.evaluate(async () => {
+    const { sql } = window.harness
+    await sql`create table incoming (v blob)`.execute(window.db)
+    await sql`insert into incoming select randomblob(1000000) from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 12) select x from c)`.execute(window.db)
+    ;(window as any).bytes = await window.dialect.exportDatabase()
+    await sql`drop table incoming`.execute(window.db)
+    await sql`vacuum`.execute(window.db)
+  })
+  const before = await usage(rest)
+  const former = (await status(active)).tabId
+  // The tab crashes while the import runs, its scratch copy of the file written.
+  void active.evaluate(() => window.dialect.importDatabase((window as any).bytes)).catch(() => {})
+  await expect.poll(() => usage(rest), { timeout: 20_000 }).toBeGreaterThan(before + 10_000_000)
+  await crashTab(context, active)
+  await waitForNewActive(rest, former, 30_000)
+  expect(await query(rest, "select name from sqlite_master where name = 'incoming'")).toEqual([])
+  // The scratch copy is gone with its bytes; the database works.
+  await expect.poll(() => usage(rest), { timeout: 10_000 }).toBeLessThan(before + 2_000_000)
+  await query(rest, "insert into t values (x'00')")
+  expect(await query(rest, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
 })

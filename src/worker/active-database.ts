@@ -35,7 +35,7 @@ import { parseClientRequest } from '../protocol/validate.js'
 import { silent, type DebugLog } from '../protocol/debug-log.js'
 import { LeaseQueue } from './lease-queue.js'
 import { OpLedger } from './op-ledger.js'
-import { checkDatabase, emptyDatabase, exportDatabase, importDatabase } from './database-file.js'
+import { checkDatabase, emptyDatabase, exportDatabase, importDatabase, removeImportLeftover } from './database-file.js'
 import { SqliteEngine } from './sqlite-engine.js'
 import { chooseStorage, probeCapabilities, type StorageChoice, type StorageCapabilities } from './storage-choice.js'
 import type { Line } from '../protocol/line.js'
@@ -259,6 +259,7 @@ export class ActiveDatabase {
         this.#log('opened the database', { epoch: this.#epoch, steal })
         const ledger = (this.#ledger = new OpLedger(engine))
         // Before any tab's statement, but after `activated`: not on the failover's path.
+        this.#queue.runNext(() => removeImportLeftover(engine))
         this.#queue.runNext(() => ledger.prepare().catch((error: unknown) => this.#log('could not prepare the operation ledger (it is made on first use)', { error: String(error) })))
         this.#openCount++
         this.#startHeartbeat()

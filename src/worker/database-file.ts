@@ -41,6 +41,14 @@ export async function exportDatabase(engine: SqliteEngine, filename: string): Pr
   return engine.readFile(filename)
 }
 
+/**
+ * Removes the scratch file of an import that did not finish (its tab closed or crashed in the
+ * middle): it would otherwise keep the file's bytes, and a file of the pool, for good.
+ */
+export async function removeImportLeftover(engine: SqliteEngine): Promise<void> {
+  await engine.deleteFile(SCRATCH).catch(() => {})
+}
+
 export async function importDatabase(engine: SqliteEngine, bytes: Uint8Array): Promise<void> {
   if (!(bytes instanceof Uint8Array) || bytes.byteLength < 512) {
     throw new SqliteError('import: not an SQLite database file (too short)', 26)
