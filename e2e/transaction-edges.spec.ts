@@ -215,40 +215,30 @@ test('a transaction SQLite rolled back itself (an INSERT OR ROLLBACK conflict th
     expect(outcome).toEqual({ steps: ['caught SqliteError'], result: 'TransactionEndedError (retryable: true)' })
     // Before, 'after' ran on its own (autocommit) and stayed, and the COMMIT then failed.
     expect(await query(tab, 'select k from u order by k')).toEqual([{ k: 'taken' }])
+
+    // The same with statements sent along with the conflict (Promise.all), before its answer.
+    const pipelined = await tab.evaluate(async () => {
+      const { sql } = window.harness
+      let settled: string[] = []
+      const result = await window.db
+        .transaction()
+        .execute(async (trx: any) => {
+          await trx.insertInto('u').values({ k: 'first' }).execute()
+          const all = await Promise.allSettled([
+            sql`insert or rollback into u (k) values ('taken')`.execute(trx),
+            trx.insertInto('u').values({ k: 'sent along 1' }).execute(),
+            trx.insertInto('u').values({ k: 'sent along 2' }).execute(),
+          ])
+          settled = all.map((s) => (s.status === 'fulfilled' ? 'ran' : (s.reason as Error).name))
+        })
+        .catch((e: any) => e.name)
+      return { settled, result }
+    })
+    expect(pipelined).toEqual({ settled: ['SqliteError', 'TransactionEndedError', 'TransactionEndedError'], result: 'TransactionEndedError' })
+    expect(await query(tab, 'select k from u order by k')).toEqual([{ k: 'taken' }])
     // The connection and the lease are clean: the next transaction works.
     await tab.evaluate(() => window.db.transaction().execute((trx: any) => trx.insertInto('u').values({ k: 'next' }).execute()))
     await query(tab, "delete from u where k = 'next'")
   }
 })
 
-test('statements sent before the answer to the one that made SQLite roll the transaction back fail too: none runs on its own', async ({ context }) => {
-  const { a, b } = await threeTabs(context)
-  await query(a, 'create table u (k text unique)')
-  await query(a, "insert into u (k) values ('taken')")
-  for (const tab of [a, b]) {
-    const outcome = await tab.evaluate(async () => {
-      const { sql } = window.harness
-      let steps: string[] = []
-      const result = await window.db
-        .transaction()
-        .execute(async (trx: any) => {
-          await trx.insertInto('u').values({ k: 'first' }).execute()
-          // Sent together: the two later inserts leave before the conflict's answer comes back.
-          const settled = await Promise.allSettled([
-            sql`insert or rollback into u (k) values ('taken')`.execute(trx),
-            trx.insertInto('u').values({ k: 'pipelined 1' }).execute(),
-            trx.insertInto('u').values({ k: 'pipelined 2' }).execute(),
-          ])
-          steps = settled.map((s) => (s.status === 'fulfilled' ? 'ran' : (s.reason as Error).name))
-        })
-        .then(
-          () => 'committed',
-          (e: any) => `${e.name} (retryable: ${e.retryable})`,
-        )
-      return { steps, result }
-    })
-    expect(outcome).toEqual({ steps: ['SqliteError', 'TransactionEndedError', 'TransactionEndedError'], result: 'TransactionEndedError (retryable: true)' })
-    // Nothing of the transaction stayed, not the inserts sent along.
-    expect(await query(tab, 'select k from u order by k')).toEqual([{ k: 'taken' }])
-  }
-})
