@@ -77,7 +77,9 @@ test('a frozen active tab, in the middle of its own transaction, is replaced; it
     new BroadcastChannel('spy-writes').onmessage = (event) => w.writes.push(event.data)
   })
   await bg.resume(a)
-  await a.waitForFunction((tabId) => window.dialect.status().then((s: any) => s.role === 'follower' && s.activeTabId !== tabId), frozenTab)
+  // Polled from here: waitForFunction polls on animation frames, which a hidden tab never has.
+  await expect.poll(() => a.evaluate(() => window.dialect.status().then((s: any) => `${s.role} of ${s.activeTabId}`))).toMatch(/^follower of /)
+  expect((await status(a)).activeTabId).not.toBe(frozenTab)
   await new Promise((resolve) => setTimeout(resolve, 1000))
   expect(await b.evaluate(() => (window as any).writes)).toEqual([])
 

@@ -103,7 +103,8 @@ async function chaos(bg: Awaited<ReturnType<typeof startBackgroundBrowser>>): Pr
   }
 
   // Let the workloads finish, then gather every outcome.
-  for (const tab of tabs) await tab.waitForFunction(() => !window.chaos.running, undefined, { timeout: 120_000 })
+  // Polled from here: waitForFunction polls on animation frames, which a hidden tab never has.
+  for (const tab of tabs) await expect.poll(() => tab.evaluate(() => window.chaos.running), { timeout: 120_000 }).toBe(false)
   for (const tab of tabs) collected.push(...(await tab.evaluate(() => window.chaos.outcomes)))
 
   const reader = tabs[0]!
