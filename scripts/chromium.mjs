@@ -59,7 +59,14 @@ export async function startOwnChromium(userDataDir) {
         resolve(match[1])
       }
     })
-    child.once('exit', (code) => reject(new Error(`Chromium exited (${code}): ${text}`)))
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`Chromium exited (${code}): ${text}`))
+    })
+    child.once('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
   })
   // noDefaults: Playwright leaves the default context as it is (no emulation of its own).
   const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true })

@@ -76,6 +76,7 @@ describe('message decoding (property-based)', () => {
     expect(parseTabToCoordinator(join)).toBeDefined()
     expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: undefined })).toBeDefined()
     expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: -5 })).toBeUndefined()
+    expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: 2 ** 31 })).toBeUndefined()
     expect(parseTabToCoordinator({ t: 'visibility', v: PROTOCOL_VERSION, tabId: 'a', visible: false })).toBeDefined()
     expect(parseTabToCoordinator({ t: 'visibility', v: PROTOCOL_VERSION, tabId: 'a', visible: 'no' })).toBeUndefined()
     // A join whose epoch would push a restarted coordinator's count past safe integers is refused.

@@ -82,6 +82,11 @@ export class Coordinator {
   #holderChecked = false
   #holderWait: ReturnType<typeof setTimeout> | undefined
   #visibilityTimer: ReturnType<typeof setTimeout> | undefined
+  /**
+   * Tabs the role does not follow to: one that could not open the database when elected, or that
+   * stepped down, until it is shown again (else a hand-off would go to it, and back, again and again).
+   */
+  readonly #notFollowed = new Set<string>()
   /** Logs to this SharedWorker's console once any tab joined with `debug`. */
   #log: DebugLog = silent
 
@@ -140,6 +145,7 @@ export class Coordinator {
         if (lines.visible === message.visible) break
         lines.visible = message.visible
         lines.visibleSince = performance.now()
+        if (message.visible) this.#notFollowed.delete(message.tabId)
         this.#followVisibility()
         break
       }
@@ -230,7 +236,7 @@ export class Coordinator {
     // Not while an election or a hand-off is under way: it looks again once the role is served.
     if (!active || !this.#registry.ready || this.#preferred || this.#stepDownAsked) return
     const others = [...this.#lines]
-      .filter(([tabId]) => tabId !== activeId && !this.#skip.has(tabId))
+      .filter(([tabId]) => tabId !== activeId && !this.#skip.has(tabId) && !this.#notFollowed.has(tabId))
       .map(([tabId, lines]) => ({ tabId, visible: lines.visible, since: lines.visibleSince }))
     const now = performance.now()
     const verdict = visibleSuccessor({ tabId: activeId, visible: active.visible, since: active.visibleSince }, others, active.hiddenHandoffMs, now)
@@ -315,6 +321,7 @@ export class Coordinator {
     this.#lines.delete(tabId)
     this.#skip.delete(tabId)
     this.#steppedDown.delete(tabId)
+    this.#notFollowed.delete(tabId)
     if (this.#preferred === tabId) this.#preferred = undefined
     if (this.#stepDownAsked === tabId) this.#stepDownAsked = undefined
     lines?.worker.close()
@@ -342,6 +349,7 @@ export class Coordinator {
   #handoff(tabId: string, action: 'claim' | 'release', reason: HandoffReason = 'manual'): void {
     const active = this.#registry.active
     if (action === 'claim') {
+      if (reason === 'manual') this.#notFollowed.delete(tabId)
       this.#steppedDown.delete(tabId)
       if (this.#stepDownAsked === tabId) this.#stepDownAsked = undefined
       if (active === tabId) return
@@ -349,6 +357,7 @@ export class Coordinator {
     } else {
       // With no other tab, the role comes straight back: a cheap close and reopen.
       if (active && active !== tabId) return
+      this.#notFollowed.add(tabId)
       this.#steppedDown.add(tabId)
       // Not serving yet (opening, or no election yet, e.g. a restarted coordinator that may take
       // it over as the holder): it steps down once it reports, if it is the one (see 'activated').
@@ -404,6 +413,8 @@ export class Coordinator {
         this.#watchHeartbeats()
         const reason = this.#reason
         for (const id of registry.tabIds()) this.#broker(id, reason)
+        // Told: tabs that join from now on, or a later vacancy not asked for, are not this hand-off.
+        this.#reason = 'elected'
         this.#lineUpChanged()
         // A hand-off was asked for while this tab was still opening the database.
         const stepDown = this.#stepDownAsked
@@ -437,6 +448,7 @@ export class Coordinator {
       case 'activate-failed':
         if (!registry.abandon(tabId, message.epoch)) return
         this.#skip.add(tabId)
+        this.#notFollowed.add(tabId)
         if (RETRY_ELECTION.has(message.error.name)) {
           // Busy handles clear up once the previous holder is fully gone: try again shortly.
           this.#steal = true

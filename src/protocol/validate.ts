@@ -56,7 +56,8 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
     isInt(m.hangTimeoutMs) &&
     (m.hangTimeoutMs as number) > 0 &&
     typeof m.visible === 'boolean' &&
-    (m.hiddenHandoffMs === undefined || (isInt(m.hiddenHandoffMs) && (m.hiddenHandoffMs as number) >= 0)) &&
+    // Beyond 2^31 - 1 ms a timer fires at once, not never.
+    (m.hiddenHandoffMs === undefined || (isInt(m.hiddenHandoffMs) && (m.hiddenHandoffMs as number) >= 0 && (m.hiddenHandoffMs as number) < 2 ** 31)) &&
     (m.line === undefined || isLineName(m.line)) &&
     (m.since === undefined || (typeof m.since === 'number' && Number.isFinite(m.since)))
   ) {

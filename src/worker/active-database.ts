@@ -18,7 +18,7 @@
  * own tab over the Worker channel (see own-line.ts); statements are serialised through one
  * LeaseQueue (see lease-queue.ts).
  */
-import { ActiveTabLostError, HandoffError, LeaseTimeoutError, ProtocolError, serializeError } from '../protocol/errors.js'
+import { ActiveTabLostError, HandoffError, LeaseTimeoutError, ProtocolError, WriteOutcomeUnknownError, serializeError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type ClientRequest,
@@ -90,8 +90,6 @@ export class ActiveDatabase {
   #drainCut = false
   /** Tabs that want to hear which tables each commit wrote. */
   readonly #subscribers = new Set<string>()
-  /** Engines whose files another holder took (see #fencedOut). */
-  readonly #fenced = new WeakSet<SqliteEngine>()
   readonly #stats = { statements: 0, errors: {} as Record<string, number>, leaseWaits: 0, leaseWaitMs: 0, revokedLeases: 0 }
 
   readonly #log: DebugLog
@@ -237,7 +235,7 @@ export class ActiveDatabase {
             setup: this.#init.connectionSetup,
             onIo: () => this.#beatWhileBusy(performance.now()),
             // Called from inside SQLite: give the role up once the statement has returned.
-            onFenced: () => setTimeout(() => this.#fencedOut(engine), 0),
+            onFenced: () => setTimeout(() => this.#fencedOut(), 0),
           })
         } catch (error) {
           settle()
@@ -245,7 +243,7 @@ export class ActiveDatabase {
           return
         }
         settle()
-        if (!current()) {
+        if (!current() || engine.fenced) {
           // Cancelled (deactivate) or superseded (a steal) while it opened: let the files go again.
           this.#log('opened the database too late: closing it again', { attempt })
           await engine.close().catch(() => {})
@@ -286,14 +284,15 @@ export class ActiveDatabase {
 
   /**
    * Another holder took the files while this worker was frozen or stalled (see write-fence.ts):
-   * nothing this engine does reaches them any more. Its statements are refused from now on (their
-   * tabs send them to the new holder), and the role and the engine are given up.
+   * nothing this engine does reaches them any more. The role and the engine are given up; what
+   * failed meanwhile is answered as #run says (a read or a transaction's statement is refused,
+   * so its tab sends it to the new holder).
    */
-  #fencedOut(engine: SqliteEngine | undefined): void {
-    if (!engine || this.#fenced.has(engine)) return
-    this.#fenced.add(engine)
+  #fencedOut(): void {
+    // (Fenced while it opened, an engine is closed before it serves: see activate.)
+    if (!this.#engine?.fenced || this.#leaving) return
     this.#log('another worker took the files: this one writes nothing more and gives the role up')
-    if (this.#engine === engine) void this.deactivate({ drain: false })
+    void this.deactivate({ drain: false })
   }
 
   #activateFailed(epoch: number, error: unknown): void {
@@ -375,9 +374,12 @@ export class ActiveDatabase {
     this.#settleRenewal(false)
     const queue = this.#queue
     queue.revokeAll(new NotRun())
-    // Not under a statement that is still running (see SqliteEngine.stop): it ends first.
+    // Not under a statement that is still running (see SqliteEngine.stop): it ends first. Bounded
+    // all the same, as a drain is: the files must not stay held by a task that never ends.
     engine.stop()
-    await queue.idle()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([queue.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#init.leaseTimeoutMs)))])
+    clearTimeout(timer)
     await engine.rollback().catch(() => {})
     await engine.close().catch(() => {})
     for (const port of this.#ports.values()) {
@@ -504,15 +506,16 @@ export class ActiveDatabase {
     if (!this.#engine) return Promise.resolve(false)
     if (performance.now() <= this.#validUntil) return Promise.resolve(true)
     return new Promise<boolean>((resolve) => {
-      if (this.#renewWaiters.length === 0) {
-        this.#heartbeat()
-        const round = this.#renewRound
-        // No answer at all (the coordinator itself is gone): give the files up rather than guess.
-        setTimeout(() => {
-          if (round === this.#renewRound) void this.deactivate({ drain: false, alone: true })
-        }, this.#init.hangTimeoutMs)
-      }
+      // Waiting before the heartbeat goes: it may give the files up at once (settling the waiters).
+      const first = this.#renewWaiters.length === 0
       this.#renewWaiters.push(resolve)
+      if (!first) return
+      const round = this.#renewRound
+      this.#heartbeat()
+      // No answer at all (the coordinator itself is gone): give the files up rather than guess.
+      setTimeout(() => {
+        if (round === this.#renewRound) void this.deactivate({ drain: false, alone: true })
+      }, this.#init.hangTimeoutMs)
     })
   }
 
@@ -615,10 +618,17 @@ export class ActiveDatabase {
       if (engine.inTransaction) message.tx = true
       reply(port, message)
     } catch (error) {
-      if (this.#fenced.has(engine) || engine.stopped) {
-        // Nothing of it reached the files (fenced, or interrupted and rolled back as the engine
-        // closes): the tab may send it to the next holder.
-        reply(port, { t: 'refused', id: request.id })
+      if (engine.fenced || engine.stopped) {
+        // The engine is closing (another holder took the files, or this worker is giving them
+        // up). A read, or a statement of a transaction (which dies with the engine), may go to the
+        // next holder. A write outside one may have been partly applied (a script's first
+        // statements, a COMMIT interrupted after it committed): its outcome is not known.
+        if (!request.op && !request.commit && !request.admin) {
+          reply(port, { t: 'refused', id: request.id })
+        } else {
+          const unknown = new WriteOutcomeUnknownError(`The active tab gave the database up while this write ran; it may or may not have been applied (${(error as Error)?.message ?? error})`)
+          reply(port, { t: 'error', id: request.id, error: serializeError(unknown) })
+        }
         return
       }
       const name = (error as Error)?.name ?? 'Error'

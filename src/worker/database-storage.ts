@@ -49,6 +49,8 @@ export interface DatabaseStorage {
   write(name: string, bytes: Uint8Array): Promise<void>
   remove(name: string): Promise<void>
   close(): Promise<void>
+  /** Another holder took the files (see write-fence.ts): nothing written here reaches them. */
+  fenced(): boolean
 }
 
 /** The VFS methods used directly on a synchronous VFS, as wa-sqlite's VFS defines them. */
@@ -211,7 +213,7 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
       const { module, sqlite3 } = loaded
       // The default VFS, so that ATTACH (used to import a database file) finds files in the pool too.
       sqlite3.vfs_register(pool as never, true)
-      return syncStorage('opfs-sahpool', module, sqlite3, name, pool as unknown as RawVfs, () => pool.close())
+      return { ...syncStorage('opfs-sahpool', module, sqlite3, name, pool as unknown as RawVfs, () => pool.close()), fenced: () => pool.fence?.fenced ?? false }
     }
     case 'memory': {
       const { module, sqlite3 } = await loading
@@ -244,6 +246,7 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
         write: (file, bytes) => vfs.writeFile(file, bytes),
         remove: (file) => vfs.removeFile(file),
         close: () => vfs.close(),
+        fenced: () => false,
       }
     }
     case 'idb': {
@@ -273,6 +276,7 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
         write: unsupported,
         remove: async () => {},
         close: async () => {},
+        fenced: () => false,
       }
     }
   }
@@ -292,6 +296,7 @@ function syncStorage(
     sqlite3,
     vfsName,
     close,
+    fenced: () => false,
     async read(name) {
       const id = EXPORT_FILE_ID
       if (vfs.xOpen(name, id, SQLite.SQLITE_OPEN_MAIN_DB | SQLite.SQLITE_OPEN_READONLY, new DataView(new ArrayBuffer(4))) !== 0) {

@@ -176,7 +176,9 @@ export class LeaseQueue {
   async drain(timeoutMs: number, cut?: () => boolean): Promise<void> {
     this.#granting = false
     const deadline = Date.now() + timeoutMs
-    while ((this.#holder || this.#running) && Date.now() < deadline && !cut?.()) {
+    // A holder with no transaction open has nothing to finish.
+    const finished = () => !this.#running && (!this.#holder || this.#options.mayYield?.() === true)
+    while (!finished() && Date.now() < deadline && !cut?.()) {
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
   }
@@ -297,7 +299,8 @@ export class LeaseQueue {
   }
 
   #armIdleTimer(): void {
-    if (!this.#holder || this.#idleTimer !== undefined || this.#queue.length === 0) return
+    // A holder with no transaction open is never revoked: it gives the connection up instead.
+    if (!this.#holder || this.#idleTimer !== undefined || this.#queue.length === 0 || this.#options.mayYield?.()) return
     const holder = this.#holder
     this.#idleTimer = setTimeout(
       () => {

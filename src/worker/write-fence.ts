@@ -11,8 +11,10 @@
  * holder is fenced: those calls fail, for good, and nothing it does afterwards (a rollback of its
  * open transaction, a journal delete, a close) reaches the files.
  *
- * A worker runs no JavaScript while it is frozen or stuck, so it cannot be inside a VFS call when
- * the generation changes: the check and the write it guards happen in one synchronous call.
+ * The check and the call it guards run in one synchronous step, but they are not atomic: a
+ * browser that pauses a worker in the middle of its JavaScript (Chromium may, when it freezes a
+ * page) can pause it between the two. Resumed, such a worker makes the one call it was about to
+ * make, and is fenced from the next: the window is one VFS call (see README, Background tabs).
  *
  * Where only one handle per file is allowed (Firefox, Safari), the handles themselves keep a
  * second holder out and no fence is used.
