@@ -172,3 +172,16 @@ for (const { storage, worker } of cases.filter((c) => c.persists)) {
     console.log(`'${storage}' destroy mid-write: ${JSON.stringify(outcome)}, rows ${n}`)
   })
 }
+
+test("auto falls back when a storage is offered but refused when opened (sync access handles that throw NotSupportedError, as in WebKitGTK): 'opfs', and every tab is told why", async ({ context }) => {
+  const file = uniqueFilename('refused')
+  const tabs = await openTabs(context, file, '/e2e/pages/workers/refused-sync-handles.js', 2)
+  await query(tabs[0]!, 'create table t (v text)')
+  await query(tabs[1]!, "insert into t values ('from the second tab')")
+  expect(await query(tabs[0]!, 'select v from t')).toEqual([{ v: 'from the second tab' }])
+  for (const tab of tabs) {
+    expect((await status(tab)).storage).toBe('opfs')
+    const fallback = await tab.evaluate(() => window.events.filter((e) => e.type === 'fallback'))
+    expect(fallback).toEqual([expect.objectContaining({ what: 'storage', chosen: 'opfs', reason: expect.stringContaining('failed to open (NotSupportedError') })])
+  }
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chooseStorage } from '../src/worker/storage-choice.js'
+import { chooseStorage, isRefusal, refuse } from '../src/worker/storage-choice.js'
 import { StorageUnavailableError } from '../src/protocol/errors.js'
 
 const all = { opfs: true, syncHandles: true, writable: true, indexedDb: true }
@@ -30,5 +30,16 @@ describe('chooseStorage', () => {
     expect(chooseStorage('memory', { opfs: false, syncHandles: false, writable: false, indexedDb: false })).toEqual({ kind: 'memory' })
     expect(() => chooseStorage('opfs-sahpool', { ...all, syncHandles: false })).toThrow(StorageUnavailableError)
     expect(() => chooseStorage('idb', { ...all, indexedDb: false })).toThrow(/IndexedDB/)
+  })
+
+  it('passes over a storage refused when opened, saying why; only a refusal counts as one', () => {
+    const refused = refuse(all, 'opfs-sahpool', 'OPFS synchronous access handles failed to open (NotSupportedError: no)')
+    expect(chooseStorage('auto', refused)).toEqual({ kind: 'opfs', reason: 'OPFS synchronous access handles failed to open (NotSupportedError: no)' })
+    expect(chooseStorage('auto', refuse(refuse(refused, 'opfs', 'x'), 'idb', 'y')).kind).toBe('memory')
+    expect(isRefusal(new DOMException('no', 'NotSupportedError'))).toBe(true)
+    expect(isRefusal(new DOMException('no', 'SecurityError'))).toBe(true)
+    // Busy files, a failed download: they may clear up, and another storage would be another database.
+    expect(isRefusal(new DOMException('busy', 'NoModificationAllowedError'))).toBe(false)
+    expect(isRefusal(new TypeError('Failed to fetch'))).toBe(false)
   })
 })

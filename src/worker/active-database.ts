@@ -28,6 +28,7 @@ import {
   type InitMessage,
   type Mutable,
   type RouteGone,
+  type StorageKind,
   type WorkerReply,
   type WorkerToCoordinator,
 } from '../protocol/messages.js'
@@ -37,7 +38,7 @@ import { LeaseQueue } from './lease-queue.js'
 import { OpLedger } from './op-ledger.js'
 import { checkDatabase, emptyDatabase, exportDatabase, importDatabase, removeImportLeftover } from './database-file.js'
 import { SqliteEngine } from './sqlite-engine.js'
-import { chooseStorage, probeCapabilities, type StorageChoice, type StorageCapabilities } from './storage-choice.js'
+import { chooseStorage, probeCapabilities, refuse, StorageRefusedError, type StorageChoice, type StorageCapabilities } from './storage-choice.js'
 import type { Line } from '../protocol/line.js'
 
 /** The storage asked for is not available here (a permanent failure, reported to every tab). */
@@ -222,21 +223,22 @@ export class ActiveDatabase {
         let storage: StorageChoice
         let engine: SqliteEngine
         try {
-          const chosen = known ?? (await this.#chosenStorage())
-          if (chosen instanceof StorageChoiceFailed) throw chosen.error
-          storage = chosen
-          engine = await SqliteEngine.open({
-            storage: storage.kind,
-            directory: this.#init.directory,
-            filename: this.#init.filename,
-            ...urls,
-            attempts: this.#init.openAttempts,
-            retryDelayMs: this.#init.openRetryDelayMs,
-            setup: this.#init.connectionSetup,
-            onIo: () => this.#beatWhileBusy(performance.now()),
-            // Called from inside SQLite: give the role up once the statement has returned.
-            onFenced: () => setTimeout(() => this.#fencedOut(), 0),
-          })
+          let chosen = known ?? (await this.#chosenStorage())
+          for (;;) {
+            if (chosen instanceof StorageChoiceFailed) throw chosen.error
+            storage = chosen
+            try {
+              engine = await this.#open(storage.kind, urls)
+              break
+            } catch (error) {
+              // Offered but refused for good: with 'auto', the next storage (its reason says why).
+              if (!(error instanceof StorageRefusedError) || this.#init.storage !== 'auto') throw error
+              this.#log('storage refused: falling back', { storage: storage.kind, error: error.message })
+              this.#storage = undefined
+              this.#caps = refuse(this.#caps ?? (await probeCapabilities()), storage.kind, error.message)
+              chosen = this.#choose(this.#caps)
+            }
+          }
         } catch (error) {
           settle()
           failed(error)
@@ -293,6 +295,21 @@ export class ActiveDatabase {
     if (!this.#engine?.fenced || this.#leaving) return
     this.#log('another worker took the files: this one writes nothing more and gives the role up')
     void this.deactivate({ drain: false })
+  }
+
+  #open(storage: StorageKind, urls: { wasmUrl: string; asyncWasmUrl: string }): Promise<SqliteEngine> {
+    return SqliteEngine.open({
+      storage,
+      directory: this.#init.directory,
+      filename: this.#init.filename,
+      ...urls,
+      attempts: this.#init.openAttempts,
+      retryDelayMs: this.#init.openRetryDelayMs,
+      setup: this.#init.connectionSetup,
+      onIo: () => this.#beatWhileBusy(performance.now()),
+      // Called from inside SQLite: give the role up once the statement has returned.
+      onFenced: () => setTimeout(() => this.#fencedOut(), 0),
+    })
   }
 
   #activateFailed(epoch: number, error: unknown): void {

@@ -11,6 +11,7 @@ import { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.
 import { StorageUnavailableError } from '../protocol/errors.js'
 import { Busy, retryWhileBusy } from './busy-retry.js'
 import { WriteFence } from './write-fence.js'
+import { isRefusal, StorageRefusedError } from './storage-choice.js'
 
 export interface PoolOptions {
   readonly directory: string
@@ -137,6 +138,9 @@ export async function openPool(options: PoolOptions, name: string): Promise<Pool
       return pool
     } catch (error) {
       await pool.close().catch(() => {})
+      if (isRefusal(error)) {
+        throw new StorageRefusedError(`OPFS synchronous access handles failed to open (${(error as Error).name}: ${(error as Error).message})`)
+      }
       if (!isHandleBusy(error)) {
         throw new StorageUnavailableError(`Cannot open OPFS storage: ${(error as Error).message}`)
       }

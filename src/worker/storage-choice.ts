@@ -15,6 +15,26 @@ export interface StorageCapabilities {
   /** OPFS files can be written with `createWritable()`. */
   readonly writable: boolean
   readonly indexedDb: boolean
+  /** Storages that are offered but refused to open here (the browser's backend does not do it), and why. */
+  readonly refused?: Partial<Record<StorageKind, string>>
+}
+
+/**
+ * The storage is offered but the browser refuses to use it (`NotSupportedError`, e.g. WebKitGTK's
+ * OPFS backend for sync access handles; `SecurityError`, a storage policy): for good, unlike busy
+ * files or a failed download. With `storage: 'auto'` the next storage is chosen.
+ */
+export class StorageRefusedError extends StorageUnavailableError {}
+
+/** Whether an error from opening a storage says the browser will never do it here. */
+export function isRefusal(error: unknown): boolean {
+  const name = (error as { name?: string })?.name
+  return name === 'NotSupportedError' || name === 'SecurityError'
+}
+
+/** `caps`, with `kind` refused for `why` (see StorageRefusedError). */
+export function refuse(caps: StorageCapabilities, kind: StorageKind, why: string): StorageCapabilities {
+  return { ...caps, refused: { ...caps.refused, [kind]: why } }
 }
 
 export interface StorageChoice {
@@ -55,6 +75,7 @@ const MISSING: Record<Exclude<StorageKind, 'memory'>, string> = {
 }
 
 function available(kind: StorageKind, caps: StorageCapabilities): boolean {
+  if (caps.refused?.[kind]) return false
   switch (kind) {
     case 'opfs-sahpool':
       return caps.syncHandles
@@ -78,7 +99,7 @@ export function chooseStorage(preference: StoragePreference, caps: StorageCapabi
   const passed: string[] = []
   for (const kind of ['opfs-sahpool', 'opfs', 'idb'] as const) {
     if (available(kind, caps)) return passed.length ? { kind, reason: passed.join('; ') } : { kind }
-    passed.push(MISSING[kind])
+    passed.push(caps.refused?.[kind] ?? MISSING[kind])
   }
   return { kind: 'memory', reason: passed.join('; ') }
 }
