@@ -1,18 +1,13 @@
 // The `background` phase of the bench: what a user's browser does to tabs. It runs in a Chromium
-// of its own (scripts/chromium.mjs), where a tab behind another is hidden and can be frozen for
-// real, which pages Playwright launches never are.
-//   - A frozen active tab: from the freeze to the next query answered by another tab (the
-//     active tab is kept hidden with `hiddenHandoffMs: false`, as when every tab is hidden).
-//   - Tab switches: how many hand-offs N switches cause, with the default `hiddenHandoffMs`,
-//     when the user stays on each tab a while, and when they only glance at it.
+// of its own (scripts/chromium.mjs), where a tab behind another is hidden, which pages Playwright
+// launches never are: how many hand-offs N tab switches cause, with the default
+// `hiddenHandoffMs`, when the user stays on each tab a while, and when they only glance at it.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startOwnChromium } from '../scripts/chromium.mjs'
-import { median, pct } from './stats.mjs'
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const selectOne = (page) => page.evaluate(() => window.bench.db.selectNoFrom((eb) => eb.val(1).as('x')).execute())
 const roleOf = (page) => page.evaluate(() => window.bench.status().then((s) => s.role))
 const handoffsSeen = (page) => page.evaluate(() => window.bench.events.filter((e) => e.type === 'active-changed').length)
 
@@ -22,9 +17,9 @@ async function until(check, timeoutMs) {
 }
 
 /**
- * @param {{ base: string, stamp: string, freezeRuns: number, switches: number, log: (line: string) => void }} options
+ * @param {{ base: string, stamp: string, switches: number, log: (line: string) => void }} options
  */
-export async function backgroundPhase({ base, stamp, freezeRuns, switches, log }) {
+export async function backgroundPhase({ base, stamp, switches, log }) {
   const userDataDir = await mkdtemp(join(tmpdir(), 'kysely-multitab-bench-background-'))
   const own = await startOwnChromium(userDataDir)
   const context = own.browser.contexts()[0]
@@ -36,21 +31,6 @@ export async function backgroundPhase({ base, stamp, freezeRuns, switches, log }
     return page
   }
   try {
-    const frozen = []
-    for (let run = 0; run < freezeRuns; run++) {
-      const filename = `background-freeze-${run}-${stamp}.db`
-      const tabs = []
-      for (let t = 0; t < 3; t++) tabs.push(await open(filename, { hiddenHandoffMs: false }))
-      const [active, , front] = tabs
-      if ((await roleOf(active)) !== 'active') throw new Error('the oldest tab is not the active one')
-      const cdp = await context.newCDPSession(active)
-      await cdp.send('Page.setWebLifecycleState', { state: 'frozen' })
-      const t0 = Date.now()
-      await selectOne(front)
-      frozen.push(Date.now() - t0)
-      await cdp.send('Page.setWebLifecycleState', { state: 'active' })
-      for (const tab of tabs) await tab.close()
-    }
     const hiddenHandoffMs = 2000 // the default
     const switchRun = async (dwellMs) => {
       const filename = `background-switch-${dwellMs}-${stamp}.db`
@@ -73,11 +53,7 @@ export async function backgroundPhase({ base, stamp, freezeRuns, switches, log }
     }
     const stay = await switchRun(hiddenHandoffMs + 1500)
     const glance = await switchRun(300)
-    const result = {
-      frozen: { runs: frozen.length, hangTimeoutMs: 4000, p50Ms: median(frozen), p95Ms: pct(frozen, 95), maxMs: Math.max(...frozen), allMs: frozen },
-      switches: [stay, glance],
-    }
-    log(`background: frozen active tab -> answered elsewhere p50 ${result.frozen.p50Ms} ms, p95 ${result.frozen.p95Ms} ms (${frozen.length} runs)`)
+    const result = { switches: [stay, glance] }
     for (const s of result.switches) log(`background: ${s.switches} tab switches, ${s.dwellMs} ms on each -> ${s.handoffs} hand-offs`)
     return result
   } finally {

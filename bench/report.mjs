@@ -86,9 +86,7 @@ export function renderHtml(results) {
     html += table(['contender', 'ops/s (median)', 'reads/s', 'writes/s', 'p50 op', 'p95 op', 'errors'], results.mixed.rows.map((r) => [r.label, Math.round(r.opsPerS), Math.round(r.readsPerS), Math.round(r.writesPerS), fmtMs(r.p50Ms), fmtMs(r.p95Ms), `${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`]))
   }
   if (results.background) {
-    const f = results.background.frozen
-    html += `<h2>Background tabs (a Chromium of the bench's own, tabs really hidden and frozen)</h2>`
-    html += `<p>Frozen active tab -> next query answered by another tab (${f.runs} runs, <code>hangTimeoutMs</code> ${f.hangTimeoutMs}): p50 ${fmtMs(f.p50Ms)}, p95 ${fmtMs(f.p95Ms)}, max ${fmtMs(f.maxMs)}. All: ${esc(f.allMs.join(', '))} ms</p>`
+    html += `<h2>Background tabs (a Chromium of the bench's own, tabs really hidden)</h2>`
     html += table(['tab switches', 'time on each tab', 'hand-offs (hiddenHandoffMs 2000)'], results.background.switches.map((s) => [s.switches, fmtMs(s.dwellMs), s.handoffs]))
   }
   for (const [f, what] of [[results.failover, 'default options'], [results.failoverWarm, '<code>warmStandby: true</code>']]) {

@@ -16,11 +16,10 @@
 //   BENCH_OPEN_ROUNDS [5]       W5 rounds (fresh pages and database each time)
 //   BENCH_MIXED_ROUNDS [3]      mixed 3-tab rounds; BENCH_MIXED_MS [3000] each
 //   BENCH_FAILOVER_RUNS [20]    failover runs (active tab closed)
-//   BENCH_FREEZE_RUNS [20]      background phase: runs with a frozen active tab
 //   BENCH_SWITCHES [10]         background phase: tab switches per run
 //   BENCH_PHASES [workloads,storage,heap,open,mixed,failover,failover-warm,background]  which phases to run
 //                               (failover-warm: the same with the warmStandby option; background:
-//                               frozen and hidden tabs, in a Chromium of its own, see background-tabs.mjs)
+//                               tab switches, in a Chromium of its own, see background-tabs.mjs)
 //   BENCH_ONLY                  comma list of contender ids for the workload phase (raw is kept)
 //   BENCH_BEFORE                a git ref: this dialect as built at that ref runs beside the working
 //                               tree's (contenders mtb2Active, mtb2Follower), to compare two builds
@@ -55,7 +54,6 @@ const CFG = {
   mixedRounds: num('BENCH_MIXED_ROUNDS', 3),
   mixedMs: num('BENCH_MIXED_MS', 3000),
   failoverRuns: num('BENCH_FAILOVER_RUNS', 20),
-  freezeRuns: num('BENCH_FREEZE_RUNS', 20),
   switches: num('BENCH_SWITCHES', 10),
   phases: (env.BENCH_PHASES ?? 'workloads,storage,heap,open,mixed,failover,failover-warm,background').split(',').map((s) => s.trim()),
   only: env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined,
@@ -209,7 +207,7 @@ async function main() {
     if (phase('mixed')) await mixedPhase()
     if (phase('failover')) results.failover = await failoverPhase({})
     if (phase('failover-warm')) results.failoverWarm = await failoverPhase({ warmStandby: true })
-    if (phase('background')) results.background = await backgroundPhase({ base, stamp, freezeRuns: CFG.freezeRuns, switches: CFG.switches, log })
+    if (phase('background')) results.background = await backgroundPhase({ base, stamp, switches: CFG.switches, log })
   } finally {
     await context?.close().catch(() => {})
     await browser?.close().catch(() => {})
@@ -809,8 +807,7 @@ function printAll() {
     console.log(`  median timeline from page.close(): survivor told the active tab is gone +${t.routeLostMs} ms; new active's worker requests the wasm +${t.wasmRequestedMs ?? '- (already loaded)'} ms, has it +${t.wasmFetchedMs ?? '-'} ms; logs 'opened the database' +${t.openedMs} ms; survivor gets the new route +${t.newRouteMs} ms; first answer +${t.answeredMs} ms`)
   }
   if (results.background) {
-    const f = results.background.frozen
-    console.log(`\nFrozen active tab -> next query answered by another tab (${f.runs} runs, hangTimeoutMs ${f.hangTimeoutMs}): p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms`)
+    console.log('')
     for (const s of results.background.switches) console.log(`Tab switches: ${s.switches}, ${s.dwellMs} ms on each tab -> ${s.handoffs} hand-offs (hiddenHandoffMs 2000)`)
   }
   if (results.heap) {

@@ -45,17 +45,15 @@ function writeRows(page: Page, label: string, count: number) {
   )
 }
 
-test('a frozen active tab, in the middle of its own transaction, is replaced; it writes nothing after, and serves again once resumed', async () => {
+test('a frozen active tab, in the middle of its own transaction: other tabs get typed errors in bounded time, never an internal one; once it resumes, all is served, each write once', async () => {
   test.setTimeout(90_000)
   const file = uniqueFilename('freeze')
-  // Every tab's worker tells each change it makes to a file (see workers/spy-writes.js). The role
-  // stays with the hidden tab (as where it is elected before the user switches).
-  const options = { hangTimeoutMs: HANG_TIMEOUT_MS, hiddenHandoffMs: false, workerUrl: '/e2e/pages/workers/spy-writes.js' }
+  // The role stays with the hidden tab (as when every tab is hidden, or before the grace ends).
+  const options = { hangTimeoutMs: HANG_TIMEOUT_MS, requestTimeoutMs: 3000, hiddenHandoffMs: false }
   const a = await bg.openTab(file, options)
   const b = await bg.openTab(file, options)
   const c = await bg.openTab(file, options)
   await query(a, 'create table t (k text not null)')
-  const frozenTab = (await status(a)).tabId
   expect((await status(a)).role).toBe('active')
   expect(await a.evaluate(() => document.visibilityState)).toBe('hidden')
 
@@ -66,32 +64,18 @@ test('a frozen active tab, in the middle of its own transaction, is replaced; it
     await w.trx.insertInto('t').values({ k: 'a-in-trx' }).execute()
   })
   await bg.freeze(a)
-  const [fromB, fromC] = await Promise.all([writeRows(b, 'b', 12), writeRows(c, 'c', 12)])
-  expect((await status(c)).activeTabId).not.toBe(frozenTab)
-
-  // Resumed while no tab sends anything: the files change no more. The frozen worker, had it not
-  // been fenced, would now roll its transaction back and truncate the journal the new holder uses.
-  await b.evaluate(() => {
-    const w = window as any
-    w.writes = []
-    new BroadcastChannel('spy-writes').onmessage = (event) => w.writes.push(event.data)
-  })
+  const during = await writeRows(c, 'c', 3)
   await bg.resume(a)
-  // Polled from here: waitForFunction polls on animation frames, which a hidden tab never has.
-  await expect.poll(() => a.evaluate(() => window.dialect.status().then((s: any) => `${s.role} of ${s.activeTabId}`))).toMatch(/^follower of /)
-  expect((await status(a)).activeTabId).not.toBe(frozenTab)
-  await new Promise((resolve) => setTimeout(resolve, 1000))
-  expect(await b.evaluate(() => (window as any).writes)).toEqual([])
+  // The frozen worker keeps the files (the browser admits one holder per file): each write
+  // failed within its bound, saying so; none with HandoffError.
+  console.log(`frozen active tab: ${during.map((o) => `${o.error?.split(':')[0]} after ${Math.round(o.ms)} ms`).join(', ')}`)
+  for (const o of during) {
+    expect(o.ok).toBe(false)
+    expect(o.error).toMatch(/^(NoActiveTabError|WriteOutcomeUnknownError|ActiveTabLostError):/)
+    expect(o.ms).toBeLessThan(3000 + HANG_TIMEOUT_MS + 1000)
+  }
 
-  // The first write of each tab waited for the replacement; every write was served.
-  const all = [...fromB, ...fromC]
-  console.log(
-    `frozen active tab: first writes answered after ${Math.round(fromB[0]!.ms)} and ${Math.round(fromC[0]!.ms)} ms ` +
-      `(hangTimeoutMs ${HANG_TIMEOUT_MS}); the rest in at most ${Math.round(Math.max(...[...fromB.slice(1), ...fromC.slice(1)].map((o) => o.ms)))} ms`,
-  )
-  expect(all.filter((o) => !o.ok)).toEqual([])
-
-  // Resumed: A's transaction is over (its statements fail retryably), and A serves again.
+  // Resumed: A's transaction is over (its statements fail retryably), and every tab is served.
   const late = await a.evaluate(async () => {
     const w = window as any
     const next = await w.trx.insertInto('t').values({ k: 'a-in-trx-late' }).execute().then(
@@ -102,16 +86,21 @@ test('a frozen active tab, in the middle of its own transaction, is replaced; it
     return next
   })
   expect(late).toEqual({ name: 'ActiveTabLostError', retryable: true })
-  for (const [tab, label] of [[a, 'a'], [b, 'b2'], [c, 'c2']] as const) {
-    const after = await writeRows(tab, label, 3)
-    expect(after.filter((o) => !o.ok)).toEqual([])
-    all.push(...after)
+  const after = []
+  for (const [tab, label] of [[a, 'a'], [b, 'b'], [c, 'c2']] as const) {
+    const rows = await writeRows(tab, label, 3)
+    expect(rows.filter((o) => !o.ok)).toEqual([])
+    after.push(...rows)
   }
-
-  // Every acknowledged write is there once, and nothing else: not A's transaction. The file is sound.
+  // Every acknowledged write is there once; A's transaction is not; a write of unknown outcome
+  // is there at most once. The file is sound.
   const rows = await query<{ k: string; n: number }>(b, 'select k, count(*) as n from t group by k')
-  const expected = all.flatMap((o) => (Number(o.key.split('-').at(-1)) % 3 === 2 ? [o.key, `${o.key}-2nd`] : [o.key]))
-  expect(new Map(rows.map((r) => [r.k, r.n]))).toEqual(new Map(expected.map((k) => [k, 1])))
+  const counts = new Map(rows.map((r) => [r.k, r.n]))
+  const keys = (o: { key: string }) => (Number(o.key.split('-').at(-1)) % 3 === 2 ? [o.key, `${o.key}-2nd`] : [o.key])
+  for (const key of after.flatMap(keys)) expect(counts.get(key), key).toBe(1)
+  for (const key of during.flatMap(keys)) expect(counts.get(key) ?? 0, key).toBeLessThanOrEqual(1)
+  expect(counts.has('a-in-trx')).toBe(false)
+  expect(counts.has('a-in-trx-late')).toBe(false)
   expect(await query(a, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
 })
 
@@ -203,29 +192,3 @@ test('a quick look at another tab leaves the role where it is; with hiddenHandof
   expect(await roleOf(d)).toBe('follower')
 })
 
-test('where handles cannot be shared (as in Firefox and Safari), queries fail in bounded time during a freeze, never with an internal error, and all is well after', async () => {
-  test.setTimeout(90_000)
-  const file = uniqueFilename('exclusive')
-  const options = { hangTimeoutMs: 1000, requestTimeoutMs: 3000, hiddenHandoffMs: false, workerUrl: '/e2e/pages/workers/exclusive-handles.js' }
-  const a = await bg.openTab(file, options)
-  const b = await bg.openTab(file, options)
-  const c = await bg.openTab(file, options)
-  await query(a, 'create table t (k text not null)')
-  expect((await status(a)).role).toBe('active')
-  await bg.freeze(a)
-  const during = await writeRows(c, 'c', 3)
-  await bg.resume(a)
-  // Each failed within its bound, saying the database had no server; none with HandoffError.
-  console.log(`frozen active tab, handles not shared: ${during.map((o) => `${o.error?.split(':')[0]} after ${Math.round(o.ms)} ms`).join(', ')}`)
-  for (const o of during) {
-    expect(o.ok).toBe(false)
-    expect(o.error).toMatch(/^(NoActiveTabError|WriteOutcomeUnknownError|ActiveTabLostError):/)
-    expect(o.ms).toBeLessThan(3000 + 1000 + 1000)
-  }
-  // Resumed, the frozen tab lets the files go; every tab is served again.
-  for (const [tab, label] of [[a, 'a'], [b, 'b'], [c, 'c2']] as const) {
-    const after = await writeRows(tab, label, 3)
-    expect(after.filter((o) => !o.ok)).toEqual([])
-  }
-  expect(await query(b, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
-})

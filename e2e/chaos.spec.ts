@@ -60,18 +60,19 @@ async function chaos(bg: Awaited<ReturnType<typeof startBackgroundBrowser>>): Pr
     const formerId = (await status(victim)).tabId
     const how = (['close', 'freeze', 'hang', 'crash', 'freeze', 'hang'] as const)[f % 6]!
     kinds[how]!++
-    let frozen: Page | undefined
     if (how === 'hang') {
       // The worker gets stuck; the coordinator fences it and the tab replaces it.
       await stallTabWorker(victim, 8000)
     } else if (how === 'freeze') {
       // Another tab comes to the front, and the active one, now hidden, freezes at once (before
-      // the role would follow the user): it is replaced, fenced from the files, and resumed later.
+      // the role would follow the user). It keeps the files while frozen: declared hung, it lets
+      // them go once resumed, and another tab takes over.
       const front = tabs.find((t) => t !== victim && !t.isClosed())!
       await front.bringToFront()
       await expect.poll(() => victim!.evaluate(() => document.visibilityState)).toBe('hidden')
       await bg.freeze(victim)
-      frozen = victim
+      await new Promise((r) => setTimeout(r, options.hangTimeoutMs + 1000))
+      await bg.resume(victim)
     } else {
       collected.push(...(await victim.evaluate(() => window.chaos.outcomes).catch(() => [])))
       if (how === 'close') await victim.close()
@@ -99,7 +100,6 @@ async function chaos(bg: Awaited<ReturnType<typeof startBackgroundBrowser>>): Pr
     await expect
       .poll(async () => (await status(observer)).activeTabId, { timeout: 30_000 })
       .not.toBe(formerId)
-    if (frozen) await bg.resume(frozen)
   }
 
   // Let the workloads finish, then gather every outcome.

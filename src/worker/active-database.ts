@@ -2,10 +2,9 @@
  * The database as served by the active tab's worker to every tab.
  *
  * Becoming active means: take the role Web Lock, then open the OPFS files. The lock is held until
- * the files are closed again, and the browser drops it if this worker dies. A lock stolen from a
- * hung or frozen worker cannot give two workers the files at once: where the browser admits one
- * handle per file, the second open fails; where handles are shared (Chromium), the write fence
- * (write-fence.ts) lets only the newest holder change them.
+ * the files are closed again, and the browser drops it if this worker dies. The files themselves
+ * admit one holder (a second `createSyncAccessHandle` fails), so even a lock stolen from a hung
+ * worker cannot give two workers the files at once.
  *
  * Fencing a hung holder: the worker heartbeats to the coordinator and runs a statement only while
  * its role is fresh, i.e. within a bound after the send time of its last acknowledged heartbeat,
@@ -245,7 +244,7 @@ export class ActiveDatabase {
           return
         }
         settle()
-        if (!current() || engine.fenced) {
+        if (!current()) {
           // Cancelled (deactivate) or superseded (a steal) while it opened: let the files go again.
           this.#log('opened the database too late: closing it again', { attempt })
           await engine.close().catch(() => {})
@@ -284,19 +283,6 @@ export class ActiveDatabase {
     if (known) SqliteEngine.preload({ storage: known.kind, ...urls })
   }
 
-  /**
-   * Another holder took the files while this worker was frozen or stalled (see write-fence.ts):
-   * nothing this engine does reaches them any more. The role and the engine are given up; what
-   * failed meanwhile is answered as #run says (a read or a transaction's statement is refused,
-   * so its tab sends it to the new holder).
-   */
-  #fencedOut(): void {
-    // (Fenced while it opened, an engine is closed before it serves: see activate.)
-    if (!this.#engine?.fenced || this.#leaving) return
-    this.#log('another worker took the files: this one writes nothing more and gives the role up')
-    void this.deactivate({ drain: false })
-  }
-
   #open(storage: StorageKind, urls: { wasmUrl: string; asyncWasmUrl: string }): Promise<SqliteEngine> {
     return SqliteEngine.open({
       storage,
@@ -307,8 +293,6 @@ export class ActiveDatabase {
       retryDelayMs: this.#init.openRetryDelayMs,
       setup: this.#init.connectionSetup,
       onIo: () => this.#beatWhileBusy(performance.now()),
-      // Called from inside SQLite: give the role up once the statement has returned.
-      onFenced: () => setTimeout(() => this.#fencedOut(), 0),
     })
   }
 
@@ -635,11 +619,11 @@ export class ActiveDatabase {
       if (engine.inTransaction) message.tx = true
       reply(port, message)
     } catch (error) {
-      if (engine.fenced || engine.stopped) {
-        // The engine is closing (another holder took the files, or this worker is giving them
-        // up). A read, or a statement of a transaction (which dies with the engine), may go to the
-        // next holder. A write outside one may have been partly applied (a script's first
-        // statements, a COMMIT interrupted after it committed): its outcome is not known.
+      if (engine.stopped) {
+        // This worker is giving the files up. A read, or a statement of a transaction (which dies
+        // with the engine), may go to the next holder. A write outside one may have been partly
+        // applied (a script's first statements, a COMMIT interrupted after it committed): its
+        // outcome is not known.
         if (!request.op && !request.commit && !request.admin) {
           reply(port, { t: 'refused', id: request.id })
         } else {

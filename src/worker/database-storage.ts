@@ -33,8 +33,6 @@ export interface StorageOptions {
   readonly retryDelayMs: number
   /** See PoolOptions.onIo (the `opfs-sahpool` storage). */
   readonly onIo?: () => void
-  /** See PoolOptions.onFenced (the `opfs-sahpool` storage). */
-  readonly onFenced?: () => void
 }
 
 /** An opened storage: the SQLite API of the right build, with a VFS registered as `vfsName`. */
@@ -49,8 +47,6 @@ export interface DatabaseStorage {
   write(name: string, bytes: Uint8Array): Promise<void>
   remove(name: string): Promise<void>
   close(): Promise<void>
-  /** Another holder took the files (see write-fence.ts): nothing written here reaches them. */
-  fenced(): boolean
 }
 
 /** The VFS methods used directly on a synchronous VFS, as wa-sqlite's VFS defines them. */
@@ -213,7 +209,7 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
       const { module, sqlite3 } = loaded
       // The default VFS, so that ATTACH (used to import a database file) finds files in the pool too.
       sqlite3.vfs_register(pool as never, true)
-      return { ...syncStorage('opfs-sahpool', module, sqlite3, name, pool as unknown as RawVfs, () => pool.close()), fenced: () => pool.fence?.fenced ?? false }
+      return syncStorage('opfs-sahpool', module, sqlite3, name, pool as unknown as RawVfs, () => pool.close())
     }
     case 'memory': {
       const { module, sqlite3 } = await loading
@@ -246,7 +242,6 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
         write: (file, bytes) => vfs.writeFile(file, bytes),
         remove: (file) => vfs.removeFile(file),
         close: () => vfs.close(),
-        fenced: () => false,
       }
     }
     case 'idb': {
@@ -276,7 +271,6 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
         write: unsupported,
         remove: async () => {},
         close: async () => {},
-        fenced: () => false,
       }
     }
   }
@@ -296,7 +290,6 @@ function syncStorage(
     sqlite3,
     vfsName,
     close,
-    fenced: () => false,
     async read(name) {
       const id = EXPORT_FILE_ID
       if (vfs.xOpen(name, id, SQLite.SQLITE_OPEN_MAIN_DB | SQLite.SQLITE_OPEN_READONLY, new DataView(new ArrayBuffer(4))) !== 0) {

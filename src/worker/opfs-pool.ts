@@ -10,7 +10,6 @@
 import { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.js'
 import { StorageUnavailableError } from '../protocol/errors.js'
 import { Busy, retryWhileBusy } from './busy-retry.js'
-import { WriteFence } from './write-fence.js'
 import { isRefusal, StorageRefusedError } from './storage-choice.js'
 
 export interface PoolOptions {
@@ -23,20 +22,12 @@ export interface PoolOptions {
    * called inside one step, and a commit that flushes many pages is one step.
    */
   readonly onIo?: () => void
-  /** Called once when another holder took the files from this one (see write-fence.ts). */
-  readonly onFenced?: () => void
 }
-
-/** The pool, with the fence that guards its writes (none where handles are exclusive). */
-export type Pool = AccessHandlePoolVFS & { readonly fence: WriteFence | undefined }
 
 const IO_TICK = 64
 
 const SQLITE_IOERR = 10
 const SQLITE_FULL = 13
-const SQLITE_CANTOPEN = 14
-const SQLITE_OPEN_CREATE = 0x04
-const IOERR_DELETE = 2570
 const IOERR_READ = 266
 const IOERR_WRITE = 778
 const IOERR_FSYNC = 1034
@@ -56,53 +47,24 @@ function isHandleBusy(error: unknown): boolean {
   return name === 'NoModificationAllowedError' || name === 'InvalidStateError'
 }
 
-/**
- * Opens the pool under the VFS name `name`. The caller holds the role lock: where handles can be
- * shared, this takes the write fence first, so a frozen previous holder can write nothing more.
- */
-export async function openPool(options: PoolOptions, name: string): Promise<Pool> {
+/** Opens the pool under the VFS name `name`. */
+export async function openPool(options: PoolOptions, name: string): Promise<AccessHandlePoolVFS> {
   if (typeof navigator.storage?.getDirectory !== 'function') {
     throw new StorageUnavailableError('OPFS (navigator.storage.getDirectory) is not available in this browser')
   }
   if (typeof FileSystemFileHandle === 'undefined' || !('createSyncAccessHandle' in FileSystemFileHandle.prototype)) {
     throw new StorageUnavailableError('OPFS synchronous access handles are not available in this browser')
   }
-  const fence = await WriteFence.take(options.directory)
-  const opened = retryWhileBusy(options.attempts, options.retryDelayMs, async () => {
+  return retryWhileBusy(options.attempts, options.retryDelayMs, async () => {
     // A fresh subclass per attempt: wa-sqlite registers VFSs by name, and a failed one stays registered.
     // Its file methods turn exceptions into result codes: wa-sqlite 1.0 lets a JS exception unwind
     // through SQLite's C frames, which would leave SQLite in an unknown state. A full quota becomes
     // SQLITE_FULL, which SQLite handles cleanly (the statement fails, the file stays consistent).
     const onIo = options.onIo
     let io = 0
-    // Every call that changes a file asks the fence first (see write-fence.ts); reads need not.
-    let told = false
-    const holds = (): boolean => {
-      if (!fence || fence.holds()) return true
-      if (!told) {
-        told = true
-        options.onFenced?.()
-      }
-      return false
-    }
     const Pool = class extends AccessHandlePoolVFS {
-      readonly fence = fence
       override get name() {
         return name
-      }
-      override xOpen(name: string | null, fileId: number, flags: number, pOutFlags: DataView): number {
-        if (flags & SQLITE_OPEN_CREATE && !holds()) return SQLITE_CANTOPEN
-        return super.xOpen(name, fileId, flags, pOutFlags)
-      }
-      override xClose(fileId: number): number {
-        // A temporary file's close deletes it: a write to the pool's bookkeeping. Fenced, the
-        // file stays open in the pool's map until the pool closes (which writes nothing).
-        if (!holds()) return 0
-        return super.xClose(fileId)
-      }
-      override xDelete(name: string, syncDir: number): number {
-        if (!holds()) return IOERR_DELETE
-        return super.xDelete(name, syncDir)
       }
       override xRead(fileId: number, pData: Uint8Array, iOffset: number): number {
         if (++io % IO_TICK === 0) onIo?.()
@@ -110,26 +72,19 @@ export async function openPool(options: PoolOptions, name: string): Promise<Pool
       }
       override xWrite(fileId: number, pData: Uint8Array, iOffset: number): number {
         if (++io % IO_TICK === 0) onIo?.()
-        if (!holds()) return IOERR_WRITE
         const rc = guarded(() => super.xWrite(fileId, pData, iOffset), IOERR_WRITE)
         // The pool reports a short write as SQLITE_IOERR; an OPFS sync handle writes short when
         // the origin's quota is reached.
         return rc === SQLITE_IOERR ? SQLITE_FULL : rc
       }
       override xTruncate(fileId: number, iSize: number): number {
-        if (!holds()) return IOERR_TRUNCATE
         return guarded(() => super.xTruncate(fileId, iSize), IOERR_TRUNCATE)
       }
       override xSync(fileId: number, flags: number): number {
         onIo?.()
-        if (!holds()) return IOERR_FSYNC
         const rc = guarded(() => super.xSync(fileId, flags), IOERR_FSYNC)
         onIo?.()
         return rc
-      }
-      override async close(): Promise<void> {
-        await super.close()
-        fence?.close()
       }
     }
     const pool = new Pool(options.directory)
@@ -147,6 +102,4 @@ export async function openPool(options: PoolOptions, name: string): Promise<Pool
       return new Busy((error as Error).message)
     }
   })
-  opened.catch(() => fence?.close())
-  return opened
 }

@@ -193,11 +193,6 @@ export class SqliteEngine {
     return this.#stopped
   }
 
-  /** Another holder took the files (see write-fence.ts): nothing this engine writes reaches them. */
-  get fenced(): boolean {
-    return this.#storage.fenced()
-  }
-
   /** SQLite's progress handler: a long statement stays alive, a runaway one ends. Non-zero interrupts. */
   #progress(): number {
     if (this.#stopped) return 1

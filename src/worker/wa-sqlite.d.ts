@@ -8,9 +8,6 @@ declare module 'wa-sqlite/src/examples/AccessHandlePoolVFS.js' {
     getSize(): number
     getCapacity(): number
     addCapacity(n: number): Promise<number>
-    xOpen(name: string | null, fileId: number, flags: number, pOutFlags: DataView): number
-    xClose(fileId: number): number
-    xDelete(name: string, syncDir: number): number
     xRead(fileId: number, pData: Uint8Array, iOffset: number): number
     xWrite(fileId: number, pData: Uint8Array, iOffset: number): number
     xTruncate(fileId: number, iSize: number): number
