@@ -10,8 +10,8 @@ const HANG_TIMEOUT_MS = 2000
 test.describe.configure({ mode: 'serial' })
 
 let bg: BackgroundBrowser
-test.beforeEach(async ({ baseURL }) => {
-  bg = await startBackgroundBrowser(baseURL!)
+test.beforeEach(async () => {
+  bg = await startBackgroundBrowser()
 })
 test.afterEach(async () => {
   await bg.close()

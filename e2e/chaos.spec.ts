@@ -16,9 +16,9 @@ const FAILOVERS = long ? 60 : 21
 const OPS_PER_TAB = long ? 600 : 150
 const options = { hangTimeoutMs: 1500, leaseTimeoutMs: 3000, openAttempts: 80, requestTimeoutMs: 30_000 }
 
-test('chaos: failovers by close, crash, hang and freeze while every tab reads, writes and commits', async ({ baseURL }) => {
+test('chaos: failovers by close, crash, hang and freeze while every tab reads, writes and commits', async () => {
   test.setTimeout(long ? 900_000 : 240_000)
-  const bg = await startBackgroundBrowser(baseURL!)
+  const bg = await startBackgroundBrowser()
   try {
     await chaos(bg)
   } finally {

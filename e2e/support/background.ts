@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from '@playwright/test'
 import { startOwnChromium, type OwnChromium } from './own-chromium.js'
+import { openTab } from './tabs.js'
 
 /**
  * A Chromium whose tabs behave as a user's do: the newest tab is in front and visible, the others
@@ -19,7 +20,7 @@ export interface BackgroundBrowser {
   close(): Promise<void>
 }
 
-export async function startBackgroundBrowser(baseURL: string): Promise<BackgroundBrowser> {
+export async function startBackgroundBrowser(): Promise<BackgroundBrowser> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'kysely-multitab-background-'))
   const own: OwnChromium = await startOwnChromium(userDataDir)
   const context = own.browser.contexts()[0]!
@@ -32,14 +33,8 @@ export async function startBackgroundBrowser(baseURL: string): Promise<Backgroun
   return {
     context,
     async openTab(file, options = {}) {
-      const page = await context.newPage()
-      page.on('pageerror', (error) => console.log(`[pageerror] ${error.message}`))
-      page.on('console', (message) => {
-        if (message.type() === 'error' || process.env.E2E_VERBOSE) console.log(`[console.${message.type()}] ${message.text()}`)
-      })
-      await page.goto(`${baseURL}/e2e/pages/harness.html`)
-      await page.waitForFunction(() => window.harness !== undefined)
-      await page.evaluate(([f, o]) => void window.harness.open(f, o), [file, options] as const)
+      const page = await openTab(context, file, options)
+      // The dialect starts with its first query: the tab joins now, while it is in front.
       await page.evaluate(() => window.db.selectNoFrom((eb: any) => eb.val(1).as('x')).execute())
       return page
     },
