@@ -30,7 +30,7 @@ export default defineConfig({
     },
     {
       name: 'kysely-0.28',
-      testMatch: /(skeleton|transaction-edges|migrations|changes|failover|connections)\.spec\.ts$/,
+      testMatch: /(skeleton|transaction-edges|migrations|changes|failover|connections|statement-timeout)\.spec\.ts$/,
       metadata: { dialectOptions: {}, kysely: '0.28' },
     },
   ],

@@ -131,3 +131,28 @@ test('a slow ledger prune, when a tab takes the database over, causes no second 
   expect((await status(c)).activeTabId).toBe(newActive)
   expect(await handoffs(b)).toBe(1)
 })
+
+test("Kysely 0.29's abort signal: 'ignore query' stops waiting while the statement runs on to its limit; 'cancel query' is refused by Kysely", async ({ context }) => {
+  const { b, c } = await tabs(context, { statementTimeoutMs: 1500 })
+  const runaway = 'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c'
+  const outcome = await b.evaluate(async (s) => {
+    const { sql } = window.harness
+    const t0 = performance.now()
+    const attempt = async (options: object) => {
+      try {
+        await sql.raw(s).execute(window.db, options as any)
+        return { ok: true }
+      } catch (e) {
+        return { ok: false, error: window.harness.describe(e), ms: performance.now() - t0 }
+      }
+    }
+    const ignored = await attempt({ signal: AbortSignal.timeout(100) })
+    const cancel = await attempt({ signal: AbortSignal.timeout(100), inflightQueryAbortStrategy: 'cancel query' })
+    return { ignored, cancel }
+  }, runaway)
+  // The app stopped waiting long before the statement's limit (it ran on, and was interrupted there).
+  expect(outcome.ignored).toMatchObject({ ok: false, error: { name: 'TimeoutError' } })
+  expect(outcome.ignored.ms).toBeLessThan(1000)
+  expect(outcome.cancel).toMatchObject({ ok: false, error: { message: expect.stringContaining("doesn't support") } })
+  expect(await query(c, 'select count(*) as n from t')).toEqual([{ n: 0 }])
+})

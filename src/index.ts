@@ -1,4 +1,5 @@
 export { MultiTabOpfsDialect } from './dialect/multi-tab-opfs-dialect.js'
+export { StatementTimeoutPlugin } from './dialect/statement-timeout-plugin.js'
 export { BrowserMigrationProvider, type Migration, type MigrationModule } from './dialect/migration-provider.js'
 export type { MultiTabOpfsDialectConfig } from './dialect/options.js'
 export type { TabStatus } from './client/tab-client.js'

@@ -64,15 +64,21 @@ describe('message decoding (property-based)', () => {
     )
   })
 
+  const join0 = () => ({ t: 'join', v: PROTOCOL_VERSION, tabId: 'a', secret: 's', tabLock: 'l', workerPort: 'line-name-1', epoch: 3, holder: false, hangTimeoutMs: 4000, visible: true, hiddenHandoffMs: 2000 })
+
   it('accepts the messages the runtimes really send', () => {
     expect(parseClientRequest({ t: 'exec', id: 1, lease: 2, sql: 'select 1', params: [] })).toBeDefined()
     expect(parseClientRequest({ t: 'exec', id: 1, lease: 2, sql: 'x', params: [], op: 'a:1', retry: true, releases: [1] })).toBeDefined()
+    const exec = { t: 'exec', id: 1, lease: 2, sql: 'select 1', params: [] }
+    expect(parseClientRequest({ ...exec, timeoutMs: 500 })).toBeDefined()
+    for (const timeoutMs of [0, -1, 1.5, 2 ** 31, '500']) expect(parseClientRequest({ ...exec, timeoutMs })).toBeUndefined()
+    expect(parseTabToCoordinator({ ...join0(), hiddenHandoffMs: 0 })).toBeDefined()
     expect(parseClientRequest({ t: 'release', leases: [1, 2] })).toBeDefined()
     expect(parseCoordinatorToWorker({ t: 'activate', v: PROTOCOL_VERSION, epoch: 5, steal: false, at: 1 })).toBeDefined()
     expect(parseCoordinatorToWorker({ t: 'activate', v: PROTOCOL_VERSION, epoch: 5, steal: false })).toBeUndefined()
     expect(parseWorkerToCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: 5, seq: 0 })).toBeDefined()
     expect(parseCoordinatorToTab({ t: 'roster', v: PROTOCOL_VERSION, tabIds: ['a'], activeTabId: 'a' })).toBeDefined()
-    const join = { t: 'join', v: PROTOCOL_VERSION, tabId: 'a', secret: 's', tabLock: 'l', workerPort: 'line-name-1', epoch: 3, holder: false, hangTimeoutMs: 4000, visible: true, hiddenHandoffMs: 2000 }
+    const join = join0()
     expect(parseTabToCoordinator(join)).toBeDefined()
     expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: undefined })).toBeDefined()
     expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: -5 })).toBeUndefined()

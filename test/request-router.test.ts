@@ -273,7 +273,7 @@ describe('RequestRouter bounds', () => {
 
   it('a file operation that changes the database (import, delete) caught by a hand-off is never run again', async () => {
     const { router, one } = onManualRoute()
-    const imported = router.exec(1, '', [new Uint8Array(1)], 'raw', 'import')
+    const imported = router.exec(1, '', [new Uint8Array(1)], 'raw', { admin: 'import' })
     expect(one.execs()[0]).not.toHaveProperty('op')
     router.loseRoute(1, 'crashed')
     await expect(imported).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
@@ -304,7 +304,7 @@ describe('RequestRouter bounds', () => {
       router.setRoute(1, 'tab-b', one.line, 't')
       const read = router.exec(1, 'select 1', [], 'read')
       const write = router.exec(2, "insert into t values ('x')", [], 'raw')
-      const exported = router.exec(3, '', [], 'read', 'export')
+      const exported = router.exec(3, '', [], 'read', { admin: 'export' })
       const settled = vi.fn()
       void read.catch(settled)
       vi.advanceTimersByTime(3500)
@@ -320,6 +320,33 @@ describe('RequestRouter bounds', () => {
       await expect(exported).resolves.toMatchObject({ t: 'result' })
       vi.advanceTimersByTime(10_000) // nothing in flight: the sweep stops
       expect(vi.getTimerCount()).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it("a statement's own time limit travels with it, and one above statementTimeoutMs waits that much longer for its answer", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
+    try {
+      // answerTimeoutMs 4000 includes statementTimeoutMs 2000; a 10 s limit makes its bound 12 s.
+      const router = new RequestRouter(1000, 'tab-a', 4000, 2000)
+      const one = manualLine()
+      router.setRoute(1, 'tab-b', one.line, 't')
+      const patient = router.exec(1, 'select 1', [], 'read', { timeoutMs: 10_000 })
+      const quick = router.exec(2, 'select 2', [], 'read', { timeoutMs: 500 })
+      const plain = router.exec(3, 'select 3', [], 'read')
+      expect(one.execs().map((m) => m.timeoutMs)).toEqual([10_000, 500, undefined])
+      const settled = vi.fn()
+      void patient.catch(settled)
+      // A shorter limit is the worker's to enforce; its answer waits as long as any other.
+      vi.advanceTimersByTime(5500)
+      await expect(quick).rejects.toMatchObject({ name: 'NoActiveTabError' })
+      await expect(plain).rejects.toMatchObject({ name: 'NoActiveTabError' })
+      vi.advanceTimersByTime(6000)
+      await Promise.resolve()
+      expect(settled).not.toHaveBeenCalled()
+      vi.advanceTimersByTime(1500)
+      await expect(patient).rejects.toMatchObject({ name: 'NoActiveTabError', message: expect.stringContaining('within 12000 ms') })
     } finally {
       vi.useRealTimers()
     }

@@ -47,6 +47,14 @@ interface Route {
 /** How a statement may be retried after a hand-off. */
 export type StatementKind = 'read' | 'write' | 'raw' | 'commit'
 
+/** What a statement carries besides its text. */
+export interface ExecExtras {
+  /** A whole-database operation instead of the text. */
+  readonly admin?: AdminOperation
+  /** The statement's own time limit, in place of the active worker's `statementTimeoutMs`. */
+  readonly timeoutMs?: number
+}
+
 interface Request {
   readonly id: number
   readonly lease: number
@@ -59,6 +67,10 @@ interface Request {
   readonly raw: boolean
   readonly describe: boolean
   readonly admin: AdminOperation | undefined
+  /** Its own statement time limit (StatementTimeoutPlugin), instead of the active worker's. */
+  readonly timeoutMs: number | undefined
+  /** Answer sweeps after which it fails: more for a time limit above `statementTimeoutMs`. */
+  readonly maxSweeps: number
   /** Sent to a holder that went away without answering: it may have been applied. */
   maybeApplied: boolean
   /** How many holders went away with it in flight. */
@@ -80,6 +92,7 @@ const SWEEPS_PER_BOUND = 4
 export class RequestRouter {
   readonly #requestTimeoutMs: number
   readonly #answerTimeoutMs: number
+  readonly #statementTimeoutMs: number
   #sweepTimer: ReturnType<typeof setInterval> | undefined
   readonly #opPrefix: string
   readonly #tabId: string
@@ -104,11 +117,13 @@ export class RequestRouter {
 
   /**
    * `answerTimeoutMs`: how long a statement sent on a live line may go unanswered (queued behind
-   * other tabs' leases and running included) before it fails.
+   * other tabs' leases and running included) before it fails; it includes `statementTimeoutMs`,
+   * which a statement with a longer limit of its own adds the difference to.
    */
-  constructor(requestTimeoutMs: number, tabId: string, answerTimeoutMs = Infinity) {
+  constructor(requestTimeoutMs: number, tabId: string, answerTimeoutMs = Infinity, statementTimeoutMs = 0) {
     this.#requestTimeoutMs = requestTimeoutMs
     this.#answerTimeoutMs = answerTimeoutMs
+    this.#statementTimeoutMs = statementTimeoutMs
     this.#tabId = tabId
     this.#opPrefix = `${tabId}:`
   }
@@ -172,7 +187,7 @@ export class RequestRouter {
     sql: string,
     params: SqlValue[],
     kind: StatementKind | 'describe',
-    admin?: AdminOperation,
+    { admin, timeoutMs }: ExecExtras = {},
   ): Promise<ExecResult> {
     if (this.#closed) return Promise.reject(this.#closed)
     const pinned = this.#pinned.has(lease)
@@ -190,6 +205,8 @@ export class RequestRouter {
         read: kind === 'read' || kind === 'describe',
         describe: kind === 'describe',
         admin,
+        timeoutMs,
+        maxSweeps: this.#maxSweeps(timeoutMs),
         op,
         commit: kind === 'commit',
         raw: kind === 'raw',
@@ -355,7 +372,14 @@ export class RequestRouter {
     if (request.commit) message.commit = true
     if (request.describe) message.describe = true
     if (request.admin) message.admin = request.admin
+    if (request.timeoutMs !== undefined) message.timeoutMs = request.timeoutMs
     route.port.postMessage(message)
+  }
+
+  #maxSweeps(timeoutMs: number | undefined): number {
+    if (timeoutMs === undefined || timeoutMs <= this.#statementTimeoutMs) return SWEEPS_PER_BOUND
+    const bound = this.#answerTimeoutMs + timeoutMs - this.#statementTimeoutMs
+    return Math.ceil((SWEEPS_PER_BOUND * bound) / this.#answerTimeoutMs)
   }
 
   /**
@@ -370,14 +394,15 @@ export class RequestRouter {
     }
     for (const request of [...this.#inFlight.values()]) {
       // The file operations (import, export, delete, check) have no statement limit to bound them.
-      if (request.admin || ++request.sweeps <= SWEEPS_PER_BOUND) continue
+      if (request.admin || ++request.sweeps <= request.maxSweeps) continue
       this.#inFlight.delete(request.id)
       // Still queued there (behind other leases), it must not run, and take the lease, later.
       this.#route?.port.postMessage({ t: 'withdraw', lease: request.lease })
+      const ms = Math.round((request.maxSweeps * this.#answerTimeoutMs) / SWEEPS_PER_BOUND)
       request.reject(
         request.read
-          ? new NoActiveTabError(`The active tab did not answer this query within ${this.#answerTimeoutMs} ms`)
-          : outcomeUnknown(`no answer came within ${this.#answerTimeoutMs} ms`, 'did not answer'),
+          ? new NoActiveTabError(`The active tab did not answer this query within ${ms} ms`)
+          : outcomeUnknown(`no answer came within ${ms} ms`, 'did not answer'),
       )
     }
   }

@@ -117,7 +117,7 @@ export class TabClient {
     this.#names = databaseNames(config.filename)
     // A statement's answer may wait for other tabs' leases and for its own run: bounded by both.
     const answerTimeoutMs = config.requestTimeoutMs + config.leaseTimeoutMs + config.statementTimeoutMs
-    this.#router = new RequestRouter(config.requestTimeoutMs, this.tabId, answerTimeoutMs)
+    this.#router = new RequestRouter(config.requestTimeoutMs, this.tabId, answerTimeoutMs, config.statementTimeoutMs)
     this.#router.onRoute = (route, reason) => {
       const waiters = this.#routeWaiters
       this.#routeWaiters = []
@@ -395,8 +395,8 @@ export class TabClient {
     return this.#nextLease++
   }
 
-  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind): Promise<ExecResult> {
-    return this.#router.exec(lease, sql, params, kind)
+  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind, timeoutMs?: number): Promise<ExecResult> {
+    return this.#router.exec(lease, sql, params, kind, timeoutMs === undefined ? undefined : { timeoutMs })
   }
 
   /**
@@ -484,7 +484,7 @@ export class TabClient {
     const read = operation === 'export' || operation === 'check' || operation === 'stats'
     const caller = callerBeforeSend()
     try {
-      return await this.#router.exec(lease, '', params, read ? 'read' : 'raw', operation)
+      return await this.#router.exec(lease, '', params, read ? 'read' : 'raw', { admin: operation })
     } catch (error) {
       throw appendCallerStack(error, caller ?? new Error())
     } finally {

@@ -11,6 +11,7 @@ import { toBindable } from '../protocol/values.js'
 import { appendCallerStack } from '../protocol/errors.js'
 import { callerBeforeSend } from '../client/caller-stack.js'
 import { sqlShape } from '../protocol/sql-shape.js'
+import { statementTimeoutOf } from './statement-timeout-plugin.js'
 
 export class MultiTabConnection implements DatabaseConnection {
   readonly #client: TabClient
@@ -29,7 +30,8 @@ export class MultiTabConnection implements DatabaseConnection {
     const caller = callerBeforeSend()
     let result: ExecResult
     try {
-      result = await this.#client.exec(this.#lease, compiledQuery.sql, toBindable(compiledQuery.parameters), statementKind(compiledQuery))
+      const { sql, parameters, queryId } = compiledQuery
+      result = await this.#client.exec(this.#lease, sql, toBindable(parameters), statementKind(compiledQuery), statementTimeoutOf(queryId))
     } catch (error) {
       // Made here, after the await, an Error's stack is the engine's async stack (see
       // caller-stack.ts): the awaiting callers up to the app's line that ran the query.

@@ -179,7 +179,7 @@ function oneOf<T extends string>(name: string, value: T | undefined, allowed: re
  * A positive duration, in whole milliseconds: every tab and worker exchanges these as integers
  * (the protocol's validation drops a message with `2.2 * 1000` in it).
  */
-function milliseconds(name: string, value: number | undefined, fallback: number): number {
+export function milliseconds(name: string, value: number | undefined, fallback: number): number {
   const ms = Math.max(1, Math.round(positive(name, value, fallback)))
   // Beyond this, browsers fire a timer at once rather than never.
   if (ms > MAX_TIMER_MS) throw new RangeError(`${name} must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${value}`)

@@ -358,6 +358,8 @@ export interface ExecRequest {
   readonly describe?: boolean
   /** A whole-database operation instead of `sql` (import takes the file as `params[0]`). */
   readonly admin?: AdminOperation
+  /** This statement's time limit, in place of the active worker's `statementTimeoutMs`. */
+  readonly timeoutMs?: number
 }
 
 export type AdminOperation = 'export' | 'import' | 'empty' | 'check' | 'stats'

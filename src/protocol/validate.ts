@@ -27,6 +27,8 @@ const STORAGES = new Set(['opfs-sahpool', 'opfs', 'idb', 'memory'])
 const isStorage = (x: unknown): x is string => STORAGES.has(x as string)
 const isReason = (x: unknown) => x === undefined || (typeof x === 'string' && x.length < 1000)
 const ADMIN = new Set(['export', 'import', 'empty', 'check', 'stats'])
+/** A duration a timer can wait: whole milliseconds, 1 to 2^31 - 1 (beyond, a timer fires at once). */
+const isDuration = (x: unknown): x is number => isInt(x) && x > 0 && x < 2 ** 31
 const isLeaseList = (x: unknown): x is number[] => Array.isArray(x) && x.length < 10_000 && x.every(isInt)
 /** A line as it travels: a transferred port, or a channel line's name. */
 const isPort = (x: unknown): x is LineRef =>
@@ -56,8 +58,7 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
     isInt(m.hangTimeoutMs) &&
     (m.hangTimeoutMs as number) > 0 &&
     typeof m.visible === 'boolean' &&
-    // Beyond 2^31 - 1 ms a timer fires at once, not never.
-    (m.hiddenHandoffMs === undefined || (isInt(m.hiddenHandoffMs) && (m.hiddenHandoffMs as number) >= 0 && (m.hiddenHandoffMs as number) < 2 ** 31)) &&
+    (m.hiddenHandoffMs === undefined || m.hiddenHandoffMs === 0 || isDuration(m.hiddenHandoffMs)) &&
     (m.line === undefined || isLineName(m.line)) &&
     (m.since === undefined || (typeof m.since === 'number' && Number.isFinite(m.since)))
   ) {
@@ -133,6 +134,7 @@ export function parseClientRequest(data: unknown): ClientRequest | undefined {
       (data.commit === undefined || data.commit === true) &&
       (data.describe === undefined || data.describe === true) &&
       (data.admin === undefined || ADMIN.has(data.admin as string)) &&
+      (data.timeoutMs === undefined || isDuration(data.timeoutMs)) &&
       (data.releases === undefined || isLeaseList(data.releases))
     ) {
       return data as unknown as ClientRequest

@@ -603,7 +603,7 @@ export class ActiveDatabase {
         reply(port, { t: 'result', id: request.id, ...(await this.#admin(engine, request)) })
         return
       }
-      engine.startRequest(this.#init.statementTimeoutMs)
+      engine.startRequest(request.timeoutMs ?? this.#init.statementTimeoutMs)
       if (request.describe) {
         const { reads, writes } = await engine.describe(request.sql)
         reply(port, { t: 'result', id: request.id, reads: [...reads], writes: [...writes] })

@@ -234,7 +234,8 @@ export class SqliteEngine {
     const error = toEngineError(cause)
     if (!(error instanceof SqliteError) || error.primaryResultCode !== SQLITE_INTERRUPT) return error
     return new SqliteError(
-      `The statement ran longer than statementTimeoutMs (${this.#limitMs} ms) and was interrupted; nothing of it stayed ` +
+      `The statement ran longer than its time limit (${this.#limitMs} ms: statementTimeoutMs, or its StatementTimeoutPlugin) ` +
+        'and was interrupted; nothing of it stayed ' +
         '(inside a transaction SQLite may have rolled the whole transaction back)',
       error.resultCode,
     )
