@@ -37,7 +37,8 @@ export async function backgroundPhase({ base, stamp, switches, log }) {
       const tabs = []
       for (let t = 0; t < 3; t++) tabs.push(await open(filename, {}))
       // Settled: the oldest tab was elected, then the role moved to the tab in front.
-      if (!(await until(async () => (await roleOf(tabs[2])) === 'active', 10_000))) throw new Error('the role did not reach the tab in front')
+      if (!(await until(async () => (await roleOf(tabs[2])) === 'active', 10_000)))
+        throw new Error('the role did not reach the tab in front')
       const before = await handoffsSeen(tabs[0])
       let front = 2
       for (let s = 0; s < switches; s++) {
@@ -54,7 +55,8 @@ export async function backgroundPhase({ base, stamp, switches, log }) {
     const stay = await switchRun(hiddenHandoffMs + 1500)
     const glance = await switchRun(300)
     const result = { switches: [stay, glance] }
-    for (const s of result.switches) log(`background: ${s.switches} tab switches, ${s.dwellMs} ms on each -> ${s.handoffs} hand-offs`)
+    for (const s of result.switches)
+      log(`background: ${s.switches} tab switches, ${s.dwellMs} ms on each -> ${s.handoffs} hand-offs`)
     return result
   } finally {
     await own.kill()

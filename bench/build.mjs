@@ -67,7 +67,10 @@ async function buildBefore(ref) {
     build({ ...common, entryPoints: { page: c('mt-page.js') }, outdir: dir, plugins: [beforeSrc] }),
     build({
       ...common,
-      entryPoints: { 'tab-worker': join(srcRoot, 'src/worker/tab-worker-entry.ts'), coordinator: join(srcRoot, 'src/coordinator/coordinator-entry.ts') },
+      entryPoints: {
+        'tab-worker': join(srcRoot, 'src/worker/tab-worker-entry.ts'),
+        coordinator: join(srcRoot, 'src/coordinator/coordinator-entry.ts'),
+      },
       outdir: dir,
     }),
     copyFile(nm('wa-sqlite/dist/wa-sqlite.wasm'), join(dir, 'wa-sqlite.wasm')),
@@ -86,17 +89,24 @@ export async function buildBench() {
   await Promise.all([
     // 1-4: raw wa-sqlite rows
     build({ ...common, entryPoints: { page: c('raw-page.js') }, outdir: join(out, 'raw') }),
-    build({ ...common, entryPoints: { 'raw-worker': c('raw-worker.js'), 'raw-broker': c('raw-broker.js'), 'probe-worker': c('probe-worker.js') }, outdir: join(out, 'raw') }),
+    build({
+      ...common,
+      entryPoints: { 'raw-worker': c('raw-worker.js'), 'raw-broker': c('raw-broker.js'), 'probe-worker': c('probe-worker.js') },
+      outdir: join(out, 'raw'),
+    }),
     copyFile(nm('wa-sqlite/dist/wa-sqlite.wasm'), join(out, 'raw/wa-sqlite.wasm')),
     // this dialect, from src/
     build({ ...common, entryPoints: { page: c('mt-page.js') }, outdir: join(out, 'mt') }),
     build({
       ...common,
-      entryPoints: { 'tab-worker': join(root, 'src/worker/tab-worker-entry.ts'), coordinator: join(root, 'src/coordinator/coordinator-entry.ts') },
+      entryPoints: {
+        'tab-worker': join(root, 'src/worker/tab-worker-entry.ts'),
+        coordinator: join(root, 'src/coordinator/coordinator-entry.ts'),
+      },
       outdir: join(out, 'mt'),
     }),
     copyFile(nm('wa-sqlite/dist/wa-sqlite.wasm'), join(out, 'mt/wa-sqlite.wasm')),
-    copyFile(nm('wa-sqlite/dist/wa-sqlite-async.wasm'), join(out, 'mt/wa-sqlite-async.wasm')),  // the storage fallbacks
+    copyFile(nm('wa-sqlite/dist/wa-sqlite-async.wasm'), join(out, 'mt/wa-sqlite-async.wasm')), // the storage fallbacks
     // kysely-wasqlite-worker
     build({ ...common, entryPoints: { page: c('kww-page.js') }, outdir: join(out, 'kww') }),
     build({ ...common, entryPoints: { 'kww-worker': nm('kysely-wasqlite-worker/dist/worker.mjs') }, outdir: join(out, 'kww') }),
@@ -105,7 +115,10 @@ export async function buildBench() {
     build({ ...common, entryPoints: { page: c('sqlocal-page.js') }, outdir: join(out, 'sqlocal'), plugins: [sqlocalWorkerUrl] }),
     build({ ...common, entryPoints: { 'sqlocal-worker': nm('sqlocal/dist/worker.js') }, outdir: join(out, 'sqlocal') }),
     copyFile(nm('@sqlite.org/sqlite-wasm/sqlite-wasm/jswasm/sqlite3.wasm'), join(out, 'sqlocal/sqlite3.wasm')),
-    copyFile(nm('@sqlite.org/sqlite-wasm/sqlite-wasm/jswasm/sqlite3-opfs-async-proxy.js'), join(out, 'sqlocal/sqlite3-opfs-async-proxy.js')),
+    copyFile(
+      nm('@sqlite.org/sqlite-wasm/sqlite-wasm/jswasm/sqlite3-opfs-async-proxy.js'),
+      join(out, 'sqlocal/sqlite3-opfs-async-proxy.js'),
+    ),
     writeFile(join(out, 'raw/index.html'), page('raw wa-sqlite')),
     writeFile(join(out, 'mt/index.html'), page('kysely-multitab-opfs')),
     writeFile(join(out, 'kww/index.html'), page('kysely-wasqlite-worker')),

@@ -10,7 +10,14 @@ const PORT = Number(process.env.BENCH_PORT ?? 4199)
 const base = `http://127.0.0.1:${PORT}`
 const FAILOVER_RUNS = Number(process.env.FAILOVER_RUNS ?? 20)
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const args = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const args = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 
 const server = spawn(process.execPath, ['scripts/serve.mjs', '--port', String(PORT)], { stdio: 'ignore' })
 await new Promise((r) => setTimeout(r, 500))
@@ -38,9 +45,19 @@ try {
   const active = await tab(context, file)
   const follower = await tab(context, file)
   await active.page.evaluate(() => window.bench.setup())
-  const rounds = { activeSelect: [], followerSelect: [], activeSelectBlock: [], followerSelectBlock: [], activeInsert: [], followerInsert: [] }
+  const rounds = {
+    activeSelect: [],
+    followerSelect: [],
+    activeSelectBlock: [],
+    followerSelectBlock: [],
+    activeInsert: [],
+    followerInsert: [],
+  }
   for (let r = 0; r < 3; r++) {
-    for (const [name, t] of [['active', active], ['follower', follower]]) {
+    for (const [name, t] of [
+      ['active', active],
+      ['follower', follower],
+    ]) {
       const { total, each } = await t.page.evaluate(() => window.bench.pointSelects(500))
       rounds[`${name}Select`].push(...each)
       rounds[`${name}SelectBlock`].push(total / 500)
@@ -83,9 +100,34 @@ try {
 }
 
 const fmt = (x) => (typeof x === 'number' ? x.toFixed(2) : x)
-console.log('point select (ms/call, median of blocks of 500): active', fmt(results.pointSelect.activeMedianMs), 'follower', fmt(results.pointSelect.followerMedianMs))
-console.log('point select p95 (ms): active', fmt(results.pointSelect.activeP95Ms), 'follower', fmt(results.pointSelect.followerP95Ms))
-console.log('10k inserts in one transaction (ms, median of 3): active', fmt(results.inserts10kInOneTransaction.activeMedianMs), 'follower', fmt(results.inserts10kInOneTransaction.followerMedianMs))
-console.log('open to first answer (ms): first tab', fmt(results.openToFirstAnswerMs.firstTab), 'second tab', fmt(results.openToFirstAnswerMs.secondTab))
-console.log(`failover on close (ms, ${results.failoverCloseMs.runs} runs): p50`, results.failoverCloseMs.p50, 'p95', results.failoverCloseMs.p95)
+console.log(
+  'point select (ms/call, median of blocks of 500): active',
+  fmt(results.pointSelect.activeMedianMs),
+  'follower',
+  fmt(results.pointSelect.followerMedianMs),
+)
+console.log(
+  'point select p95 (ms): active',
+  fmt(results.pointSelect.activeP95Ms),
+  'follower',
+  fmt(results.pointSelect.followerP95Ms),
+)
+console.log(
+  '10k inserts in one transaction (ms, median of 3): active',
+  fmt(results.inserts10kInOneTransaction.activeMedianMs),
+  'follower',
+  fmt(results.inserts10kInOneTransaction.followerMedianMs),
+)
+console.log(
+  'open to first answer (ms): first tab',
+  fmt(results.openToFirstAnswerMs.firstTab),
+  'second tab',
+  fmt(results.openToFirstAnswerMs.secondTab),
+)
+console.log(
+  `failover on close (ms, ${results.failoverCloseMs.runs} runs): p50`,
+  results.failoverCloseMs.p50,
+  'p95',
+  results.failoverCloseMs.p95,
+)
 await writeFile('bench/results/latency-failover.json', JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2))

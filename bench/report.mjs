@@ -51,17 +51,35 @@ export function renderHtml(results) {
   html += '<h2>Targets</h2>'
   html += table(
     ['target', 'measured', 'limit', 'verdict', 'why missed (floors measured in this run)'],
-    targets.map((t) => [t.name, t.measured, t.limit, { html: t.met === undefined ? '-' : `<span class="${t.met ? 'met' : 'missed'}">${t.met ? 'met' : 'missed'}</span> ${esc(t.by ?? '')}` }, { html: `<small>${esc(t.why ?? '')}</small>` }]),
+    targets.map((t) => [
+      t.name,
+      t.measured,
+      t.limit,
+      {
+        html:
+          t.met === undefined
+            ? '-'
+            : `<span class="${t.met ? 'met' : 'missed'}">${t.met ? 'met' : 'missed'}</span> ${esc(t.by ?? '')}`,
+      },
+      { html: `<small>${esc(t.why ?? '')}</small>` },
+    ]),
   )
 
   html += '<h2>Workloads</h2>'
   for (const [wid, w] of Object.entries(workloads)) {
     const rows = contenders
       .filter((c) => w.results[c.id])
-      .map((c) => ({ label: c.label, group: c.group, value: w.results[c.id].metricMs, p95: w.perCall ? w.results[c.id].p95Ms : undefined, ratio: w.results[c.id].ratio }))
+      .map((c) => ({
+        label: c.label,
+        group: c.group,
+        value: w.results[c.id].metricMs,
+        p95: w.perCall ? w.results[c.id].p95Ms : undefined,
+        ratio: w.results[c.id].ratio,
+      }))
     html += barChart(`${w.title}${w.perCall ? ' (per call)' : ''}`, rows)
   }
-  html += '<p>Cells: median (p95 per call) ratio to raw; for this dialect also the ratio to row 3 (raw + minimal Kysely: the same Kysely work, so the dialect\'s own share) and, for followers, to row 4 (the raw floor for any follower tab).</p>'
+  html +=
+    "<p>Cells: median (p95 per call) ratio to raw; for this dialect also the ratio to row 3 (raw + minimal Kysely: the same Kysely work, so the dialect's own share) and, for followers, to row 4 (the raw floor for any follower tab).</p>"
   html += table(
     ['contender', ...Object.values(workloads).map((w) => w.short)],
     contenders.map((c) => [
@@ -76,49 +94,128 @@ export function renderHtml(results) {
 
   if (results.open) {
     html += '<h2>W5: open to first answer</h2>'
-    html += barChart('new database: first tab to first answer', results.open.rows.map((r) => ({ label: r.label, group: r.group, value: r.firstMs, p95: r.firstP95Ms })))
-    html += barChart('second tab (follower join / own connection) to first answer', results.open.rows.map((r) => ({ label: r.label, group: r.group, value: r.secondMs, p95: r.secondP95Ms })))
-    html += table(['contender', 'first tab median', 'p95', 'second tab median', 'p95', 'runs'], results.open.rows.map((r) => [r.label, fmtMs(r.firstMs), fmtMs(r.firstP95Ms), fmtMs(r.secondMs), fmtMs(r.secondP95Ms), r.runs]))
+    html += barChart(
+      'new database: first tab to first answer',
+      results.open.rows.map((r) => ({ label: r.label, group: r.group, value: r.firstMs, p95: r.firstP95Ms })),
+    )
+    html += barChart(
+      'second tab (follower join / own connection) to first answer',
+      results.open.rows.map((r) => ({ label: r.label, group: r.group, value: r.secondMs, p95: r.secondP95Ms })),
+    )
+    html += table(
+      ['contender', 'first tab median', 'p95', 'second tab median', 'p95', 'runs'],
+      results.open.rows.map((r) => [
+        r.label,
+        fmtMs(r.firstMs),
+        fmtMs(r.firstP95Ms),
+        fmtMs(r.secondMs),
+        fmtMs(r.secondP95Ms),
+        r.runs,
+      ]),
+    )
   }
   if (results.mixed) {
     html += '<h2>Mixed read/write from 3 tabs at once</h2>'
-    html += barChart('throughput (4 point selects : 1 autocommit insert)', results.mixed.rows.map((r) => ({ label: r.label, group: r.group, value: r.opsPerS })), { unit: 'ops/s', higherIsBetter: true })
-    html += table(['contender', 'ops/s (median)', 'reads/s', 'writes/s', 'p50 op', 'p95 op', 'errors'], results.mixed.rows.map((r) => [r.label, Math.round(r.opsPerS), Math.round(r.readsPerS), Math.round(r.writesPerS), fmtMs(r.p50Ms), fmtMs(r.p95Ms), `${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`]))
+    html += barChart(
+      'throughput (4 point selects : 1 autocommit insert)',
+      results.mixed.rows.map((r) => ({ label: r.label, group: r.group, value: r.opsPerS })),
+      { unit: 'ops/s', higherIsBetter: true },
+    )
+    html += table(
+      ['contender', 'ops/s (median)', 'reads/s', 'writes/s', 'p50 op', 'p95 op', 'errors'],
+      results.mixed.rows.map((r) => [
+        r.label,
+        Math.round(r.opsPerS),
+        Math.round(r.readsPerS),
+        Math.round(r.writesPerS),
+        fmtMs(r.p50Ms),
+        fmtMs(r.p95Ms),
+        `${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`,
+      ]),
+    )
   }
   if (results.background) {
     html += `<h2>Background tabs (a Chromium of the bench's own, tabs really hidden)</h2>`
-    html += table(['tab switches', 'time on each tab', 'hand-offs (hiddenHandoffMs 2000)'], results.background.switches.map((s) => [s.switches, fmtMs(s.dwellMs), s.handoffs]))
+    html += table(
+      ['tab switches', 'time on each tab', 'hand-offs (hiddenHandoffMs 2000)'],
+      results.background.switches.map((s) => [s.switches, fmtMs(s.dwellMs), s.handoffs]),
+    )
   }
-  for (const [f, what] of [[results.failover, 'default options'], [results.failoverWarm, '<code>warmStandby: true</code>']]) {
+  for (const [f, what] of [
+    [results.failover, 'default options'],
+    [results.failoverWarm, '<code>warmStandby: true</code>'],
+  ]) {
     if (!f) continue
     html += `<h2>Failover, ${what} (active tab closed -> next query answered)</h2><p>${f.runs} runs: p50 ${fmtMs(f.p50Ms)}, p95 ${fmtMs(f.p95Ms)}, max ${fmtMs(f.maxMs)}. All: ${esc(f.allMs.join(', '))} ms</p>`
     const t = f.timelineMedianMs
     if (t) {
       html += '<p>Median timeline, ms after <code>page.close()</code> of the active tab:</p>'
-      html += table(['step', 'ms'], [
-        ['survivor hears the active tab is gone (active-lost)', t.routeLostMs],
-        ["new active tab's worker requests wa-sqlite.wasm", t.wasmRequestedMs],
-        ['... has fetched it', t.wasmFetchedMs],
-        ["... logs 'opened the database' (wasm compiled, OPFS pool and SQLite open)", t.openedMs],
-        ['survivor gets the new route (active-changed)', t.newRouteMs],
-        ["survivor's query answered", t.answeredMs],
-      ])
+      html += table(
+        ['step', 'ms'],
+        [
+          ['survivor hears the active tab is gone (active-lost)', t.routeLostMs],
+          ["new active tab's worker requests wa-sqlite.wasm", t.wasmRequestedMs],
+          ['... has fetched it', t.wasmFetchedMs],
+          ["... logs 'opened the database' (wasm compiled, OPFS pool and SQLite open)", t.openedMs],
+          ['survivor gets the new route (active-changed)', t.newRouteMs],
+          ["survivor's query answered", t.answeredMs],
+        ],
+      )
     }
   }
   if (results.heap) {
     html += '<h2>JS heap and wasm per tab</h2>'
-    html += table(['tab', 'page heap', 'worker heaps', 'wasm fetched'], results.heap.map((h) => [h.label, h.pageHeapMB !== undefined ? `${h.pageHeapMB.toFixed(2)} MB` : '-', h.workers.map((w) => `${w.url}: ${w.usedMB.toFixed(2)} MB`).join('; '), h.wasm.length ? h.wasm.join(', ') : 'none']))
+    html += table(
+      ['tab', 'page heap', 'worker heaps', 'wasm fetched'],
+      results.heap.map((h) => [
+        h.label,
+        h.pageHeapMB !== undefined ? `${h.pageHeapMB.toFixed(2)} MB` : '-',
+        h.workers.map((w) => `${w.url}: ${w.usedMB.toFixed(2)} MB`).join('; '),
+        h.wasm.length ? h.wasm.join(', ') : 'none',
+      ]),
+    )
   }
   if (results.storage) {
     html += '<h2>Where the data lives</h2>'
-    html += table(['contender', 'OPFS files', 'OPFS bytes', 'IndexedDB', 'cross-origin isolated', 'pragmas', 'notes'], results.storage.map((s) => [s.label, s.opfsFiles, s.opfsBytes, s.indexedDb.join(', ') || 'none', String(s.crossOriginIsolated), s.pragmas, s.note ?? '']))
+    html += table(
+      ['contender', 'OPFS files', 'OPFS bytes', 'IndexedDB', 'cross-origin isolated', 'pragmas', 'notes'],
+      results.storage.map((s) => [
+        s.label,
+        s.opfsFiles,
+        s.opfsBytes,
+        s.indexedDb.join(', ') || 'none',
+        String(s.crossOriginIsolated),
+        s.pragmas,
+        s.note ?? '',
+      ]),
+    )
   }
   if (results.breakdown) {
     html += '<h2>Breakdown (where the time goes)</h2>'
-    html += table(['step (ms per statement)', 'select 1', 'point select', '1-row insert in a transaction', '500-row insert in a transaction', 'autocommit 1-row insert'], results.breakdown.rows.map((r) => [r.label, fmtMs(r.select1), fmtMs(r.point), fmtMs(r.insert), fmtMs(r.batch), fmtMs(r.autocommit)]))
+    html += table(
+      [
+        'step (ms per statement)',
+        'select 1',
+        'point select',
+        '1-row insert in a transaction',
+        '500-row insert in a transaction',
+        'autocommit 1-row insert',
+      ],
+      results.breakdown.rows.map((r) => [
+        r.label,
+        fmtMs(r.select1),
+        fmtMs(r.point),
+        fmtMs(r.insert),
+        fmtMs(r.batch),
+        fmtMs(r.autocommit),
+      ]),
+    )
     if (results.breakdown.notes) html += `<ul>${results.breakdown.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`
   }
-  html += `<h2>Contenders</h2>${table(['id', 'label', 'what'], contenders.map((c) => [c.id, c.label, c.what]))}`
+  html += `<h2>Contenders</h2>${table(
+    ['id', 'label', 'what'],
+    contenders.map((c) => [c.id, c.label, c.what]),
+  )}`
   html += '</body></html>\n'
   void byId
   return html

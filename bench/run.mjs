@@ -55,7 +55,9 @@ const CFG = {
   mixedMs: num('BENCH_MIXED_MS', 3000),
   failoverRuns: num('BENCH_FAILOVER_RUNS', 20),
   switches: num('BENCH_SWITCHES', 10),
-  phases: (env.BENCH_PHASES ?? 'workloads,storage,heap,open,mixed,failover,failover-warm,background').split(',').map((s) => s.trim()),
+  phases: (env.BENCH_PHASES ?? 'workloads,storage,heap,open,mixed,failover,failover-warm,background')
+    .split(',')
+    .map((s) => s.trim()),
   only: env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined,
   before: env.BENCH_BEFORE || undefined,
   incognito: env.BENCH_INCOGNITO === '1',
@@ -63,7 +65,14 @@ const CFG = {
 }
 const OUT = resolve(root, env.BENCH_OUT ?? 'bench/results')
 const executablePath = env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 const base = `http://127.0.0.1:${CFG.port}/bench/.build`
 const started = Date.now()
 const stamp = started.toString(36)
@@ -130,13 +139,16 @@ async function heaps(page) {
           new Promise((resolve) => {
             const id = nextId++
             pending.set(id, resolve)
-            cdp.send('Target.sendMessageToTarget', { sessionId: a.sessionId, message: JSON.stringify({ id, method, params }) }).catch(() => resolve({}))
+            cdp
+              .send('Target.sendMessageToTarget', { sessionId: a.sessionId, message: JSON.stringify({ id, method, params }) })
+              .catch(() => resolve({}))
           }),
           new Promise((resolve) => setTimeout(() => resolve({}), 3000)),
         ])
       await send('HeapProfiler.collectGarbage')
       const r = await send('Runtime.getHeapUsage')
-      if (r.result) workers.push({ type: a.targetInfo.type, url: a.targetInfo.url.replace(base, ''), usedMB: r.result.usedSize / 2 ** 20 })
+      if (r.result)
+        workers.push({ type: a.targetInfo.type, url: a.targetInfo.url.replace(base, ''), usedMB: r.result.usedSize / 2 ** 20 })
     }
     return { pageHeapMB: main.usedSize / 2 ** 20, workers }
   } finally {
@@ -151,14 +163,70 @@ const viaPage = (page, api) => (w, n) => evaluate(page, ([api, w, n]) => window.
 const viaInside = (page) => (w, n) => evaluate(page, ([w, n]) => window.bench.inside(w, n), [w, n])
 
 const WORKLOADS = [
-  { id: 'w1-select1', fn: 'select1', title: 'W1 select 1, awaited one by one', short: 'W1 select 1', perCall: true, n: () => CFG.w1Calls },
-  { id: 'w1-point', fn: 'point', title: 'W1 point select by primary key, one by one', short: 'W1 point', perCall: true, n: () => CFG.w1Calls },
-  { id: 'w1-point-all', fn: 'pointAll', title: 'W1 point select, 50 at a time with Promise.all', short: 'W1 point Promise.all', perCall: true, n: () => CFG.w1Calls },
-  { id: 'w4-select-all', fn: 'selectAll', title: 'W4 select 10,000 rows', short: 'W4 10k rows', perCall: true, n: () => CFG.w4Reps },
-  { id: 'w3-batches', fn: 'batches', title: `W3 ${CFG.w3Batches} inserts of 500 rows, one transaction`, short: 'W3 batches', perCall: false, n: () => CFG.w3Batches },
-  { id: 'w2-inserts', fn: 'inserts', title: `W2 ${CFG.w2Rows} single-row inserts awaited one by one, one transaction`, short: 'W2 inserts', perCall: false, n: () => CFG.w2Rows },
-  { id: 'w1-select1-hot', fn: 'select1', title: 'W1 select 1, hot (after the other workloads)', short: 'W1 select 1 hot', perCall: true, n: () => CFG.w1Calls },
-  { id: 'w1-point-hot', fn: 'point', title: 'W1 point select, hot (after the other workloads)', short: 'W1 point hot', perCall: true, n: () => CFG.w1Calls },
+  {
+    id: 'w1-select1',
+    fn: 'select1',
+    title: 'W1 select 1, awaited one by one',
+    short: 'W1 select 1',
+    perCall: true,
+    n: () => CFG.w1Calls,
+  },
+  {
+    id: 'w1-point',
+    fn: 'point',
+    title: 'W1 point select by primary key, one by one',
+    short: 'W1 point',
+    perCall: true,
+    n: () => CFG.w1Calls,
+  },
+  {
+    id: 'w1-point-all',
+    fn: 'pointAll',
+    title: 'W1 point select, 50 at a time with Promise.all',
+    short: 'W1 point Promise.all',
+    perCall: true,
+    n: () => CFG.w1Calls,
+  },
+  {
+    id: 'w4-select-all',
+    fn: 'selectAll',
+    title: 'W4 select 10,000 rows',
+    short: 'W4 10k rows',
+    perCall: true,
+    n: () => CFG.w4Reps,
+  },
+  {
+    id: 'w3-batches',
+    fn: 'batches',
+    title: `W3 ${CFG.w3Batches} inserts of 500 rows, one transaction`,
+    short: 'W3 batches',
+    perCall: false,
+    n: () => CFG.w3Batches,
+  },
+  {
+    id: 'w2-inserts',
+    fn: 'inserts',
+    title: `W2 ${CFG.w2Rows} single-row inserts awaited one by one, one transaction`,
+    short: 'W2 inserts',
+    perCall: false,
+    n: () => CFG.w2Rows,
+  },
+  {
+    id: 'w1-select1-hot',
+    fn: 'select1',
+    title: 'W1 select 1, hot (after the other workloads)',
+    short: 'W1 select 1 hot',
+    perCall: true,
+    n: () => CFG.w1Calls,
+  },
+  {
+    id: 'w1-point-hot',
+    fn: 'point',
+    title: 'W1 point select, hot (after the other workloads)',
+    short: 'W1 point hot',
+    perCall: true,
+    n: () => CFG.w1Calls,
+  },
 ]
 const W1_ONLY = new Set(['select1', 'point', 'pointAll'])
 
@@ -268,7 +336,8 @@ async function workloadPhase() {
       pages.push(p)
     }
     const roles = await Promise.all(pages.map((p) => evaluate(p, () => window.bench.status().then((s) => s.role))))
-    if (roles[0] !== 'active' || roles.slice(1).some((r) => r !== 'follower')) throw new Error(`${name}: unexpected roles ${roles}`)
+    if (roles[0] !== 'active' || roles.slice(1).some((r) => r !== 'follower'))
+      throw new Error(`${name}: unexpected roles ${roles}`)
     await evaluate(pages[0], () => window.bench.k.setup())
     return pages
   }
@@ -278,7 +347,8 @@ async function workloadPhase() {
   // The fallbacks (issue 4), opened only when asked for (BENCH_ONLY): they are slower to fill.
   const wanted = (id) => CFG.only?.includes(id)
   const wl2 = wanted('wl2Active') || wanted('wl2Follower') ? await mtTabs(2, `wl2-${stamp}.db`, { coordinator: 'web-locks' }) : []
-  const storageTab = async (storage) => (wanted(`st-${storage}`) ? (await mtTabs(1, `st-${storage}-${stamp}.db`, { storage }))[0] : undefined)
+  const storageTab = async (storage) =>
+    wanted(`st-${storage}`) ? (await mtTabs(1, `st-${storage}-${stamp}.db`, { storage }))[0] : undefined
   const [stOpfs, stIdb, stMemory] = [await storageTab('opfs'), await storageTab('idb'), await storageTab('memory')]
   const kww = await openPage('kww')
   await evaluate(kww, (f) => window.bench.open(f), `kww-${stamp}.db`)
@@ -286,27 +356,155 @@ async function workloadPhase() {
   const sqlocal = await openPage('sqlocal')
   await evaluate(sqlocal, (f) => window.bench.open(f), `sqlocal-${stamp}.db`)
   await evaluate(sqlocal, () => window.bench.k.setup())
-  log(`opened: raw host (worker open ${fmtMs(hostOpen.workerOpenMs)}), raw guest, 2 + 4 tabs of this dialect, kysely-wasqlite-worker, SQLocal; tables filled`)
+  log(
+    `opened: raw host (worker open ${fmtMs(hostOpen.workerOpenMs)}), raw guest, 2 + 4 tabs of this dialect, kysely-wasqlite-worker, SQLocal; tables filled`,
+  )
 
   const all = [
-    { id: 'raw', group: 'floor', label: '1 raw (baseline)', what: 'wa-sqlite sync build + AccessHandlePoolVFS in a DedicatedWorker, plain postMessage from the same tab', run: viaPage(host, 'w'), page: host },
-    { id: 'inside', group: 'floor', label: '2 SQLite in the worker', what: 'the same statements timed inside that worker (no message per statement)', run: viaInside(host), page: host },
-    { id: 'rawKysely', group: 'floor', label: '3 raw + minimal Kysely dialect', what: 'row 1 behind a minimal Kysely dialect (Kysely\'s own cost)', run: viaPage(host, 'k'), page: host },
-    { id: 'rawFollower', group: 'floor', label: '4 raw from a 2nd tab (port)', what: 'a second tab with a MessagePort straight into the first tab\'s worker (the floor for any follower)', run: viaPage(guest, 'w'), page: guest },
-    { id: 'rawPort', group: 'diagnostic', label: 'raw via a port, same tab', what: 'row 1 over a MessagePort (made in this tab) instead of Worker.postMessage (diagnostic: is a port slower?)', run: viaPage(host, 'wp'), page: host },
-    { id: 'mt2Active', group: 'dialect', label: 'multitab active (2 tabs)', what: 'this dialect, from the active tab, 2 tabs open', run: viaPage(mt2[0], 'k'), page: mt2[0] },
-    { id: 'mt2Follower', group: 'dialect', label: 'multitab follower (2 tabs)', what: 'this dialect, from a follower tab, 2 tabs open', run: viaPage(mt2[1], 'k'), page: mt2[1] },
-    { id: 'mtb2Active', group: 'dialect', label: `multitab active at ${CFG.before}`, what: `this dialect as built at ${CFG.before} (BENCH_BEFORE), from the active tab, 2 tabs open`, run: mtb2[0] && viaPage(mtb2[0], 'k'), page: mtb2[0] },
-    { id: 'mtb2Follower', group: 'dialect', label: `multitab follower at ${CFG.before}`, what: `this dialect as built at ${CFG.before} (BENCH_BEFORE), from a follower tab, 2 tabs open`, run: mtb2[1] && viaPage(mtb2[1], 'k'), page: mtb2[1] },
-    { id: 'mt4Active', group: 'dialect', label: 'multitab active (4 tabs)', what: 'this dialect, from the active tab, 4 tabs open', run: viaPage(mt4[0], 'k'), page: mt4[0] },
-    { id: 'mt4Follower', group: 'dialect', label: 'multitab follower (4 tabs)', what: 'this dialect, from a follower tab, 4 tabs open', run: viaPage(mt4[1], 'k'), page: mt4[1] },
-    { id: 'wl2Active', group: 'fallback', label: 'multitab web-locks active', what: "this dialect with coordinator: 'web-locks', from the active tab, 2 tabs open", run: wl2[0] && viaPage(wl2[0], 'k'), page: wl2[0] },
-    { id: 'wl2Follower', group: 'fallback', label: 'multitab web-locks follower', what: "this dialect with coordinator: 'web-locks', from a follower tab (BroadcastChannel line), 2 tabs open", run: wl2[1] && viaPage(wl2[1], 'k'), page: wl2[1] },
-    { id: 'st-opfs', group: 'fallback', label: "multitab storage 'opfs'", what: "this dialect with storage: 'opfs' (no sync handles: createWritable VFS, Asyncify build), active tab", run: stOpfs && viaPage(stOpfs, 'k'), page: stOpfs },
-    { id: 'st-idb', group: 'fallback', label: "multitab storage 'idb'", what: "this dialect with storage: 'idb' (IDBBatchAtomicVFS, Asyncify build), active tab", run: stIdb && viaPage(stIdb, 'k'), page: stIdb },
-    { id: 'st-memory', group: 'fallback', label: "multitab storage 'memory'", what: "this dialect with storage: 'memory' (MemoryVFS, sync build), active tab", run: stMemory && viaPage(stMemory, 'k'), page: stMemory },
-    { id: 'kww', group: 'peer', label: 'kysely-wasqlite-worker', what: 'kysely-wasqlite-worker (OPFSCoopSyncVFS, preferOPFS: true), one tab', run: viaPage(kww, 'k'), page: kww },
-    { id: 'sqlocal', group: 'peer', label: 'SQLocal (sqlocal/kysely)', what: 'SQLocal\'s Kysely dialect (@sqlite.org/sqlite-wasm "opfs" VFS), one tab served with COOP/COEP', run: viaPage(sqlocal, 'k'), page: sqlocal },
+    {
+      id: 'raw',
+      group: 'floor',
+      label: '1 raw (baseline)',
+      what: 'wa-sqlite sync build + AccessHandlePoolVFS in a DedicatedWorker, plain postMessage from the same tab',
+      run: viaPage(host, 'w'),
+      page: host,
+    },
+    {
+      id: 'inside',
+      group: 'floor',
+      label: '2 SQLite in the worker',
+      what: 'the same statements timed inside that worker (no message per statement)',
+      run: viaInside(host),
+      page: host,
+    },
+    {
+      id: 'rawKysely',
+      group: 'floor',
+      label: '3 raw + minimal Kysely dialect',
+      what: "row 1 behind a minimal Kysely dialect (Kysely's own cost)",
+      run: viaPage(host, 'k'),
+      page: host,
+    },
+    {
+      id: 'rawFollower',
+      group: 'floor',
+      label: '4 raw from a 2nd tab (port)',
+      what: "a second tab with a MessagePort straight into the first tab's worker (the floor for any follower)",
+      run: viaPage(guest, 'w'),
+      page: guest,
+    },
+    {
+      id: 'rawPort',
+      group: 'diagnostic',
+      label: 'raw via a port, same tab',
+      what: 'row 1 over a MessagePort (made in this tab) instead of Worker.postMessage (diagnostic: is a port slower?)',
+      run: viaPage(host, 'wp'),
+      page: host,
+    },
+    {
+      id: 'mt2Active',
+      group: 'dialect',
+      label: 'multitab active (2 tabs)',
+      what: 'this dialect, from the active tab, 2 tabs open',
+      run: viaPage(mt2[0], 'k'),
+      page: mt2[0],
+    },
+    {
+      id: 'mt2Follower',
+      group: 'dialect',
+      label: 'multitab follower (2 tabs)',
+      what: 'this dialect, from a follower tab, 2 tabs open',
+      run: viaPage(mt2[1], 'k'),
+      page: mt2[1],
+    },
+    {
+      id: 'mtb2Active',
+      group: 'dialect',
+      label: `multitab active at ${CFG.before}`,
+      what: `this dialect as built at ${CFG.before} (BENCH_BEFORE), from the active tab, 2 tabs open`,
+      run: mtb2[0] && viaPage(mtb2[0], 'k'),
+      page: mtb2[0],
+    },
+    {
+      id: 'mtb2Follower',
+      group: 'dialect',
+      label: `multitab follower at ${CFG.before}`,
+      what: `this dialect as built at ${CFG.before} (BENCH_BEFORE), from a follower tab, 2 tabs open`,
+      run: mtb2[1] && viaPage(mtb2[1], 'k'),
+      page: mtb2[1],
+    },
+    {
+      id: 'mt4Active',
+      group: 'dialect',
+      label: 'multitab active (4 tabs)',
+      what: 'this dialect, from the active tab, 4 tabs open',
+      run: viaPage(mt4[0], 'k'),
+      page: mt4[0],
+    },
+    {
+      id: 'mt4Follower',
+      group: 'dialect',
+      label: 'multitab follower (4 tabs)',
+      what: 'this dialect, from a follower tab, 4 tabs open',
+      run: viaPage(mt4[1], 'k'),
+      page: mt4[1],
+    },
+    {
+      id: 'wl2Active',
+      group: 'fallback',
+      label: 'multitab web-locks active',
+      what: "this dialect with coordinator: 'web-locks', from the active tab, 2 tabs open",
+      run: wl2[0] && viaPage(wl2[0], 'k'),
+      page: wl2[0],
+    },
+    {
+      id: 'wl2Follower',
+      group: 'fallback',
+      label: 'multitab web-locks follower',
+      what: "this dialect with coordinator: 'web-locks', from a follower tab (BroadcastChannel line), 2 tabs open",
+      run: wl2[1] && viaPage(wl2[1], 'k'),
+      page: wl2[1],
+    },
+    {
+      id: 'st-opfs',
+      group: 'fallback',
+      label: "multitab storage 'opfs'",
+      what: "this dialect with storage: 'opfs' (no sync handles: createWritable VFS, Asyncify build), active tab",
+      run: stOpfs && viaPage(stOpfs, 'k'),
+      page: stOpfs,
+    },
+    {
+      id: 'st-idb',
+      group: 'fallback',
+      label: "multitab storage 'idb'",
+      what: "this dialect with storage: 'idb' (IDBBatchAtomicVFS, Asyncify build), active tab",
+      run: stIdb && viaPage(stIdb, 'k'),
+      page: stIdb,
+    },
+    {
+      id: 'st-memory',
+      group: 'fallback',
+      label: "multitab storage 'memory'",
+      what: "this dialect with storage: 'memory' (MemoryVFS, sync build), active tab",
+      run: stMemory && viaPage(stMemory, 'k'),
+      page: stMemory,
+    },
+    {
+      id: 'kww',
+      group: 'peer',
+      label: 'kysely-wasqlite-worker',
+      what: 'kysely-wasqlite-worker (OPFSCoopSyncVFS, preferOPFS: true), one tab',
+      run: viaPage(kww, 'k'),
+      page: kww,
+    },
+    {
+      id: 'sqlocal',
+      group: 'peer',
+      label: 'SQLocal (sqlocal/kysely)',
+      what: 'SQLocal\'s Kysely dialect (@sqlite.org/sqlite-wasm "opfs" VFS), one tab served with COOP/COEP',
+      run: viaPage(sqlocal, 'k'),
+      page: sqlocal,
+    },
   ]
   const contenders = all.filter((c) => c.run && (!CFG.only || c.id === 'raw' || CFG.only.includes(c.id)))
   results.contenders = contenders.map(({ id, group, label, what }) => ({ id, group, label, what }))
@@ -330,7 +528,9 @@ async function workloadPhase() {
       }
       // Breakdown probe: the dialect's worker code driven from inside one worker.
       try {
-        probes.push(await evaluate(host, ([name, n]) => window.bench.probe(name, n, 5000), [`probe-${round}-${stamp}`, CFG.w1Calls]))
+        probes.push(
+          await evaluate(host, ([name, n]) => window.bench.probe(name, n, 5000), [`probe-${round}-${stamp}`, CFG.w1Calls]),
+        )
       } catch (error) {
         log(`breakdown probe failed (src/ changed?): ${error.message.split('\n')[0]}`)
       }
@@ -393,8 +593,19 @@ async function workloadPhase() {
         byDir.set(dir, d)
       }
       const opfsFiles = [...byDir].map(([dir, d]) => `${dir}: ${d.n} file(s), largest ${d.largest} B`).join('; ')
-      const p = pragmas.error ? pragmas.error : `journal_mode=${pragmas.journal_mode} synchronous=${pragmas.synchronous} locking_mode=${pragmas.locking_mode} page_size=${pragmas.page_size} cache_size=${pragmas.cache_size}`
-      results.storage.push({ label, opfsFiles, opfsFileList: w.opfsFiles, opfsBytes: w.opfsBytes, indexedDb: w.indexedDb, crossOriginIsolated: w.crossOriginIsolated, pragmas: p, note })
+      const p = pragmas.error
+        ? pragmas.error
+        : `journal_mode=${pragmas.journal_mode} synchronous=${pragmas.synchronous} locking_mode=${pragmas.locking_mode} page_size=${pragmas.page_size} cache_size=${pragmas.cache_size}`
+      results.storage.push({
+        label,
+        opfsFiles,
+        opfsFileList: w.opfsFiles,
+        opfsBytes: w.opfsBytes,
+        indexedDb: w.indexedDb,
+        crossOriginIsolated: w.crossOriginIsolated,
+        pragmas: p,
+        note,
+      })
     }
   }
 
@@ -425,22 +636,117 @@ function breakdown(probes) {
   const insertPer = (cid) => (w['w2-inserts']?.results[cid]?.metricMs ?? NaN) / CFG.w2Rows
   const batchPer = (cid) => (w['w3-batches']?.results[cid]?.metricMs ?? NaN) / CFG.w3Batches
   const rows = [
-    { label: 'SQLite alone, in the worker (raw loop)', select1: get('w1-select1', 'inside'), point: get('w1-point', 'inside'), insert: insertPer('inside'), batch: batchPer('inside') },
-    { label: "dialect's SqliteEngine.exec() in a worker loop", select1: med((p) => p.engine.select1), point: med((p) => p.engine.point), insert: med((p) => p.engine.insertInTransaction), batch: med((p) => p.engine.batch500), autocommit: med((p) => p.engine.autocommitInsert) },
-    { label: `  same, with ${probes[0].pragmas.join('; ')}`, select1: med((p) => p.enginePragmas.select1), point: med((p) => p.enginePragmas.point), insert: med((p) => p.enginePragmas.insertInTransaction), batch: med((p) => p.enginePragmas.batch500), autocommit: med((p) => p.enginePragmas.autocommitInsert) },
-    { label: 'same-thread MessageChannel round trip (in a worker)', select1: med((p) => p.hop), point: med((p) => p.hop), insert: med((p) => p.hop) },
-    { label: "dialect's LeaseQueue alone (no SQLite, no port): submit + release per statement", select1: med((p) => p.queue), point: med((p) => p.queue), insert: med((p) => p.queue) },
-    { label: "dialect's worker pipeline (ActiveDatabase: validate, lease queue, fresh check, reply) over a same-thread port", select1: med((p) => p.pipeline.select1), point: med((p) => p.pipeline.point), insert: med((p) => p.pipeline.insertInTransaction), batch: med((p) => p.pipeline.batch500), autocommit: med((p) => p.pipeline.autocommitInsertRaw) },
-    { label: '  same, lease queue short-circuited (its share in place)', select1: med((p) => p.pipelineNoQueue?.select1), point: med((p) => p.pipelineNoQueue?.point), insert: med((p) => p.pipelineNoQueue?.insertInTransaction), batch: med((p) => p.pipelineNoQueue?.batch500), autocommit: med((p) => p.pipelineNoQueue?.autocommitInsertRaw) },
-    { label: '  same, setTimeout/clearTimeout no-ops (per-statement idle timer)', select1: med((p) => p.pipelineNoTimers?.select1), point: med((p) => p.pipelineNoTimers?.point), insert: med((p) => p.pipelineNoTimers?.insertInTransaction), batch: med((p) => p.pipelineNoTimers?.batch500) },
-    { label: '  same, autocommit write with an op id (exactly-once ledger)', autocommit: med((p) => p.pipeline.autocommitInsertWithOp) },
-    { label: 'raw round trip, Worker.postMessage (row 1)', select1: get('w1-select1', 'raw'), point: get('w1-point', 'raw'), insert: insertPer('raw'), batch: batchPer('raw') },
-    { label: 'raw round trip over a MessagePort, same tab', select1: get('w1-select1', 'rawPort'), point: get('w1-point', 'rawPort'), insert: insertPer('rawPort'), batch: batchPer('rawPort') },
-    { label: 'raw + minimal Kysely dialect (row 3)', select1: get('w1-select1', 'rawKysely'), point: get('w1-point', 'rawKysely'), insert: insertPer('rawKysely'), batch: batchPer('rawKysely') },
-    { label: 'raw from a 2nd tab over a port (row 4)', select1: get('w1-select1', 'rawFollower'), point: get('w1-point', 'rawFollower'), insert: insertPer('rawFollower'), batch: batchPer('rawFollower') },
-    { label: 'this dialect, active tab (2 tabs)', select1: get('w1-select1', 'mt2Active'), point: get('w1-point', 'mt2Active'), insert: insertPer('mt2Active'), batch: batchPer('mt2Active') },
-    { label: 'this dialect, follower tab (2 tabs)', select1: get('w1-select1', 'mt2Follower'), point: get('w1-point', 'mt2Follower'), insert: insertPer('mt2Follower'), batch: batchPer('mt2Follower') },
-    { label: 'kysely-wasqlite-worker', select1: get('w1-select1', 'kww'), point: get('w1-point', 'kww'), insert: insertPer('kww'), batch: batchPer('kww') },
+    {
+      label: 'SQLite alone, in the worker (raw loop)',
+      select1: get('w1-select1', 'inside'),
+      point: get('w1-point', 'inside'),
+      insert: insertPer('inside'),
+      batch: batchPer('inside'),
+    },
+    {
+      label: "dialect's SqliteEngine.exec() in a worker loop",
+      select1: med((p) => p.engine.select1),
+      point: med((p) => p.engine.point),
+      insert: med((p) => p.engine.insertInTransaction),
+      batch: med((p) => p.engine.batch500),
+      autocommit: med((p) => p.engine.autocommitInsert),
+    },
+    {
+      label: `  same, with ${probes[0].pragmas.join('; ')}`,
+      select1: med((p) => p.enginePragmas.select1),
+      point: med((p) => p.enginePragmas.point),
+      insert: med((p) => p.enginePragmas.insertInTransaction),
+      batch: med((p) => p.enginePragmas.batch500),
+      autocommit: med((p) => p.enginePragmas.autocommitInsert),
+    },
+    {
+      label: 'same-thread MessageChannel round trip (in a worker)',
+      select1: med((p) => p.hop),
+      point: med((p) => p.hop),
+      insert: med((p) => p.hop),
+    },
+    {
+      label: "dialect's LeaseQueue alone (no SQLite, no port): submit + release per statement",
+      select1: med((p) => p.queue),
+      point: med((p) => p.queue),
+      insert: med((p) => p.queue),
+    },
+    {
+      label: "dialect's worker pipeline (ActiveDatabase: validate, lease queue, fresh check, reply) over a same-thread port",
+      select1: med((p) => p.pipeline.select1),
+      point: med((p) => p.pipeline.point),
+      insert: med((p) => p.pipeline.insertInTransaction),
+      batch: med((p) => p.pipeline.batch500),
+      autocommit: med((p) => p.pipeline.autocommitInsertRaw),
+    },
+    {
+      label: '  same, lease queue short-circuited (its share in place)',
+      select1: med((p) => p.pipelineNoQueue?.select1),
+      point: med((p) => p.pipelineNoQueue?.point),
+      insert: med((p) => p.pipelineNoQueue?.insertInTransaction),
+      batch: med((p) => p.pipelineNoQueue?.batch500),
+      autocommit: med((p) => p.pipelineNoQueue?.autocommitInsertRaw),
+    },
+    {
+      label: '  same, setTimeout/clearTimeout no-ops (per-statement idle timer)',
+      select1: med((p) => p.pipelineNoTimers?.select1),
+      point: med((p) => p.pipelineNoTimers?.point),
+      insert: med((p) => p.pipelineNoTimers?.insertInTransaction),
+      batch: med((p) => p.pipelineNoTimers?.batch500),
+    },
+    {
+      label: '  same, autocommit write with an op id (exactly-once ledger)',
+      autocommit: med((p) => p.pipeline.autocommitInsertWithOp),
+    },
+    {
+      label: 'raw round trip, Worker.postMessage (row 1)',
+      select1: get('w1-select1', 'raw'),
+      point: get('w1-point', 'raw'),
+      insert: insertPer('raw'),
+      batch: batchPer('raw'),
+    },
+    {
+      label: 'raw round trip over a MessagePort, same tab',
+      select1: get('w1-select1', 'rawPort'),
+      point: get('w1-point', 'rawPort'),
+      insert: insertPer('rawPort'),
+      batch: batchPer('rawPort'),
+    },
+    {
+      label: 'raw + minimal Kysely dialect (row 3)',
+      select1: get('w1-select1', 'rawKysely'),
+      point: get('w1-point', 'rawKysely'),
+      insert: insertPer('rawKysely'),
+      batch: batchPer('rawKysely'),
+    },
+    {
+      label: 'raw from a 2nd tab over a port (row 4)',
+      select1: get('w1-select1', 'rawFollower'),
+      point: get('w1-point', 'rawFollower'),
+      insert: insertPer('rawFollower'),
+      batch: batchPer('rawFollower'),
+    },
+    {
+      label: 'this dialect, active tab (2 tabs)',
+      select1: get('w1-select1', 'mt2Active'),
+      point: get('w1-point', 'mt2Active'),
+      insert: insertPer('mt2Active'),
+      batch: batchPer('mt2Active'),
+    },
+    {
+      label: 'this dialect, follower tab (2 tabs)',
+      select1: get('w1-select1', 'mt2Follower'),
+      point: get('w1-point', 'mt2Follower'),
+      insert: insertPer('mt2Follower'),
+      batch: batchPer('mt2Follower'),
+    },
+    {
+      label: 'kysely-wasqlite-worker',
+      select1: get('w1-select1', 'kww'),
+      point: get('w1-point', 'kww'),
+      insert: insertPer('kww'),
+      batch: batchPer('kww'),
+    },
   ]
   // Derived: where the active tab's extra time per statement goes (ms).
   const d = (a, b) => (typeof a === 'number' && typeof b === 'number' ? round(a - b, 4) : undefined)
@@ -472,7 +778,12 @@ function breakdown(probes) {
     `The cross-tab hop alone (row 4 - row 1): select 1 ${fmtMs(derived.select1.crossTabHopCost)}, point ${fmtMs(derived.point.crossTabHopCost)}, insert ${fmtMs(derived.insert.crossTabHopCost)}: a follower can never be faster than row 4.`,
     `SqliteEngine over a bare wa-sqlite loop: select 1 ${fmtMs(derived.select1.engineOverSqlite)}, point ${fmtMs(derived.point.engineOverSqlite)}; exclusive locking + truncate journal would save ${fmtMs(derived.point.exclusiveLockingSaves)} per point select in the engine.`,
   ]
-  return { rows: rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? round(v, 4) : v]))), derived, notes, probes }
+  return {
+    rows: rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? round(v, 4) : v]))),
+    derived,
+    notes,
+    probes,
+  }
 }
 
 // ---- W5: open to first answer, follower join -------------------------------------------------
@@ -494,7 +805,10 @@ async function openPhase() {
       const p1 = await openPage(kind)
       ;(first[kind] ??= []).push((await evaluate(p1, (n) => window.bench.open(n), name)).ms)
       const p2 = await openPage(kind)
-      const joined = kind === 'raw' ? await evaluate(p2, (n) => window.bench.join(n), name) : await evaluate(p2, (n) => window.bench.open(n), name)
+      const joined =
+        kind === 'raw'
+          ? await evaluate(p2, (n) => window.bench.join(n), name)
+          : await evaluate(p2, (n) => window.bench.open(n), name)
       ;(second[kind] ??= []).push(joined.ms)
       if (kind === 'mt') {
         const role = await evaluate(p2, () => window.bench.status().then((s) => s.role))
@@ -518,7 +832,12 @@ async function openPhase() {
       secondP95Ms: round(pct(second[kind], 95), 1),
       firstAllMs: first[kind].map((x) => round(x, 1)),
       secondAllMs: second[kind].map((x) => round(x, 1)),
-      second: kind === 'raw' ? 'second tab joins over a port' : kind === 'mt' ? 'follower joins' : 'second tab opens its own connection',
+      second:
+        kind === 'raw'
+          ? 'second tab joins over a port'
+          : kind === 'mt'
+            ? 'follower joins'
+            : 'second tab opens its own connection',
     })),
     followerWasm,
   }
@@ -549,7 +868,11 @@ async function mixedPhase() {
         }
         const startAt = Date.now() + 400
         const endAt = startAt + CFG.mixedMs
-        const rs = await Promise.all(pages.map((p, t) => evaluate(p, ([api, s, e, seed]) => window.bench[api].mixed(s, e, seed), [api, startAt, endAt, t + 1])))
+        const rs = await Promise.all(
+          pages.map((p, t) =>
+            evaluate(p, ([api, s, e, seed]) => window.bench[api].mixed(s, e, seed), [api, startAt, endAt, t + 1]),
+          ),
+        )
         const seconds = (Math.max(Date.now(), endAt) - startAt) / 1000
         ;(runs[kind] ??= []).push({
           ops: rs.reduce((s, r) => s + r.reads + r.writes, 0),
@@ -561,7 +884,15 @@ async function mixedPhase() {
           each: rs.flatMap((r) => r.each),
         })
       } catch (error) {
-        ;(runs[kind] ??= []).push({ ops: 0, reads: 0, writes: 0, errors: 1, firstError: error.message.split('\n')[0], seconds: CFG.mixedMs / 1000, each: [] })
+        ;(runs[kind] ??= []).push({
+          ops: 0,
+          reads: 0,
+          writes: 0,
+          errors: 1,
+          firstError: error.message.split('\n')[0],
+          seconds: CFG.mixedMs / 1000,
+          each: [],
+        })
       } finally {
         for (const p of pages.reverse()) await p.close()
       }
@@ -613,7 +944,7 @@ async function failoverPhase(options) {
     if (warm) {
       // The standby warms up as soon as it is next in line; a user's tabs have been open a while.
       const ready = () => tabs.some((p) => timelines.get(p).workerLog.some((l) => l.text.includes('warm standby ready')))
-      for (const deadline = Date.now() + 10_000; !ready() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20))
+      for (const deadline = Date.now() + 10_000; !ready() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20))
       if (!ready()) log('failover-warm: no warm standby reported ready within 10 s')
       // V8 keeps optimising a fresh wasm module in the background for a while; a real standby has
       // long been idle when its active tab goes, so let that settle rather than race it.
@@ -658,10 +989,14 @@ async function failoverPhase(options) {
     p95Ms: pct(all, 95),
     maxMs: Math.max(...all),
     allMs: all,
-    timelineMedianMs: Object.fromEntries(['routeLostMs', 'wasmRequestedMs', 'wasmFetchedMs', 'openedMs', 'newRouteMs', 'answeredMs'].map((k) => [k, stepMedian(k)])),
+    timelineMedianMs: Object.fromEntries(
+      ['routeLostMs', 'wasmRequestedMs', 'wasmFetchedMs', 'openedMs', 'newRouteMs', 'answeredMs'].map((k) => [k, stepMedian(k)]),
+    ),
     timeline: steps,
   }
-  log(`failover${warm ? ' (warm standby)' : ''}: ${all.length} runs, p50 ${all.length ? median(all) : '-'} ms, p95 ${all.length ? pct(all, 95) : '-'} ms`)
+  log(
+    `failover${warm ? ' (warm standby)' : ''}: ${all.length} runs, p50 ${all.length ? median(all) : '-'} ms, p95 ${all.length ? pct(all, 95) : '-'} ms`,
+  )
   return result
 }
 
@@ -672,16 +1007,31 @@ function evaluateTargets() {
   const w = results.workloads
   const m = (wid, cid) => w[wid]?.results[cid]?.metricMs
   const ratio = (wid, cid) => w[wid]?.results[cid]?.ratio
-  const add = (name, measured, limit, met, by, why) => T.push({ name, measured, limit, met, by, ...(met === false && why ? { why } : {}) })
+  const add = (name, measured, limit, met, by, why) =>
+    T.push({ name, measured, limit, met, by, ...(met === false && why ? { why } : {}) })
   const vsRatio = (name, wid, cid, limit) => {
     const r = ratio(wid, cid)
     if (r === undefined) return
-    add(name, `${fmtRatio(r)} (${fmtMs(m(wid, cid))} vs raw ${fmtMs(m(wid, 'raw'))})`, `<= ${limit}x raw`, r <= limit, r <= limit ? `${((1 - r / limit) * 100).toFixed(0)}% under` : `${((r / limit - 1) * 100).toFixed(0)}% over`, whyRatio(wid, cid, limit))
+    add(
+      name,
+      `${fmtRatio(r)} (${fmtMs(m(wid, cid))} vs raw ${fmtMs(m(wid, 'raw'))})`,
+      `<= ${limit}x raw`,
+      r <= limit,
+      r <= limit ? `${((1 - r / limit) * 100).toFixed(0)}% under` : `${((r / limit - 1) * 100).toFixed(0)}% over`,
+      whyRatio(wid, cid, limit),
+    )
   }
   const absolute = (name, value, limit, strict = false, why) => {
     if (typeof value !== 'number' || !Number.isFinite(value)) return
     const met = strict ? value < limit : value <= limit
-    add(name, fmtMs(value), `${strict ? '<' : '<='} ${fmtMs(limit)}`, met, met ? `${fmtMs(limit - value)} to spare` : `${fmtMs(value - limit)} over (${(value / limit).toFixed(2)}x)`, why)
+    add(
+      name,
+      fmtMs(value),
+      `${strict ? '<' : '<='} ${fmtMs(limit)}`,
+      met,
+      met ? `${fmtMs(limit - value)} to spare` : `${fmtMs(value - limit)} over (${(value / limit).toFixed(2)}x)`,
+      why,
+    )
   }
   // Why a ratio target is missed: where the floors measured in this same run already stand
   // against the limit, and how far above its floor this dialect is.
@@ -690,13 +1040,21 @@ function evaluateTargets() {
     const kysely = ratio(wid, 'rawKysely')
     if (!res || kysely === undefined) return undefined
     const room = (floor) => (floor >= limit ? 'already over the limit' : `${((limit / floor - 1) * 100).toFixed(0)}% under it`)
-    const parts = [`row 3 (raw + minimal Kysely: Kysely's own cost, the floor for any Kysely dialect) is ${fmtRatio(kysely)} raw, ${room(kysely)}`]
+    const parts = [
+      `row 3 (raw + minimal Kysely: Kysely's own cost, the floor for any Kysely dialect) is ${fmtRatio(kysely)} raw, ${room(kysely)}`,
+    ]
     const follower = ratio(wid, 'rawFollower')
     if (cid.includes('Follower') && follower !== undefined) {
-      parts.push(`row 4 (raw from a second tab over a port: the cross-tab hop, no Kysely) is ${fmtRatio(follower)} raw, ${room(follower)}`)
-      parts.push(`this dialect is ${fmtRatio(res.ratioToFollowerFloor)} row 4 and ${fmtRatio(res.ratioToRawKysely)} row 3: it pays both, Kysely and the hop`)
+      parts.push(
+        `row 4 (raw from a second tab over a port: the cross-tab hop, no Kysely) is ${fmtRatio(follower)} raw, ${room(follower)}`,
+      )
+      parts.push(
+        `this dialect is ${fmtRatio(res.ratioToFollowerFloor)} row 4 and ${fmtRatio(res.ratioToRawKysely)} row 3: it pays both, Kysely and the hop`,
+      )
     } else {
-      parts.push(`this dialect is ${fmtRatio(res.ratioToRawKysely)} row 3: its own per-statement work (a lease per Kysely scope, the router, the worker's checks, metrics; see the breakdown)`)
+      parts.push(
+        `this dialect is ${fmtRatio(res.ratioToRawKysely)} row 3: its own per-statement work (a lease per Kysely scope, the router, the worker's checks, metrics; see the breakdown)`,
+      )
     }
     return parts.join('; ')
   }
@@ -704,20 +1062,28 @@ function evaluateTargets() {
     const t = f?.timelineMedianMs
     if (!t || t.openedMs === undefined) return undefined
     const ready = t.wasmFetchedMs ?? t.routeLostMs
-    return `median timeline after the active tab's page.close(): the others hear it +${t.routeLostMs} ms (the browser ends the page and frees its lock)` +
+    return (
+      `median timeline after the active tab's page.close(): the others hear it +${t.routeLostMs} ms (the browser ends the page and frees its lock)` +
       (t.wasmFetchedMs === undefined ? '' : `; the new active's worker has fetched SQLite's wasm +${t.wasmFetchedMs} ms`) +
       `; it has compiled it, opened the OPFS files and the database +${t.openedMs} ms (${ready === undefined ? '?' : t.openedMs - ready} ms of it after the wasm arrived)` +
       `; first answer +${t.answeredMs} ms. The opt-in warmStandby loads and compiles the wasm in one follower ahead (see its row)`
+    )
   }
-  for (const [tabs, a, f] of [['2 tabs', 'mt2Active', 'mt2Follower'], ['4 tabs', 'mt4Active', 'mt4Follower']]) {
-    for (const wid of ['w1-select1', 'w1-point', 'w1-select1-hot', 'w1-point-hot']) vsRatio(`active (${tabs}) ${w[wid]?.short}`, wid, a, 1.25)
+  for (const [tabs, a, f] of [
+    ['2 tabs', 'mt2Active', 'mt2Follower'],
+    ['4 tabs', 'mt4Active', 'mt4Follower'],
+  ]) {
+    for (const wid of ['w1-select1', 'w1-point', 'w1-select1-hot', 'w1-point-hot'])
+      vsRatio(`active (${tabs}) ${w[wid]?.short}`, wid, a, 1.25)
     absolute(`active (${tabs}) W2 ${CFG.w2Rows} inserts`, m('w2-inserts', a), 6000)
     vsRatio(`active (${tabs}) W3`, 'w3-batches', a, 2)
-    for (const wid of ['w1-select1', 'w1-point', 'w1-select1-hot', 'w1-point-hot']) vsRatio(`follower (${tabs}) ${w[wid]?.short}`, wid, f, 2)
+    for (const wid of ['w1-select1', 'w1-point', 'w1-select1-hot', 'w1-point-hot'])
+      vsRatio(`follower (${tabs}) ${w[wid]?.short}`, wid, f, 2)
     absolute(`follower (${tabs}) W2 ${CFG.w2Rows} inserts`, m('w2-inserts', f), 10_000)
     vsRatio(`follower (${tabs}) W3`, 'w3-batches', f, 2.2)
   }
-  if (CFG.w2Rows !== 20_000) T.push({ name: `note: W2 ran ${CFG.w2Rows} rows, the W2 limits are for 20,000`, measured: '', limit: '' })
+  if (CFG.w2Rows !== 20_000)
+    T.push({ name: `note: W2 ran ${CFG.w2Rows} rows, the W2 limits are for 20,000`, measured: '', limit: '' })
   if (results.failover?.runs) {
     absolute('failover p50', results.failover.p50Ms, 100, true, whyFailover(results.failover))
     absolute('failover p95', results.failover.p95Ms, 250, true, whyFailover(results.failover))
@@ -734,7 +1100,12 @@ function evaluateTargets() {
   const followerTabs = results.heap?.filter((h) => h.label.includes('follower')) ?? []
   if (followerTabs.length || results.open?.followerWasm) {
     const fetched = [...followerTabs.flatMap((h) => h.wasm), ...(results.open?.followerWasm ?? [])]
-    add('a follower tab that is not active loads no wasm', fetched.length ? fetched.join(', ') : 'no wasm fetched', 'none', fetched.length === 0)
+    add(
+      'a follower tab that is not active loads no wasm',
+      fetched.length ? fetched.join(', ') : 'no wasm fetched',
+      'none',
+      fetched.length === 0,
+    )
   }
   // Peers: every workload, lower is better (mixed: higher throughput is better).
   const compare = (who, cid, peer, peerLabel, strict) => {
@@ -743,7 +1114,13 @@ function evaluateTargets() {
       const theirs = m(wid, peer)
       if (ours === undefined || theirs === undefined) continue
       const met = strict ? ours < theirs : ours <= theirs
-      add(`${who} vs ${peerLabel}: ${wl.short}`, `${fmtMs(ours)} vs ${fmtMs(theirs)}`, strict ? 'faster' : 'at least as fast', met, `${(ours / theirs).toFixed(2)}x`)
+      add(
+        `${who} vs ${peerLabel}: ${wl.short}`,
+        `${fmtMs(ours)} vs ${fmtMs(theirs)}`,
+        strict ? 'faster' : 'at least as fast',
+        met,
+        `${(ours / theirs).toFixed(2)}x`,
+      )
     }
   }
   compare('active (2 tabs)', 'mt2Active', 'kww', 'kysely-wasqlite-worker', false)
@@ -751,21 +1128,46 @@ function evaluateTargets() {
   compare('follower (2 tabs)', 'mt2Follower', 'sqlocal', 'SQLocal', true)
   const openRow = (k) => results.open?.rows.find((r) => r.kind === k)
   if (openRow('mt')) {
-    for (const [peer, label] of [['kww', 'kysely-wasqlite-worker'], ['sqlocal', 'SQLocal']]) {
+    for (const [peer, label] of [
+      ['kww', 'kysely-wasqlite-worker'],
+      ['sqlocal', 'SQLocal'],
+    ]) {
       const ours = openRow('mt').firstMs
       const theirs = openRow(peer).firstMs
-      add(`active vs ${label}: W5 open to first answer`, `${fmtMs(ours)} vs ${fmtMs(theirs)}`, peer === 'kww' ? 'at least as fast' : 'faster', peer === 'kww' ? ours <= theirs : ours < theirs, `${(ours / theirs).toFixed(2)}x`)
+      add(
+        `active vs ${label}: W5 open to first answer`,
+        `${fmtMs(ours)} vs ${fmtMs(theirs)}`,
+        peer === 'kww' ? 'at least as fast' : 'faster',
+        peer === 'kww' ? ours <= theirs : ours < theirs,
+        `${(ours / theirs).toFixed(2)}x`,
+      )
       const f = openRow('mt').secondMs
       const g = openRow(peer).secondMs
-      if (peer === 'sqlocal') add(`follower vs ${label}: W5 second tab to first answer`, `${fmtMs(f)} vs ${fmtMs(g)}`, 'faster', f < g, `${(f / g).toFixed(2)}x`)
+      if (peer === 'sqlocal')
+        add(
+          `follower vs ${label}: W5 second tab to first answer`,
+          `${fmtMs(f)} vs ${fmtMs(g)}`,
+          'faster',
+          f < g,
+          `${(f / g).toFixed(2)}x`,
+        )
     }
   }
   const mix = (k) => results.mixed?.rows.find((r) => r.kind === k)
   if (mix('mt')) {
-    for (const [peer, label, strict] of [['kww', 'kysely-wasqlite-worker', false], ['sqlocal', 'SQLocal', true]]) {
+    for (const [peer, label, strict] of [
+      ['kww', 'kysely-wasqlite-worker', false],
+      ['sqlocal', 'SQLocal', true],
+    ]) {
       const ours = mix('mt').opsPerS
       const theirs = mix(peer).opsPerS
-      add(`3 tabs mixed vs ${label}: throughput`, `${Math.round(ours)} vs ${Math.round(theirs)} ops/s`, strict ? 'higher' : 'at least as high', strict ? ours > theirs : ours >= theirs, `${(ours / Math.max(theirs, 1e-9)).toFixed(2)}x`)
+      add(
+        `3 tabs mixed vs ${label}: throughput`,
+        `${Math.round(ours)} vs ${Math.round(theirs)} ops/s`,
+        strict ? 'higher' : 'at least as high',
+        strict ? ours > theirs : ours >= theirs,
+        `${(ours / Math.max(theirs, 1e-9)).toFixed(2)}x`,
+      )
     }
   }
 }
@@ -781,42 +1183,93 @@ function printAll() {
     const matrix = (title, cell, filter = () => true) => {
       console.log(`\n${title}`)
       console.log(pad('contender', 32) + ws.map((w) => lpad(w.short, 18)).join(''))
-      for (const c of results.contenders.filter(filter)) console.log(pad(c.label, 32) + ws.map((w) => lpad(w.results[c.id] ? cell(w.results[c.id]) : '', 18)).join(''))
+      for (const c of results.contenders.filter(filter))
+        console.log(pad(c.label, 32) + ws.map((w) => lpad(w.results[c.id] ? cell(w.results[c.id]) : '', 18)).join(''))
     }
-    matrix(`Median (W1: per call, blocks of ${CFG.w1Calls}; W4: per select of 10k rows; W2/W3: whole workload; ${CFG.rounds} rounds) and ratio to raw`, (r) => `${fmtMs(r.metricMs)} ${fmtRatio(r.ratio)}`)
-    matrix('p95 per call (all calls of all rounds: W1 a statement, W4 a select of 10k rows, W3 a 500-row insert, W2 a 1-row insert)', (r) => fmtMs(r.p95Ms))
-    matrix("This dialect against row 3 (raw + minimal Kysely: the same Kysely work) and, for followers, against row 4 (raw floor for a follower)", (r) => (r.ratioToRawKysely === undefined ? '' : `${fmtRatio(r.ratioToRawKysely)}${r.ratioToFollowerFloor === undefined ? '' : ` / ${fmtRatio(r.ratioToFollowerFloor)}`}`), (c) => c.group === 'dialect')
+    matrix(
+      `Median (W1: per call, blocks of ${CFG.w1Calls}; W4: per select of 10k rows; W2/W3: whole workload; ${CFG.rounds} rounds) and ratio to raw`,
+      (r) => `${fmtMs(r.metricMs)} ${fmtRatio(r.ratio)}`,
+    )
+    matrix(
+      'p95 per call (all calls of all rounds: W1 a statement, W4 a select of 10k rows, W3 a 500-row insert, W2 a 1-row insert)',
+      (r) => fmtMs(r.p95Ms),
+    )
+    matrix(
+      'This dialect against row 3 (raw + minimal Kysely: the same Kysely work) and, for followers, against row 4 (raw floor for a follower)',
+      (r) =>
+        r.ratioToRawKysely === undefined
+          ? ''
+          : `${fmtRatio(r.ratioToRawKysely)}${r.ratioToFollowerFloor === undefined ? '' : ` / ${fmtRatio(r.ratioToFollowerFloor)}`}`,
+      (c) => c.group === 'dialect',
+    )
   }
   if (results.breakdown) {
-    console.log('\nBreakdown (ms per statement): select 1 | point | 1-row insert in a transaction | 500-row insert in a transaction | autocommit 1-row insert')
-    for (const r of results.breakdown.rows) console.log(pad(r.label.slice(0, 92), 94) + [r.select1, r.point, r.insert, r.batch, r.autocommit].map((x) => lpad(fmtMs(x), 11)).join(''))
+    console.log(
+      '\nBreakdown (ms per statement): select 1 | point | 1-row insert in a transaction | 500-row insert in a transaction | autocommit 1-row insert',
+    )
+    for (const r of results.breakdown.rows)
+      console.log(
+        pad(r.label.slice(0, 92), 94) +
+          [r.select1, r.point, r.insert, r.batch, r.autocommit].map((x) => lpad(fmtMs(x), 11)).join(''),
+      )
     for (const n of results.breakdown.notes) console.log(`  - ${n}`)
   }
   if (results.open) {
     console.log('\nW5 open to first answer (median / p95 of', CFG.openRounds, 'runs): first tab | second tab')
-    for (const r of results.open.rows) console.log(pad(r.label, 32) + lpad(`${fmtMs(r.firstMs)} / ${fmtMs(r.firstP95Ms)}`, 24) + lpad(`${fmtMs(r.secondMs)} / ${fmtMs(r.secondP95Ms)}`, 24) + `  (${r.second})`)
+    for (const r of results.open.rows)
+      console.log(
+        pad(r.label, 32) +
+          lpad(`${fmtMs(r.firstMs)} / ${fmtMs(r.firstP95Ms)}`, 24) +
+          lpad(`${fmtMs(r.secondMs)} / ${fmtMs(r.secondP95Ms)}`, 24) +
+          `  (${r.second})`,
+      )
   }
   if (results.mixed) {
-    console.log(`\nMixed read/write, 3 tabs at once, ${CFG.mixedMs} ms x ${CFG.mixedRounds} rounds (median ops/s; p50/p95 per op; errors)`)
-    for (const r of results.mixed.rows) console.log(pad(r.label, 44) + lpad(`${Math.round(r.opsPerS)} ops/s`, 12) + lpad(`${fmtMs(r.p50Ms)} / ${fmtMs(r.p95Ms)}`, 22) + lpad(`${r.errors} err`, 9) + (r.firstError ? `  ${r.firstError.slice(0, 80)}` : ''))
+    console.log(
+      `\nMixed read/write, 3 tabs at once, ${CFG.mixedMs} ms x ${CFG.mixedRounds} rounds (median ops/s; p50/p95 per op; errors)`,
+    )
+    for (const r of results.mixed.rows)
+      console.log(
+        pad(r.label, 44) +
+          lpad(`${Math.round(r.opsPerS)} ops/s`, 12) +
+          lpad(`${fmtMs(r.p50Ms)} / ${fmtMs(r.p95Ms)}`, 22) +
+          lpad(`${r.errors} err`, 9) +
+          (r.firstError ? `  ${r.firstError.slice(0, 80)}` : ''),
+      )
   }
-  for (const [f, what] of [[results.failover, 'default options'], [results.failoverWarm, 'warmStandby: true']]) {
+  for (const [f, what] of [
+    [results.failover, 'default options'],
+    [results.failoverWarm, 'warmStandby: true'],
+  ]) {
     if (!f) continue
     console.log(`\nFailover, ${what} (${f.runs} runs): p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms`)
     const t = f.timelineMedianMs ?? {}
-    console.log(`  median timeline from page.close(): survivor told the active tab is gone +${t.routeLostMs} ms; new active's worker requests the wasm +${t.wasmRequestedMs ?? '- (already loaded)'} ms, has it +${t.wasmFetchedMs ?? '-'} ms; logs 'opened the database' +${t.openedMs} ms; survivor gets the new route +${t.newRouteMs} ms; first answer +${t.answeredMs} ms`)
+    console.log(
+      `  median timeline from page.close(): survivor told the active tab is gone +${t.routeLostMs} ms; new active's worker requests the wasm +${t.wasmRequestedMs ?? '- (already loaded)'} ms, has it +${t.wasmFetchedMs ?? '-'} ms; logs 'opened the database' +${t.openedMs} ms; survivor gets the new route +${t.newRouteMs} ms; first answer +${t.answeredMs} ms`,
+    )
   }
   if (results.background) {
     console.log('')
-    for (const s of results.background.switches) console.log(`Tab switches: ${s.switches}, ${s.dwellMs} ms on each tab -> ${s.handoffs} hand-offs (hiddenHandoffMs 2000)`)
+    for (const s of results.background.switches)
+      console.log(`Tab switches: ${s.switches}, ${s.dwellMs} ms on each tab -> ${s.handoffs} hand-offs (hiddenHandoffMs 2000)`)
   }
   if (results.heap) {
     console.log('\nJS heap after GC (CDP Runtime.getHeapUsage): page | workers | wasm fetched')
-    for (const h of results.heap) console.log(pad(h.label, 36) + lpad(`${h.pageHeapMB.toFixed(2)} MB`, 10) + '  ' + pad(h.workers.map((w) => `${w.url.split('/').pop()} ${w.usedMB.toFixed(2)} MB`).join(', '), 60) + (h.wasm.join(', ') || 'no wasm'))
+    for (const h of results.heap)
+      console.log(
+        pad(h.label, 36) +
+          lpad(`${h.pageHeapMB.toFixed(2)} MB`, 10) +
+          '  ' +
+          pad(h.workers.map((w) => `${w.url.split('/').pop()} ${w.usedMB.toFixed(2)} MB`).join(', '), 60) +
+          (h.wasm.join(', ') || 'no wasm'),
+      )
   }
   if (results.storage) {
     console.log('\nWhere the data lives:')
-    for (const s of results.storage) console.log(`  ${pad(s.label, 24)} OPFS ${s.opfsFiles} (${s.opfsBytes} B in all); IndexedDB: ${s.indexedDb.join(', ') || 'none'}; cross-origin isolated: ${s.crossOriginIsolated}; ${s.pragmas}${s.note ? `; ${s.note}` : ''}`)
+    for (const s of results.storage)
+      console.log(
+        `  ${pad(s.label, 24)} OPFS ${s.opfsFiles} (${s.opfsBytes} B in all); IndexedDB: ${s.indexedDb.join(', ') || 'none'}; cross-origin isolated: ${s.crossOriginIsolated}; ${s.pragmas}${s.note ? `; ${s.note}` : ''}`,
+      )
   }
   console.log('\nTargets:')
   for (const t of results.targets) {

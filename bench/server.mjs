@@ -15,7 +15,9 @@ const ISOLATION_HEADERS = {
 }
 
 export function startServer(port) {
-  const server = createServer(staticHandler(root, { headersFor: (pathname) => (ISOLATED.test(pathname) ? ISOLATION_HEADERS : {}) }))
+  const server = createServer(
+    staticHandler(root, { headersFor: (pathname) => (ISOLATED.test(pathname) ? ISOLATION_HEADERS : {}) }),
+  )
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, '127.0.0.1', () => resolve(server))

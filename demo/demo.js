@@ -79,7 +79,11 @@ function log(kind, parts, data = {}) {
     'li',
     { className: `k-${kind}` },
     el('time', {}, time),
-    el('span', { className: 'tag' }, { handoff: 'hand-off', lost: 'lost', tabs: 'tabs', app: 'app', error: 'error', info: 'info' }[kind]),
+    el(
+      'span',
+      { className: 'tag' },
+      { handoff: 'hand-off', lost: 'lost', tabs: 'tabs', app: 'app', error: 'error', info: 'info' }[kind],
+    ),
     el('span', { className: 'text' }, parts),
   )
   item.dataset.kind = kind
@@ -107,11 +111,16 @@ function reportError(what, error) {
 
 // Subscribed before the first query, so the first election is seen too.
 dialect.on('active-lost', (event) => {
-  const what = event.reason === 'manual' ? ' is handing the database over ' : event.reason === 'hung' ? ' stopped answering ' : ' went away '
-  log('lost', ['Active ', chip(event.previousActiveTabId), what, reasonBadge(event.reason), ' — queries wait for the next active tab'], {
-    reason: event.reason,
-    from: event.previousActiveTabId,
-  })
+  const what =
+    event.reason === 'manual' ? ' is handing the database over ' : event.reason === 'hung' ? ' stopped answering ' : ' went away '
+  log(
+    'lost',
+    ['Active ', chip(event.previousActiveTabId), what, reasonBadge(event.reason), ' — queries wait for the next active tab'],
+    {
+      reason: event.reason,
+      from: event.previousActiveTabId,
+    },
+  )
   void refreshStatus()
 })
 
@@ -158,7 +167,9 @@ function renderStatus(s) {
   const others = Math.max(0, s.tabs.length - 1)
   $('role-line').replaceChildren(
     ...(role === 'active'
-      ? [`This tab's worker holds the database. ${others === 0 ? 'No other tab is open yet: open one!' : others === 1 ? '1 other tab sends its queries here.' : `${others} other tabs send their queries here.`}`]
+      ? [
+          `This tab's worker holds the database. ${others === 0 ? 'No other tab is open yet: open one!' : others === 1 ? '1 other tab sends its queries here.' : `${others} other tabs send their queries here.`}`,
+        ]
       : role === 'follower'
         ? ['Queries from this tab go to ', chip(s.activeTabId), ', which holds the database.']
         : role === 'electing'
@@ -220,7 +231,8 @@ function renderButtons() {
   const role = s?.role
   $('claim').disabled = state.busy || role !== 'follower'
   $('step-down').disabled = state.busy || role !== 'active' || (s?.tabs.length ?? 0) < 2
-  $('step-down').title = role === 'active' && (s?.tabs.length ?? 0) < 2 ? 'Open another tab first: there is no one to hand the role to' : ''
+  $('step-down').title =
+    role === 'active' && (s?.tabs.length ?? 0) < 2 ? 'Open another tab first: there is no one to hand the role to' : ''
 }
 
 async function handOff(label, action) {
@@ -261,7 +273,10 @@ async function refreshTodos() {
 
 async function sampleLatency() {
   const started = performance.now()
-  await db.selectFrom('todo').select((eb) => eb.fn.countAll().as('n')).execute()
+  await db
+    .selectFrom('todo')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .execute()
   state.samples.push({ at: performance.now(), ms: performance.now() - started, active: state.status?.role === 'active' })
 }
 
@@ -278,7 +293,13 @@ function renderTodos(todos) {
         'li',
         { className: `${todo.done ? 'done' : ''}${!first && !seen.has(todo.id) ? ' fresh' : ''}` },
         el('label', {}, box, el('span', { className: 'title' }, todo.title)),
-        added ? el('time', { dateTime: todo.created_at }, added.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false })) : undefined,
+        added
+          ? el(
+              'time',
+              { dateTime: todo.created_at },
+              added.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false }),
+            )
+          : undefined,
       )
       item.dataset.id = String(todo.id)
       return item
@@ -292,7 +313,11 @@ function renderTodos(todos) {
 
 async function toggle(id, done) {
   try {
-    await db.updateTable('todo').set({ done: done ? 1 : 0 }).where('id', '=', id).execute()
+    await db
+      .updateTable('todo')
+      .set({ done: done ? 1 : 0 })
+      .where('id', '=', id)
+      .execute()
   } catch (error) {
     reportError('toggle', error)
   }
@@ -326,7 +351,9 @@ function renderMetrics() {
   for (const side of ['follower', 'active']) {
     const l = m.latencyMs[side]
     $(`lat-${side}`).textContent = l.count ? ms(l.p50) : '—'
-    $(`lat-${side}-sub`).textContent = l.count ? `p50 · p95 ${ms(l.p95)} · max ${ms(l.max)} · ${l.count} queries` : `no queries as ${side} yet`
+    $(`lat-${side}-sub`).textContent = l.count
+      ? `p50 · p95 ${ms(l.p95)} · max ${ms(l.max)} · ${l.count} queries`
+      : `no queries as ${side} yet`
   }
   const last = m.handoffs.durationsMs.at(-1)
   $('handoff-last').textContent = last === undefined ? '—' : ms(last)
@@ -365,8 +392,8 @@ function drawSpark() {
   g.lineWidth = 1
   for (const f of [0, 0.5, 1]) {
     g.beginPath()
-    g.moveTo(0, Math.round(y(peak * f / 1.1)) + 0.5)
-    g.lineTo(width, Math.round(y(peak * f / 1.1)) + 0.5)
+    g.moveTo(0, Math.round(y((peak * f) / 1.1)) + 0.5)
+    g.lineTo(width, Math.round(y((peak * f) / 1.1)) + 0.5)
     g.stroke()
   }
   g.strokeStyle = '#d9921a'

@@ -41,7 +41,10 @@ test("the storage fallbacks' wasm (wa-sqlite-async.wasm, next to wasmUrl) failin
   expect(failed.error.message).toContain('/e2e/pages/missing/wa-sqlite-async.wasm: HTTP 404')
 })
 
-test('when the tab elected first cannot load the wasm, an open tab that can is elected, and queries sent meanwhile are served', async ({ context, baseURL }) => {
+test('when the tab elected first cannot load the wasm, an open tab that can is elected, and queries sent meanwhile are served', async ({
+  context,
+  baseURL,
+}) => {
   const file = uniqueFilename('asset')
   // The server holds the broken tab's wasm request until the second tab is open (then a 404), so
   // the failure meets a tab that can serve.

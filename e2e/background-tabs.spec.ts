@@ -28,8 +28,14 @@ function writeRows(page: Page, label: string, count: number) {
         try {
           if (n % 3 === 2) {
             await window.db.transaction().execute(async (trx: any) => {
-              await trx.insertInto('t').values({ k: `${key}` }).execute()
-              await trx.insertInto('t').values({ k: `${key}-2nd` }).execute()
+              await trx
+                .insertInto('t')
+                .values({ k: `${key}` })
+                .execute()
+              await trx
+                .insertInto('t')
+                .values({ k: `${key}-2nd` })
+                .execute()
             })
           } else {
             await window.db.insertInto('t').values({ k: key }).execute()
@@ -78,16 +84,27 @@ test('a frozen active tab, in the middle of its own transaction: other tabs get 
   // Resumed: A's transaction is over (its statements fail retryably), and every tab is served.
   const late = await a.evaluate(async () => {
     const w = window as any
-    const next = await w.trx.insertInto('t').values({ k: 'a-in-trx-late' }).execute().then(
-      () => 'applied',
-      (e: any) => ({ name: e.name, retryable: e.retryable }),
-    )
-    await w.trx.rollback().execute().catch(() => {})
+    const next = await w.trx
+      .insertInto('t')
+      .values({ k: 'a-in-trx-late' })
+      .execute()
+      .then(
+        () => 'applied',
+        (e: any) => ({ name: e.name, retryable: e.retryable }),
+      )
+    await w.trx
+      .rollback()
+      .execute()
+      .catch(() => {})
     return next
   })
   expect(late).toEqual({ name: 'ActiveTabLostError', retryable: true })
   const after = []
-  for (const [tab, label] of [[a, 'a'], [b, 'b'], [c, 'c2']] as const) {
+  for (const [tab, label] of [
+    [a, 'a'],
+    [b, 'b'],
+    [c, 'c2'],
+  ] as const) {
     const rows = await writeRows(tab, label, 3)
     expect(rows.filter((o) => !o.ok)).toEqual([])
     after.push(...rows)
@@ -116,7 +133,10 @@ async function keepWriting(page: Page, label: string) {
     w.writer = (async () => {
       for (let n = 0; w.writing; n++) {
         try {
-          await window.db.insertInto('t').values({ k: `${label}-${n}` }).execute()
+          await window.db
+            .insertInto('t')
+            .values({ k: `${label}-${n}` })
+            .execute()
           w.acked.push(`${label}-${n}`)
         } catch (error: any) {
           w.failed.push(`${label}-${n} ${error.name}: ${error.message}`)
@@ -143,7 +163,9 @@ test('the role follows the tab in front: each switch moves it once, after hidden
   // The oldest tab was elected; hidden, it handed the role to the tab in front.
   await expect.poll(() => roleOf(tabs[2]!)).toBe('active')
   const stops = await Promise.all(tabs.map((tab, i) => keepWriting(tab, `tab${i}`)))
-  const handoffsBefore = await Promise.all(tabs.map((tab) => tab.evaluate(() => window.events.filter((e) => e.type === 'active-changed').length)))
+  const handoffsBefore = await Promise.all(
+    tabs.map((tab) => tab.evaluate(() => window.events.filter((e) => e.type === 'active-changed').length)),
+  )
 
   const order = [0, 1, 2, 0, 1]
   for (const i of order) {
@@ -180,7 +202,10 @@ test('a quick look at another tab leaves the role where it is; with hiddenHandof
   await b.bringToFront()
   await new Promise((resolve) => setTimeout(resolve, 4000))
   expect(await roleOf(b)).toBe('active')
-  expect(await b.evaluate(() => window.events.filter((e) => e.type === 'active-changed').map((e) => e.reason))).toEqual(['elected', 'hidden'])
+  expect(await b.evaluate(() => window.events.filter((e) => e.type === 'active-changed').map((e) => e.reason))).toEqual([
+    'elected',
+    'hidden',
+  ])
 
   const never = uniqueFilename('never')
   const c = await bg.openTab(never, { hiddenHandoffMs: false })
@@ -191,4 +216,3 @@ test('a quick look at another tab leaves the role where it is; with hiddenHandof
   expect(await roleOf(c)).toBe('active')
   expect(await roleOf(d)).toBe('follower')
 })
-

@@ -41,8 +41,17 @@ async function rogue(page: Page, filename: string) {
       void navigator.locks.request(`${name}:tab:${tabId}`, () => new Promise<void>((r) => (keepLock = r)))
       shared.port.postMessage(
         {
-          t: 'join', v: version, tabId, secret: 'rogue', tabLock: `${name}:tab:${tabId}`, workerPort: fakeWorker.port2, epoch: 0, holder: false,
-          coordinatorLock: `${name}:coordinator`, hangTimeoutMs: 1000, visible: true,
+          t: 'join',
+          v: version,
+          tabId,
+          secret: 'rogue',
+          tabLock: `${name}:tab:${tabId}`,
+          workerPort: fakeWorker.port2,
+          epoch: 0,
+          holder: false,
+          coordinatorLock: `${name}:coordinator`,
+          hangTimeoutMs: 1000,
+          visible: true,
         },
         [fakeWorker.port2],
       )
@@ -85,10 +94,29 @@ async function rogue(page: Page, filename: string) {
         const victim = roster.tabIds.find((id: string) => id !== tabId && id !== 'old-release')
         const hijack = new MessageChannel()
         shared.port.postMessage(
-          { t: 'join', v: version, tabId: victim, secret: 'guessed', tabLock: `${name}:tab:${victim}`, workerPort: hijack.port2, epoch: 0, holder: false, hangTimeoutMs: 1000, visible: true },
+          {
+            t: 'join',
+            v: version,
+            tabId: victim,
+            secret: 'guessed',
+            tabLock: `${name}:tab:${victim}`,
+            workerPort: hijack.port2,
+            epoch: 0,
+            holder: false,
+            hangTimeoutMs: 1000,
+            visible: true,
+          },
           [hijack.port2],
         )
-        for (let n = 1; n <= 5; n++) route.postMessage({ t: 'exec', id: 20 + n, lease: 20, sql: "insert into t values ('rogue')", params: [], op: `${victim}:${n}` })
+        for (let n = 1; n <= 5; n++)
+          route.postMessage({
+            t: 'exec',
+            id: 20 + n,
+            lease: 20,
+            sql: "insert into t values ('rogue')",
+            params: [],
+            op: `${victim}:${n}`,
+          })
         route.postMessage({ t: 'release', leases: [20] })
         await new Promise((r) => setTimeout(r, 500))
       }
@@ -96,7 +124,9 @@ async function rogue(page: Page, filename: string) {
       return {
         rejected: replies.filter((m) => m?.t === 'rejected').map((m) => `${m.error.name}: ${m.error.message}`),
         gotRoute: !!route,
-        answers: answers.filter((a) => typeof a?.id === 'number' && (a.id >= 10 || a.id === 8 || a.id === 9)).map((a) => ({ id: a.id, t: a.t, name: a.error?.name })),
+        answers: answers
+          .filter((a) => typeof a?.id === 'number' && (a.id >= 10 || a.id === 8 || a.id === 9))
+          .map((a) => ({ id: a.id, t: a.t, name: a.error?.name })),
         gotSecondRoute: replies.filter((m) => m?.t === 'route').length > 1,
       }
     },
@@ -114,7 +144,10 @@ test('garbage posted to the coordinator and to the active worker changes nothing
   const evil = await openTab(context, uniqueFilename('other'))
   const result = await rogue(evil, file)
   // The old release is told, clearly; so is a join with another member's id.
-  expect(result.rejected).toEqual([expect.stringMatching(/^ProtocolError: This tab speaks protocol version 999/), expect.stringMatching(/^ProtocolError: Tab id .* is taken by another tab$/)])
+  expect(result.rejected).toEqual([
+    expect.stringMatching(/^ProtocolError: This tab speaks protocol version 999/),
+    expect.stringMatching(/^ProtocolError: Tab id .* is taken by another tab$/),
+  ])
   expect(result.gotRoute).toBe(true)
   expect(result.answers).toEqual([
     { id: 10, t: 'error', name: 'TypeError' },
@@ -127,7 +160,10 @@ test('garbage posted to the coordinator and to the active worker changes nothing
   for (const tab of [a, b]) {
     for (let n = 0; n < 5; n++) await tab.evaluate(() => window.db.insertInto('t').values({ v: 'after' }).execute())
   }
-  expect(await query(a, 'select v, count(*) as n from t group by v order by v')).toEqual([{ v: 'after', n: 10 }, { v: 'kept', n: 1 }])
+  expect(await query(a, 'select v, count(*) as n from t group by v order by v')).toEqual([
+    { v: 'after', n: 10 },
+    { v: 'kept', n: 1 },
+  ])
 
   // The rogue "tab" is now a member whose worker never answers. When the active tab closes, the
   // election may pick it; it shows no progress, so it is skipped and a real tab takes over.
@@ -166,7 +202,15 @@ test('bad parameters fail with a TypeError naming the index, before anything is 
   ])
   expect(await query(a, 'select count(*) as n from t')).toEqual([{ n: 0 }])
   // NaN binds as SQLite binds it (NULL); booleans as 1/0.
-  await b.evaluate(() => window.db.insertInto('t').values([{ k: 1, v: Number.NaN }, { k: 2, v: true }]).execute())
+  await b.evaluate(() =>
+    window.db
+      .insertInto('t')
+      .values([
+        { k: 1, v: Number.NaN },
+        { k: 2, v: true },
+      ])
+      .execute(),
+  )
   expect(await query(a, 'select v from t order by rowid')).toEqual([{ v: null }, { v: 1 }])
 })
 
@@ -189,13 +233,20 @@ test('large values round-trip (a 50 MB blob, a 1M-row result) while other tabs k
 
   const rows = b.evaluate(async () => {
     const { sql } = window.harness
-    const result = await sql`with recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000) select x, 'row ' || x as label from c`.execute(window.db)
+    const result =
+      await sql`with recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000) select x, 'row ' || x as label from c`.execute(
+        window.db,
+      )
     return { count: result.rows.length, last: result.rows.at(-1) }
   })
   // Meanwhile tab A's small queries are answered (after the big one, not stuck behind it forever).
   const small = await a.evaluate(async () => {
     const t0 = performance.now()
-    for (let i = 0; i < 5; i++) await window.db.selectFrom('big').select((eb: any) => eb.fn.countAll().as('n')).execute()
+    for (let i = 0; i < 5; i++)
+      await window.db
+        .selectFrom('big')
+        .select((eb: any) => eb.fn.countAll().as('n'))
+        .execute()
     return performance.now() - t0
   })
   expect(await rows).toEqual({ count: 1_000_000, last: { x: 1_000_000, label: 'row 1000000' } })
@@ -211,7 +262,16 @@ test('one tab’s failures never break another’s work', async ({ context }) =>
   const bWork = b.evaluate(async () => {
     const out: string[] = []
     for (let i = 0; i < 30; i++) {
-      out.push(await window.db.insertInto('t').values({ v: 1000 + i }).execute().then(() => 'ok', (e: Error) => e.name))
+      out.push(
+        await window.db
+          .insertInto('t')
+          .values({ v: 1000 + i })
+          .execute()
+          .then(
+            () => 'ok',
+            (e: Error) => e.name,
+          ),
+      )
     }
     return out
   })
@@ -219,7 +279,11 @@ test('one tab’s failures never break another’s work', async ({ context }) =>
     const tries = []
     // Failing statements, a throwing transaction callback, a failing statement inside a transaction.
     tries.push(window.db.insertInto('nope').values({ v: 1 }).execute())
-    tries.push(window.db.transaction().execute(async () => { throw new Error('app bug') }))
+    tries.push(
+      window.db.transaction().execute(async () => {
+        throw new Error('app bug')
+      }),
+    )
     tries.push(
       window.db.transaction().execute(async (trx: any) => {
         await trx.insertInto('t').values({ v: 1 }).execute()
@@ -249,6 +313,8 @@ test('the debug option logs routing and hand-offs in the tab and its worker', as
   await query(b, 'select 1')
   await a.close()
   await query(b, 'select 1')
-  await expect.poll(() => logs.some((l) => l.includes('[kysely-multitab tab') && l.includes('coordinator: route-lost'))).toBe(true)
+  await expect
+    .poll(() => logs.some((l) => l.includes('[kysely-multitab tab') && l.includes('coordinator: route-lost')))
+    .toBe(true)
   expect(logs.some((l) => l.includes('[kysely-multitab worker') && l.includes('opened the database'))).toBe(true)
 })

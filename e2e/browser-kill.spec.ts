@@ -31,8 +31,14 @@ test('browser kill: every acknowledged write survives a SIGKILL of the browser w
             const key = `${tab}-${n}`
             if (n % 4 === 3) {
               await window.db.transaction().execute(async (trx: any) => {
-                await trx.insertInto('kept').values({ k: `${key}-a` }).execute()
-                await trx.insertInto('kept').values({ k: `${key}-b` }).execute()
+                await trx
+                  .insertInto('kept')
+                  .values({ k: `${key}-a` })
+                  .execute()
+                await trx
+                  .insertInto('kept')
+                  .values({ k: `${key}-b` })
+                  .execute()
               })
               ;(window as any).ack(`${key}-a`)
               ;(window as any).ack(`${key}-b`)
@@ -58,7 +64,9 @@ test('browser kill: every acknowledged write survives a SIGKILL of the browser w
       const rows = await query<{ k: string }>(page, 'select k from kept')
       const present = new Set(rows.map((r) => r.k))
       const missing = ackedAtKill.filter((k) => !present.has(k))
-      console.log(`browser kill: ${ackedAtKill.length} acknowledged, ${rows.length} rows after restart, ${missing.length} missing`)
+      console.log(
+        `browser kill: ${ackedAtKill.length} acknowledged, ${rows.length} rows after restart, ${missing.length} missing`,
+      )
       expect(missing).toEqual([])
       expect(rows.length).toBe(present.size) // nothing twice
       expect(await query(page, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])

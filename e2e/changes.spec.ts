@@ -37,7 +37,9 @@ async function watchColumn(page: import('@playwright/test').Page, table: string,
   return () => page.evaluate(() => (window as any).runs as string[][])
 }
 
-test('a commit in one tab notifies every subscribed tab once, with the tables it wrote; rollbacks notify nothing', async ({ context }) => {
+test('a commit in one tab notifies every subscribed tab once, with the tables it wrote; rollbacks notify nothing', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
   const b = await openTab(context, file)
@@ -59,12 +61,21 @@ test('a commit in one tab notifies every subscribed tab once, with the tables it
   )
   // A rolled-back transaction, and a failed statement, notify nothing.
   await a.evaluate(() =>
-    window.db.transaction().execute(async (trx: any) => {
-      await trx.insertInto('b').values({ v: 4 }).execute()
-      throw new Error('roll back')
-    }).catch(() => {}),
+    window.db
+      .transaction()
+      .execute(async (trx: any) => {
+        await trx.insertInto('b').values({ v: 4 }).execute()
+        throw new Error('roll back')
+      })
+      .catch(() => {}),
   )
-  await a.evaluate(() => window.db.insertInto('missing').values({ v: 1 }).execute().catch(() => {}))
+  await a.evaluate(() =>
+    window.db
+      .insertInto('missing')
+      .values({ v: 1 })
+      .execute()
+      .catch(() => {}),
+  )
   await b.evaluate(() => window.db.updateTable('a').set({ v: 9 }).where('v', '=', 1).execute())
 
   const expected = [
@@ -101,7 +112,12 @@ test('watch re-runs the query when a table it reads changes, and notifications s
   // A burst of commits is coalesced into few re-runs, the last one current.
   await b.evaluate(async () => {
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => window.db.insertInto('todo').values({ title: `burst ${i}` }).execute()),
+      Array.from({ length: 20 }, (_, i) =>
+        window.db
+          .insertInto('todo')
+          .values({ title: `burst ${i}` })
+          .execute(),
+      ),
     )
   })
   await expect.poll(async () => (await runs()).at(-1)?.length).toBe(21)
@@ -127,7 +143,9 @@ test('watch re-runs the query when a table it reads changes, and notifications s
   expect((await runs()).length).toBe(count)
 })
 
-test('notices follow the schema as it changes, end a transaction by what SQLite ran, and count each statement of a script', async ({ context }) => {
+test('notices follow the schema as it changes, end a transaction by what SQLite ran, and count each statement of a script', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
   const b = await openTab(context, file)
@@ -150,7 +168,10 @@ test('notices follow the schema as it changes, end a transaction by what SQLite 
   )
   // A script whose first statement commits (autocommit) and whose second fails: the first stands.
   const failed = await a.evaluate(() =>
-    window.harness.sql`insert into log values (4); insert into missing values (1)`.execute(window.db).then(() => 'ok', (e: Error) => e.name),
+    window.harness.sql`insert into log values (4); insert into missing values (1)`.execute(window.db).then(
+      () => 'ok',
+      (e: Error) => e.name,
+    ),
   )
   expect(failed).toBe('SqliteError')
   expect(await query(b, 'select v from log order by rowid')).toEqual([{ v: 2 }, { v: 4 }])
@@ -171,7 +192,9 @@ test('notices follow the schema as it changes, end a transaction by what SQLite 
   await expect.poll(() => seen(b)).toEqual([...before, { tables: 'all', reason: 'schema' }])
 })
 
-test('watch follows a view redefined by another tab: after the schema change it listens to the tables the view reads now', async ({ context }) => {
+test('watch follows a view redefined by another tab: after the schema change it listens to the tables the view reads now', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
   const b = await openTab(context, file)

@@ -97,9 +97,7 @@ async function chaos(bg: Awaited<ReturnType<typeof startBackgroundBrowser>>): Pr
     holdersSeen = Math.max(holdersSeen, open.filter(Boolean).length)
     // Wait until the role has moved on before the next round.
     const observer = tabs.find((t) => t !== victim && !t.isClosed())!
-    await expect
-      .poll(async () => (await status(observer)).activeTabId, { timeout: 30_000 })
-      .not.toBe(formerId)
+    await expect.poll(async () => (await status(observer)).activeTabId, { timeout: 30_000 }).not.toBe(formerId)
   }
 
   // Let the workloads finish, then gather every outcome.

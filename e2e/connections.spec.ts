@@ -36,9 +36,14 @@ function outerDbInsideTransaction(page: Page) {
 }
 
 for (const where of ['active', 'follower'] as const) {
-  test(`the outer db inside db.transaction() on the ${where} tab ends in a LeaseTimeoutError within leaseTimeoutMs, and the tab works after`, async ({ context }) => {
+  test(`the outer db inside db.transaction() on the ${where} tab ends in a LeaseTimeoutError within leaseTimeoutMs, and the tab works after`, async ({
+    context,
+  }) => {
     const file = uniqueFilename('outer')
-    const tabs = [await openTab(context, file, { leaseTimeoutMs: LEASE_TIMEOUT_MS }), await openTab(context, file, { leaseTimeoutMs: LEASE_TIMEOUT_MS })]
+    const tabs = [
+      await openTab(context, file, { leaseTimeoutMs: LEASE_TIMEOUT_MS }),
+      await openTab(context, file, { leaseTimeoutMs: LEASE_TIMEOUT_MS }),
+    ]
     await query(tabs[0]!, 'create table t (id integer primary key, v text)')
     await query(tabs[1]!, 'select 1')
     const active = await activeTab(tabs)
@@ -66,7 +71,12 @@ test('50 reads from one tab with Promise.all travel to the worker together, not 
   const follower = tabs.find((t) => t !== active)!
   const result = await follower.evaluate(async () => {
     const db = window.db
-    const read = (i: number) => db.selectFrom('t').selectAll().where('id', '=', (i % 10) + 1).executeTakeFirstOrThrow()
+    const read = (i: number) =>
+      db
+        .selectFrom('t')
+        .selectAll()
+        .where('id', '=', (i % 10) + 1)
+        .executeTakeFirstOrThrow()
     // How many statements are in flight at once, sampled while the 50 run (a structural measure:
     // a serialised client never has more than one).
     let maxInFlight = 0
@@ -126,5 +136,9 @@ test('a db.connection() scope idle outside a transaction lets other tabs through
   expect(await follower.evaluate(() => (window as any).openGate === undefined || 'open')).toBe('open')
   await follower.evaluate(() => (window as any).openGate())
   expect(await follower.evaluate(() => (window as any).scope)).toBe(3)
-  expect((await query<{ v: string }>(active, 'select v from t order by id')).map((r) => r.v)).toEqual(['scope 1', 'other tab', 'scope 2'])
+  expect((await query<{ v: string }>(active, 'select v from t order by id')).map((r) => r.v)).toEqual([
+    'scope 1',
+    'other tab',
+    'scope 2',
+  ])
 })

@@ -6,15 +6,15 @@ import { expect, test, type Page } from '@playwright/test'
 import { activeTab, crashTab, waitForNewActive } from './support/failover.js'
 import { openTab, query, status, uniqueFilename } from './support/tabs.js'
 
-const withoutSharedWorker = async (page: Page) => void await page.addInitScript(() => delete (window as any).SharedWorker)
+const withoutSharedWorker = async (page: Page) => void (await page.addInitScript(() => delete (window as any).SharedWorker))
 // A SharedWorker that loads but never answers (a broken or blocked script).
-const silentSharedWorker = async (page: Page) => void await
-  page.addInitScript(() => {
+const silentSharedWorker = async (page: Page) =>
+  void (await page.addInitScript(() => {
     ;(window as any).SharedWorker = class {
       port = new MessageChannel().port1
       onerror = null
     }
-  })
+  }))
 
 /** Every tab's view: which coordinator it uses, and whether its own worker holds the files. */
 async function views(tabs: Page[]) {
@@ -29,13 +29,16 @@ async function expectOneHolder(tabs: Page[]) {
   expect(all.find((s) => s.worker.active)!.tabId).toBe(all[0]!.activeTabId)
 }
 
-test("auto without SharedWorker: three tabs use the Web Locks coordinator, say so, and share one database", async ({ context }) => {
+test('auto without SharedWorker: three tabs use the Web Locks coordinator, say so, and share one database', async ({
+  context,
+}) => {
   const file = uniqueFilename('nosw')
   const tabs = [] as Page[]
   for (let i = 0; i < 3; i++) tabs.push(await openTab(context, file, { coordinator: 'auto' }, withoutSharedWorker))
   await query(tabs[0]!, 'create table t (v text)')
   for (const [i, tab] of tabs.entries()) await query(tab, 'insert into t values (?)', [`tab ${i}`])
-  for (const tab of tabs) expect(await query(tab, 'select v from t order by rowid')).toEqual([{ v: 'tab 0' }, { v: 'tab 1' }, { v: 'tab 2' }])
+  for (const tab of tabs)
+    expect(await query(tab, 'select v from t order by rowid')).toEqual([{ v: 'tab 0' }, { v: 'tab 1' }, { v: 'tab 2' }])
   for (const s of await views(tabs)) expect(s.coordinator).toBe('web-locks')
   await expectOneHolder(tabs)
   const fallbacks = await tabs[1]!.evaluate(() => window.events.filter((e) => e.type === 'fallback'))
@@ -63,7 +66,9 @@ test('auto with a SharedWorker that never answers falls back to Web Locks', asyn
   expect((fallback as any).reason).toContain('did not answer')
 })
 
-test("a tab forcing 'web-locks' beside SharedWorker tabs joins their coordinator: one holder, one database", async ({ context }) => {
+test("a tab forcing 'web-locks' beside SharedWorker tabs joins their coordinator: one holder, one database", async ({
+  context,
+}) => {
   const file = uniqueFilename('mixed')
   const sw1 = await openTab(context, file, { coordinator: 'shared-worker' })
   await query(sw1, 'create table t (v text)')
@@ -86,7 +91,9 @@ test("a tab forcing 'web-locks' beside SharedWorker tabs joins their coordinator
   await expectOneHolder(rest)
 })
 
-test("SharedWorker tabs opened after a Web Locks coordinator serves are sent to it: one coordinator, one holder", async ({ context }) => {
+test('SharedWorker tabs opened after a Web Locks coordinator serves are sent to it: one coordinator, one holder', async ({
+  context,
+}) => {
   const file = uniqueFilename('mixed2')
   const wl = await openTab(context, file, { coordinator: 'web-locks' })
   await query(wl, 'create table t (v text)')
@@ -108,7 +115,9 @@ test("SharedWorker tabs opened after a Web Locks coordinator serves are sent to 
   await expectOneHolder([sw1, sw2])
 })
 
-test('the Web Locks host, also the active tab, is destroyed while the next tab is still opening: it opens the database once', async ({ context }) => {
+test('the Web Locks host, also the active tab, is destroyed while the next tab is still opening: it opens the database once', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const options = { coordinator: 'web-locks' }
   const host = await openTab(context, file, options)
@@ -161,7 +170,9 @@ test('a tab destroyed while queued to host the Web Locks coordinator leaves no l
   expect(await query(a, 'select count(*) as n from t')).toEqual([{ n: 2 }])
 })
 
-test('the Web Locks coordinator stops running: the active worker lets go and every query settles within requestTimeoutMs', async ({ context }) => {
+test('the Web Locks coordinator stops running: the active worker lets go and every query settles within requestTimeoutMs', async ({
+  context,
+}) => {
   const file = uniqueFilename('hosthang')
   const options = { coordinator: 'web-locks', hangTimeoutMs: 1500, requestTimeoutMs: 2000 }
   const host = await openTab(context, file, options)
@@ -175,22 +186,33 @@ test('the Web Locks coordinator stops running: the active worker lets go and eve
   await query(c, 'insert into t values (1)')
   const coordinator = host.workers().find((w) => w.url().includes('coordinator'))!
   expect(coordinator).toBeTruthy()
-  void coordinator.evaluate(() => {
-    for (;;);
-  }).catch(() => {})
+  void coordinator
+    .evaluate(() => {
+      for (;;);
+    })
+    .catch(() => {})
   // After twice hangTimeoutMs without an answer the holder gives the files up. It used to close
   // the tabs' lines without a word: their routes pointed at nothing, and a query waited forever.
   await expect.poll(async () => (await status(a)).worker.active, { timeout: 10_000 }).toBe(false)
   const outcomes = await Promise.all(
     [a, c].map((tab) =>
       tab.evaluate(async () => {
-        const settled = window.db.insertInto('t').values({ v: 2 }).execute().then(() => 'ok', (e: Error) => e.name)
+        const settled = window.db
+          .insertInto('t')
+          .values({ v: 2 })
+          .execute()
+          .then(
+            () => 'ok',
+            (e: Error) => e.name,
+          )
         return Promise.race([settled, new Promise((resolve) => setTimeout(() => resolve('pending after 10 s'), 10_000))])
       }),
     ),
   )
   expect(outcomes).toEqual(['NoActiveTabError', 'NoActiveTabError'])
-  expect(await c.evaluate(() => window.events.filter((e) => e.type === 'active-lost').map((e) => e.reason))).toContain('coordinator-lost')
+  expect(await c.evaluate(() => window.events.filter((e) => e.type === 'active-lost').map((e) => e.reason))).toContain(
+    'coordinator-lost',
+  )
   // The stuck host goes; the next tab hosts a coordinator, which elects, and the tabs go on.
   await host.close()
   await query(c, 'insert into t values (3)')

@@ -49,7 +49,9 @@ async function sideBySide(context: BrowserContext, name: string, shots: Array<{ 
   await page.close()
 }
 
-test('demo: three tabs share the todo list live, and the survivors log the hand-off when the active tab closes', async ({ context }) => {
+test('demo: three tabs share the todo list live, and the survivors log the hand-off when the active tab closes', async ({
+  context,
+}) => {
   test.setTimeout(120_000)
   await mkdir(SHOTS, { recursive: true })
   const db = uniqueFilename('demo')

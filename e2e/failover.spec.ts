@@ -17,7 +17,16 @@ test('close: the active tab closes; another is elected and every tab keeps readi
   const inFlight = b.evaluate(async () => {
     const results = []
     for (let i = 0; i < 30; i++) {
-      results.push(await window.db.insertInto('t').values({ who: `b-${i}` }).execute().then(() => 'ok', (e: Error) => e.name))
+      results.push(
+        await window.db
+          .insertInto('t')
+          .values({ who: `b-${i}` })
+          .execute()
+          .then(
+            () => 'ok',
+            (e: Error) => e.name,
+          ),
+      )
     }
     return results
   })
@@ -49,7 +58,9 @@ test('crash: the active renderer dies without unload; another tab takes over wit
   expect(await query(others[0]!, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
 })
 
-test('crash of the tab hosting the coordinator: tabs reconnect to a new one and the holder keeps the role', async ({ context }) => {
+test('crash of the tab hosting the coordinator: tabs reconnect to a new one and the holder keeps the role', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   // The first tab starts the SharedWorker, which lives in its renderer process.
   const host = await openTab(context, file)
@@ -63,7 +74,11 @@ test('crash of the tab hosting the coordinator: tabs reconnect to a new one and 
   const holderWrites = b.evaluate(async () => {
     const w = window as unknown as { stopWrites?: boolean; written: number }
     w.written = 0
-    while (!w.stopWrites) await window.db.insertInto('t').values({ v: 1000 + w.written++ }).execute()
+    while (!w.stopWrites)
+      await window.db
+        .insertInto('t')
+        .values({ v: 1000 + w.written++ })
+        .execute()
     return w.written
   })
   await expect.poll(() => b.evaluate(() => (window as unknown as { written: number }).written)).toBeGreaterThan(0)
@@ -90,14 +105,21 @@ async function stallWorker(page: Page): Promise<void> {
   await page.evaluate(() => {
     ;(window as any).stall = window.db
       .executeQuery(window.harness.CompiledQuery.raw("insert into t (who) values ('stall')"))
-      .then(() => 'ok', (e: Error) => e.name)
+      .then(
+        () => 'ok',
+        (e: Error) => e.name,
+      )
   })
 }
 
 test('hang: a stalled active worker is replaced; when it wakes it is fenced and applies nothing', async ({ context }) => {
   const file = uniqueFilename()
   const options = { ...fast, openAttempts: 60 }
-  const tabs = [await openTab(context, file, options), await openTab(context, file, options), await openTab(context, file, options)]
+  const tabs = [
+    await openTab(context, file, options),
+    await openTab(context, file, options),
+    await openTab(context, file, options),
+  ]
   await query(tabs[0]!, 'create table t (id integer primary key, who text)')
   // Every tab has joined and holds a route to the active tab before it stalls.
   for (const tab of tabs) await query(tab, 'select 1')
@@ -117,10 +139,18 @@ test('hang: a stalled active worker is replaced; when it wakes it is fenced and 
   // C writes while A is stalled: both statements queue behind the stall in A's worker.
   const cWrites = c.evaluate(async () => {
     const { CompiledQuery } = window.harness
-    const built = window.db.insertInto('t').values({ who: 'c-built' }).execute().then(() => 'ok', (e: Error) => e.name)
-    const raw = window.db
-      .executeQuery(CompiledQuery.raw("insert into t (who) values ('c-raw')"))
-      .then(() => 'ok', (e: Error) => e.name)
+    const built = window.db
+      .insertInto('t')
+      .values({ who: 'c-built' })
+      .execute()
+      .then(
+        () => 'ok',
+        (e: Error) => e.name,
+      )
+    const raw = window.db.executeQuery(CompiledQuery.raw("insert into t (who) values ('c-raw')")).then(
+      () => 'ok',
+      (e: Error) => e.name,
+    )
     return Promise.all([built, raw])
   })
 
@@ -155,7 +185,11 @@ test('hang of the only tab: it replaces its stalled worker and serves itself aga
   await expect.poll(async () => (await status(tab)).role, { timeout: 20_000 }).toBe('active')
   await query(tab, "insert into t (who) values ('after')")
   const rows = await query<{ who: string; n: number }>(tab, 'select who, count(*) as n from t group by who order by min(id)')
-  expect(rows).toEqual([{ who: 'before', n: 1 }, { who: 'stall', n: 1 }, { who: 'after', n: 1 }])
+  expect(rows).toEqual([
+    { who: 'before', n: 1 },
+    { who: 'stall', n: 1 },
+    { who: 'after', n: 1 },
+  ])
   expect((await status(tab)).worker.openCount).toBe(1) // the fresh worker's
   const lost = await tab.evaluate(() => window.events.find((e) => e.type === 'active-lost'))
   expect(lost?.reason).toBe('hung')
@@ -176,7 +210,9 @@ async function countTabWorkers(page: Page): Promise<void> {
   })
 }
 
-test('hang of the only tab, main thread too: its worker wakes and serves first; the tab replaces it once and serves', async ({ context }) => {
+test('hang of the only tab, main thread too: its worker wakes and serves first; the tab replaces it once and serves', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const tab = await openTab(context, file, { ...fast, openAttempts: 60 }, countTabWorkers)
   await query(tab, 'create table t (id integer primary key, who text)')
@@ -194,12 +230,17 @@ test('hang of the only tab, main thread too: its worker wakes and serves first; 
   await expect.poll(async () => (await status(tab)).role, { timeout: 20_000 }).toBe('active')
   await query(tab, "insert into t (who) values ('after')")
   const rows = await query<{ who: string; n: number }>(tab, 'select who, count(*) as n from t group by who order by min(id)')
-  expect(rows.filter((r) => r.who !== 'stall')).toEqual([{ who: 'before', n: 1 }, { who: 'after', n: 1 }])
+  expect(rows.filter((r) => r.who !== 'stall')).toEqual([
+    { who: 'before', n: 1 },
+    { who: 'after', n: 1 },
+  ])
   expect([0, 1]).toContain(rows.find((r) => r.who === 'stall')?.n ?? 0)
   expect(await tab.evaluate(() => (window as unknown as { tabWorkers: () => number }).tabWorkers())).toBe(2)
 })
 
-test('manual hand-off: requestActive() and stepDown() move the role; a running transaction finishes first', async ({ context }) => {
+test('manual hand-off: requestActive() and stepDown() move the role; a running transaction finishes first', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
   const b = await openTab(context, file)
@@ -210,12 +251,18 @@ test('manual hand-off: requestActive() and stepDown() move the role; a running t
 
   // C holds a transaction open while B claims the role: C's transaction completes, then B takes over.
   await c.evaluate(() => {
-    ;(window as any).tx = window.db.transaction().execute(async (trx: any) => {
-      await trx.insertInto('t').values({ v: 'c-tx-1' }).execute()
-      ;(window as any).txOpen = true
-      await new Promise((r) => setTimeout(r, 300))
-      await trx.insertInto('t').values({ v: 'c-tx-2' }).execute()
-    }).then(() => 'committed', (e: Error) => e.name)
+    ;(window as any).tx = window.db
+      .transaction()
+      .execute(async (trx: any) => {
+        await trx.insertInto('t').values({ v: 'c-tx-1' }).execute()
+        ;(window as any).txOpen = true
+        await new Promise((r) => setTimeout(r, 300))
+        await trx.insertInto('t').values({ v: 'c-tx-2' }).execute()
+      })
+      .then(
+        () => 'committed',
+        (e: Error) => e.name,
+      )
   })
   await c.waitForFunction(() => (window as any).txOpen)
   const bId = await b.evaluate(() => window.dialect.requestActive())
@@ -238,7 +285,9 @@ test('manual hand-off: requestActive() and stepDown() move the role; a running t
   ])
 })
 
-test('a hand-off asked for and still pending when the tab is destroyed fails at once as closed, as does one asked after', async ({ context }) => {
+test('a hand-off asked for and still pending when the tab is destroyed fails at once as closed, as does one asked after', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
   const b = await openTab(context, file)
@@ -254,12 +303,18 @@ test('a hand-off asked for and still pending when the tab is destroyed fails at 
   })
   await a.waitForFunction(() => (window as any).txOpen)
   const outcome = await b.evaluate(async () => {
-    const claim = window.dialect.requestActive().then(() => 'resolved', (e: Error) => e.name)
+    const claim = window.dialect.requestActive().then(
+      () => 'resolved',
+      (e: Error) => e.name,
+    )
     await new Promise((r) => setTimeout(r, 100))
     const t0 = performance.now()
     await window.db.destroy()
     const pending = await claim
-    const after = await window.dialect.stepDown().then(() => 'resolved', (e: Error) => e.name)
+    const after = await window.dialect.stepDown().then(
+      () => 'resolved',
+      (e: Error) => e.name,
+    )
     return { pending, after, ms: performance.now() - t0 }
   })
   // Not the requestTimeoutMs (10 s) later NoActiveTabError it used to be.
@@ -269,7 +324,9 @@ test('a hand-off asked for and still pending when the tab is destroyed fails at 
   expect(await query(a, 'select v from t')).toEqual([{ v: 1 }])
 })
 
-test('stepDown() by a tab elected but still opening the database: it steps down once open, and says to whom', async ({ context }) => {
+test('stepDown() by a tab elected but still opening the database: it steps down once open, and says to whom', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const [a, b, c] = [await openTab(context, file), await openTab(context, file), await openTab(context, file)]
   await query(a, 'create table t (v text)')
@@ -295,7 +352,9 @@ test('stepDown() by a tab elected but still opening the database: it steps down 
   expect(await query(c, 'select v from t')).toEqual([{ v: 'after' }])
 })
 
-test('in flight at failover: reads retried, built writes exactly once, transactions fail retryably with all-or-nothing', async ({ context }) => {
+test('in flight at failover: reads retried, built writes exactly once, transactions fail retryably with all-or-nothing', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
   const b = await openTab(context, file)
@@ -305,12 +364,18 @@ test('in flight at failover: reads retried, built writes exactly once, transacti
 
   // B: a transaction that is open when A closes.
   await b.evaluate(() => {
-    ;(window as any).tx = window.db.transaction().execute(async (trx: any) => {
-      await trx.insertInto('t').values({ v: 'tx-1' }).execute()
-      ;(window as any).txOpen = true
-      await new Promise((r) => setTimeout(r, 800))
-      await trx.insertInto('t').values({ v: 'tx-2' }).execute()
-    }).then(() => ({ ok: true }), (e: any) => ({ name: e.name, retryable: e.retryable }))
+    ;(window as any).tx = window.db
+      .transaction()
+      .execute(async (trx: any) => {
+        await trx.insertInto('t').values({ v: 'tx-1' }).execute()
+        ;(window as any).txOpen = true
+        await new Promise((r) => setTimeout(r, 800))
+        await trx.insertInto('t').values({ v: 'tx-2' }).execute()
+      })
+      .then(
+        () => ({ ok: true }),
+        (e: any) => ({ name: e.name, retryable: e.retryable }),
+      )
   })
   await b.waitForFunction(() => (window as any).txOpen)
   // C: a stream of reads and writes that spans the failover.
@@ -318,8 +383,19 @@ test('in flight at failover: reads retried, built writes exactly once, transacti
     const errors: string[] = []
     let reads = 0
     for (let i = 0; i < 40; i++) {
-      await window.db.insertInto('t').values({ v: `c-${i}` }).execute().catch((e: Error) => errors.push(e.name))
-      await window.db.selectFrom('t').selectAll().execute().then(() => reads++, (e: Error) => errors.push(e.name))
+      await window.db
+        .insertInto('t')
+        .values({ v: `c-${i}` })
+        .execute()
+        .catch((e: Error) => errors.push(e.name))
+      await window.db
+        .selectFrom('t')
+        .selectAll()
+        .execute()
+        .then(
+          () => reads++,
+          (e: Error) => errors.push(e.name),
+        )
     }
     return { errors, reads }
   })
@@ -362,13 +438,22 @@ test('a dead tab’s transaction is rolled back at once; an idle lease is revoke
   })
   await a.evaluate(() => window.db.insertInto('t').values({ v: 'a' }).execute())
   const late = await b.evaluate(() =>
-    (window as any).trx.insertInto('t').values({ v: 'too late' }).execute().then(
-      () => 'ok',
-      (e: any) => ({ name: e.name, retryable: e.retryable }),
-    ),
+    (window as any).trx
+      .insertInto('t')
+      .values({ v: 'too late' })
+      .execute()
+      .then(
+        () => 'ok',
+        (e: any) => ({ name: e.name, retryable: e.retryable }),
+      ),
   )
   expect(late).toEqual({ name: 'LeaseTimeoutError', retryable: true })
-  await b.evaluate(() => (window as any).trx.rollback().execute().catch(() => {}))
+  await b.evaluate(() =>
+    (window as any).trx
+      .rollback()
+      .execute()
+      .catch(() => {}),
+  )
   expect((await query<{ v: string }>(a, 'select v from t')).map((r) => r.v)).toEqual(['b', 'a'])
   // B's connection works again afterwards.
   await query(b, "insert into t values ('b again')")
@@ -376,13 +461,27 @@ test('a dead tab’s transaction is rolled back at once; an idle lease is revoke
 
 test('no request hangs when every other tab closes, or when the last tab is destroyed', async ({ context }) => {
   const file = uniqueFilename()
-  const tabs = [await openTab(context, file), await openTab(context, file), await openTab(context, file), await openTab(context, file)]
+  const tabs = [
+    await openTab(context, file),
+    await openTab(context, file),
+    await openTab(context, file),
+    await openTab(context, file),
+  ]
   await query(tabs[0]!, 'create table t (v integer)')
   const last = tabs[3]!
   const work = last.evaluate(async () => {
     const outcomes: string[] = []
     for (let i = 0; i < 50; i++) {
-      outcomes.push(await window.db.insertInto('t').values({ v: i }).execute().then(() => 'ok', (e: Error) => e.name))
+      outcomes.push(
+        await window.db
+          .insertInto('t')
+          .values({ v: i })
+          .execute()
+          .then(
+            () => 'ok',
+            (e: Error) => e.name,
+          ),
+      )
     }
     return outcomes
   })
@@ -390,9 +489,23 @@ test('no request hangs when every other tab closes, or when the last tab is dest
   expect(await work).toEqual(new Array(50).fill('ok'))
   expect(await query(last, 'select count(*) as n from t')).toEqual([{ n: 50 }])
   const afterDestroy = await last.evaluate(async () => {
-    const pending = window.db.selectFrom('t').selectAll().execute().then(() => 'ok', (e: Error) => e.name)
+    const pending = window.db
+      .selectFrom('t')
+      .selectAll()
+      .execute()
+      .then(
+        () => 'ok',
+        (e: Error) => e.name,
+      )
     await window.db.destroy()
-    const later = await window.db.selectFrom('t').selectAll().execute().then(() => 'ok', (e: Error) => e.name)
+    const later = await window.db
+      .selectFrom('t')
+      .selectAll()
+      .execute()
+      .then(
+        () => 'ok',
+        (e: Error) => e.name,
+      )
     return [await pending, later]
   })
   expect(['ok', 'DatabaseClosedError']).toContain(afterDestroy[0])

@@ -8,9 +8,15 @@ import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs
 
 const FOREIGN_KEYS = { connectionSetup: ['pragma foreign_keys = on'] }
 
-test('connectionSetup holds on every holder: after the active tab closes, a cascade still deletes the child rows', async ({ context }) => {
+test('connectionSetup holds on every holder: after the active tab closes, a cascade still deletes the child rows', async ({
+  context,
+}) => {
   const file = uniqueFilename('setup')
-  const tabs = [await openTab(context, file, FOREIGN_KEYS), await openTab(context, file, FOREIGN_KEYS), await openTab(context, file, FOREIGN_KEYS)]
+  const tabs = [
+    await openTab(context, file, FOREIGN_KEYS),
+    await openTab(context, file, FOREIGN_KEYS),
+    await openTab(context, file, FOREIGN_KEYS),
+  ]
   await query(tabs[0]!, 'create table parent (id integer primary key)')
   await query(tabs[0]!, 'create table child (id integer primary key, parent integer references parent (id) on delete cascade)')
   await query(tabs[0]!, 'insert into parent (id) values (1), (2)')
@@ -26,11 +32,19 @@ test('connectionSetup holds on every holder: after the active tab closes, a casc
   expect(await query(rest[1]!, 'pragma foreign_keys')).toEqual([{ foreign_keys: 1 }])
   expect(await query(rest[1]!, 'select parent from child')).toEqual([{ parent: 2 }])
   // An orphan is refused on the new holder too.
-  expect(await tryQuery(rest[1]!, 'insert into child (parent) values (99)')).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_CONSTRAINT_FOREIGNKEY' } })
+  expect(await tryQuery(rest[1]!, 'insert into child (parent) values (99)')).toMatchObject({
+    ok: false,
+    error: { name: 'SqliteError', code: 'SQLITE_CONSTRAINT_FOREIGNKEY' },
+  })
 })
 
-test('a connectionSetup statement that fails is reported to queries as its SqliteError, naming it, not a hang', async ({ context }) => {
-  const tab = await openTab(context, uniqueFilename('setup-bad'), { connectionSetup: ['pragma foreign_keys = on', 'create table (oops'], requestTimeoutMs: 8000 })
+test('a connectionSetup statement that fails is reported to queries as its SqliteError, naming it, not a hang', async ({
+  context,
+}) => {
+  const tab = await openTab(context, uniqueFilename('setup-bad'), {
+    connectionSetup: ['pragma foreign_keys = on', 'create table (oops'],
+    requestTimeoutMs: 8000,
+  })
   const result = await tryQuery(tab, 'select 1')
   expect(result).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_ERROR', retryable: false } })
   expect(result.ok || result.error.message).toContain('connectionSetup[1]')
@@ -63,7 +77,11 @@ test("insertId is this statement's row id, never another tab's: undefined when n
     }, sqlText)
   const builder = (page: Page) =>
     page.evaluate(async () => {
-      const r = await window.db.insertInto('t').values({ k: 'a' }).onConflict((oc: any) => oc.doNothing()).executeTakeFirst()
+      const r = await window.db
+        .insertInto('t')
+        .values({ k: 'a' })
+        .onConflict((oc: any) => oc.doNothing())
+        .executeTakeFirst()
       return { insertId: r.insertId?.toString(), changes: r.numInsertedOrUpdatedRows?.toString() }
     })
   expect(await run(a, "insert into t (k) values ('a')")).toEqual({ insertId: '1', changes: '1' })
@@ -72,8 +90,14 @@ test("insertId is this statement's row id, never another tab's: undefined when n
   expect(await builder(a)).toEqual({ insertId: undefined, changes: '0' })
   expect(await run(a, "insert or ignore into t (k) values ('a')")).toEqual({ insertId: undefined, changes: '0' })
   // An upsert that updates inserts no row; one that inserts gives its row id.
-  expect(await run(a, "insert into t (k) values ('a') on conflict (k) do update set n = n + 1")).toEqual({ insertId: undefined, changes: '1' })
-  expect(await run(a, "insert into t (k) values ('b') on conflict (k) do update set n = n + 1")).toEqual({ insertId: '2', changes: '1' })
+  expect(await run(a, "insert into t (k) values ('a') on conflict (k) do update set n = n + 1")).toEqual({
+    insertId: undefined,
+    changes: '1',
+  })
+  expect(await run(a, "insert into t (k) values ('b') on conflict (k) do update set n = n + 1")).toEqual({
+    insertId: '2',
+    changes: '1',
+  })
   // Not an insert at all.
   expect(await run(b, 'update t set n = 5')).toEqual({ insertId: undefined, changes: '2' })
   expect(await run(b, "delete from t where k = 'b'")).toEqual({ insertId: undefined, changes: '1' })
@@ -81,7 +105,14 @@ test("insertId is this statement's row id, never another tab's: undefined when n
 
 function importFixture(page: Page, name: string) {
   const bytes = Array.from(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)))
-  return page.evaluate((b) => window.dialect.importDatabase(new Uint8Array(b)).then(() => undefined, (e: any) => window.harness.describe(e)), bytes)
+  return page.evaluate(
+    (b) =>
+      window.dialect.importDatabase(new Uint8Array(b)).then(
+        () => undefined,
+        (e: any) => window.harness.describe(e),
+      ),
+    bytes,
+  )
 }
 
 /** A tab on a new database holding table `keep` with one row, and a first builder write (a ledger entry). */
@@ -94,14 +125,19 @@ async function tabWithData(context: Parameters<typeof openTab>[0]) {
 
 async function expectUnchanged(tab: Page) {
   expect(await query(tab, 'select v from keep')).toEqual([{ v: 'kept' }])
-  const names = await query<{ name: string }>(tab, "select name from sqlite_master where type in ('table', 'trigger') order by name")
+  const names = await query<{ name: string }>(
+    tab,
+    "select name from sqlite_master where type in ('table', 'trigger') order by name",
+  )
   expect(names.map((n) => n.name)).toEqual(['_kysely_multitab_ops', 'keep'])
   // Builder writes still work and are still recorded once.
   await tab.evaluate(() => window.db.insertInto('keep').values({ v: 'after' }).execute())
   expect(await query(tab, 'select count(*) as n from keep')).toEqual([{ n: 2 }])
 }
 
-test('import runs one statement per schema entry: a table whose schema text hides a COMMIT and more is refused, nothing changes', async ({ context }) => {
+test('import runs one statement per schema entry: a table whose schema text hides a COMMIT and more is refused, nothing changes', async ({
+  context,
+}) => {
   const tab = await tabWithData(context)
   const outcome = await importFixture(tab, 'hidden-statements.db')
   expect(outcome).toMatchObject({ name: 'SqliteError', retryable: false })
@@ -110,7 +146,9 @@ test('import runs one statement per schema entry: a table whose schema text hide
 })
 
 for (const fixture of ['ledger-trigger.db', 'ledger-wiper.db']) {
-  test(`import refuses a file whose triggers reach this library's own table (${fixture}), and nothing changes`, async ({ context }) => {
+  test(`import refuses a file whose triggers reach this library's own table (${fixture}), and nothing changes`, async ({
+    context,
+  }) => {
     const tab = await tabWithData(context)
     const outcome = await importFixture(tab, fixture)
     expect(outcome).toMatchObject({ name: 'SqliteError', retryable: false })
@@ -121,7 +159,10 @@ for (const fixture of ['ledger-trigger.db', 'ledger-wiper.db']) {
 
 test("no trigger can be made on the library's own table, nor write to it, whatever SQL the app runs", async ({ context }) => {
   const tab = await tabWithData(context)
-  const onLedger = await tryQuery(tab, "create trigger t1 before insert on _kysely_multitab_ops begin select raise(abort, 'x'); end")
+  const onLedger = await tryQuery(
+    tab,
+    "create trigger t1 before insert on _kysely_multitab_ops begin select raise(abort, 'x'); end",
+  )
   expect(onLedger).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_AUTH' } })
   // A trigger body is compiled when a statement that fires it is: the write that would fire it is refused.
   await query(tab, 'create trigger t2 after insert on keep begin delete from _kysely_multitab_ops; end')
@@ -134,20 +175,30 @@ test("no trigger can be made on the library's own table, nor write to it, whatev
   await expectUnchanged(tab)
 })
 
-test('temporary files (a sort that spills, a temp table, a statement journal) stay in memory, not in the fixed OPFS pool', async ({ context }) => {
+test('temporary files (a sort that spills, a temp table, a statement journal) stay in memory, not in the fixed OPFS pool', async ({
+  context,
+}) => {
   const file = uniqueFilename('temp')
   const tabs = [await openTab(context, file), await openTab(context, file)]
   const tab = tabs[1]!
   await query(tab, 'create table big (id integer primary key, v blob, k integer)')
-  await query(tab, "insert into big (v, k) select randomblob(600), abs(random()) % 1000 from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 8000) select x from c)")
+  await query(
+    tab,
+    'insert into big (v, k) select randomblob(600), abs(random()) % 1000 from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 8000) select x from c)',
+  )
   const outcome = await tab.evaluate(async () => {
     const { sql } = window.harness
     try {
       return await window.db.transaction().execute(async (trx: any) => {
         await sql`create temp table scratch as select * from big`.execute(trx)
         await sql`update big set k = k + 1 where id in (select id from scratch where k < 500)`.execute(trx)
-        const sorted = await sql`select k, count(*) as n from (select * from big union all select * from scratch order by v) group by k order by k limit 1`.execute(trx)
-        const distinct = await sql`select count(distinct v) as n from (select v from big union select v from scratch)`.execute(trx)
+        const sorted =
+          await sql`select k, count(*) as n from (select * from big union all select * from scratch order by v) group by k order by k limit 1`.execute(
+            trx,
+          )
+        const distinct = await sql`select count(distinct v) as n from (select v from big union select v from scratch)`.execute(
+          trx,
+        )
         await sql`drop table scratch`.execute(trx)
         return { sorted: sorted.rows.length, distinct: (distinct.rows[0] as any).n }
       })
@@ -165,7 +216,9 @@ test('temporary files (a sort that spills, a temp table, a statement journal) st
   expect(await query(rest, 'pragma temp_store')).toEqual([{ temp_store: 2 }])
 })
 
-test("an import ended in its middle (its tab crashed) leaves no scratch copy of the file in OPFS: the next holder removes it", async ({ context }) => {
+test('an import ended in its middle (its tab crashed) leaves no scratch copy of the file in OPFS: the next holder removes it', async ({
+  context,
+}) => {
   test.setTimeout(90_000)
   const file = uniqueFilename('scratch')
   // Each tab's worker stalls right after writing the import's scratch copy (8 MB or more at once).
@@ -179,7 +232,9 @@ test("an import ended in its middle (its tab crashed) leaves no scratch copy of 
   await active.evaluate(async () => {
     const { sql } = window.harness
     await sql`create table incoming (v blob)`.execute(window.db)
-    await sql`insert into incoming select randomblob(1000000) from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 12) select x from c)`.execute(window.db)
+    await sql`insert into incoming select randomblob(1000000) from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 12) select x from c)`.execute(
+      window.db,
+    )
     ;(window as any).bytes = await window.dialect.exportDatabase()
     await sql`drop table incoming`.execute(window.db)
     await sql`vacuum`.execute(window.db)

@@ -32,7 +32,9 @@ function start(page: Page, sqlText: string) {
 }
 const settled = (page: Page) => page.evaluate(() => (window as any).outcome)
 
-test('a read and a write each running over twice hangTimeoutMs finish where they started, and the other tabs are served after', async ({ context }) => {
+test('a read and a write each running over twice hangTimeoutMs finish where they started, and the other tabs are served after', async ({
+  context,
+}) => {
   const { active, b, c, activeTabId } = await tabs(context)
   // Aimed at 4 bounds, asserted over 2: the estimate comes from short runs on a busy machine.
   const rows = await rowsForMs(b, HANG_TIMEOUT_MS * 4)
@@ -57,14 +59,16 @@ test('a read and a write each running over twice hangTimeoutMs finish where they
   expect(await query(c, 'select count(*) as n from t')).toEqual([{ n: inserted }])
 })
 
-test('a runaway recursive CTE from a follower, raw or built, ends with SQLITE_INTERRUPT at statementTimeoutMs; the tabs keep working, no hand-off loop', async ({ context }) => {
+test('a runaway recursive CTE from a follower, raw or built, ends with SQLITE_INTERRUPT at statementTimeoutMs; the tabs keep working, no hand-off loop', async ({
+  context,
+}) => {
   const limit = 1500
   const { active, b, c, activeTabId } = await tabs(context, { statementTimeoutMs: limit })
   const before = await handoffs(c)
   const runaway = 'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c'
   await start(b, runaway)
   await new Promise((r) => setTimeout(r, 200))
-  const meanwhile = await tryQuery(c, "insert into t (v) values (1)") // waits behind it, then runs
+  const meanwhile = await tryQuery(c, 'insert into t (v) values (1)') // waits behind it, then runs
   const raw = await settled(b)
   expect(raw).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_INTERRUPT', retryable: false } })
   expect(raw.error.message).toContain('statementTimeoutMs')
@@ -76,7 +80,9 @@ test('a runaway recursive CTE from a follower, raw or built, ends with SQLITE_IN
     try {
       await window.db
         .withRecursive('c(x)', (db: any) =>
-          db.selectNoFrom((eb: any) => eb.lit(1).as('x')).unionAll(db.selectFrom('c').select((eb: any) => eb('x', '+', 1).as('x'))),
+          db
+            .selectNoFrom((eb: any) => eb.lit(1).as('x'))
+            .unionAll(db.selectFrom('c').select((eb: any) => eb('x', '+', 1).as('x'))),
         )
         .selectFrom('c')
         .select((eb: any) => eb.fn.countAll().as('n'))
@@ -97,11 +103,16 @@ test('a runaway recursive CTE from a follower, raw or built, ends with SQLITE_IN
   expect(await tryQuery(b, 'insert into t (v) values (2)')).toMatchObject({ ok: true })
 })
 
-test('health() and exportDatabase() of a database whose check takes longer than hangTimeoutMs finish, and the role stays', async ({ context }) => {
+test('health() and exportDatabase() of a database whose check takes longer than hangTimeoutMs finish, and the role stays', async ({
+  context,
+}) => {
   const { active, b, activeTabId } = await tabs(context, { hangTimeoutMs: 1000, requestTimeoutMs: 30_000 })
   const rowsOfKb = 25_000
   const t0 = Date.now()
-  await query(active, `insert into t (v) select randomblob(1000) from (with recursive c(x) as (select 1 union all select x + 1 from c where x < ${rowsOfKb}) select x from c)`)
+  await query(
+    active,
+    `insert into t (v) select randomblob(1000) from (with recursive c(x) as (select 1 union all select x + 1 from c where x < ${rowsOfKb}) select x from c)`,
+  )
   console.log(`filled in ${Date.now() - t0} ms`)
   const health = await b.evaluate(async () => {
     const t0 = performance.now()
@@ -120,7 +131,10 @@ test('health() and exportDatabase() of a database whose check takes longer than 
 test('a slow ledger prune, when a tab takes the database over, causes no second hand-off', async ({ context }) => {
   const { active, b, c, activeTabId } = await tabs(context, { hangTimeoutMs: 1000, requestTimeoutMs: 30_000 })
   // Old entries the next holder prunes at activation, as after a long burst of builder writes.
-  await query(active, "insert into _kysely_multitab_ops (op, at) select 'old:' || x, 0 from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 800000) select x from c)")
+  await query(
+    active,
+    "insert into _kysely_multitab_ops (op, at) select 'old:' || x, 0 from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 800000) select x from c)",
+  )
   await active.close()
   const after = await Promise.all([b, c].map((tab) => tryQuery(tab, 'select count(*) as n from t')))
   for (const r of after) expect(r).toMatchObject({ ok: true })
@@ -132,7 +146,9 @@ test('a slow ledger prune, when a tab takes the database over, causes no second 
   expect(await handoffs(b)).toBe(1)
 })
 
-test("Kysely 0.29's abort signal: 'ignore query' stops waiting while the statement runs on to its limit; 'cancel query' is refused by Kysely", async ({ context }) => {
+test("Kysely 0.29's abort signal: 'ignore query' stops waiting while the statement runs on to its limit; 'cancel query' is refused by Kysely", async ({
+  context,
+}) => {
   const { b, c } = await tabs(context, { statementTimeoutMs: 1500 })
   const runaway = 'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c'
   const outcome = await b.evaluate(async (s) => {

@@ -15,17 +15,23 @@ async function openApp(page: Page, db: string) {
   })
 }
 
-test('six tabs opened at once on a fresh database: every migration runs exactly once, all see the final schema', async ({ context }) => {
+test('six tabs opened at once on a fresh database: every migration runs exactly once, all see the final schema', async ({
+  context,
+}) => {
   const db = uniqueFilename('todo')
   const pages = await Promise.all(Array.from({ length: 6 }, () => context.newPage()))
   const results = await Promise.all(pages.map((page) => openApp(page, db)))
   for (const r of results) expect(r.error).toBeUndefined()
   const ran = results.flatMap((r) => r.ran).sort()
   expect(ran).toEqual(['0001_create_todo:Success', '0002_add_done:Success', '0003_backfill_search:Success'])
-  const log = await pages[5]!.evaluate(() => (window as any).app.db.selectFrom('schema_log').select('migration').orderBy('id').execute())
+  const log = await pages[5]!.evaluate(() =>
+    (window as any).app.db.selectFrom('schema_log').select('migration').orderBy('id').execute(),
+  )
   expect(log.map((r: any) => r.migration)).toEqual(['0001_create_todo', '0002_add_done', '0003_backfill_search'])
   for (const page of pages) {
-    const todos = await page.evaluate(() => (window as any).app.db.selectFrom('todo').select(['title', 'done', 'search']).execute())
+    const todos = await page.evaluate(() =>
+      (window as any).app.db.selectFrom('todo').select(['title', 'done', 'search']).execute(),
+    )
     expect(todos).toEqual([{ title: 'Open this page in a second tab', done: 0, search: 'open this page in a second tab #todo' }])
   }
 })
@@ -55,7 +61,9 @@ const good = `return {
 }`
 const broken = good.replace('insert into pets (owner)', 'insert into pest (owner)')
 
-test('a failing migration rolls back fully, every tab gets the same typed error, and a fixed run succeeds', async ({ context }) => {
+test('a failing migration rolls back fully, every tab gets the same typed error, and a fixed run succeeds', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
   const b = await openTab(context, file)
@@ -65,7 +73,10 @@ test('a failing migration rolls back fully, every tab gets the same typed error,
     expect(r.error!.message).toContain('no such table: pest')
   }
   // Nothing of the run is left: not the failed migration's first table, not the first migration.
-  const tables = await query<{ name: string }>(a, "select name from sqlite_master where type = 'table' and name in ('people', 'pets')")
+  const tables = await query<{ name: string }>(
+    a,
+    "select name from sqlite_master where type = 'table' and name in ('people', 'pets')",
+  )
   expect(tables).toEqual([])
   expect(await query(a, 'select count(*) as n from kysely_migration')).toEqual([{ n: 0 }])
 
@@ -75,7 +86,9 @@ test('a failing migration rolls back fully, every tab gets the same typed error,
   expect(await query(a, 'select count(*) as n from pets')).toEqual([{ n: 1 }])
 })
 
-test('the active tab dies in the middle of a migration: it rolls back, and the next run completes it once', async ({ context }) => {
+test('the active tab dies in the middle of a migration: it rolls back, and the next run completes it once', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const tabs = [await openTab(context, file), await openTab(context, file)]
   await query(tabs[0]!, 'select 1')
@@ -93,7 +106,10 @@ test('the active tab dies in the middle of a migration: it rolls back, and the n
   const result = await migrate(other, good)
   expect(result).toEqual({ error: undefined, ran: ['001_people:Success', '002_pets:Success'] })
   expect(await query(other, 'select count(*) as n from pets')).toEqual([{ n: 1 }])
-  expect(await query(other, 'select name from kysely_migration order by name')).toEqual([{ name: '001_people' }, { name: '002_pets' }])
+  expect(await query(other, 'select name from kysely_migration order by name')).toEqual([
+    { name: '001_people' },
+    { name: '002_pets' },
+  ])
   expect(await query(other, 'select is_locked from kysely_migration_lock')).toEqual([{ is_locked: 0 }])
   expect((await status(other)).role).toBe('active')
 })
@@ -115,21 +131,28 @@ test('a follower dies in the middle of its migration: its lease is rolled back a
   expect(await query(a, 'select count(*) as n from pets')).toEqual([{ n: 1 }])
 })
 
-test('a migration that queries through the outer db waits for itself: it fails after leaseTimeoutMs, saying why, not retryable, and leaves nothing', async ({ context }) => {
+test('a migration that queries through the outer db waits for itself: it fails after leaseTimeoutMs, saying why, not retryable, and leaves nothing', async ({
+  context,
+}) => {
   const page = await openTab(context, uniqueFilename(), { leaseTimeoutMs: 1500 })
-  const result = await migrate(page, `return {
+  const result = await migrate(
+    page,
+    `return {
     '001_outer': { up: async (db) => {
       await sql\`create table first (v)\`.execute(db)
       await sql\`select 1\`.execute(window.db) // the app's db, not the migration's: waits for the migration
       await sql\`create table second (v)\`.execute(db)
     } },
-  }`)
+  }`,
+  )
   expect(result.error).toMatchObject({ name: 'LeaseTimeoutError', retryable: false })
   expect(result.error!.message).toContain('not the outer db')
   expect(await query(page, "select name from sqlite_master where name in ('first', 'second')")).toEqual([])
 })
 
-test("a follower migrating when the active tab dies gets a retryable error, and the README's loop completes it, each migration once", async ({ context }) => {
+test("a follower migrating when the active tab dies gets a retryable error, and the README's loop completes it, each migration once", async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const tabs = [await openTab(context, file), await openTab(context, file), await openTab(context, file)]
   await query(tabs[0]!, 'select 1')
@@ -151,14 +174,25 @@ test("a follower migrating when the active tab dies gets a retryable error, and 
       failures.push((error as Error).name)
       ;({ error, results } = await migrator.migrateToLatest())
     }
-    return { error: (error as Error | undefined)?.name, ran: (results ?? []).map((r: any) => `${r.migrationName}:${r.status}`), failures }
+    return {
+      error: (error as Error | undefined)?.name,
+      ran: (results ?? []).map((r: any) => `${r.migrationName}:${r.status}`),
+      failures,
+    }
   }, paused)
   await migrating.waitForFunction(() => (window as any).resume !== undefined)
   const former = (await status(active)).tabId
   await active.close()
   await waitForNewActive(other, former)
   await migrating.evaluate(() => (window as any).resume())
-  expect(await outcome).toEqual({ error: undefined, ran: ['001_people:Success', '002_pets:Success'], failures: ['ActiveTabLostError'] })
+  expect(await outcome).toEqual({
+    error: undefined,
+    ran: ['001_people:Success', '002_pets:Success'],
+    failures: ['ActiveTabLostError'],
+  })
   expect(await query(other, 'select count(*) as n from pets')).toEqual([{ n: 1 }])
-  expect(await query(other, 'select name from kysely_migration order by name')).toEqual([{ name: '001_people' }, { name: '002_pets' }])
+  expect(await query(other, 'select name from kysely_migration order by name')).toEqual([
+    { name: '001_people' },
+    { name: '002_pets' },
+  ])
 })

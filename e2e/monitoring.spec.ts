@@ -74,11 +74,13 @@ test('database metrics count a statement that waited for another tab’s transac
 })
 
 async function exportFrom(page: Page): Promise<Buffer> {
-  const bytes: number[] = await page.evaluate(async () => Array.from(await window.dialect.exportDatabase() as Uint8Array))
+  const bytes: number[] = await page.evaluate(async () => Array.from((await window.dialect.exportDatabase()) as Uint8Array))
   return Buffer.from(bytes)
 }
 
-test('export gives an SQLite file the sqlite3 CLI opens; import from one tab is seen by another; delete empties it', async ({ context }) => {
+test('export gives an SQLite file the sqlite3 CLI opens; import from one tab is seen by another; delete empties it', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
   const b = await openTab(context, file)
@@ -107,10 +109,12 @@ test('export gives an SQLite file the sqlite3 CLI opens; import from one tab is 
   await b.evaluate(async (bytes) => window.dialect.importDatabase(new Uint8Array(bytes)), Array.from(exported))
   expect(await query(c, 'select name from person order by id')).toEqual([{ name: 'Ada' }, { name: 'Grace' }])
   // (The library's own bookkeeping table is there from the start, hidden from Kysely's introspector.)
-  expect(await query(c, "select name from sqlite_master where type in ('table', 'index') and name not like 'sqlite_%' and tbl_name != '_kysely_multitab_ops' order by name")).toEqual([
-    { name: 'person' },
-    { name: 'person_name' },
-  ])
+  expect(
+    await query(
+      c,
+      "select name from sqlite_master where type in ('table', 'index') and name not like 'sqlite_%' and tbl_name != '_kysely_multitab_ops' order by name",
+    ),
+  ).toEqual([{ name: 'person' }, { name: 'person_name' }])
   expect(await query(c, 'pragma user_version')).toEqual([{ user_version: 7 }])
   await query(c, "insert into person (name) values ('Barbara')")
   expect(await query(a, "select id from person where name = 'Barbara'")).toEqual([{ id: 3 }]) // autoincrement kept
@@ -129,12 +133,20 @@ test('export gives an SQLite file the sqlite3 CLI opens; import from one tab is 
 
   // Delete empties the database for every tab.
   await c.evaluate(() => window.dialect.deleteDatabase())
-  expect(await query(a, "select count(*) as n from sqlite_master where name not like 'sqlite_%' and tbl_name != '_kysely_multitab_ops'")).toEqual([{ n: 0 }])
+  expect(
+    await query(
+      a,
+      "select count(*) as n from sqlite_master where name not like 'sqlite_%' and tbl_name != '_kysely_multitab_ops'",
+    ),
+  ).toEqual([{ n: 0 }])
   await query(b, 'create table fresh (x)')
   expect(await query(a, 'select count(*) as n from fresh')).toEqual([{ n: 0 }])
 })
 
-test('quota exhausted: a typed permanent SQLITE_FULL, no corruption, and the database works afterwards', async ({ context, baseURL }) => {
+test('quota exhausted: a typed permanent SQLITE_FULL, no corruption, and the database works afterwards', async ({
+  context,
+  baseURL,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
   const b = await openTab(context, file)
@@ -145,7 +157,11 @@ test('quota exhausted: a typed permanent SQLITE_FULL, no corruption, and the dat
   await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 8 * 1024 * 1024 })
   const full = await b.evaluate(async () => {
     try {
-      for (let i = 0; i < 20; i++) await window.db.insertInto('big').values({ b: new Uint8Array(2 * 1024 * 1024) }).execute()
+      for (let i = 0; i < 20; i++)
+        await window.db
+          .insertInto('big')
+          .values({ b: new Uint8Array(2 * 1024 * 1024) })
+          .execute()
       return 'no error'
     } catch (e: any) {
       return { name: e.name, code: e.code, retryable: e.retryable, storage: e.isStorageFailure }
@@ -158,7 +174,9 @@ test('quota exhausted: a typed permanent SQLITE_FULL, no corruption, and the dat
   expect((await query<{ n: number }>(a, 'select count(*) as n from big'))[0]!.n).toBeGreaterThanOrEqual(2)
 })
 
-test('a corrupt database file is reported at open as a typed permanent error, never a hang or an empty database', async ({ context }) => {
+test('a corrupt database file is reported at open as a typed permanent error, never a hang or an empty database', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
   await query(a, 'create table t (v)')
@@ -197,14 +215,20 @@ test('a corrupt database file is reported at open as a typed permanent error, ne
   expect(result).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_NOTADB', retryable: false } })
 })
 
-test('import refuses a file with virtual tables (this SQLite has no FTS5 or R*Tree), naming them, and changes nothing', async ({ context }) => {
+test('import refuses a file with virtual tables (this SQLite has no FTS5 or R*Tree), naming them, and changes nothing', async ({
+  context,
+}) => {
   // Made with the sqlite3 CLI: notes, an FTS5 table over it, an R*Tree, and boxes_log.
   const fixture = readFileSync(new URL('./fixtures/with-virtual-tables.db', import.meta.url))
   const tab = await openTab(context, uniqueFilename())
   await query(tab, 'create table old (v)')
   await query(tab, "insert into old values ('kept')")
   const outcome = await tab.evaluate(
-    (bytes) => window.dialect.importDatabase(new Uint8Array(bytes)).then(() => 'imported', (e: any) => window.harness.describe(e)),
+    (bytes) =>
+      window.dialect.importDatabase(new Uint8Array(bytes)).then(
+        () => 'imported',
+        (e: any) => window.harness.describe(e),
+      ),
     Array.from(fixture),
   )
   expect(outcome).toMatchObject({ name: 'SqliteError', code: 'SQLITE_ERROR', retryable: false })

@@ -46,22 +46,33 @@ function startWriter(page: Page, writer: string) {
 
 async function setUp(context: BrowserContext) {
   const file = uniqueFilename('raw')
-  const tabs = [await openTab(context, file, options), await openTab(context, file, options), await openTab(context, file, options)]
+  const tabs = [
+    await openTab(context, file, options),
+    await openTab(context, file, options),
+    await openTab(context, file, options),
+  ]
   await query(tabs[0]!, 'create table t (id integer primary key, k text unique, n integer)')
   for (const tab of tabs) await query(tab, 'select 1')
   const active = await activeTab(tabs)
   const [b, c] = tabs.filter((t) => t !== active) as [Page, Page]
-  for (const [page, w] of [[b, 'b'], [c, 'c']] as const) {
+  for (const [page, w] of [
+    [b, 'b'],
+    [c, 'c'],
+  ] as const) {
     for (let i = 4; i < WRITES; i += 5) await query(page, 'insert into t (k, n) values (?, -1)', [`seed-${w}-${i}`])
   }
   return { active, b, c, formerId: (await status(active)).tabId }
 }
 
 /** Every write resolved, and the table holds the effect of each exactly once. */
-async function expectExactlyOnce(page: Page, writer: string, outcomes: Array<{ i: number; ok: boolean; error?: string; rows?: unknown[] }>) {
+async function expectExactlyOnce(
+  page: Page,
+  writer: string,
+  outcomes: Array<{ i: number; ok: boolean; error?: string; rows?: unknown[] }>,
+) {
   expect(outcomes.filter((o) => !o.ok)).toEqual([])
   expect(outcomes).toHaveLength(WRITES)
-  const rows = await query<{ k: string; n: number }>(page, "select k, n from t where k like ? order by id", [`%${writer}-%`])
+  const rows = await query<{ k: string; n: number }>(page, 'select k, n from t where k like ? order by id', [`%${writer}-%`])
   const byKey = new Map(rows.map((r) => [r.k, r.n]))
   for (let i = 0; i < WRITES; i++) {
     const key = `${writer}-${i}`
@@ -85,7 +96,9 @@ async function expectExactlyOnce(page: Page, writer: string, outcomes: Array<{ i
 }
 
 for (const how of ['close', 'crash', 'hang'] as const) {
-  test(`raw writes from two followers across the active tab's ${how}: each resolves and is applied exactly once`, async ({ context }) => {
+  test(`raw writes from two followers across the active tab's ${how}: each resolves and is applied exactly once`, async ({
+    context,
+  }) => {
     const { active, b, c, formerId } = await setUp(context)
     await startWriter(b, 'b')
     await startWriter(c, 'c')
@@ -95,17 +108,27 @@ for (const how of ['close', 'crash', 'hang'] as const) {
     else await stallTabWorker(active, 6000)
     await waitForNewActive(b, formerId, 30_000)
     for (const page of [b, c]) await page.evaluate(() => (window as any).rawDone)
-    for (const [page, w] of [[b, 'b'], [c, 'c']] as const) await expectExactlyOnce(c, w, await page.evaluate(() => (window as any).rawOutcomes))
+    for (const [page, w] of [
+      [b, 'b'],
+      [c, 'c'],
+    ] as const)
+      await expectExactlyOnce(c, w, await page.evaluate(() => (window as any).rawOutcomes))
     expect(await query(b, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
   })
 }
 
-test('a raw statement that cannot be recorded (a script) caught by a failover is still reported as of unknown outcome, and a raw read is resent', async ({ context }) => {
+test('a raw statement that cannot be recorded (a script) caught by a failover is still reported as of unknown outcome, and a raw read is resent', async ({
+  context,
+}) => {
   const { active, b, formerId } = await setUp(context)
   await stallTabWorker(active, 6000)
   const outcomes = b.evaluate(async () => {
     const { CompiledQuery } = window.harness
-    const run = (s: string) => window.db.executeQuery(CompiledQuery.raw(s)).then((r: any) => ({ ok: true, rows: r.rows }), (e: any) => ({ ok: false, error: e.name }))
+    const run = (s: string) =>
+      window.db.executeQuery(CompiledQuery.raw(s)).then(
+        (r: any) => ({ ok: true, rows: r.rows }),
+        (e: any) => ({ ok: false, error: e.name }),
+      )
     return Promise.all([
       run("insert into t (k, n) values ('script-1', 0); insert into t (k, n) values ('script-2', 0)"),
       run('with x(v) as (select 7) select v from x'),

@@ -126,7 +126,9 @@ test('three tabs: a row written in any tab is read by the other two', async ({ c
   }
 })
 
-test('a transaction is pinned: another tab writes only after commit, never inside; rollbacks leave no trace', async ({ context }) => {
+test('a transaction is pinned: another tab writes only after commit, never inside; rollbacks leave no trace', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file)
   const b = await openTab(context, file)
@@ -190,13 +192,7 @@ test('a transaction is pinned: another tab writes only after commit, never insid
     return inside
   })
   expect(savepoint).toContain('undone')
-  expect((await query(a, 'select who from log order by seq')).map((r) => r.who)).toEqual([
-    'b1',
-    'b2',
-    'c1',
-    'c2',
-    'kept',
-  ])
+  expect((await query(a, 'select who from log order by seq')).map((r) => r.who)).toEqual(['b1', 'b2', 'c1', 'c2', 'kept'])
 })
 
 test('db.connection() scope is pinned, and streamQuery works from a follower', async ({ context }) => {
@@ -206,7 +202,10 @@ test('db.connection() scope is pinned, and streamQuery works from a follower', a
   await query(a, 'create table t (id integer primary key, v text)')
   await query(a, "insert into t (v) select 'row ' || value from generate_series(1, 250)").catch(async () => {
     // SQLite 3.44 may lack generate_series: insert with a recursive CTE instead.
-    await query(a, "with recursive n(x) as (select 1 union all select x + 1 from n where x < 250) insert into t (v) select 'row ' || x from n")
+    await query(
+      a,
+      "with recursive n(x) as (select 1 union all select x + 1 from n where x < 250) insert into t (v) select 'row ' || x from n",
+    )
   })
   const streamed = await b.evaluate(async () => {
     let count = 0
@@ -217,7 +216,10 @@ test('db.connection() scope is pinned, and streamQuery works from a follower', a
       if (count === 200) break
     }
     // Breaking out early releases the connection: the next query still runs.
-    const after = await window.db.selectFrom('t').select((eb: any) => eb.fn.countAll().as('n')).executeTakeFirst()
+    const after = await window.db
+      .selectFrom('t')
+      .select((eb: any) => eb.fn.countAll().as('n'))
+      .executeTakeFirst()
     return { count, last, total: after.n }
   })
   expect(streamed).toEqual({ count: 200, last: 'row 200', total: 250 })
@@ -352,7 +354,11 @@ async function countLines(page: import('@playwright/test').Page): Promise<void> 
   await page.addInitScript(() => {
     const counts: Record<string, number> = { worker: 0, port: 0, channel: 0 }
     ;(window as unknown as { lineCounts: typeof counts }).lineCounts = counts
-    for (const [kind, proto] of [['worker', Worker.prototype], ['port', MessagePort.prototype], ['channel', BroadcastChannel.prototype]] as const) {
+    for (const [kind, proto] of [
+      ['worker', Worker.prototype],
+      ['port', MessagePort.prototype],
+      ['channel', BroadcastChannel.prototype],
+    ] as const) {
       const post = proto.postMessage as (this: unknown, ...args: unknown[]) => void
       proto.postMessage = function (this: unknown, ...args: unknown[]) {
         if ((args[0] as { t?: string })?.t === 'exec') counts[kind]!++
@@ -365,7 +371,9 @@ async function countLines(page: import('@playwright/test').Page): Promise<void> 
 const lineCounts = (page: import('@playwright/test').Page) =>
   page.evaluate(() => ({ ...(window as unknown as { lineCounts: Record<string, number> }).lineCounts }))
 
-test('the active tab sends its statements to its own worker over the Worker object; a follower over its line', async ({ context }) => {
+test('the active tab sends its statements to its own worker over the Worker object; a follower over its line', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const a = await openTab(context, file, {}, countLines)
   const b = await openTab(context, file, {}, countLines)

@@ -9,7 +9,9 @@ const STATEMENT_TIMEOUT_MS = 1500
 
 const handoffs = (page: Page) => page.evaluate(() => window.dialect.metrics().handoffs.count as number)
 
-test("StatementTimeoutPlugin: a query's own limit applies, shorter or longer than statementTimeoutMs; other queries keep the dialect's", async ({ context }) => {
+test("StatementTimeoutPlugin: a query's own limit applies, shorter or longer than statementTimeoutMs; other queries keep the dialect's", async ({
+  context,
+}) => {
   const file = uniqueFilename('limit')
   const options = { statementTimeoutMs: STATEMENT_TIMEOUT_MS, hangTimeoutMs: 1000 }
   const tabs = [await openTab(context, file, options), await openTab(context, file, options)]
@@ -40,7 +42,9 @@ test("StatementTimeoutPlugin: a query's own limit applies, shorter or longer tha
         quickBuilt: await timed(() =>
           quick
             .withRecursive('c(x)', (db: any) =>
-              db.selectNoFrom((eb: any) => eb.lit(1).as('x')).unionAll(db.selectFrom('c').select((eb: any) => eb('x', '+', 1).as('x'))),
+              db
+                .selectNoFrom((eb: any) => eb.lit(1).as('x'))
+                .unionAll(db.selectFrom('c').select((eb: any) => eb('x', '+', 1).as('x'))),
             )
             .selectFrom('c')
             .select((eb: any) => eb.fn.countAll().as('n'))
@@ -48,12 +52,20 @@ test("StatementTimeoutPlugin: a query's own limit applies, shorter or longer tha
         ),
         patient: await timed(() => sql.raw(long).execute(patient)),
         plain: await timed(() => sql.raw(long).execute(window.db)),
-        after: await timed(() => quick.selectFrom('t').select((eb: any) => eb.fn.countAll().as('n')).execute()),
+        after: await timed(() =>
+          quick
+            .selectFrom('t')
+            .select((eb: any) => eb.fn.countAll().as('n'))
+            .execute(),
+        ),
       }
     },
     [countTo(rows), 'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c'] as const,
   )
-  const interrupted = (ms: number) => ({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_INTERRUPT', retryable: false, message: expect.stringContaining(`(${ms} ms`) } })
+  const interrupted = (ms: number) => ({
+    ok: false,
+    error: { name: 'SqliteError', code: 'SQLITE_INTERRUPT', retryable: false, message: expect.stringContaining(`(${ms} ms`) },
+  })
   expect(outcomes.quickRaw).toMatchObject(interrupted(300))
   expect(outcomes.quickBuilt).toMatchObject(interrupted(300))
   expect(outcomes.patient).toMatchObject({ ok: true, rows: [{ 'count(*)': rows }] })

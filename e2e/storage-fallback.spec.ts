@@ -17,7 +17,9 @@ async function openTabs(context: BrowserContext, file: string, workerUrl: string
 }
 
 for (const { storage, worker, persists } of cases) {
-  test(`auto falls back to '${storage}': three tabs share it, every tab is told, and a hand-off ${persists ? 'keeps' : 'loses (degraded)'} the data`, async ({ context }) => {
+  test(`auto falls back to '${storage}': three tabs share it, every tab is told, and a hand-off ${persists ? 'keeps' : 'loses (degraded)'} the data`, async ({
+    context,
+  }) => {
     const file = uniqueFilename(storage)
     const tabs = await openTabs(context, file, worker, 3)
     await query(tabs[0]!, 'create table t (id integer primary key, v text)')
@@ -25,7 +27,11 @@ for (const { storage, worker, persists } of cases) {
     for (const [i, tab] of tabs.entries()) {
       await tab.evaluate(async (n) => {
         await window.db.transaction().execute(async (trx: any) => {
-          for (let k = 0; k < 50; k++) await trx.insertInto('t').values({ v: `tab ${n} row ${k}` }).execute()
+          for (let k = 0; k < 50; k++)
+            await trx
+              .insertInto('t')
+              .values({ v: `tab ${n} row ${k}` })
+              .execute()
         })
       }, i)
     }
@@ -74,9 +80,15 @@ test("'opfs' and 'idb' persist when every tab is closed", async ({ browser }) =>
   }
 })
 
-test('a forced storage the browser lacks fails with StorageUnavailableError; a forced fallback works without the event', async ({ context }) => {
+test('a forced storage the browser lacks fails with StorageUnavailableError; a forced fallback works without the event', async ({
+  context,
+}) => {
   const file = uniqueFilename('forced')
-  const lacking = await openTab(context, file, { workerUrl: '/e2e/pages/workers/no-sync-handles.js', storage: 'opfs-sahpool', requestTimeoutMs: 5000 })
+  const lacking = await openTab(context, file, {
+    workerUrl: '/e2e/pages/workers/no-sync-handles.js',
+    storage: 'opfs-sahpool',
+    requestTimeoutMs: 5000,
+  })
   const result = await tryQuery(lacking, 'select 1')
   expect(result.ok).toBe(false)
   expect(result.ok ? undefined : result.error).toMatchObject({ name: 'StorageUnavailableError', retryable: false })
@@ -93,7 +105,9 @@ test('a forced storage the browser lacks fails with StorageUnavailableError; a f
   expect(await b.evaluate(() => window.events.filter((e) => e.type === 'fallback'))).toEqual([])
 })
 
-test("whole-file tools on the fallbacks: 'opfs' exports and imports across tabs; 'idb' refuses with a typed error and keeps the data", async ({ context }) => {
+test("whole-file tools on the fallbacks: 'opfs' exports and imports across tabs; 'idb' refuses with a typed error and keeps the data", async ({
+  context,
+}) => {
   // 'opfs': export from one database, import into another from a different tab, read in a third.
   const source = uniqueFilename('opfs-src')
   const [s] = await openTabs(context, source, cases[0].worker, 1)
@@ -103,7 +117,10 @@ test("whole-file tools on the fallbacks: 'opfs' exports and imports across tabs;
   const [b, c] = await openTabs(context, target, cases[0].worker, 2)
   await query(b!, 'create table old (x)')
   const imported = await b!.evaluate(async (sourceFile) => {
-    const other = new window.harness.lib.MultiTabOpfsDialect({ filename: sourceFile, workerUrl: '/e2e/pages/workers/no-sync-handles.js' })
+    const other = new window.harness.lib.MultiTabOpfsDialect({
+      filename: sourceFile,
+      workerUrl: '/e2e/pages/workers/no-sync-handles.js',
+    })
     const { Kysely } = await import('kysely')
     const db = new Kysely({ dialect: other })
     const bytes = await other.exportDatabase()
@@ -122,20 +139,25 @@ test("whole-file tools on the fallbacks: 'opfs' exports and imports across tabs;
   await query(d!, 'create table keep (v integer)')
   await query(d!, 'insert into keep values (7)')
   const bytes = await s!.evaluate(() => window.dialect.exportDatabase())
-  const refused = await d!.evaluate(async (file) => {
-    try {
-      await window.dialect.importDatabase(new Uint8Array(file))
-      return undefined
-    } catch (error) {
-      return window.harness.describe(error)
-    }
-  }, Array.from(bytes as Uint8Array))
+  const refused = await d!.evaluate(
+    async (file) => {
+      try {
+        await window.dialect.importDatabase(new Uint8Array(file))
+        return undefined
+      } catch (error) {
+        return window.harness.describe(error)
+      }
+    },
+    Array.from(bytes as Uint8Array),
+  )
   expect(refused).toMatchObject({ name: 'StorageUnavailableError', retryable: false })
   expect(await query(d!, 'select v from keep')).toEqual([{ v: 7 }])
 })
 
 for (const { storage, worker } of cases.filter((c) => c.persists)) {
-  test(`'${storage}': the active tab destroyed while another tab's long write is suspended in the middle of I/O; nothing breaks, the write applies once`, async ({ context }) => {
+  test(`'${storage}': the active tab destroyed while another tab's long write is suspended in the middle of I/O; nothing breaks, the write applies once`, async ({
+    context,
+  }) => {
     test.setTimeout(90_000)
     const file = uniqueFilename(`${storage}-destroy`)
     const tabs = await openTabs(context, file, worker, 2)
@@ -151,7 +173,9 @@ for (const { storage, worker } of cases.filter((c) => c.persists)) {
       const { sql } = window.harness
       const t0 = performance.now()
       try {
-        await sql`insert into big (v) with recursive n(x) as (select 1 union all select x + 1 from n where x < 150000) select printf('%0200d', x) from n`.execute(window.db)
+        await sql`insert into big (v) with recursive n(x) as (select 1 union all select x + 1 from n where x < 150000) select printf('%0200d', x) from n`.execute(
+          window.db,
+        )
         return { ok: true, ms: performance.now() - t0 }
       } catch (error: any) {
         return { ok: false, error: `${error.name}: ${error.message}`, ms: performance.now() - t0 }
@@ -173,7 +197,9 @@ for (const { storage, worker } of cases.filter((c) => c.persists)) {
   })
 }
 
-test("auto falls back when a storage is offered but refused when opened (sync access handles that throw NotSupportedError, as in WebKitGTK): 'opfs', and every tab is told why", async ({ context }) => {
+test("auto falls back when a storage is offered but refused when opened (sync access handles that throw NotSupportedError, as in WebKitGTK): 'opfs', and every tab is told why", async ({
+  context,
+}) => {
   const file = uniqueFilename('refused')
   const tabs = await openTabs(context, file, '/e2e/pages/workers/refused-sync-handles.js', 2)
   await query(tabs[0]!, 'create table t (v text)')
@@ -182,6 +208,12 @@ test("auto falls back when a storage is offered but refused when opened (sync ac
   for (const tab of tabs) {
     expect((await status(tab)).storage).toBe('opfs')
     const fallback = await tab.evaluate(() => window.events.filter((e) => e.type === 'fallback'))
-    expect(fallback).toEqual([expect.objectContaining({ what: 'storage', chosen: 'opfs', reason: expect.stringContaining('failed to open (NotSupportedError') })])
+    expect(fallback).toEqual([
+      expect.objectContaining({
+        what: 'storage',
+        chosen: 'opfs',
+        reason: expect.stringContaining('failed to open (NotSupportedError'),
+      }),
+    ])
   }
 })

@@ -19,7 +19,9 @@ async function threeTabs(context: BrowserContext, options: Record<string, unknow
   return { a, b, c, former }
 }
 
-test('a COMMIT in flight when the active tab closes: rolled back, said so, and its lease does not hold up the next active tab', async ({ context }) => {
+test('a COMMIT in flight when the active tab closes: rolled back, said so, and its lease does not hold up the next active tab', async ({
+  context,
+}) => {
   // A lease left held on the new active worker would make every other tab wait this long.
   const { a, b, c, former } = await threeTabs(context, { leaseTimeoutMs: 120_000 })
   const slow = countTo(await rowsForMs(b, 2500))
@@ -50,7 +52,9 @@ test('a COMMIT in flight when the active tab closes: rolled back, said so, and i
   expect(await query(c, 'select v from t order by id')).toEqual([{ v: 'after' }, { v: 'after' }])
 })
 
-test('a transaction begun with raw SQL in db.connection() is pinned: a failover fails the rest of it, all or nothing', async ({ context }) => {
+test('a transaction begun with raw SQL in db.connection() is pinned: a failover fails the rest of it, all or nothing', async ({
+  context,
+}) => {
   const { a, b, c, former } = await threeTabs(context)
   await b.evaluate(() => {
     const { sql } = window.harness
@@ -90,7 +94,9 @@ test('a transaction begun with raw SQL in db.connection() is pinned: a failover 
   expect(again).toEqual([{ v: 'y1' }, { v: 'y2' }])
 })
 
-test("a raw BEGIN outside any connection scope is rolled back when its query ends: another tab's write never joins it", async ({ context }) => {
+test("a raw BEGIN outside any connection scope is rolled back when its query ends: another tab's write never joins it", async ({
+  context,
+}) => {
   const file = uniqueFilename('edges')
   const [x, y] = [await openTab(context, file), await openTab(context, file)]
   await query(x, 'create table t (v text)')
@@ -121,7 +127,9 @@ test('a raw script that starts with SELECT but also writes is not resent as a re
   expect(await query(c, "select count(*) as n from t where v = 'script'")).toEqual([{ n: 1 }])
 })
 
-test('the operation ledger: a first COMMIT that fails (deferred foreign key) leaves later writes working', async ({ context }) => {
+test('the operation ledger: a first COMMIT that fails (deferred foreign key) leaves later writes working', async ({
+  context,
+}) => {
   const tab = await openTab(context, uniqueFilename('edges'))
   await query(tab, 'pragma foreign_keys = on')
   await query(tab, 'create table p (id integer primary key)')
@@ -133,10 +141,14 @@ test('the operation ledger: a first COMMIT that fails (deferred foreign key) lea
       () => 'committed',
       (e: any) => e.name,
     )
-    const write = await window.db.insertInto('p').values({ id: 1 }).execute().then(
-      () => 'ok',
-      (e: any) => `${e.name}: ${e.message}`,
-    )
+    const write = await window.db
+      .insertInto('p')
+      .values({ id: 1 })
+      .execute()
+      .then(
+        () => 'ok',
+        (e: any) => `${e.name}: ${e.message}`,
+      )
     const second = await tx({ table: 'p', row: { id: 2 } }).then(
       () => 'committed',
       (e: any) => `${e.name}: ${e.message}`,
@@ -157,10 +169,16 @@ test("deleteDatabase leaves no copy of the app's rows in the operation ledger", 
   expect(await query(tab, kept)).toEqual([{ n: 0 }])
 })
 
-test('a hand-off asked for during a long statement of a transaction lets the transaction finish, though the role lapsed meanwhile', async ({ context }) => {
+test('a hand-off asked for during a long statement of a transaction lets the transaction finish, though the role lapsed meanwhile', async ({
+  context,
+}) => {
   const file = uniqueFilename('edges')
   const options = { hangTimeoutMs: 10_000 }
-  const [a, b, c] = [await openTab(context, file, options), await openTab(context, file, options), await openTab(context, file, options)]
+  const [a, b, c] = [
+    await openTab(context, file, options),
+    await openTab(context, file, options),
+    await openTab(context, file, options),
+  ]
   await query(a, 'create table t (v text)')
   for (const tab of [a, b, c]) await query(tab, 'select 1')
   expect((await status(a)).role).toBe('active')
@@ -190,7 +208,9 @@ test('a hand-off asked for during a long statement of a transaction lets the tra
   expect(await query(c, 'select v from t order by rowid')).toEqual([{ v: 'tx-1' }, { v: 'tx-2' }])
 })
 
-test('a transaction SQLite rolled back itself (an INSERT OR ROLLBACK conflict the app caught): its later statements fail, none of it stays', async ({ context }) => {
+test('a transaction SQLite rolled back itself (an INSERT OR ROLLBACK conflict the app caught): its later statements fail, none of it stays', async ({
+  context,
+}) => {
   const { a, b } = await threeTabs(context)
   await query(a, 'create table u (k text unique)')
   await query(a, "insert into u (k) values ('taken')")
@@ -202,7 +222,9 @@ test('a transaction SQLite rolled back itself (an INSERT OR ROLLBACK conflict th
         .transaction()
         .execute(async (trx: any) => {
           await trx.insertInto('u').values({ k: 'first' }).execute()
-          await sql`insert or rollback into u (k) values ('taken')`.execute(trx).catch((e: Error) => steps.push(`caught ${e.name}`))
+          await sql`insert or rollback into u (k) values ('taken')`
+            .execute(trx)
+            .catch((e: Error) => steps.push(`caught ${e.name}`))
           await trx.insertInto('u').values({ k: 'after' }).execute()
           steps.push('after ran')
         })
@@ -234,11 +256,13 @@ test('a transaction SQLite rolled back itself (an INSERT OR ROLLBACK conflict th
         .catch((e: any) => e.name)
       return { settled, result }
     })
-    expect(pipelined).toEqual({ settled: ['SqliteError', 'TransactionEndedError', 'TransactionEndedError'], result: 'TransactionEndedError' })
+    expect(pipelined).toEqual({
+      settled: ['SqliteError', 'TransactionEndedError', 'TransactionEndedError'],
+      result: 'TransactionEndedError',
+    })
     expect(await query(tab, 'select k from u order by k')).toEqual([{ k: 'taken' }])
     // The connection and the lease are clean: the next transaction works.
     await tab.evaluate(() => window.db.transaction().execute((trx: any) => trx.insertInto('u').values({ k: 'next' }).execute()))
     await query(tab, "delete from u where k = 'next'")
   }
 })
-

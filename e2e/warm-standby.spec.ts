@@ -22,7 +22,9 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
-test('warm standby: only the tab next in line loads SQLite ahead; a failover to it loads nothing more, and the next one warms up', async ({ context }) => {
+test('warm standby: only the tab next in line loads SQLite ahead; a failover to it loads nothing more, and the next one warms up', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const wasm = wasmCounter()
   const options = { warmStandby: true }
@@ -52,7 +54,9 @@ test('warm standby: only the tab next in line loads SQLite ahead; a failover to 
   await until('the new standby fetched the wasm', () => wasm.of(c) === 1)
 })
 
-test('without warmStandby (the default), a follower loads no wasm, before or after a failover it is not elected in', async ({ context }) => {
+test('without warmStandby (the default), a follower loads no wasm, before or after a failover it is not elected in', async ({
+  context,
+}) => {
   const file = uniqueFilename()
   const wasm = wasmCounter()
   const a = await openTab(context, file, {}, wasm.count)

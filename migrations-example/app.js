@@ -25,7 +25,11 @@ async function render() {
       box.type = 'checkbox'
       box.checked = !!todo.done
       box.onchange = async () => {
-        await db.updateTable('todo').set({ done: box.checked ? 1 : 0 }).where('id', '=', todo.id).execute()
+        await db
+          .updateTable('todo')
+          .set({ done: box.checked ? 1 : 0 })
+          .where('id', '=', todo.id)
+          .execute()
         await render()
       }
       const span = document.createElement('span')
@@ -39,7 +43,10 @@ async function render() {
 $('add').addEventListener('submit', async (event) => {
   event.preventDefault()
   const title = $('title').value.trim()
-  await db.insertInto('todo').values({ title, search: `${title.toLowerCase()} #todo` }).execute()
+  await db
+    .insertInto('todo')
+    .values({ title, search: `${title.toLowerCase()} #todo` })
+    .execute()
   $('title').value = ''
   await render()
 })

@@ -45,9 +45,13 @@ export function chromiumExecutable() {
  */
 export async function startOwnChromium(userDataDir) {
   const executable = chromiumExecutable() ?? chromium.executablePath()
-  const child = spawn(executable, [...chromiumArgs, '--headless', '--remote-debugging-port=0', `--user-data-dir=${userDataDir}`, 'about:blank'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child = spawn(
+    executable,
+    [...chromiumArgs, '--headless', '--remote-debugging-port=0', `--user-data-dir=${userDataDir}`, 'about:blank'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   const endpoint = await new Promise((resolve, reject) => {
     let text = ''
     const timer = setTimeout(() => reject(new Error(`Chromium did not start: ${text}`)), 20_000)

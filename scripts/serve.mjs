@@ -11,7 +11,7 @@ import { staticHandler } from './static-files.mjs'
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const args = process.argv.slice(2)
 const portArg = args.indexOf('--port')
-const port = Number(portArg >= 0 ? args[portArg + 1] : process.env.PORT ?? 4173)
+const port = Number(portArg >= 0 ? args[portArg + 1] : (process.env.PORT ?? 4173))
 const demo = args.includes('--demo')
 const example = args.includes('--example')
 

@@ -39,12 +39,19 @@ describe('errors across threads', () => {
   })
 
   it("appends the caller's frames after the worker's, once per error (one error may fail many requests)", () => {
-    const data = { name: 'SqliteError', message: 'no such table: t', resultCode: 1, stack: 'Error: no such table: t\n    at prepare (tab-worker.js:10:5)' }
+    const data = {
+      name: 'SqliteError',
+      message: 'no such table: t',
+      resultCode: 1,
+      stack: 'Error: no such table: t\n    at prepare (tab-worker.js:10:5)',
+    }
     const shared = deserializeError(data)
     const caller = (line: number) => Object.assign(new Error(), { stack: `Error\n    at async appCode (app.js:${line}:1)` })
     const first = appendCallerStack(shared, caller(1)) as SqliteError
     expect(first).toBe(shared)
-    expect(first.stack).toBe('SqliteError: no such table: t\n    at prepare (tab-worker.js:10:5)\n    at async appCode (app.js:1:1)')
+    expect(first.stack).toBe(
+      'SqliteError: no such table: t\n    at prepare (tab-worker.js:10:5)\n    at async appCode (app.js:1:1)',
+    )
     appendCallerStack(shared, caller(2))
     expect(shared.stack).toBe(first.stack) // not grown by the second request it failed
     expect(first).toBeInstanceOf(SqliteError)
@@ -57,7 +64,10 @@ describe('errors across threads', () => {
     const lost = deserializeError(serializeError(new ActiveTabLostError('gone')))
     expect(lost).toBeInstanceOf(ActiveTabLostError)
     expect((lost as ActiveTabLostError).retryable).toBe(true)
-    expect(deserializeError(serializeError(new LeaseTimeoutError('x')))).toMatchObject({ name: 'LeaseTimeoutError', retryable: true })
+    expect(deserializeError(serializeError(new LeaseTimeoutError('x')))).toMatchObject({
+      name: 'LeaseTimeoutError',
+      retryable: true,
+    })
     // Waiting on a query of its own tab: a deadlock a retry repeats.
     const deadlock = deserializeError(serializeError(new LeaseTimeoutError('x', { retryable: false })))
     expect(deadlock).toBeInstanceOf(LeaseTimeoutError)
@@ -78,9 +88,7 @@ describe('errors across threads', () => {
 describe('toBindable', () => {
   it('passes SQLite values through and converts booleans, views and undefined', () => {
     const bytes = new Uint8Array([1, 2])
-    expect(toBindable([1, 1.5, 'x', 2n, null, bytes, true, false, undefined])).toEqual([
-      1, 1.5, 'x', 2n, null, bytes, 1, 0, null,
-    ])
+    expect(toBindable([1, 1.5, 'x', 2n, null, bytes, true, false, undefined])).toEqual([1, 1.5, 'x', 2n, null, bytes, 1, 0, null])
     expect(toBindable([new Uint16Array([1])])[0]).toBeInstanceOf(Uint8Array)
   })
 

@@ -133,7 +133,7 @@ describe('LeaseQueue', () => {
     expect(maxRunning).toBe(1)
   })
 
-  it("reports a failing statement to its caller and moves on", async () => {
+  it('reports a failing statement to its caller and moves on', async () => {
     const { queue, run, log } = setup()
     await expect(queue.submit({ tabId: 'A', lease: 1 }, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
     await run('A', 1, 'after')
@@ -153,13 +153,25 @@ describe('LeaseQueue', () => {
     const { queue } = setup()
     const log: string[] = []
     const failed: string[] = []
-    queue.enqueue({ tabId: 'A', lease: 1 }, () => void log.push('a1'), (e) => failed.push(e.message))
+    queue.enqueue(
+      { tabId: 'A', lease: 1 },
+      () => void log.push('a1'),
+      (e) => failed.push(e.message),
+    )
     // No await in between: nothing async was in the way.
     expect(log).toEqual(['a1'])
-    queue.enqueue({ tabId: 'A', lease: 1 }, () => {
-      throw new Error('boom')
-    }, (e) => failed.push(e.message))
-    queue.enqueue({ tabId: 'B', lease: 1 }, () => void log.push('b1'), (e) => failed.push(e.message))
+    queue.enqueue(
+      { tabId: 'A', lease: 1 },
+      () => {
+        throw new Error('boom')
+      },
+      (e) => failed.push(e.message),
+    )
+    queue.enqueue(
+      { tabId: 'B', lease: 1 },
+      () => void log.push('b1'),
+      (e) => failed.push(e.message),
+    )
     expect(failed).toEqual(['boom'])
     expect(log).toEqual(['a1']) // B waits for A's lease
     queue.release({ tabId: 'A', lease: 1 })
@@ -170,8 +182,16 @@ describe('LeaseQueue', () => {
     const { queue } = setup()
     const log: string[] = []
     let finish!: () => void
-    queue.enqueue({ tabId: 'A', lease: 1 }, () => new Promise<void>((r) => (finish = r)).then(() => void log.push('a1')), () => {})
-    queue.enqueue({ tabId: 'A', lease: 1 }, () => void log.push('a2'), () => {})
+    queue.enqueue(
+      { tabId: 'A', lease: 1 },
+      () => new Promise<void>((r) => (finish = r)).then(() => void log.push('a1')),
+      () => {},
+    )
+    queue.enqueue(
+      { tabId: 'A', lease: 1 },
+      () => void log.push('a2'),
+      () => {},
+    )
     await flush()
     expect(log).toEqual([])
     finish()
@@ -185,11 +205,19 @@ describe('LeaseQueue', () => {
     const throwingReject = () => {
       throw new Error('the caller failed too')
     }
-    queue.enqueue({ tabId: 'A', lease: 1 }, () => {
-      throw new Error('sync failure')
-    }, throwingReject)
+    queue.enqueue(
+      { tabId: 'A', lease: 1 },
+      () => {
+        throw new Error('sync failure')
+      },
+      throwingReject,
+    )
     queue.enqueue({ tabId: 'A', lease: 1 }, () => Promise.reject(new Error('async failure')), throwingReject)
-    queue.enqueue({ tabId: 'A', lease: 1 }, () => void log.push('after'), () => {})
+    queue.enqueue(
+      { tabId: 'A', lease: 1 },
+      () => void log.push('after'),
+      () => {},
+    )
     await flush()
     expect(log).toEqual(['after'])
   })
@@ -216,7 +244,10 @@ describe('LeaseQueue', () => {
   it('runNext: a step of the worker runs after the statement running now, before anything queued', async () => {
     const { queue, log, run } = setup()
     let finish!: () => void
-    const a = queue.submit({ tabId: 'A', lease: 1 }, () => new Promise<void>((resolve) => (finish = () => (log.push('a'), resolve()))))
+    const a = queue.submit(
+      { tabId: 'A', lease: 1 },
+      () => new Promise<void>((resolve) => (finish = () => (log.push('a'), resolve()))),
+    )
     const b = run('B', 1, 'b')
     const a2 = run('A', 1, 'a2')
     queue.runNext(() => void log.push('step'))

@@ -13,7 +13,10 @@ function engineWith(recorded: string[]) {
     async exec(sql: string, params: unknown[]) {
       asked.push(sql)
       if (sql.startsWith('select changes, rowid')) {
-        return { columns: ['changes', 'rowid', 'columns', 'rows'], rows: recorded.includes(params[0] as string) ? [[0, null, null, null]] : [] }
+        return {
+          columns: ['changes', 'rowid', 'columns', 'rows'],
+          rows: recorded.includes(params[0] as string) ? [[0, null, null, null]] : [],
+        }
       }
       return { changes: 0 }
     },
@@ -30,7 +33,10 @@ function engineWith(recorded: string[]) {
 describe('OpLedger.run', () => {
   it('a retry of a write that was applied returns its record before the SQL is even compiled (a CREATE TABLE would not compile again)', async () => {
     const { engine, asked } = engineWith(['tab:1'])
-    await expect(new OpLedger(engine).run('tab:1', 'create table w (v)', [], true)).resolves.toEqual({ changes: 0, lastInsertRowid: undefined })
+    await expect(new OpLedger(engine).run('tab:1', 'create table w (v)', [], true)).resolves.toEqual({
+      changes: 0,
+      lastInsertRowid: undefined,
+    })
     expect(asked.some((a) => a.startsWith('classify'))).toBe(false)
   })
 
@@ -38,6 +44,11 @@ describe('OpLedger.run', () => {
     const { engine, asked } = engineWith([])
     await new OpLedger(engine).run('tab:2', 'insert into t values (1)', [], true)
     const after = asked.slice(asked.indexOf('begin immediate'))
-    expect(after.slice(0, 4).map((s) => s.split(' (')[0])).toEqual(['begin immediate', 'insert into t values', 'insert into _kysely_multitab_ops', 'commit'])
+    expect(after.slice(0, 4).map((s) => s.split(' (')[0])).toEqual([
+      'begin immediate',
+      'insert into t values',
+      'insert into _kysely_multitab_ops',
+      'commit',
+    ])
   })
 })

@@ -6,10 +6,22 @@ import { PROTOCOL_VERSION } from '../src/protocol/messages.js'
 
 describe('resolveConfig', () => {
   it('takes durations in fractions of a millisecond as whole milliseconds, which the protocol accepts', () => {
-    const config = resolveConfig({ filename: 'a.db', hangTimeoutMs: 2.2 * 1000, leaseTimeoutMs: 0.4, requestTimeoutMs: 1500.5, openRetryDelayMs: 24.6 })
+    const config = resolveConfig({
+      filename: 'a.db',
+      hangTimeoutMs: 2.2 * 1000,
+      leaseTimeoutMs: 0.4,
+      requestTimeoutMs: 1500.5,
+      openRetryDelayMs: 24.6,
+    })
     expect(config).toMatchObject({ hangTimeoutMs: 2200, leaseTimeoutMs: 1, requestTimeoutMs: 1501, openRetryDelayMs: 25 })
     // The worker reports the bound it serves under; a fraction here made the coordinator drop it.
-    const activated = { t: 'activated', v: PROTOCOL_VERSION, epoch: 1, hangTimeoutMs: config.hangTimeoutMs, storage: 'opfs-sahpool' }
+    const activated = {
+      t: 'activated',
+      v: PROTOCOL_VERSION,
+      epoch: 1,
+      hangTimeoutMs: config.hangTimeoutMs,
+      storage: 'opfs-sahpool',
+    }
     expect(parseWorkerToCoordinator(activated)).toEqual(activated)
   })
 

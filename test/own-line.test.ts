@@ -56,7 +56,10 @@ describe('own line, worker end', () => {
     line.postMessage({ t: 'result', id: 1 })
     line.close()
     line.postMessage({ t: 'result', id: 2 })
-    expect(w.posted).toEqual([{ t: 'own-line-open', serial: 4 }, { t: 'result', id: 1 }])
+    expect(w.posted).toEqual([
+      { t: 'own-line-open', serial: 4 },
+      { t: 'result', id: 1 },
+    ])
     expect(w.currentOwnLine()).toBeUndefined()
   })
 
@@ -74,7 +77,10 @@ describe('own line, worker end', () => {
     first!.postMessage({ t: 'result', id: 9 })
     expect(heardFirst).toEqual([])
     // The older line went quiet before the newer one was announced open.
-    expect(w.posted).toEqual([{ t: 'own-line-open', serial: 1 }, { t: 'own-line-open', serial: 2 }])
+    expect(w.posted).toEqual([
+      { t: 'own-line-open', serial: 1 },
+      { t: 'own-line-open', serial: 2 },
+    ])
 
     let stale: SelfLine | undefined
     w.awaitOwnLine('t1', (line) => (stale = line))

@@ -9,13 +9,31 @@ import {
   parseWorkerToCoordinator,
 } from '../src/protocol/validate.js'
 
-const parsers = [parseClientRequest, parseCoordinatorToTab, parseCoordinatorToWorker, parseTabToCoordinator, parseWorkerToCoordinator]
+const parsers = [
+  parseClientRequest,
+  parseCoordinatorToTab,
+  parseCoordinatorToWorker,
+  parseTabToCoordinator,
+  parseWorkerToCoordinator,
+]
 
 /** Values shaped like our messages, with every field possibly wrong. */
 const messageLike = fc.record(
   {
     t: fc.oneof(
-      fc.constantFrom('join', 'leave', 'rejoin', 'handoff', 'visibility', 'route', 'route-lost', 'rejected', 'fence', 'welcome', 'roster'),
+      fc.constantFrom(
+        'join',
+        'leave',
+        'rejoin',
+        'handoff',
+        'visibility',
+        'route',
+        'route-lost',
+        'rejected',
+        'fence',
+        'welcome',
+        'roster',
+      ),
       fc.constantFrom('activate', 'attach', 'tab-gone', 'deactivate', 'ack', 'activated', 'activate-failed', 'heartbeat'),
       fc.constantFrom('deactivated', 'exec', 'release', 'subscribe'),
       fc.string(),
@@ -64,11 +82,25 @@ describe('message decoding (property-based)', () => {
     )
   })
 
-  const join0 = () => ({ t: 'join', v: PROTOCOL_VERSION, tabId: 'a', secret: 's', tabLock: 'l', workerPort: 'line-name-1', epoch: 3, holder: false, hangTimeoutMs: 4000, visible: true, hiddenHandoffMs: 2000 })
+  const join0 = () => ({
+    t: 'join',
+    v: PROTOCOL_VERSION,
+    tabId: 'a',
+    secret: 's',
+    tabLock: 'l',
+    workerPort: 'line-name-1',
+    epoch: 3,
+    holder: false,
+    hangTimeoutMs: 4000,
+    visible: true,
+    hiddenHandoffMs: 2000,
+  })
 
   it('accepts the messages the runtimes really send', () => {
     expect(parseClientRequest({ t: 'exec', id: 1, lease: 2, sql: 'select 1', params: [] })).toBeDefined()
-    expect(parseClientRequest({ t: 'exec', id: 1, lease: 2, sql: 'x', params: [], op: 'a:1', retry: true, releases: [1] })).toBeDefined()
+    expect(
+      parseClientRequest({ t: 'exec', id: 1, lease: 2, sql: 'x', params: [], op: 'a:1', retry: true, releases: [1] }),
+    ).toBeDefined()
     const exec = { t: 'exec', id: 1, lease: 2, sql: 'select 1', params: [] }
     expect(parseClientRequest({ ...exec, timeoutMs: 500 })).toBeDefined()
     for (const timeoutMs of [0, -1, 1.5, 2 ** 31, '500']) expect(parseClientRequest({ ...exec, timeoutMs })).toBeUndefined()

@@ -98,8 +98,8 @@ describe('recordability, decided by SQLite', () => {
     'detach database other',
     'pragma foreign_keys = on',
     'pragma user_version = 3',
-    "insert into u values (1); insert into u values (2)",
-    "select 1; delete from t",
+    'insert into u values (1); insert into u values (2)',
+    'select 1; delete from t',
   ])('unrecordable (transaction control, attach, a setting, several statements): %s', async (sql) => {
     expect(await recordability(sql)).toBe('unrecordable')
   })

@@ -165,11 +165,12 @@ describe('RequestRouter transactions the app began with raw SQL', () => {
 describe('RequestRouter raw statements of a transaction lost with its holder', () => {
   it('rolled back (retryable) unless the text could have ended the transaction itself (then unknown)', async () => {
     const { router } = await inRawTransaction(5)
-    const outcomes = ['insert into t values (1)', 'savepoint b', 'commit -- done', 'update t set v = 1; commit', 'release a'].map((sql) =>
-      router.exec(5, sql, [], 'raw').then(
-        () => 'ok',
-        (e: Error) => e.name,
-      ),
+    const outcomes = ['insert into t values (1)', 'savepoint b', 'commit -- done', 'update t set v = 1; commit', 'release a'].map(
+      (sql) =>
+        router.exec(5, sql, [], 'raw').then(
+          () => 'ok',
+          (e: Error) => e.name,
+        ),
     )
     router.loseRoute(1, 'crashed')
     expect(await Promise.all(outcomes)).toEqual([
@@ -225,7 +226,7 @@ describe('RequestRouter close', () => {
     await expect(read).rejects.toMatchObject({ name: 'DatabaseClosedError' })
   })
 
-  it("a statement of an open transaction fails as closed (it is rolled back when the tab goes); its COMMIT as unknown", async () => {
+  it('a statement of an open transaction fails as closed (it is rolled back when the tab goes); its COMMIT as unknown', async () => {
     const { router, one } = await inRawTransaction(5)
     const insert = router.exec(5, 'insert into t values (1)', [], 'write')
     const other = await inRawTransaction(6)
@@ -289,7 +290,11 @@ describe('RequestRouter bounds', () => {
       const read = router.exec(1, 'select 1', [], 'read')
       vi.advanceTimersByTime(1500)
       router.loseRoute(1, 'closed')
-      await expect(read).rejects.toMatchObject({ name: 'ActiveTabLostError', retryable: false, message: expect.stringContaining('older than requestTimeoutMs') })
+      await expect(read).rejects.toMatchObject({
+        name: 'ActiveTabLostError',
+        retryable: false,
+        message: expect.stringContaining('older than requestTimeoutMs'),
+      })
       expect(one.execs()).toHaveLength(1)
     } finally {
       vi.useRealTimers()
@@ -314,7 +319,10 @@ describe('RequestRouter bounds', () => {
       await expect(read).rejects.toMatchObject({ name: 'NoActiveTabError', message: expect.stringContaining('did not answer') })
       await expect(write).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
       // Told to the worker: still queued there, they must not run (and take the lease) later.
-      expect(one.sent.filter((m) => m.t === 'withdraw')).toEqual([{ t: 'withdraw', lease: 1 }, { t: 'withdraw', lease: 2 }])
+      expect(one.sent.filter((m) => m.t === 'withdraw')).toEqual([
+        { t: 'withdraw', lease: 1 },
+        { t: 'withdraw', lease: 2 },
+      ])
       expect(router.depth.inFlight).toBe(1) // the export
       one.answer({ t: 'result', id: one.execs()[2]!.id, file: new Uint8Array(1) })
       await expect(exported).resolves.toMatchObject({ t: 'result' })
@@ -346,7 +354,10 @@ describe('RequestRouter bounds', () => {
       await Promise.resolve()
       expect(settled).not.toHaveBeenCalled()
       vi.advanceTimersByTime(1500)
-      await expect(patient).rejects.toMatchObject({ name: 'NoActiveTabError', message: expect.stringContaining('within 12000 ms') })
+      await expect(patient).rejects.toMatchObject({
+        name: 'NoActiveTabError',
+        message: expect.stringContaining('within 12000 ms'),
+      })
     } finally {
       vi.useRealTimers()
     }

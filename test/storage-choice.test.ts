@@ -27,14 +27,19 @@ describe('chooseStorage', () => {
 
   it('takes a forced storage as is, and refuses one the browser lacks', () => {
     expect(chooseStorage('idb', all)).toEqual({ kind: 'idb' })
-    expect(chooseStorage('memory', { opfs: false, syncHandles: false, writable: false, indexedDb: false })).toEqual({ kind: 'memory' })
+    expect(chooseStorage('memory', { opfs: false, syncHandles: false, writable: false, indexedDb: false })).toEqual({
+      kind: 'memory',
+    })
     expect(() => chooseStorage('opfs-sahpool', { ...all, syncHandles: false })).toThrow(StorageUnavailableError)
     expect(() => chooseStorage('idb', { ...all, indexedDb: false })).toThrow(/IndexedDB/)
   })
 
   it('passes over a storage refused when opened, saying why; only a refusal counts as one', () => {
     const refused = refuse(all, 'opfs-sahpool', 'OPFS synchronous access handles failed to open (NotSupportedError: no)')
-    expect(chooseStorage('auto', refused)).toEqual({ kind: 'opfs', reason: 'OPFS synchronous access handles failed to open (NotSupportedError: no)' })
+    expect(chooseStorage('auto', refused)).toEqual({
+      kind: 'opfs',
+      reason: 'OPFS synchronous access handles failed to open (NotSupportedError: no)',
+    })
     expect(chooseStorage('auto', refuse(refuse(refused, 'opfs', 'x'), 'idb', 'y')).kind).toBe('memory')
     expect(isRefusal(new DOMException('no', 'NotSupportedError'))).toBe(true)
     expect(isRefusal(new DOMException('no', 'SecurityError'))).toBe(true)

@@ -23,7 +23,10 @@ afterEach(() => void vi.unstubAllGlobals())
 
 describe('compileSqliteWasm + instantiateSqliteWasm', () => {
   it('instantiates a wasm served as application/wasm (streaming) or as anything else (after the download)', async () => {
-    for (const [type, streamed] of [['application/wasm', true], ['application/octet-stream', false]] as const) {
+    for (const [type, streamed] of [
+      ['application/wasm', true],
+      ['application/octet-stream', false],
+    ] as const) {
       const streaming = vi.spyOn(WebAssembly, 'compileStreaming')
       serve(async () => new Response(EMPTY_MODULE, { headers: { 'content-type': type } }))
       const source = await fetchSqliteWasm(URL, {})

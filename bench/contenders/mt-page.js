@@ -16,7 +16,9 @@ window.bench = {
     // Hand-off events with wall-clock times, for the failover timeline.
     this.events = []
     for (const type of ['active-lost', 'active-changed']) {
-      this.dialect.on(type, (e) => this.events.push({ type, at: Date.now(), reason: e.reason, handoffMs: e.handoffMs, isThisTab: e.isThisTab }))
+      this.dialect.on(type, (e) =>
+        this.events.push({ type, at: Date.now(), reason: e.reason, handoffMs: e.handoffMs, isThisTab: e.isThisTab }),
+      )
     }
     return firstAnswer(this, filename, t0)
   },

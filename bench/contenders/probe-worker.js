@@ -36,7 +36,15 @@ async function setup(exec) {
 }
 
 async function engineRow(name, n, inserts, pragmas = []) {
-  const engine = await SqliteEngine.open({ storage: 'opfs-sahpool', asyncWasmUrl: '', directory: `bench-probe/${name}-engine${pragmas.length ? '-pragmas' : ''}`, filename: name, wasmUrl, attempts: 3, retryDelayMs: 25 })
+  const engine = await SqliteEngine.open({
+    storage: 'opfs-sahpool',
+    asyncWasmUrl: '',
+    directory: `bench-probe/${name}-engine${pragmas.length ? '-pragmas' : ''}`,
+    filename: name,
+    wasmUrl,
+    attempts: 3,
+    retryDelayMs: 25,
+  })
   const exec = (sql, params) => engine.exec(sql, params)
   for (const p of pragmas) await exec(p, [])
   await setup(exec)
@@ -70,7 +78,14 @@ async function hopRow(n) {
   channel.port1.onmessage = (e) => channel.port1.postMessage(e.data)
   let resolve
   channel.port2.onmessage = (e) => resolve(e.data)
-  return timeLoop(n, (i) => new Promise((r) => { resolve = r; channel.port2.postMessage({ t: 'exec', id: i, sql: 'x', params: [] }) }))
+  return timeLoop(
+    n,
+    (i) =>
+      new Promise((r) => {
+        resolve = r
+        channel.port2.postMessage({ t: 'exec', id: i, sql: 'x', params: [] })
+      }),
+  )
 }
 
 /** The pipeline again with the lease queue short-circuited (run at once), to see its share in place. */
@@ -112,9 +127,22 @@ async function pipelineRow(name, n, inserts) {
     else if (m.t === 'heartbeat' && m.seq > 0) queueMicrotask(() => db.acknowledge(m.epoch, m.seq))
   }
   const init = {
-    t: 'init', v: PROTOCOL_VERSION, tabId: 'probe', filename: name, directory: `bench-probe/${name}-pipeline`,
-    wasmUrl, coordinatorPort: new MessageChannel().port1, roleLock: `bench-probe-role-${name}`,
-    leaseTimeoutMs: 10_000, hangTimeoutMs: 4_000, openAttempts: 3, openRetryDelayMs: 25, debug: false,
+    t: 'init',
+    v: PROTOCOL_VERSION,
+    tabId: 'probe',
+    filename: name,
+    directory: `bench-probe/${name}-pipeline`,
+    wasmUrl,
+    coordinatorPort: new MessageChannel().port1,
+    roleLock: `bench-probe-role-${name}`,
+    leaseTimeoutMs: 10_000,
+    hangTimeoutMs: 4_000,
+    openAttempts: 3,
+    openRetryDelayMs: 25,
+    debug: false,
+    warmStandby: false,
+    statementTimeoutMs: 60_000,
+    connectionSetup: [],
   }
   db = new ActiveDatabase({ storage: 'opfs-sahpool', ...init }, wasmUrl, '', toCoordinator)
   db.activate(1, false)
@@ -139,7 +167,10 @@ async function pipelineRow(name, n, inserts) {
       const id = nextId++
       pending.set(id, { resolve, reject })
       const message = { t: 'exec', id, lease, sql, params, ...extra }
-      if (releases.length) { message.releases = releases; releases = [] }
+      if (releases.length) {
+        message.releases = releases
+        releases = []
+      }
       port.postMessage(message)
     })
   // One query per lease, its release riding on the next statement (as the tab client does).
@@ -169,7 +200,11 @@ async function pipelineRow(name, n, inserts) {
   releases.push(lease2)
   let op = 1
   out.autocommitInsertRaw = await timeLoop(AUTOCOMMIT, (i) => single(WORKLOAD_SQL.insert, [`r ${i}`, i]), 0)
-  out.autocommitInsertWithOp = await timeLoop(AUTOCOMMIT, (i) => single(WORKLOAD_SQL.insert, [`o ${i}`, i], { op: `probe:${op++}`, retry: false }), 0)
+  out.autocommitInsertWithOp = await timeLoop(
+    AUTOCOMMIT,
+    (i) => single(WORKLOAD_SQL.insert, [`o ${i}`, i], { op: `probe:${op++}`, retry: false }),
+    0,
+  )
   await db.deactivate({ drain: false })
   return out
 }

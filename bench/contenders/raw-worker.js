@@ -50,7 +50,10 @@ async function exec(sql, params) {
       for (let i = 0; i < params.length; i++) {
         const v = params[i]
         if (v === null) sqlite3.bind_null(stmt, i + 1)
-        else if (typeof v === 'number') Number.isInteger(v) && v <= 0x7fffffff && v >= -0x80000000 ? sqlite3.bind_int(stmt, i + 1, v) : sqlite3.bind_double(stmt, i + 1, v)
+        else if (typeof v === 'number')
+          Number.isInteger(v) && v <= 0x7fffffff && v >= -0x80000000
+            ? sqlite3.bind_int(stmt, i + 1, v)
+            : sqlite3.bind_double(stmt, i + 1, v)
         else if (typeof v === 'string') sqlite3.bind_text(stmt, i + 1, v)
         else sqlite3.bind(stmt, i + 1, v)
       }
@@ -79,12 +82,20 @@ async function runInside(name, n) {
     case 'select1':
       for (let i = 0; i < 50; i++) await exec(WORKLOAD_SQL.select1, [])
       start = now()
-      for (let i = 0; i < n; i++) { t = now(); await exec(WORKLOAD_SQL.select1, []); each.push(now() - t) }
+      for (let i = 0; i < n; i++) {
+        t = now()
+        await exec(WORKLOAD_SQL.select1, [])
+        each.push(now() - t)
+      }
       break
     case 'point':
       for (let i = 0; i < 50; i++) await exec(WORKLOAD_SQL.point, [pointId(i)])
       start = now()
-      for (let i = 0; i < n; i++) { t = now(); await exec(WORKLOAD_SQL.point, [pointId(i)]); each.push(now() - t) }
+      for (let i = 0; i < n; i++) {
+        t = now()
+        await exec(WORKLOAD_SQL.point, [pointId(i)])
+        each.push(now() - t)
+      }
       break
     case 'pointAll':
       start = now()
@@ -96,17 +107,27 @@ async function runInside(name, n) {
       break
     case 'inserts':
       await exec('begin', [])
-      for (let i = 0; i < n; i++) { t = now(); await exec(WORKLOAD_SQL.insert, [`row ${i}`, i]); each.push(now() - t) }
+      for (let i = 0; i < n; i++) {
+        t = now()
+        await exec(WORKLOAD_SQL.insert, [`row ${i}`, i])
+        each.push(now() - t)
+      }
       await exec('commit', [])
       break
     case 'autocommit':
-      for (let i = 0; i < n; i++) { t = now(); await exec(WORKLOAD_SQL.insert, [`auto ${i}`, i]); each.push(now() - t) }
+      for (let i = 0; i < n; i++) {
+        t = now()
+        await exec(WORKLOAD_SQL.insert, [`auto ${i}`, i])
+        each.push(now() - t)
+      }
       break
     case 'batches': {
       await exec('begin', [])
       for (let b = 0; b < n; b++) {
         const { sql, params } = rowsForBatch(b)
-        t = now(); await exec(sql, params); each.push(now() - t)
+        t = now()
+        await exec(sql, params)
+        each.push(now() - t)
       }
       await exec('commit', [])
       break

@@ -24,7 +24,8 @@ export function kyselyWorkloads(db) {
         selectAll: db.selectFrom('kv').selectAll().compile().sql,
         batch: db.insertInto('ins').values(batchRows(0)).compile().sql,
       }
-      for (const [k, v] of Object.entries(got)) if (v !== WORKLOAD_SQL[k]) throw new Error(`Kysely compiled ${k} differently: ${v}`)
+      for (const [k, v] of Object.entries(got))
+        if (v !== WORKLOAD_SQL[k]) throw new Error(`Kysely compiled ${k} differently: ${v}`)
       return true
     },
     async setup() {
@@ -52,7 +53,10 @@ export function kyselyWorkloads(db) {
       await db.transaction().execute(async (trx) => {
         for (let i = 0; i < n; i++) {
           const t = now()
-          await trx.insertInto('ins').values({ v: `row ${i}`, n: i }).execute()
+          await trx
+            .insertInto('ins')
+            .values({ v: `row ${i}`, n: i })
+            .execute()
           each[i] = now() - t
         }
       })
@@ -76,13 +80,22 @@ export function kyselyWorkloads(db) {
       return { total, each }
     },
     selectAll: (n) =>
-      loop(n, async () => {
-        const rows = await db.selectFrom('kv').selectAll().execute()
-        if (rows.length !== TABLE_ROWS || rows[9].v === undefined) throw new Error(`selectAll got ${rows.length} rows`)
-      }, 1),
+      loop(
+        n,
+        async () => {
+          const rows = await db.selectFrom('kv').selectAll().execute()
+          if (rows.length !== TABLE_ROWS || rows[9].v === undefined) throw new Error(`selectAll got ${rows.length} rows`)
+        },
+        1,
+      ),
     /** Mixed read/write until `endAt` (Date.now()): 4 point selects to 1 autocommit insert. */
     mixed: (startAt, endAt, seed) =>
-      mixedLoop(startAt, endAt, seed, point, (i) => db.insertInto('ins').values({ v: `mixed ${seed} ${i}`, n: i }).execute()),
+      mixedLoop(startAt, endAt, seed, point, (i) =>
+        db
+          .insertInto('ins')
+          .values({ v: `mixed ${seed} ${i}`, n: i })
+          .execute(),
+      ),
   }
 }
 
@@ -136,10 +149,14 @@ export function rawWorkloads(exec) {
       return { total: now() - start, each }
     },
     selectAll: (n) =>
-      loop(n, async () => {
-        const r = await exec(WORKLOAD_SQL.selectAll, [])
-        if (r.rows.length !== TABLE_ROWS) throw new Error(`selectAll got ${r.rows.length} rows`)
-      }, 1),
+      loop(
+        n,
+        async () => {
+          const r = await exec(WORKLOAD_SQL.selectAll, [])
+          if (r.rows.length !== TABLE_ROWS) throw new Error(`selectAll got ${r.rows.length} rows`)
+        },
+        1,
+      ),
     mixed: (startAt, endAt, seed) =>
       mixedLoop(startAt, endAt, seed, point, (i) => exec(WORKLOAD_SQL.insert, [`mixed ${seed} ${i}`, i])),
   }

@@ -19,18 +19,31 @@ window.bench = {
     await sql`create table if not exists kv (id integer primary key, v text)`.execute(window.db)
     await sql`delete from kv`.execute(window.db)
     await window.db.transaction().execute(async (trx) => {
-      for (let i = 1; i <= 1000; i++) await trx.insertInto('kv').values({ id: i, v: `value ${i}` }).execute()
+      for (let i = 1; i <= 1000; i++)
+        await trx
+          .insertInto('kv')
+          .values({ id: i, v: `value ${i}` })
+          .execute()
     })
   },
   /** Point selects by primary key awaited one by one: per-call latencies, and the block's mean. */
   async pointSelects(n) {
     const db = window.db
-    for (let i = 0; i < 50; i++) await db.selectFrom('kv').selectAll().where('id', '=', 1 + (i % 1000)).execute()
+    for (let i = 0; i < 50; i++)
+      await db
+        .selectFrom('kv')
+        .selectAll()
+        .where('id', '=', 1 + (i % 1000))
+        .execute()
     const each = []
     const t0 = now()
     for (let i = 0; i < n; i++) {
       const s = now()
-      await db.selectFrom('kv').selectAll().where('id', '=', 1 + (i % 1000)).execute()
+      await db
+        .selectFrom('kv')
+        .selectAll()
+        .where('id', '=', 1 + (i % 1000))
+        .execute()
       each.push(now() - s)
     }
     return { total: now() - t0, each }
@@ -41,7 +54,11 @@ window.bench = {
     await sql`delete from ins`.execute(db)
     const t0 = now()
     await db.transaction().execute(async (trx) => {
-      for (let i = 0; i < n; i++) await trx.insertInto('ins').values({ v: `row ${i}` }).execute()
+      for (let i = 0; i < n; i++)
+        await trx
+          .insertInto('ins')
+          .values({ v: `row ${i}` })
+          .execute()
     })
     return now() - t0
   },

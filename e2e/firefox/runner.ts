@@ -51,7 +51,9 @@ function forOneRun(driver: FirefoxDriver): { view: BrowserDriver; end(): void } 
 /** Runs the selected scenarios; resolves to the process's exit code. */
 export async function runFirefoxScenarios(options: RunnerOptions): Promise<number> {
   const runs: Run[] = coordinators
-    .flatMap((coordinator) => scenarios.map((scenario) => ({ title: `[${coordinator}] ${scenario.name}`, scenario, coordinator })))
+    .flatMap((coordinator) =>
+      scenarios.map((scenario) => ({ title: `[${coordinator}] ${scenario.name}`, scenario, coordinator })),
+    )
     .filter((run) => !options.grep || run.title.includes(options.grep))
   if (runs.length === 0) {
     console.error(`firefox: no scenario matches "${options.grep}"`)
@@ -78,7 +80,12 @@ export async function runFirefoxScenarios(options: RunnerOptions): Promise<numbe
       } catch (error) {
         failed++
         console.log(`  ✗ ${run.title} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
-        console.log(`    ${String((error as Error)?.stack ?? error).split('\n').slice(0, 14).join('\n    ')}`)
+        console.log(
+          `    ${String((error as Error)?.stack ?? error)
+            .split('\n')
+            .slice(0, 14)
+            .join('\n    ')}`,
+        )
         // A failed scenario may have left the browser in any state: the next starts a fresh one.
         await driver.restart()
       }

@@ -8,7 +8,10 @@ window.chaos = {
     const db = window.db
     const settle = (promise) =>
       Promise.race([
-        promise.then(() => 'ok', (e) => e?.name ?? 'Error'),
+        promise.then(
+          () => 'ok',
+          (e) => e?.name ?? 'Error',
+        ),
         new Promise((resolve) => setTimeout(() => resolve('HUNG'), 45_000)),
       ])
     for (let i = 0; i < count && this.running; i++) {
@@ -29,12 +32,21 @@ window.chaos = {
             // browsers run timers about once a second), so other tabs' statements queue behind it.
             await trx.selectFrom('counter').selectAll().execute()
             await trx.insertInto('ledger').values({ k: key, kind: 'tx-b' }).execute()
-            await trx.updateTable('counter').set((eb) => ({ n: eb('n', '+', 1) })).where('id', '=', 1).execute()
+            await trx
+              .updateTable('counter')
+              .set((eb) => ({ n: eb('n', '+', 1) }))
+              .where('id', '=', 1)
+              .execute()
           }),
         )
         this.outcomes.push({ key, kind: 'tx', outcome })
       } else {
-        const outcome = await settle(db.selectFrom('ledger').select((eb) => eb.fn.countAll().as('n')).execute())
+        const outcome = await settle(
+          db
+            .selectFrom('ledger')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .execute(),
+        )
         this.outcomes.push({ key, kind: 'read', outcome })
       }
     }

@@ -41,7 +41,10 @@ export async function openDatabase(driver: BrowserDriver, filename: string, coor
       new Promise<boolean>((resolve) => addEventListener('harness-ready', () => resolve(true), { once: true })),
   )
   // The construction may throw (an option this build rejects): that fails the scenario here.
-  await tab.evaluate(({ filename, coordinator }) => void window.harness.open(filename, { coordinator }), { filename, coordinator })
+  await tab.evaluate(({ filename, coordinator }) => void window.harness.open(filename, { coordinator }), {
+    filename,
+    coordinator,
+  })
   return tab
 }
 

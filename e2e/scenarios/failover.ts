@@ -1,7 +1,16 @@
 // Failover on close: the tab that holds the database goes; another takes over without losing or
 // doubling a write, and queries sent across the hand-off are answered.
 import assert from 'node:assert/strict'
-import { assertCoordinator, byRole, openDatabaseTabs, query, status, uniqueFilename, waitForNewActive, waitUntil } from './database-tab.js'
+import {
+  assertCoordinator,
+  byRole,
+  openDatabaseTabs,
+  query,
+  status,
+  uniqueFilename,
+  waitForNewActive,
+  waitUntil,
+} from './database-tab.js'
 import type { Scenario } from './scenario.js'
 
 const closeActiveTab: Scenario = {
@@ -28,7 +37,10 @@ const closeActiveTab: Scenario = {
             .insertInto('t')
             .values({ who: `b-${i}` })
             .execute()
-            .then(() => (w.written = i + 1), (e: Error) => failures.push(`b-${i}: ${e.name} ${e.message}`))
+            .then(
+              () => (w.written = i + 1),
+              (e: Error) => failures.push(`b-${i}: ${e.name} ${e.message}`),
+            )
         }
         return { written: w.written, failures }
       })()
@@ -47,7 +59,11 @@ const closeActiveTab: Scenario = {
     await query(c, "insert into t (who) values ('after')")
     const rows = await query<{ who: string }>(b, 'select who from t order by id')
     const expected = ['before', ...Array.from({ length: loop.written }, (_, i) => `b-${i}`), 'after']
-    assert.deepEqual(rows.map((r) => r.who), expected, 'each write exactly once, in order')
+    assert.deepEqual(
+      rows.map((r) => r.who),
+      expected,
+      'each write exactly once, in order',
+    )
     assert.deepEqual(await query(c, 'pragma integrity_check'), [{ integrity_check: 'ok' }])
     await assertCoordinator([b, c], coordinator)
     // Every remaining tab was told who serves now, and why: the active tab closed.

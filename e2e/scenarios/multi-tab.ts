@@ -3,7 +3,16 @@
 // that caused them.
 import assert from 'node:assert/strict'
 import type { BrowserTab } from './driver.js'
-import { assertCoordinator, byRole, openDatabaseTabs, query, status, tryQuery, uniqueFilename, waitUntil } from './database-tab.js'
+import {
+  assertCoordinator,
+  byRole,
+  openDatabaseTabs,
+  query,
+  status,
+  tryQuery,
+  uniqueFilename,
+  waitUntil,
+} from './database-tab.js'
 import { step, type Scenario } from './scenario.js'
 
 async function sharedReadsAndWrites(tabs: BrowserTab[]): Promise<void> {
@@ -12,7 +21,10 @@ async function sharedReadsAndWrites(tabs: BrowserTab[]): Promise<void> {
     await query(writer, 'insert into note (body) values (?)', [`from tab ${i}`])
     for (const reader of tabs) {
       const rows = await query<{ body: string }>(reader, 'select body from note order by id')
-      assert.deepEqual(rows.map((r) => r.body), tabs.slice(0, i + 1).map((_, j) => `from tab ${j}`))
+      assert.deepEqual(
+        rows.map((r) => r.body),
+        tabs.slice(0, i + 1).map((_, j) => `from tab ${j}`),
+      )
     }
   }
   const { active } = await byRole(tabs)
@@ -52,7 +64,10 @@ async function pinnedTransaction(tabs: BrowserTab[]): Promise<void> {
       .insertInto('log')
       .values({ who: 'c1' })
       .execute()
-      .then(() => 'ok', (e: Error) => e.name)
+      .then(
+        () => 'ok',
+        (e: Error) => e.name,
+      )
       .finally(() => (w.cDone = true))
   })
   await waitUntil(c, "C's write is sent to the active tab", () => window.dialect.metrics().inFlight > 0)
@@ -62,7 +77,11 @@ async function pinnedTransaction(tabs: BrowserTab[]): Promise<void> {
   assert.deepEqual(await b.evaluate(() => (window as any).tx), ['b1'], "C's write never ran inside B's transaction")
   assert.equal(await c.evaluate(() => (window as any).cWrite), 'ok')
   const rows = await query<{ who: string }>(active, 'select who from log order by seq')
-  assert.deepEqual(rows.map((r) => r.who), ['b1', 'b2', 'c1'], "C's write landed after B's commit")
+  assert.deepEqual(
+    rows.map((r) => r.who),
+    ['b1', 'b2', 'c1'],
+    "C's write landed after B's commit",
+  )
 }
 
 async function typedSqliteErrors(tabs: BrowserTab[]): Promise<void> {

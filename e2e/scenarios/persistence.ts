@@ -23,7 +23,10 @@ const browserRestart: Scenario = {
     await driver.restart()
     const c = await openDatabase(driver, file, coordinator)
     const rows = await query<{ v: string }>(c, 'select v from kept order by id')
-    assert.deepEqual(rows.map((r) => r.v), ['from a', 'from b, tx 1', 'from b, tx 2'])
+    assert.deepEqual(
+      rows.map((r) => r.v),
+      ['from a', 'from b, tx 1', 'from b, tx 2'],
+    )
     assert.deepEqual(await query(c, 'pragma integrity_check'), [{ integrity_check: 'ok' }])
     await assertCoordinator([c], coordinator)
   },

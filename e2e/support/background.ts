@@ -39,7 +39,7 @@ export async function startBackgroundBrowser(): Promise<BackgroundBrowser> {
       return page
     },
     async freeze(page) {
-      if (await page.evaluate(() => document.visibilityState) !== 'hidden') throw new Error('only a hidden tab can be frozen')
+      if ((await page.evaluate(() => document.visibilityState)) !== 'hidden') throw new Error('only a hidden tab can be frozen')
       await (await session(page)).send('Page.setWebLifecycleState', { state: 'frozen' })
     },
     async resume(page) {

@@ -52,7 +52,8 @@ export async function waitForNewActive(page: Page, formerTabId: string, timeoutM
 }
 
 /** SQL that keeps SQLite busy counting to `n` (see rowsForMs), and answers with one row. */
-export const countTo = (n: number) => `with recursive c(x) as (select 1 union all select x + 1 from c where x < ${n}) select count(*) from c`
+export const countTo = (n: number) =>
+  `with recursive c(x) as (select 1 union all select x + 1 from c where x < ${n}) select count(*) from c`
 
 /**
  * How far countTo must count to keep `page`'s active worker busy for about `ms`. From the fastest

@@ -5,7 +5,11 @@ declare global {
     harness: any
     db: any
     dialect: any
-    chaos: { outcomes: Array<{ key: string; kind: string; outcome: string }>; running: boolean; run(label: string, count: number): Promise<void> }
+    chaos: {
+      outcomes: Array<{ key: string; kind: string; outcome: string }>
+      running: boolean
+      run(label: string, count: number): Promise<void>
+    }
     events: Array<{ type: string; at: number; reason?: string; activeTabId?: string; handoffMs?: number; isThisTab?: boolean }>
   }
 }

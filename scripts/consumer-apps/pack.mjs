@@ -6,7 +6,14 @@ import { join } from 'node:path'
 import { packDialect } from '../kysely-suite/pack-dialect.mjs'
 
 /** Files a bundler must find: the ESM entry and its types, both workers, the wasm. */
-const REQUIRED = ['dist/index.js', 'dist/index.d.ts', 'dist/tab-worker.js', 'dist/coordinator.js', 'dist/wa-sqlite.wasm', 'dist/wa-sqlite-async.wasm']
+const REQUIRED = [
+  'dist/index.js',
+  'dist/index.d.ts',
+  'dist/tab-worker.js',
+  'dist/coordinator.js',
+  'dist/wa-sqlite.wasm',
+  'dist/wa-sqlite-async.wasm',
+]
 /** Everything the package may hold. Anything else is a file shipped by mistake. */
 const ALLOWED = /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\/[\w.-]+\.(js|js\.map|d\.ts|wasm|LICENSE))$/
 
@@ -39,14 +46,20 @@ export async function packAndCheck({ repoRoot, tmp }) {
     const conditions = Object.keys(root)
     if (conditions[0] !== 'types') problems.push(`exports["."]: "types" must come first (has ${conditions.join(', ')})`)
     const esm = root.import ?? root.default
-    for (const [what, target] of [['types', root.types], ['import', esm]]) {
+    for (const [what, target] of [
+      ['types', root.types],
+      ['import', esm],
+    ]) {
       if (typeof target !== 'string') problems.push(`exports["."] has no ${what} condition`)
       else if (!paths.has(target.replace(/^\.\//, ''))) problems.push(`exports["."].${what} -> ${target}, not in the package`)
     }
   }
   // The literal forms bundlers recognise (see src/client/asset-urls.ts).
   const index = await readFile(join(contents, 'dist/index.js'), 'utf8').catch(() => '')
-  for (const [ctor, file] of [['Worker', 'tab-worker.js'], ['SharedWorker', 'coordinator.js']]) {
+  for (const [ctor, file] of [
+    ['Worker', 'tab-worker.js'],
+    ['SharedWorker', 'coordinator.js'],
+  ]) {
     if (!new RegExp(`new ${ctor}\\(new URL\\(["']\\./${file.replace('.', '\\.')}["'], import\\.meta\\.url\\)`).test(index)) {
       problems.push(`dist/index.js does not start its ${ctor} as new ${ctor}(new URL('./${file}', import.meta.url), ...)`)
     }

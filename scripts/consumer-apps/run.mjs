@@ -87,8 +87,17 @@ async function testBundler(bundler, kysely, tarball, tmp) {
     for (const n of names.slice(1)) record(n, false, undefined, 'not run: npm install failed')
     return undefined
   }
-  const versions = await installedVersions(dir, [bundler.tool, ...(bundler.id === 'webpack' ? ['webpack-cli'] : []), 'typescript', 'kysely'])
-  console.log(`\n${app}: installed in ${install.seconds.toFixed(1)} s: ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(', ')}`)
+  const versions = await installedVersions(dir, [
+    bundler.tool,
+    ...(bundler.id === 'webpack' ? ['webpack-cli'] : []),
+    'typescript',
+    'kysely',
+  ])
+  console.log(
+    `\n${app}: installed in ${install.seconds.toFixed(1)} s: ${Object.entries(versions)
+      .map(([n, v]) => `${n} ${v}`)
+      .join(', ')}`,
+  )
   await bundler.writeSources(dir, kysely)
 
   const [command, commandArgs] = bundler.build
@@ -122,7 +131,8 @@ async function testViteDev(dir) {
     const t0 = Date.now()
     let dev
     try {
-      if (variant.configFile) await copyFile(join(dirname(fileURLToPath(import.meta.url)), 'app', variant.configFile), join(dir, variant.configFile))
+      if (variant.configFile)
+        await copyFile(join(dirname(fileURLToPath(import.meta.url)), 'app', variant.configFile), join(dir, variant.configFile))
       dev = await startViteDev({ dir, configFile: variant.configFile })
       const result = await threeTabTest(dev.url)
       const { ok, detail } = describeBrowserRun(result)
@@ -170,7 +180,10 @@ try {
   console.log(`\nConsumer apps, in ${((Date.now() - started) / 1000).toFixed(0)} s:`)
   for (const c of checks) console.log(`  ${c.known ? (c.ok ? 'XPASS' : 'XFAIL') : c.ok ? 'PASS ' : 'FAIL '} ${c.name}`)
   const known = checks.filter((c) => c.known)
-  if (known.length) console.log(`(${known.length} known failure${known.length > 1 ? 's' : ''} not counted: XFAIL is expected, XPASS means it got fixed)`)
+  if (known.length)
+    console.log(
+      `(${known.length} known failure${known.length > 1 ? 's' : ''} not counted: XFAIL is expected, XPASS means it got fixed)`,
+    )
   console.log(`${passed} passed, ${failed} failed`)
   exitCode = failed === 0 ? 0 : 1
 } catch (error) {

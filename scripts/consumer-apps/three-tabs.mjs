@@ -16,7 +16,9 @@ function expectEqual(actual, expected, what) {
 
 async function within(ms, what, promise) {
   let timer
-  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new StepError(`${what}: no answer in ${ms} ms`)), ms)))
+  const timeout = new Promise(
+    (_, reject) => (timer = setTimeout(() => reject(new StepError(`${what}: no answer in ${ms} ms`)), ms)),
+  )
   try {
     return await Promise.race([promise, timeout])
   } finally {
@@ -50,8 +52,7 @@ export async function threeTabTest(url) {
         throw error
       }
     }
-    const call = (tab, method, ...args) =>
-      tabs[tab].evaluate(([m, a]) => window.consumer[m](...a), [method, args])
+    const call = (tab, method, ...args) => tabs[tab].evaluate(([m, a]) => window.consumer[m](...a), [method, args])
 
     const open = async (name) => {
       const page = await context.newPage()
@@ -125,7 +126,14 @@ export async function threeTabTest(url) {
     if (pageErrors.length) throw new StepError(`uncaught errors in the pages: ${pageErrors.join('; ')}`)
     return { ok: true, steps, pageErrors, consoleErrors, requests }
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error), steps, pageErrors, consoleErrors, requests }
+    return {
+      ok: false,
+      error: error instanceof Error ? error.message : String(error),
+      steps,
+      pageErrors,
+      consoleErrors,
+      requests,
+    }
   } finally {
     await browser?.close().catch(() => {})
   }

@@ -67,7 +67,10 @@ function browserRun({ kyselyRoot, kyselyUrlBase }) {
       b.onResolve({ filter: /^\.\.?\/.*dist\// }, (args) => {
         const target = resolve(args.resolveDir, args.path)
         if (!target.startsWith(kyselyDist)) return undefined
-        const inDist = relative(kyselyDist, target).split(sep).join('/').replace(/^(cjs|esm)\//, '')
+        const inDist = relative(kyselyDist, target)
+          .split(sep)
+          .join('/')
+          .replace(/^(cjs|esm)\//, '')
         return { path: `${kyselyUrlBase}${inDist}`, external: true }
       })
       // Anything else Node-only that no stand-in covers must fail the bundle, not the page.

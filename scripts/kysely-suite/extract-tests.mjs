@@ -29,8 +29,6 @@ export async function extractTests(gitDir, tag, into) {
   const dir = join(into, TEST_DIR)
   const testFiles = (await readdir(dir)).filter((f) => f.endsWith('.test.ts')).sort()
   if (testFiles.length === 0) throw new Error(`${tag} has no ${TEST_DIR}/*.test.ts`)
-  const packageJson = JSON.parse(
-    execFileSync('git', ['--git-dir', gitDir, 'show', `${tag}:package.json`], { encoding: 'utf8' }),
-  )
+  const packageJson = JSON.parse(execFileSync('git', ['--git-dir', gitDir, 'show', `${tag}:package.json`], { encoding: 'utf8' }))
   return { dir, testFiles, packageJson }
 }

@@ -58,7 +58,10 @@ export function readOptions(argv, env, repoRoot) {
       process.exit(0)
     } else if (arg === '--kysely-version') options.version = value()
     else if (arg === '--tag') options.tag = value()
-    else if (arg === '--files') options.files = value().split(',').map((f) => f.trim().replace(/\.test(\.ts)?$/, ''))
+    else if (arg === '--files')
+      options.files = value()
+        .split(',')
+        .map((f) => f.trim().replace(/\.test(\.ts)?$/, ''))
     else if (arg === '--use-dist') options.useDist = true
     else if (arg === '--keep') options.keep = true
     else refuse(`unknown option ${arg}`)

@@ -7,7 +7,10 @@
 const short = (file) => (file ?? '?').replace(/\.test$/, '')
 
 function firstLine(error) {
-  const message = String(error?.message ?? '').split('\n').find((l) => l.trim()) ?? ''
+  const message =
+    String(error?.message ?? '')
+      .split('\n')
+      .find((l) => l.trim()) ?? ''
   return `${error?.name ?? 'Error'}: ${message}`.trim()
 }
 

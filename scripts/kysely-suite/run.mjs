@@ -63,7 +63,11 @@ try {
     tests,
     isReplaced: isReplacedModule,
   })
-  console.log(`Test tools: ${Object.entries(installed.tools).map(([n, v]) => `${n} ${v}`).join(', ')}`)
+  console.log(
+    `Test tools: ${Object.entries(installed.tools)
+      .map(([n, v]) => `${n} ${v}`)
+      .join(', ')}`,
+  )
 
   await bundleTests({
     testDir: tests.dir,

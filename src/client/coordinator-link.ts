@@ -193,27 +193,29 @@ export class CoordinatorLink {
   #queueForHost(): void {
     if (this.#hostQueued) return
     this.#hostQueued = true
-    void navigator.locks.request(this.#names.hostLock, { signal: this.#hostQueue.signal }, () => {
-      if (this.#closed) return
-      this.#log('hosting the Web Locks coordinator')
-      const host = startCoordinatorHost(this.#url, this.#names.coordinator)
-      const hosting = new Promise<void>((release) => (this.#releaseHost = release))
-      host.onerror = (event) => {
-        event.preventDefault?.()
-        this.#log('the coordinator host worker failed', { message: event.message })
-        if (event instanceof ErrorEvent && event.message) {
-          // It ran and threw: let another tab (or this one, queued again) host a fresh one.
-          host.terminate()
-          this.#releaseHost?.()
-          this.#hostQueued = false
-          if (!this.#closed) this.#queueForHost()
-        } else {
-          this.#on.failed(new StorageUnavailableError('The coordinator script failed to load as a worker'))
+    void navigator.locks
+      .request(this.#names.hostLock, { signal: this.#hostQueue.signal }, () => {
+        if (this.#closed) return
+        this.#log('hosting the Web Locks coordinator')
+        const host = startCoordinatorHost(this.#url, this.#names.coordinator)
+        const hosting = new Promise<void>((release) => (this.#releaseHost = release))
+        host.onerror = (event) => {
+          event.preventDefault?.()
+          this.#log('the coordinator host worker failed', { message: event.message })
+          if (event instanceof ErrorEvent && event.message) {
+            // It ran and threw: let another tab (or this one, queued again) host a fresh one.
+            host.terminate()
+            this.#releaseHost?.()
+            this.#hostQueued = false
+            if (!this.#closed) this.#queueForHost()
+          } else {
+            this.#on.failed(new StorageUnavailableError('The coordinator script failed to load as a worker'))
+          }
         }
-      }
-      this.#host = host
-      return hosting
-    }).catch(() => {}) // withdrawn (AbortError): this tab left before its turn
+        this.#host = host
+        return hosting
+      })
+      .catch(() => {}) // withdrawn (AbortError): this tab left before its turn
   }
 
   #dropLine(): void {

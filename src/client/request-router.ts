@@ -34,7 +34,15 @@ import {
   destroyedError,
   type SerializedError,
 } from '../protocol/errors.js'
-import type { AdminOperation, ExecRequest, ExecResult, HandoffReason, Mutable, SqlValue, WorkerReply } from '../protocol/messages.js'
+import type {
+  AdminOperation,
+  ExecRequest,
+  ExecResult,
+  HandoffReason,
+  Mutable,
+  SqlValue,
+  WorkerReply,
+} from '../protocol/messages.js'
 import type { Line } from '../protocol/line.js'
 import { sqlShape } from '../protocol/sql-shape.js'
 
@@ -195,7 +203,10 @@ export class RequestRouter {
     if (pinned && this.#ended.has(lease)) return Promise.reject(transactionEnded())
     if (kind === 'commit' && !pinned) kind = 'raw' // an app's own COMMIT in a connection scope
     // File operations (import, delete) carry none: they cannot be recorded, and must not run twice.
-    const op = ((kind === 'write' || kind === 'raw') && !pinned && !admin) || kind === 'commit' ? this.#opPrefix + this.#nextOp++ : undefined
+    const op =
+      ((kind === 'write' || kind === 'raw') && !pinned && !admin) || kind === 'commit'
+        ? this.#opPrefix + this.#nextOp++
+        : undefined
     return new Promise<ExecResult>((resolve, reject) => {
       const request: Request = {
         id: this.#nextId++,
@@ -331,7 +342,9 @@ export class RequestRouter {
     // (Not a statement of an open transaction: that is rolled back when this tab goes; its COMMIT may not be.)
     for (const request of this.#inFlight.values()) {
       const rolledBack = this.#pinned.has(request.lease) && this.#diesWithTransaction(request)
-      request.reject(request.read || rolledBack ? error : outcomeUnknown(`this tab stopped waiting for its answer (${error.message})`))
+      request.reject(
+        request.read || rolledBack ? error : outcomeUnknown(`this tab stopped waiting for its answer (${error.message})`),
+      )
     }
     for (const request of this.#waiting) {
       clearTimeout(request.timer)
@@ -363,7 +376,13 @@ export class RequestRouter {
       this.#releases = []
     }
     // Only the fields that are set: every one is cloned across threads, and this is per statement.
-    const message: Mutable<ExecRequest> = { t: 'exec', id: request.id, lease: request.lease, sql: request.sql, params: request.params }
+    const message: Mutable<ExecRequest> = {
+      t: 'exec',
+      id: request.id,
+      lease: request.lease,
+      sql: request.sql,
+      params: request.params,
+    }
     if (releases) message.releases = releases
     if (request.op) {
       message.op = request.op
@@ -442,7 +461,11 @@ export class RequestRouter {
   #onReply(data: unknown): void {
     const reply = data as WorkerReply
     if (reply?.t === 'changes') {
-      if (Array.isArray(reply.tables)) this.onChanges?.(reply.tables.filter((t) => typeof t === 'string'), reply.schema === true)
+      if (Array.isArray(reply.tables))
+        this.onChanges?.(
+          reply.tables.filter((t) => typeof t === 'string'),
+          reply.schema === true,
+        )
       return
     }
     if (reply?.t === 'gone') {
@@ -464,8 +487,7 @@ export class RequestRouter {
       // the LeaseTimeoutError it remembers, not a TransactionEndedError.
       if (!(error instanceof LeaseTimeoutError)) this.#noteTransaction(request, reply.tx === true, true)
       request.reject(error)
-    }
-    else if (reply.t === 'refused') this.#resend(request)
+    } else if (reply.t === 'refused') this.#resend(request)
   }
 
   /**
@@ -580,5 +602,7 @@ function transactionEnded(): TransactionEndedError {
 }
 
 function outcomeUnknown(why: string, what = 'went away'): WriteOutcomeUnknownError {
-  return new WriteOutcomeUnknownError(`The active tab ${what} while this write was in flight and ${why}; it may or may not have been applied`)
+  return new WriteOutcomeUnknownError(
+    `The active tab ${what} while this write was in flight and ${why}; it may or may not have been applied`,
+  )
 }

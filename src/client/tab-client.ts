@@ -3,7 +3,14 @@
  * joins the coordinator, and turns the driver's calls into requests on the current route.
  */
 import { pageVisible, watchVisibility } from './page-visibility.js'
-import { DatabaseClosedError, NoActiveTabError, StorageUnavailableError, appendCallerStack, deserializeError, destroyedError } from '../protocol/errors.js'
+import {
+  DatabaseClosedError,
+  NoActiveTabError,
+  StorageUnavailableError,
+  appendCallerStack,
+  deserializeError,
+  destroyedError,
+} from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type ExecResult,
@@ -148,7 +155,8 @@ export class TabClient {
     }
     this.#router.onSettled = (ms, onActive, error) => {
       this.#metrics.query(ms, onActive, error)
-      if (error) this.events.emit('error', { error, name: error.name, retryable: (error as { retryable?: boolean }).retryable === true })
+      if (error)
+        this.events.emit('error', { error, name: error.name, retryable: (error as { retryable?: boolean }).retryable === true })
     }
     this.#router.onChanges = (tables, schema) => (schema ? this.changes.schemaChanged() : this.changes.committed(tables))
     this.#router.onRouteLost = (lost, epoch, reason) => {
@@ -167,7 +175,9 @@ export class TabClient {
 
   async #start(): Promise<void> {
     if (typeof navigator === 'undefined' || !navigator.locks) {
-      throw new StorageUnavailableError('Web Locks (navigator.locks) are not available: a secure context (https or localhost) is required')
+      throw new StorageUnavailableError(
+        'Web Locks (navigator.locks) are not available: a secure context (https or localhost) is required',
+      )
     }
     this.#link = new CoordinatorLink(this.#config.coordinator, this.#names, this.#config.coordinatorUrl, this.#log, {
       message: (data) => this.#onCoordinatorMessage(data),
@@ -210,7 +220,12 @@ export class TabClient {
 
     this.#tabLock = tabLock
     if (this.#link.kind === 'web-locks' && this.#config.coordinator === 'auto') {
-      this.events.emit('fallback', { what: 'coordinator', chosen: 'web-locks', reason: 'SharedWorker is not available', degraded: false })
+      this.events.emit('fallback', {
+        what: 'coordinator',
+        chosen: 'web-locks',
+        reason: 'SharedWorker is not available',
+        degraded: false,
+      })
     }
     this.#joinCoordinator(this.#startWorker())
     // Say goodbye while the page is going, so the others see 'closed' (not 'crashed') at once.
@@ -275,9 +290,7 @@ export class TabClient {
       // Failed, it may still hold the files (and the role lock) until its own timeout: free them now.
       worker.terminate()
       if (worker === this.#worker) this.#workerEnded()
-      this.#router.close(
-        new StorageUnavailableError(`The tab worker failed: ${event.message || 'could not load'}${ASSET_HINT}`),
-      )
+      this.#router.close(new StorageUnavailableError(`The tab worker failed: ${event.message || 'could not load'}${ASSET_HINT}`))
       this.#leave()
     }
     const [workerEnd, coordinatorEnd] = newLine(this.#link!.ports)
@@ -331,7 +344,13 @@ export class TabClient {
     switch (message.t) {
       case 'route':
         this.#storageInUse(message.storage, message.storageReason)
-        this.#router.setRoute(message.epoch, message.activeTabId, this.#routeLine(message.epoch, message.activeTabId, message.port, message.token), message.token, message.reason)
+        this.#router.setRoute(
+          message.epoch,
+          message.activeTabId,
+          this.#routeLine(message.epoch, message.activeTabId, message.port, message.token),
+          message.token,
+          message.reason,
+        )
         break
       case 'route-lost':
         this.#router.loseRoute(message.epoch, message.reason, message.error)
@@ -509,13 +528,14 @@ export class TabClient {
     const route = this.#router.route
     return {
       tabId: this.tabId,
-      role: this.#closed || this.#workerGone
-        ? 'closed'
-        : !route
-          ? 'electing'
-          : route.activeTabId === this.tabId
-            ? 'active'
-            : 'follower',
+      role:
+        this.#closed || this.#workerGone
+          ? 'closed'
+          : !route
+            ? 'electing'
+            : route.activeTabId === this.tabId
+              ? 'active'
+              : 'follower',
       activeTabId: route?.activeTabId,
       tabs: this.#roster,
       coordinator: this.#link?.kind ?? (this.#config.coordinator === 'web-locks' ? 'web-locks' : 'shared-worker'),

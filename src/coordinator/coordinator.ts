@@ -239,7 +239,12 @@ export class Coordinator {
       .filter(([tabId]) => tabId !== activeId && !this.#skip.has(tabId) && !this.#notFollowed.has(tabId))
       .map(([tabId, lines]) => ({ tabId, visible: lines.visible, since: lines.visibleSince }))
     const now = performance.now()
-    const verdict = visibleSuccessor({ tabId: activeId, visible: active.visible, since: active.visibleSince }, others, active.hiddenHandoffMs, now)
+    const verdict = visibleSuccessor(
+      { tabId: activeId, visible: active.visible, since: active.visibleSince },
+      others,
+      active.hiddenHandoffMs,
+      now,
+    )
     if (!verdict) return
     if ('at' in verdict) {
       this.#visibilityTimer = setTimeout(() => this.#followVisibility(), verdict.at - now)
@@ -266,7 +271,8 @@ export class Coordinator {
         .then((snapshot) => {
           // No holder: the old active tab went with the old coordinator. Its goodbye (on the join
           // channel) may still be on its way to the tabs, so they can name the reason: a moment.
-          if (!snapshot.held?.some((lock) => lock.name === this.#roleLock)) setTimeout(() => this.#stopWaiting(wait), GOODBYE_GRACE_MS)
+          if (!snapshot.held?.some((lock) => lock.name === this.#roleLock))
+            setTimeout(() => this.#stopWaiting(wait), GOODBYE_GRACE_MS)
           else setTimeout(check, HOLDER_POLL_MS)
         })
         .catch(() => this.#stopWaiting(wait))
@@ -367,7 +373,12 @@ export class Coordinator {
       this.#elect()
     } else if (this.#registry.ready) {
       this.#reason = reason
-      sendWorker(this.#lines.get(active)!.worker, { t: 'deactivate', v: PROTOCOL_VERSION, epoch: this.#registry.epoch, drain: true })
+      sendWorker(this.#lines.get(active)!.worker, {
+        t: 'deactivate',
+        v: PROTOCOL_VERSION,
+        epoch: this.#registry.epoch,
+        drain: true,
+      })
     }
     // (Still opening: the hand-off happens when it reports, see 'activated'.)
   }
@@ -381,7 +392,8 @@ export class Coordinator {
       const others = new Set(this.#registry.tabIds().filter((id) => id !== preferred))
       election = this.#registry.beginElection(others)
     }
-    if (!election && this.#steppedDown.size > 0) election = this.#registry.beginElection(new Set([...this.#skip, ...this.#steppedDown]))
+    if (!election && this.#steppedDown.size > 0)
+      election = this.#registry.beginElection(new Set([...this.#skip, ...this.#steppedDown]))
     election ??= this.#registry.beginElection(this.#skip)
     if (!election) return
     this.#log('elect', { ...election, steal: this.#steal })
@@ -443,7 +455,8 @@ export class Coordinator {
         }
         return
       case 'deactivated':
-        if (current && registry.abandon(tabId, message.epoch)) this.#vacated(this.#reason === 'manual' || this.#reason === 'hidden' ? this.#reason : 'failed')
+        if (current && registry.abandon(tabId, message.epoch))
+          this.#vacated(this.#reason === 'manual' || this.#reason === 'hidden' ? this.#reason : 'failed')
         return
       case 'activate-failed':
         if (!registry.abandon(tabId, message.epoch)) return

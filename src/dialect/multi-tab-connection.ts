@@ -31,7 +31,13 @@ export class MultiTabConnection implements DatabaseConnection {
     let result: ExecResult
     try {
       const { sql, parameters, queryId } = compiledQuery
-      result = await this.#client.exec(this.#lease, sql, toBindable(parameters), statementKind(compiledQuery), statementTimeoutOf(queryId))
+      result = await this.#client.exec(
+        this.#lease,
+        sql,
+        toBindable(parameters),
+        statementKind(compiledQuery),
+        statementTimeoutOf(queryId),
+      )
     } catch (error) {
       // Made here, after the await, an Error's stack is the engine's async stack (see
       // caller-stack.ts): the awaiting callers up to the app's line that ran the query.

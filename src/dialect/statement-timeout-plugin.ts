@@ -3,7 +3,14 @@
  * `statementTimeoutMs`. Kysely gives a driver no per-query options, so the plugin notes each
  * query's id when the query is compiled, and the connection reads the limit back when it sends it.
  */
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely'
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely'
 import { milliseconds } from './options.js'
 
 type QueryId = PluginTransformQueryArgs['queryId']

@@ -83,7 +83,9 @@ export function watchQuery<R>(
     unsubscribe?.()
     // Subscribe before running, so no commit between the two goes unseen. After a schema change
     // (or a hand-off) the query may read other tables (a view redefined): ask SQLite again.
-    unsubscribe = client.changes.add(tables, (change) => (tables && change.tables !== 'all' ? schedule() : void listen().then(schedule)))
+    unsubscribe = client.changes.add(tables, (change) =>
+      tables && change.tables !== 'all' ? schedule() : void listen().then(schedule),
+    )
   }
 
   void listen().then(run)

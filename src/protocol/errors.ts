@@ -181,8 +181,7 @@ export function serializeError(error: unknown): SerializedError {
     // wa-sqlite's own SQLiteError carries the numeric code as `code`; a DOMException's numeric
     // `code` is a legacy DOM code (AbortError's is 20), not SQLite's.
     const isDom = typeof DOMException !== 'undefined' && error instanceof DOMException
-    const resultCode =
-      error instanceof SqliteError ? error.resultCode : typeof code === 'number' && !isDom ? code : undefined
+    const resultCode = error instanceof SqliteError ? error.resultCode : typeof code === 'number' && !isDom ? code : undefined
     const name = resultCode !== undefined ? 'SqliteError' : error.name
     const serialized: SerializedError = { name, message: error.message, resultCode, stack: error.stack }
     const unusual = (error instanceof LeaseTimeoutError || error instanceof ActiveTabLostError) && !error.retryable

@@ -168,13 +168,7 @@ export interface ReadyMessage {
   readonly v: number
 }
 export type CoordinatorToTab =
-  | UseChannelMessage
-  | RouteMessage
-  | RouteLostMessage
-  | RejectedMessage
-  | FenceMessage
-  | WelcomeMessage
-  | RosterMessage
+  UseChannelMessage | RouteMessage | RouteLostMessage | RejectedMessage | FenceMessage | WelcomeMessage | RosterMessage
 
 // ---- coordinator <-> a tab's worker -------------------------------------------------------
 
@@ -236,12 +230,7 @@ export interface StandbyMessage {
   readonly on: boolean
 }
 export type CoordinatorToWorker =
-  | ActivateMessage
-  | AttachMessage
-  | TabGoneMessage
-  | DeactivateMessage
-  | HeartbeatAckMessage
-  | StandbyMessage
+  ActivateMessage | AttachMessage | TabGoneMessage | DeactivateMessage | HeartbeatAckMessage | StandbyMessage
 
 export interface ActivatedMessage {
   readonly t: 'activated'
@@ -411,9 +400,17 @@ export interface HelloRequest {
 }
 export type ClientRequest = ExecRequest | ReleaseRequest | WithdrawRequest | SubscribeRequest | HelloRequest
 /** Every ClientRequest's `t` (the worker routes these from its own tab to the tab's line). */
-export const CLIENT_REQUEST_TYPES = ['exec', 'release', 'withdraw', 'subscribe', 'hello'] as const satisfies readonly ClientRequest['t'][]
+export const CLIENT_REQUEST_TYPES = [
+  'exec',
+  'release',
+  'withdraw',
+  'subscribe',
+  'hello',
+] as const satisfies readonly ClientRequest['t'][]
 /** Fails to compile when a ClientRequest type is missing from the list above. */
-export const ALL_CLIENT_REQUEST_TYPES_LISTED: [Exclude<ClientRequest['t'], (typeof CLIENT_REQUEST_TYPES)[number]>] extends [never] ? true : false = true
+export const ALL_CLIENT_REQUEST_TYPES_LISTED: [Exclude<ClientRequest['t'], (typeof CLIENT_REQUEST_TYPES)[number]>] extends [never]
+  ? true
+  : false = true
 
 // ---- the active worker -> a tab -----------------------------------------------------------
 

@@ -11,7 +11,9 @@ export const IMPORT_SCRATCH = 'kysely-multitab-import.db'
 export function checkFilename(filename: unknown): string {
   if (typeof filename !== 'string' || !/^[\w.-]{1,128}$/.test(filename) || filename.startsWith('.')) {
     const Class = typeof filename === 'string' ? RangeError : TypeError
-    throw new Class(`filename must be 1-128 letters, digits, '_', '-' or '.', not starting with '.'; got ${JSON.stringify(filename)}`)
+    throw new Class(
+      `filename must be 1-128 letters, digits, '_', '-' or '.', not starting with '.'; got ${JSON.stringify(filename)}`,
+    )
   }
   // importDatabase() stages the incoming file under this name, next to the database's own.
   if (filename === IMPORT_SCRATCH) throw new RangeError(`filename ${IMPORT_SCRATCH} is reserved for importDatabase()`)

@@ -4,6 +4,8 @@
  * Extended codes are `primary | (n << 8)`; the database is opened with SQLITE_OPEN_EXRESCODE so
  * SQLite reports them.
  */
+// Tables, several entries a line.
+// prettier-ignore
 const PRIMARY: Record<number, string> = {
   1: 'SQLITE_ERROR', 2: 'SQLITE_INTERNAL', 3: 'SQLITE_PERM', 4: 'SQLITE_ABORT', 5: 'SQLITE_BUSY',
   6: 'SQLITE_LOCKED', 7: 'SQLITE_NOMEM', 8: 'SQLITE_READONLY', 9: 'SQLITE_INTERRUPT',
@@ -14,6 +16,7 @@ const PRIMARY: Record<number, string> = {
   27: 'SQLITE_NOTICE', 28: 'SQLITE_WARNING',
 }
 
+// prettier-ignore
 const EXTENDED: Record<number, string> = {
   // SQLITE_CONSTRAINT (19)
   275: 'SQLITE_CONSTRAINT_CHECK', 531: 'SQLITE_CONSTRAINT_COMMITHOOK', 787: 'SQLITE_CONSTRAINT_FOREIGNKEY',

@@ -31,8 +31,7 @@ const ADMIN = new Set(['export', 'import', 'empty', 'check', 'stats'])
 const isDuration = (x: unknown): x is number => isInt(x) && x > 0 && x < 2 ** 31
 const isLeaseList = (x: unknown): x is number[] => Array.isArray(x) && x.length < 10_000 && x.every(isInt)
 /** A line as it travels: a transferred port, or a channel line's name. */
-const isPort = (x: unknown): x is LineRef =>
-  (typeof MessagePort !== 'undefined' && x instanceof MessagePort) || isLineName(x)
+const isPort = (x: unknown): x is LineRef => (typeof MessagePort !== 'undefined' && x instanceof MessagePort) || isLineName(x)
 
 /** True if `data` is a control message at all (it has a type and a version), whatever the version. */
 export function hasVersion(data: unknown): data is { t: string; v: number } {
@@ -78,7 +77,16 @@ export function parseCoordinatorToTab(data: unknown): CoordinatorToTab | undefin
   const m = data as Obj
   if (m.t === 'rejected' && isObj(m.error)) return data as unknown as CoordinatorToTab
   if (!isCurrentVersion(data)) return undefined
-  if (m.t === 'route' && isInt(m.epoch) && isStr(m.activeTabId) && isPort(m.port) && isStr(m.reason) && isStr(m.token) && isStorage(m.storage) && isReason(m.storageReason)) {
+  if (
+    m.t === 'route' &&
+    isInt(m.epoch) &&
+    isStr(m.activeTabId) &&
+    isPort(m.port) &&
+    isStr(m.reason) &&
+    isStr(m.token) &&
+    isStorage(m.storage) &&
+    isReason(m.storageReason)
+  ) {
     return data as unknown as CoordinatorToTab
   }
   if (m.t === 'route-lost' && isInt(m.epoch) && isStr(m.reason) && (m.error === undefined || isObj(m.error))) {
@@ -86,7 +94,12 @@ export function parseCoordinatorToTab(data: unknown): CoordinatorToTab | undefin
   }
   if (m.t === 'welcome' && isStr(m.lock)) return data as unknown as CoordinatorToTab
   if (m.t === 'fence' || m.t === 'use-channel') return data as unknown as CoordinatorToTab
-  if (m.t === 'roster' && Array.isArray(m.tabIds) && m.tabIds.every(isStr) && (m.activeTabId === undefined || isStr(m.activeTabId))) {
+  if (
+    m.t === 'roster' &&
+    Array.isArray(m.tabIds) &&
+    m.tabIds.every(isStr) &&
+    (m.activeTabId === undefined || isStr(m.activeTabId))
+  ) {
     return data as unknown as CoordinatorToTab
   }
   return undefined
@@ -102,7 +115,8 @@ export function parseCoordinatorToWorker(data: unknown): CoordinatorToWorker | u
     return data as unknown as CoordinatorToWorker
   }
   if (m.t === 'tab-gone' && isStr(m.tabId)) return data as unknown as CoordinatorToWorker
-  if (m.t === 'deactivate' && isInt(m.epoch) && (m.drain === undefined || m.drain === true)) return data as unknown as CoordinatorToWorker
+  if (m.t === 'deactivate' && isInt(m.epoch) && (m.drain === undefined || m.drain === true))
+    return data as unknown as CoordinatorToWorker
   if (m.t === 'ack' && isInt(m.epoch) && isInt(m.seq)) return data as unknown as CoordinatorToWorker
   if (m.t === 'standby' && typeof m.on === 'boolean') return data as unknown as CoordinatorToWorker
   return undefined
@@ -111,7 +125,8 @@ export function parseCoordinatorToWorker(data: unknown): CoordinatorToWorker | u
 export function parseWorkerToCoordinator(data: unknown): WorkerToCoordinator | undefined {
   if (!hasVersion(data) || !isCurrentVersion(data)) return undefined
   const m = data as Obj
-  if (m.t === 'activated' && isInt(m.epoch) && isInt(m.hangTimeoutMs) && isStorage(m.storage) && isReason(m.storageReason)) return data as unknown as WorkerToCoordinator
+  if (m.t === 'activated' && isInt(m.epoch) && isInt(m.hangTimeoutMs) && isStorage(m.storage) && isReason(m.storageReason))
+    return data as unknown as WorkerToCoordinator
   if (m.t === 'heartbeat' && isInt(m.epoch) && isInt(m.seq)) return data as unknown as WorkerToCoordinator
   if (m.t === 'deactivated' && isInt(m.epoch)) return data as unknown as WorkerToCoordinator
   if (m.t === 'activate-failed' && isInt(m.epoch) && isObj(m.error)) {

@@ -58,8 +58,7 @@ function ownBytes(view: ArrayBufferView): Uint8Array {
 }
 
 function unbindable(index: number, value: unknown): TypeError {
-  const what =
-    typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value
+  const what = typeof value === 'object' ? ((value as object).constructor?.name ?? 'object') : typeof value
   return new TypeError(
     `Parameter ${index} is a ${what}, which SQLite cannot bind, so nothing was sent: use a number, bigint, string, ` +
       'Uint8Array, boolean or null (convert dates and objects, e.g. with toISOString() or JSON.stringify()).',

@@ -17,7 +17,14 @@
  * own tab over the Worker channel (see own-line.ts); statements are serialised through one
  * LeaseQueue (see lease-queue.ts).
  */
-import { ActiveTabLostError, HandoffError, LeaseTimeoutError, ProtocolError, WriteOutcomeUnknownError, serializeError } from '../protocol/errors.js'
+import {
+  ActiveTabLostError,
+  HandoffError,
+  LeaseTimeoutError,
+  ProtocolError,
+  WriteOutcomeUnknownError,
+  serializeError,
+} from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type ClientRequest,
@@ -37,7 +44,14 @@ import { LeaseQueue } from './lease-queue.js'
 import { OpLedger } from './op-ledger.js'
 import { checkDatabase, emptyDatabase, exportDatabase, importDatabase, removeImportLeftover } from './database-file.js'
 import { SqliteEngine } from './sqlite-engine.js'
-import { chooseStorage, probeCapabilities, refuse, StorageRefusedError, type StorageChoice, type StorageCapabilities } from './storage-choice.js'
+import {
+  chooseStorage,
+  probeCapabilities,
+  refuse,
+  StorageRefusedError,
+  type StorageChoice,
+  type StorageCapabilities,
+} from './storage-choice.js'
 import type { Line } from '../protocol/line.js'
 
 /** The storage asked for is not available here (a permanent failure, reported to every tab). */
@@ -259,7 +273,13 @@ export class ActiveDatabase {
         const ledger = (this.#ledger = new OpLedger(engine))
         // Before any tab's statement, but after `activated`: not on the failover's path.
         this.#queue.runNext(() => removeImportLeftover(engine))
-        this.#queue.runNext(() => ledger.prepare().catch((error: unknown) => this.#log('could not prepare the operation ledger (it is made on first use)', { error: String(error) })))
+        this.#queue.runNext(() =>
+          ledger
+            .prepare()
+            .catch((error: unknown) =>
+              this.#log('could not prepare the operation ledger (it is made on first use)', { error: String(error) }),
+            ),
+        )
         this.#openCount++
         this.#startHeartbeat()
         this.#toCoordinator({
@@ -572,7 +592,12 @@ export class ActiveDatabase {
         return request.commit && request.retry ? ran.then(() => this.#queue.release({ tabId, lease: request.lease })) : ran
       },
       (error: Error) =>
-        reply(port, error instanceof NotRun ? { t: 'refused', id: request.id } : { t: 'error', id: request.id, error: serializeError(error) }),
+        reply(
+          port,
+          error instanceof NotRun
+            ? { t: 'refused', id: request.id }
+            : { t: 'error', id: request.id, error: serializeError(error) },
+        ),
     )
     if (!started) queuedAt = performance.now()
   }
@@ -627,7 +652,9 @@ export class ActiveDatabase {
         if (!request.op && !request.commit && !request.admin) {
           reply(port, { t: 'refused', id: request.id })
         } else {
-          const unknown = new WriteOutcomeUnknownError(`The active tab gave the database up while this write ran; it may or may not have been applied (${(error as Error)?.message ?? error})`)
+          const unknown = new WriteOutcomeUnknownError(
+            `The active tab gave the database up while this write ran; it may or may not have been applied (${(error as Error)?.message ?? error})`,
+          )
           reply(port, { t: 'error', id: request.id, error: serializeError(unknown) })
         }
         return

@@ -33,7 +33,12 @@ interface SchemaRow {
 
 async function schema(engine: SqliteEngine, db: 'main' | 'src'): Promise<SchemaRow[]> {
   const { rows } = await engine.exec(`select type, name, tbl_name, sql from ${db}.sqlite_master order by rowid`, [])
-  return rows!.map(([type, name, table, sql]) => ({ type: type as string, name: name as string, table: table as string, sql: sql as string | null }))
+  return rows!.map(([type, name, table, sql]) => ({
+    type: type as string,
+    name: name as string,
+    table: table as string,
+    sql: sql as string | null,
+  }))
 }
 
 export async function exportDatabase(engine: SqliteEngine, filename: string): Promise<Uint8Array> {
@@ -118,7 +123,9 @@ function refuseVirtualTables(objects: SchemaRow[]): void {
  * Checked before anything changes; the ledger guard (ledger-guard.ts) refuses such triggers too.
  */
 function refuseForeignSchema(objects: SchemaRow[]): void {
-  const bad = objects.filter((o) => !ours(o.name) && o.sql && (ours(o.table) || o.sql.toLowerCase().includes(LEDGER_TABLE) || !createsItsType(o)))
+  const bad = objects.filter(
+    (o) => !ours(o.name) && o.sql && (ours(o.table) || o.sql.toLowerCase().includes(LEDGER_TABLE) || !createsItsType(o)),
+  )
   if (bad.length === 0) return
   throw new SqliteError(
     `import: the file's schema has entries this library will not run: ${bad.map((o) => `${o.type} ${o.name}`).join(', ')}. ` +

@@ -78,8 +78,7 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
       // The fetch goes out only once this thread is free: let it (and a lock request) go before
       // the factory's start-up keeps the thread busy. (A message, not a timer a browser may clamp.)
       await nextTask()
-      const factory =
-        build === 'sync' ? SQLiteESMFactory : (await import('wa-sqlite/dist/wa-sqlite-async.mjs')).default
+      const factory = build === 'sync' ? SQLiteESMFactory : (await import('wa-sqlite/dist/wa-sqlite-async.mjs')).default
       // Emscripten's factory never settles when its instantiateWasm hook fails: race the failure.
       let failed!: (error: unknown) => void
       const failure = new Promise<never>((_, reject) => (failed = reject))
@@ -89,7 +88,10 @@ function load(build: 'sync' | 'async', wasmUrl: string): Promise<Loaded> {
           // Unused by the hook, but it keeps Emscripten from resolving its own default URL against
           // the worker's, which throws for a blob: or data: worker.
           locateFile: () => wasmUrl,
-          instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+          instantiateWasm(
+            imports: WebAssembly.Imports,
+            done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+          ) {
             // `done` runs the module's start-up: a throw there must fail the load too.
             instantiateSqliteWasm(wasmUrl, compiled, imports)
               .then((source) => done(source.instance, source.module))
@@ -202,7 +204,12 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
         loaded = await loading
       } catch (error) {
         // Its handles go before the role lock does, so the next tab elected finds the files free.
-        await pooled.then((pool) => pool.close(), () => {}).catch(() => {})
+        await pooled
+          .then(
+            (pool) => pool.close(),
+            () => {},
+          )
+          .catch(() => {})
         throw error
       }
       const pool = await pooled

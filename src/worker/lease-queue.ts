@@ -124,7 +124,12 @@ export class LeaseQueue {
       return
     }
     this.#queue.push({ key, tabId: lease.tabId, lease: lease.lease, run, reject })
-    if (this.#holder && this.#holder.key !== key && this.#idleFor() >= this.#options.idleTimeoutMs && !this.#options.mayYield?.()) {
+    if (
+      this.#holder &&
+      this.#holder.key !== key &&
+      this.#idleFor() >= this.#options.idleTimeoutMs &&
+      !this.#options.mayYield?.()
+    ) {
       this.#revokeHolder(this.#options.timeoutError(this.#holder, this.#queue))
     }
     this.#pump()

@@ -94,7 +94,9 @@ export async function openPool(options: PoolOptions, name: string): Promise<Acce
     } catch (error) {
       await pool.close().catch(() => {})
       if (isRefusal(error)) {
-        throw new StorageRefusedError(`OPFS synchronous access handles failed to open (${(error as Error).name}: ${(error as Error).message})`)
+        throw new StorageRefusedError(
+          `OPFS synchronous access handles failed to open (${(error as Error).name}: ${(error as Error).message})`,
+        )
       }
       if (!isHandleBusy(error)) {
         throw new StorageUnavailableError(`Cannot open OPFS storage: ${(error as Error).message}`)

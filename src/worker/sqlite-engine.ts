@@ -8,12 +8,27 @@
  */
 import * as SQLite from 'wa-sqlite'
 import { SqliteError } from '../protocol/errors.js'
-import { forgetBuilds, openStorage, preloadStorage, warmStorage, type DatabaseStorage, type EmscriptenModule, type StorageOptions } from './database-storage.js'
+import {
+  forgetBuilds,
+  openStorage,
+  preloadStorage,
+  warmStorage,
+  type DatabaseStorage,
+  type EmscriptenModule,
+  type StorageOptions,
+} from './database-storage.js'
 import { bindParameters, type BindingModule } from './statement-binding.js'
 import type { SqlValue, StorageKind } from '../protocol/messages.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
 import { guardLedger } from './ledger-guard.js'
-import { NO_ACCESS, TableAccessCollector, mergeAccess, recordabilityOf, type Recordability, type TableAccess } from './table-access.js'
+import {
+  NO_ACCESS,
+  TableAccessCollector,
+  mergeAccess,
+  recordabilityOf,
+  type Recordability,
+  type TableAccess,
+} from './table-access.js'
 
 const SQLITE_OPEN_EXRESCODE = 0x02000000
 /** A schema version that could not be read: compared with anything, it differs. */
@@ -135,8 +150,14 @@ export class SqliteEngine {
       sqlite3.progress_handler(db, PROGRESS_STEPS, () => engine.#progress(), null)
       sqlite3.set_authorizer(
         db,
-        (data: unknown, action: number, arg1: string | null, arg2: string | null, database: string | null, source: string | null) =>
-          guardLedger(action, arg1, arg2, source) || collect(data, action, arg1, arg2, database, source),
+        (
+          data: unknown,
+          action: number,
+          arg1: string | null,
+          arg2: string | null,
+          database: string | null,
+          source: string | null,
+        ) => guardLedger(action, arg1, arg2, source) || collect(data, action, arg1, arg2, database, source),
         null,
       )
       // Reading the schema fails here, not on the app's first query, if the file is not a database.

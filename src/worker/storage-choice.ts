@@ -46,7 +46,9 @@ export interface StorageChoice {
 export function detectCapabilities(): StorageCapabilities {
   const opfs = typeof navigator !== 'undefined' && typeof navigator.storage?.getDirectory === 'function'
   const syncHandles =
-    opfs && typeof FileSystemFileHandle !== 'undefined' && typeof FileSystemFileHandle.prototype.createSyncAccessHandle === 'function'
+    opfs &&
+    typeof FileSystemFileHandle !== 'undefined' &&
+    typeof FileSystemFileHandle.prototype.createSyncAccessHandle === 'function'
   const writable =
     opfs && typeof FileSystemFileHandle !== 'undefined' && typeof FileSystemFileHandle.prototype.createWritable === 'function'
   const indexedDb = typeof indexedDB !== 'undefined' && indexedDB !== null

@@ -35,16 +35,37 @@ const { DELETE, INSERT, PRAGMA, READ, TRANSACTION, UPDATE, ATTACH, DETACH, ALTER
  * argument sets something; one without an argument reads its setting.
  */
 const READING_PRAGMAS = new Set([
-  'table_info', 'table_xinfo', 'table_list', 'index_info', 'index_xinfo', 'index_list', 'foreign_key_list',
-  'foreign_key_check', 'integrity_check', 'quick_check', 'function_list', 'module_list', 'pragma_list',
-  'collation_list', 'database_list', 'compile_options',
+  'table_info',
+  'table_xinfo',
+  'table_list',
+  'index_info',
+  'index_xinfo',
+  'index_list',
+  'foreign_key_list',
+  'foreign_key_check',
+  'integrity_check',
+  'quick_check',
+  'function_list',
+  'module_list',
+  'pragma_list',
+  'collation_list',
+  'database_list',
+  'compile_options',
 ])
 /** CREATE_INDEX (1) to CREATE_VIEW (8), DROP_INDEX (10) to DROP_VIEW (17), ALTER_TABLE, CREATE/DROP_VTABLE. */
 const isSchemaAction = (action: number) =>
   (action >= 1 && action <= 8) || (action >= 10 && action <= 17) || action === ALTER_TABLE || action === 29 || action === 30
 /** For an index, trigger or ALTER TABLE the table is the second argument; else the object's own name. */
 const tableArgSecond = (action: number) =>
-  action === 1 || action === 3 || action === 5 || action === 7 || action === 10 || action === 12 || action === 14 || action === 16 || action === ALTER_TABLE
+  action === 1 ||
+  action === 3 ||
+  action === 5 ||
+  action === 7 ||
+  action === 10 ||
+  action === 12 ||
+  action === 14 ||
+  action === 16 ||
+  action === ALTER_TABLE
 
 const EMPTY: ReadonlySet<string> = Object.freeze(new Set<string>())
 export const NO_ACCESS: TableAccess = Object.freeze({ reads: EMPTY, writes: EMPTY })

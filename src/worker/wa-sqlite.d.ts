@@ -17,7 +17,10 @@ declare module 'wa-sqlite/src/examples/AccessHandlePoolVFS.js' {
 
 declare module 'wa-sqlite/src/examples/IDBBatchAtomicVFS.js' {
   export class IDBBatchAtomicVFS {
-    constructor(idbDatabaseName?: string, options?: { durability?: 'default' | 'strict' | 'relaxed'; purge?: 'deferred' | 'manual'; purgeAtLeast?: number })
+    constructor(
+      idbDatabaseName?: string,
+      options?: { durability?: 'default' | 'strict' | 'relaxed'; purge?: 'deferred' | 'manual'; purgeAtLeast?: number },
+    )
     readonly name: string
     close(): Promise<void>
   }

@@ -20,7 +20,10 @@ const REHEARSAL: ReadonlyArray<readonly [string, readonly SqlValue[]]> = [
   ['create table if not exists warm (id integer primary key, k text not null, n integer, b blob)', []],
   ['create index if not exists warm_k on warm (k)', []],
   ['begin immediate', []],
-  ...Array.from({ length: 20 }, (_, i) => ['insert into warm (k, n, b) values (?, ?, ?)', [`key ${i}`, i, new Uint8Array([i])]] as const),
+  ...Array.from(
+    { length: 20 },
+    (_, i) => ['insert into warm (k, n, b) values (?, ?, ?)', [`key ${i}`, i, new Uint8Array([i])]] as const,
+  ),
   ['commit', []],
   ['select id, k, n, b from warm where id = ?', [3]],
   ['select count(*), sum(n), max(k) from warm where k like ? group by n % 3 order by 1', ['key%']],

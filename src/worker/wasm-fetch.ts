@@ -30,7 +30,10 @@ export async function compileSqliteWasm(url: string): Promise<WebAssembly.Module
   try {
     // Streaming compiles while the bytes arrive (and lets the browser cache the compiled code); it
     // needs the application/wasm type, which some servers do not send.
-    if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.startsWith('application/wasm')) {
+    if (
+      typeof WebAssembly.compileStreaming === 'function' &&
+      response.headers.get('content-type')?.startsWith('application/wasm')
+    ) {
       return await WebAssembly.compileStreaming(response)
     }
     return await WebAssembly.compile(await response.arrayBuffer())
@@ -61,7 +64,8 @@ function instantiationFailure(url: string, error: unknown): string {
     return `SQLite's wasm from ${url} was refused by the page's Content-Security-Policy (${text}); allow 'wasm-unsafe-eval'`
   }
   if (name === 'CompileError') return `SQLite's wasm from ${url} did not compile (${text}); ${URL_HINT}`
-  if (name === 'LinkError') return `SQLite's wasm from ${url} belongs to another wa-sqlite build (${text}); serve the one this release ships`
+  if (name === 'LinkError')
+    return `SQLite's wasm from ${url} belongs to another wa-sqlite build (${text}); serve the one this release ships`
   // Reading the body failed (the connection dropped, or the timeout).
   return `SQLite's wasm could not be fetched from ${url}: ${text}`
 }

@@ -54,7 +54,9 @@ function ForwardingReporter(runner) {
 // One query first: if the dialect cannot serve even that, say so instead of timing out in every file.
 async function probe() {
   const [{ Kysely, sql }, { MultiTabOpfsDialect }] = await Promise.all([import('kysely'), import('kysely-multitab-opfs')])
-  const db = new Kysely({ dialect: new MultiTabOpfsDialect({ filename: `ks-${manifest.runId}-probe`, requestTimeoutMs: 20_000 }) })
+  const db = new Kysely({
+    dialect: new MultiTabOpfsDialect({ filename: `ks-${manifest.runId}-probe`, requestTimeoutMs: 20_000 }),
+  })
   try {
     const { rows } = await sql`select 1 as one`.execute(db)
     if (rows[0]?.one !== 1) throw new Error(`select 1 returned ${JSON.stringify(rows)}`)
