@@ -14,10 +14,15 @@ export interface BrowserTab {
   evaluate<R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R>
   /** Closes the tab as a user would (unload handlers run). */
   close(): Promise<void>
+  /**
+   * Puts the tab behind others (its page hidden, as a background tab) or in front again. Only
+   * drivers that can hide a page have it; the scenarios that need it run only with those.
+   */
+  setHidden?(hidden: boolean): Promise<void>
 }
 
 export interface BrowserDriver {
-  /** 'chromium' or 'firefox': for messages only; scenarios do not branch on it. */
+  /** 'chromium', 'firefox' or 'webkit': for messages only; scenarios do not branch on it. */
   readonly engine: string
   /** Opens `path` of the e2e server in a new tab, in the foreground, and waits for it to load. */
   openTab(path: string): Promise<BrowserTab>

@@ -1,4 +1,5 @@
 // The core scenarios every engine runs, each once per coordinator.
+import { backgroundScenarios } from './background.js'
 import { failoverScenarios } from './failover.js'
 import { multiTabScenarios } from './multi-tab.js'
 import { persistenceScenarios } from './persistence.js'
@@ -8,3 +9,6 @@ export type { BrowserDriver, BrowserTab } from './driver.js'
 export { coordinators, type Coordinator, type Scenario } from './scenario.js'
 
 export const scenarios: readonly Scenario[] = [...multiTabScenarios, ...failoverScenarios, ...persistenceScenarios]
+
+/** Scenarios that hide a tab: for drivers that can (BrowserTab.setHidden). */
+export const hidingScenarios: readonly Scenario[] = backgroundScenarios

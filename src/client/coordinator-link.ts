@@ -21,8 +21,13 @@ import { startCoordinator, startCoordinatorHost } from './asset-urls.js'
 export type CoordinatorMode = 'auto' | 'shared-worker' | 'web-locks'
 export type CoordinatorKind = 'shared-worker' | 'web-locks'
 
-/** How long `auto` waits for the SharedWorker's welcome before it uses Web Locks instead. */
+/**
+ * How long a tab waits for the SharedWorker's welcome before it gives up on it: `auto` then uses
+ * Web Locks instead; with `coordinator: 'shared-worker'` queries fail with StorageUnavailableError.
+ */
 const SHARED_WORKER_START_MS = 4000
+/** Joins a silent SharedWorker gets, within SHARED_WORKER_START_MS, before it counts as failed. */
+const SHARED_WORKER_TRIES = 4
 
 export interface LinkHandlers {
   /** A message from the coordinator. */
@@ -33,6 +38,8 @@ export interface LinkHandlers {
   readonly failed: (error: Error) => void
   /** Another tab said goodbye on the join channel (it may have hosted the coordinator). */
   readonly left: (tabId: string) => void
+  /** The SharedWorker took a join and did not answer: join again, with a new worker line. */
+  readonly unanswered: () => void
 }
 
 export class CoordinatorLink {
@@ -47,6 +54,8 @@ export class CoordinatorLink {
   /** The channel join not yet welcomed: sent again when a coordinator says it is `ready`. */
   #pendingJoin: JoinMessage | undefined
   #startTimer: ReturnType<typeof setTimeout> | undefined
+  /** Joins sent to the SharedWorker since it last answered. */
+  #sharedTries = 0
   #host: Worker | undefined
   #hostQueued = false
   /** Withdraws this tab's place in the queue to host the coordinator (when it leaves). */
@@ -90,9 +99,10 @@ export class CoordinatorLink {
   }
 
   /**
-   * Goodbye to the coordinator; stops hosting it. On the join channel too: if this tab hosts the
-   * coordinator, it dies with the tab before it can tell anyone, and the others should know at
-   * once that this tab (perhaps the active one) closed rather than wait to find out.
+   * Goodbye to the coordinator; stops hosting it. On the join channel too: if the coordinator runs
+   * in this tab (its Web Locks host, or WebKit's SharedWorker), it dies with the tab before it can
+   * tell anyone, and the others should know at once that this tab (perhaps the active one) closed
+   * rather than wait to find out.
    */
   close(message: TabToCoordinator): void {
     // A tab whose worker failed has left already; destroy() then leaves again.
@@ -132,11 +142,15 @@ export class CoordinatorLink {
     }
     port.start()
     port.postMessage(message, transferOf(message.workerPort))
-    if (this.#mode === 'auto') {
-      this.#startTimer = setTimeout(() => {
-        if (this.#line === port) this.#switch(`the SharedWorker did not answer within ${SHARED_WORKER_START_MS} ms`)
-      }, SHARED_WORKER_START_MS)
-    }
+    this.#openJoinChannel()
+    // A SharedWorker shutting down (WebKit ends it with the tab whose process ran it) may take a
+    // join and never answer: ask a fresh one, a few times, before giving up on it.
+    const tries = ++this.#sharedTries
+    this.#startTimer = setTimeout(() => {
+      if (this.#line !== port) return
+      if (tries < SHARED_WORKER_TRIES) this.#on.unanswered()
+      else this.#sharedFailed(`the SharedWorker did not answer within ${SHARED_WORKER_START_MS} ms`)
+    }, SHARED_WORKER_START_MS / SHARED_WORKER_TRIES)
   }
 
   #sharedFailed(reason: string): void {
@@ -160,17 +174,25 @@ export class CoordinatorLink {
     line.onmessage = (event) => {
       if (this.#line === line) this.#receive(event.data)
     }
-    if (!this.#joinChannel) {
-      this.#joinChannel = new BroadcastChannel(this.#names.joinChannel)
-      this.#joinChannel.onmessage = (event: MessageEvent) => {
-        const data = event.data as { t?: unknown; v?: unknown; tabId?: unknown }
-        if (data?.v !== PROTOCOL_VERSION) return
-        if (data.t === 'ready' && this.#pendingJoin) this.#joinChannel!.postMessage(this.#pendingJoin)
-        if (data.t === 'left' && typeof data.tabId === 'string') this.#on.left(data.tabId)
-      }
-    }
     this.#pendingJoin = { ...message, line: name }
-    this.#joinChannel.postMessage(this.#pendingJoin)
+    this.#openJoinChannel().postMessage(this.#pendingJoin)
+  }
+
+  /**
+   * The join channel: where a Web Locks coordinator takes joins, and where every tab, whatever its
+   * coordinator, says goodbye. A SharedWorker coordinator may die with the tab that closes (WebKit
+   * runs it in that tab's process), so the goodbye cannot go through it alone.
+   */
+  #openJoinChannel(): BroadcastChannel {
+    if (this.#joinChannel) return this.#joinChannel
+    const channel = (this.#joinChannel = new BroadcastChannel(this.#names.joinChannel))
+    channel.onmessage = (event: MessageEvent) => {
+      const data = event.data as { t?: unknown; v?: unknown; tabId?: unknown }
+      if (data?.v !== PROTOCOL_VERSION) return
+      if (data.t === 'ready' && this.#pendingJoin) channel.postMessage(this.#pendingJoin)
+      if (data.t === 'left' && typeof data.tabId === 'string') this.#on.left(data.tabId)
+    }
+    return channel
   }
 
   #receive(data: unknown): void {
@@ -182,6 +204,7 @@ export class CoordinatorLink {
     // Any answer shows the coordinator is there: a `rejected` (another release) too, which must
     // not later pass for a silent SharedWorker and send this tab to the Web Locks way.
     clearTimeout(this.#startTimer)
+    this.#sharedTries = 0
     if (t === 'welcome') this.#pendingJoin = undefined
     this.#on.message(data)
   }

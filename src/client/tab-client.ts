@@ -196,6 +196,7 @@ export class TabClient {
         this.#announcedLost = tabId
         this.events.emit('active-lost', { previousActiveTabId: tabId, epoch: route.epoch, reason: 'closed' })
       },
+      unanswered: () => this.#onCoordinatorDied(),
       failed: (error) => {
         this.#router.close(new StorageUnavailableError(error.message + ASSET_HINT))
         this.#leave()
@@ -239,6 +240,9 @@ export class TabClient {
   readonly #onPageHide = (event: Event) => {
     if ((event as PageTransitionEvent).persisted) return // kept in the back/forward cache
     this.#leave()
+    // WebKit keeps a closed page's DedicatedWorker running, with its Web Locks and files: the
+    // next holder would wait for them forever. The page is going: end the worker with it.
+    this.#worker?.terminate()
   }
 
   /** Joins the coordinator (starting it if no tab has) with this tab's worker line. */

@@ -43,8 +43,7 @@ function guarded(call: () => number, ioError: number): number {
 
 /** True for the error a second holder gets while another context has the file open. */
 function isHandleBusy(error: unknown): boolean {
-  const name = (error as { name?: string })?.name
-  return name === 'NoModificationAllowedError' || name === 'InvalidStateError'
+  return (error as { name?: string })?.name === 'NoModificationAllowedError'
 }
 
 /** Opens the pool under the VFS name `name`. */

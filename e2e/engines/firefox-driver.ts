@@ -5,7 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import puppeteer, { type Browser, type Page } from 'puppeteer-core'
-import type { BrowserDriver, BrowserTab } from '../scenarios/index.js'
+import type { BrowserTab } from '../scenarios/index.js'
+import type { ScenarioBrowser } from './runner.js'
 
 /** FIREFOX_PATH if set, else Debian's firefox-esr (or a plain firefox); says how to get one. */
 export function firefoxExecutable(): string {
@@ -19,7 +20,7 @@ export function firefoxExecutable(): string {
   throw new Error('No Firefox found. Install one (Debian/Ubuntu: `apt-get install -y firefox-esr`), or set FIREFOX_PATH.')
 }
 
-export class FirefoxDriver implements BrowserDriver {
+export class FirefoxDriver implements ScenarioBrowser {
   readonly engine = 'firefox'
   readonly #baseURL: string
   readonly #executablePath: string
@@ -74,7 +75,6 @@ export class FirefoxDriver implements BrowserDriver {
     })
   }
 
-  /** Closes the tabs a scenario left open, so the next one starts with none. */
   async closeTabs(): Promise<void> {
     const pages = [...this.#pages]
     this.#pages.clear()
