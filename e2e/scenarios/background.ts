@@ -2,7 +2,7 @@
 // can hide a page (WebKit's; Playwright keeps every page it drives visible, so Chromium checks
 // this in e2e/background-tabs.spec.ts with a browser of its own).
 import assert from 'node:assert/strict'
-import { byRole, openDatabaseTabs, query, status, uniqueFilename, waitForNewActive } from './database-tab.js'
+import { byRole, openDatabaseTabs, query, status, uniqueFilename, waitForNewActive, waitUntil } from './database-tab.js'
 import type { BrowserTab } from './driver.js'
 import type { Scenario } from './scenario.js'
 
@@ -22,7 +22,8 @@ const roleFollowsVisibleTab: Scenario = {
     const former = (await status(active)).tabId
     await query(other, 'insert into t (n) values (1)')
     await hide(active, true)
-    assert.equal(await active.evaluate(() => document.visibilityState), 'hidden')
+    // The page learns it is hidden a moment later (the browser tells its process).
+    await waitUntil(active, 'the page is hidden', () => document.visibilityState === 'hidden')
     // hiddenHandoffMs is 2 s by default.
     const next = await waitForNewActive(other, former)
     assert.equal(next, (await status(other)).tabId, 'the visible tab took the role')

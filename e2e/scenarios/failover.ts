@@ -79,4 +79,33 @@ const closeActiveTab: Scenario = {
   },
 }
 
-export const failoverScenarios: Scenario[] = [closeActiveTab]
+const watchAcrossClose: Scenario = {
+  name: 'failover: a query watched in another tab follows writes made after the active tab closed',
+  async run(driver, coordinator) {
+    const tabs = await openDatabaseTabs(driver, uniqueFilename(), coordinator, 3)
+    await query(tabs[0]!, 'create table t (id integer primary key, v text)')
+    for (const tab of tabs) await query(tab, 'select 1')
+    const { active, followers } = await byRole(tabs)
+    const [b, c] = followers as [typeof active, typeof active]
+    const former = (await status(active)).tabId
+    await b.evaluate(() => {
+      const w = window as any
+      w.seen = []
+      w.stopWatch = window.dialect.watch(
+        window.db.selectFrom('t').select('v').orderBy('id'),
+        (rows: Array<{ v: string }>) => w.seen.push(rows.map((r) => r.v)),
+        { debounce: 20 },
+      )
+    })
+    await query(c, "insert into t (v) values ('before')")
+    await waitUntil(b, 'B saw the first write', () => (window as any).seen.at(-1)?.length === 1)
+    await active.close()
+    await waitForNewActive(c, former)
+    await query(c, "insert into t (v) values ('after')")
+    await waitUntil(b, 'B saw the write made after the hand-off', () => (window as any).seen.at(-1)?.length === 2)
+    assert.deepEqual(await b.evaluate(() => (window as any).seen.at(-1)), ['before', 'after'])
+    await b.evaluate(() => (window as any).stopWatch())
+  },
+}
+
+export const failoverScenarios: Scenario[] = [closeActiveTab, watchAcrossClose]
