@@ -86,6 +86,7 @@ export class MultiTabOpfsDialect implements Dialect {
     return new MultiTabSqliteAdapter()
   }
 
+  /** SQLite's introspector, without the table the library keeps its operation ids in. */
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new MultiTabIntrospector(db)
   }

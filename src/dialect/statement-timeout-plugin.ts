@@ -47,11 +47,13 @@ export class StatementTimeoutPlugin implements KyselyPlugin {
     this.#ms = milliseconds('StatementTimeoutPlugin', ms, ms)
   }
 
+  /** Notes the query's limit; the query itself is left as it is. */
   transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
     limits.set(queryId, this.#ms)
     return node
   }
 
+  /** The result, as it is. */
   async transformResult({ result }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
     return result
   }
