@@ -23,17 +23,12 @@
  * again (it may be what brought the holders down): a read fails with a not-retryable
  * ActiveTabLostError, a write with WriteOutcomeUnknownError. A statement sent on a live line
  * whose answer does not come within `answerTimeoutMs` fails the same way.
+ *
+ * Each of those decisions is failoverFate (failover-policy.ts); this class applies them.
  */
-import {
-  ActiveTabLostError,
-  LeaseTimeoutError,
-  NoActiveTabError,
-  TransactionEndedError,
-  WriteOutcomeUnknownError,
-  deserializeError,
-  destroyedError,
-  type SerializedError,
-} from '../protocol/errors.js'
+import { failoverError, transactionEnded, transactionLost } from './failover-errors.js'
+import { failoverFate, MAX_LOSSES, type FailoverEvent } from './failover-policy.js'
+import { LeaseTimeoutError, deserializeError, destroyedError, type SerializedError } from '../protocol/errors.js'
 import type {
   AdminOperation,
   ExecRequest,
@@ -92,8 +87,7 @@ interface Request {
   readonly startedAt: number
 }
 
-/** Holders a request may lose while in flight before it is no longer sent again. */
-export const MAX_LOSSES = 3
+export { MAX_LOSSES }
 /** Sweeps of the in-flight requests per `answerTimeoutMs`. */
 const SWEEPS_PER_BOUND = 4
 
@@ -309,8 +303,7 @@ export class RequestRouter {
     this.#waiting = []
     for (const request of waiting) {
       clearTimeout(request.timer)
-      if (this.#transactionGone(request)) request.reject(transactionLost())
-      else this.#send(request, route)
+      if (this.#settle(request, 'new-holder')) this.#send(request, route)
     }
     this.onRoute?.(route, reason)
   }
@@ -340,15 +333,10 @@ export class RequestRouter {
     this.#closed = error
     // A write already sent may still be applied by the worker it reached: say so, not "closed".
     // (Not a statement of an open transaction: that is rolled back when this tab goes; its COMMIT may not be.)
-    for (const request of this.#inFlight.values()) {
-      const rolledBack = this.#pinned.has(request.lease) && this.#diesWithTransaction(request)
-      request.reject(
-        request.read || rolledBack ? error : outcomeUnknown(`this tab stopped waiting for its answer (${error.message})`),
-      )
-    }
+    for (const request of this.#inFlight.values()) this.#settle(request, 'tab-closed')
     for (const request of this.#waiting) {
       clearTimeout(request.timer)
-      request.reject(request.maybeApplied ? outcomeUnknown(`this tab stopped waiting for its answer (${error.message})`) : error)
+      this.#settle(request, 'tab-closed', false)
     }
     this.#inFlight.clear()
     this.#waiting = []
@@ -417,29 +405,8 @@ export class RequestRouter {
       this.#inFlight.delete(request.id)
       // Still queued there (behind other leases), it must not run, and take the lease, later.
       this.#route?.port.postMessage({ t: 'withdraw', lease: request.lease })
-      const ms = Math.round((request.maxSweeps * this.#answerTimeoutMs) / SWEEPS_PER_BOUND)
-      request.reject(
-        request.read
-          ? new NoActiveTabError(`The active tab did not answer this query within ${ms} ms`)
-          : outcomeUnknown(`no answer came within ${ms} ms`, 'did not answer'),
-      )
+      this.#settle(request, 'no-answer')
     }
-  }
-
-  /**
-   * A request lost with its holder once too often, or a read too old, is not sent again. (A write
-   * is not given up for age: the next holder's ledger settles it at the cost of one lookup.)
-   */
-  #givenUp(request: Request): Error | undefined {
-    request.losses++
-    const old = request.read && performance.now() - request.startedAt > this.#requestTimeoutMs
-    if (request.losses < MAX_LOSSES && !old) return undefined
-    const why = old
-      ? `it is older than requestTimeoutMs (${this.#requestTimeoutMs} ms)`
-      : `${request.losses} active tabs in a row went away while it was in flight, so it may be what brought them down`
-    return request.read
-      ? new ActiveTabLostError(`This query is not sent to another tab: ${why}`, { retryable: false })
-      : outcomeUnknown(`it is not sent to another tab: ${why}`)
   }
 
   #wait(request: Request): void {
@@ -449,11 +416,7 @@ export class RequestRouter {
     }
     request.timer = setTimeout(() => {
       this.#waiting = this.#waiting.filter((r) => r !== request)
-      request.reject(
-        request.maybeApplied
-          ? outcomeUnknown('no tab took over within requestTimeoutMs to settle it')
-          : new NoActiveTabError(`No tab could serve the database within ${this.#requestTimeoutMs} ms (requestTimeoutMs)`),
-      )
+      this.#settle(request, 'no-holder-in-time', false)
     }, this.#requestTimeoutMs)
     this.#waiting.push(request)
   }
@@ -529,17 +492,9 @@ export class RequestRouter {
     return !(keyword === 'release' && this.#rawPinned.has(request.lease))
   }
 
-  /** A statement of a transaction whose holder is gone (a COMMIT whose fate is asked is not). */
-  #transactionGone(request: Request): boolean {
-    return this.#pinned.has(request.lease) && this.leaseLost(request.lease) && !(request.commit && request.maybeApplied)
-  }
-
   /** The statement did not run: send it to the next holder, unless it belongs to a lost transaction. */
   #resend(request: Request): void {
-    if (this.#pinned.has(request.lease) && !request.maybeApplied) {
-      request.reject(transactionLost())
-      return
-    }
+    if (!this.#settle(request, 'refused')) return
     // A pinned lease keeps the epoch its transaction ran on, so that leaseLost() stays true and the
     // driver sends no ROLLBACK to a holder that never had the transaction.
     if (!this.#pinned.has(request.lease)) this.#leaseEpoch.delete(request.lease)
@@ -554,55 +509,51 @@ export class RequestRouter {
     for (const request of [...this.#inFlight.values()]) {
       if (request.epoch !== route.epoch) continue
       this.#inFlight.delete(request.id)
-      if (request.commit) {
-        // Ask the next active tab whether it committed.
-        request.maybeApplied = true
-        this.#wait(request)
-        continue
-      }
-      if (this.#pinned.has(request.lease)) {
-        request.reject(
-          this.#diesWithTransaction(request)
-            ? transactionLost()
-            : outcomeUnknown('it may have ended its transaction (committing it), and raw SQL carries no operation id'),
-        )
-        continue
-      }
-      this.#leaseEpoch.delete(request.lease)
-      if (request.read || request.op) {
-        const givenUp = this.#givenUp(request)
-        if (givenUp) {
-          request.reject(givenUp)
-          continue
-        }
-        request.maybeApplied = !request.read
-        this.#wait(request)
-      } else {
-        request.reject(outcomeUnknown('raw SQL carries no operation id, so it cannot be retried safely'))
-      }
+      if (!this.#settle(request, 'holder-lost')) continue
+      if (!this.#pinned.has(request.lease)) this.#leaseEpoch.delete(request.lease)
+      this.#wait(request)
     }
+  }
+
+  /**
+   * Applies the failover table to `request` after `event`: true when it goes on (to be sent, as
+   * a retry if it may have been applied), false when it was rejected.
+   */
+  #settle(request: Request, event: FailoverEvent, sent = true): boolean {
+    const pinned = this.#pinned.has(request.lease)
+    const fate = failoverFate(
+      {
+        kind: request.read ? 'read' : request.commit ? 'commit' : request.op ? 'recorded' : 'unrecorded',
+        inTransaction: pinned,
+        diesWithTransaction: pinned && this.#diesWithTransaction(request),
+        maybeApplied: request.maybeApplied,
+        sent,
+        losses: request.losses,
+        old: performance.now() - request.startedAt > this.#requestTimeoutMs,
+        transactionGone: pinned && this.leaseLost(request.lease),
+      },
+      event,
+    )
+    if (event === 'holder-lost') request.losses++
+    if (fate.then === 'ask') request.maybeApplied = true
+    if (fate.then !== 'fail') return true
+    request.reject(
+      failoverError(fate.error, fate.reason, {
+        losses: request.losses,
+        requestTimeoutMs: this.#requestTimeoutMs,
+        answerBoundMs: this.#answerBound(request),
+        closed: this.#closed ?? destroyedError(),
+      }),
+    )
+    return false
+  }
+
+  /** How long a statement may go unanswered on a live line. */
+  #answerBound(request: Request): number {
+    return Math.round((request.maxSweeps * this.#answerTimeoutMs) / SWEEPS_PER_BOUND)
   }
 }
 
 /** Microtasks a release waits for the next statement to carry it (see awaitNextStatement). */
 const RELEASE_HOPS = 64
 const RESOLVED = Promise.resolve()
-
-function transactionLost(): ActiveTabLostError {
-  // Not always a tab going: a restarted coordinator's new election (even of the same tab) ends it too.
-  return new ActiveTabLostError(
-    'The database was handed over during this transaction (the active tab went away, or a restarted coordinator elected again); it was rolled back. Run it again.',
-  )
-}
-
-function transactionEnded(): TransactionEndedError {
-  return new TransactionEndedError(
-    'SQLite rolled this transaction back after one of its statements failed (INSERT OR ROLLBACK, RAISE(ROLLBACK), a full disk, an interrupted write); none of it is in the database. Run it again.',
-  )
-}
-
-function outcomeUnknown(why: string, what = 'went away'): WriteOutcomeUnknownError {
-  return new WriteOutcomeUnknownError(
-    `The active tab ${what} while this write was in flight and ${why}; it may or may not have been applied`,
-  )
-}
