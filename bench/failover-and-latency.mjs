@@ -5,19 +5,13 @@
 import { chromium } from '@playwright/test'
 import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
+import { chromiumArgs } from '../scripts/chromium.mjs'
 
 const PORT = Number(process.env.BENCH_PORT ?? 4199)
 const base = `http://127.0.0.1:${PORT}`
 const FAILOVER_RUNS = Number(process.env.FAILOVER_RUNS ?? 20)
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const args = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+const args = chromiumArgs
 
 const server = spawn(process.execPath, ['scripts/serve.mjs', '--port', String(PORT)], { stdio: 'ignore' })
 await new Promise((r) => setTimeout(r, 500))

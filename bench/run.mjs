@@ -34,6 +34,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { chromiumArgs } from '../scripts/chromium.mjs'
 import { backgroundPhase } from './background-tabs.mjs'
 import { buildBench } from './build.mjs'
 import { renderHtml } from './report.mjs'
@@ -65,14 +66,7 @@ const CFG = {
 }
 const OUT = resolve(root, env.BENCH_OUT ?? 'bench/results')
 const executablePath = env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+const ARGS = chromiumArgs
 const base = `http://127.0.0.1:${CFG.port}/bench/.build`
 const started = Date.now()
 const stamp = started.toString(36)

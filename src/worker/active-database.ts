@@ -6,12 +6,11 @@
  * admit one holder (a second `createSyncAccessHandle` fails), so even a lock stolen from a hung
  * worker cannot give two workers the files at once.
  *
- * Fencing a hung holder: the worker heartbeats to the coordinator and runs a statement only while
- * its role is fresh, i.e. within a bound after the send time of its last acknowledged heartbeat,
- * a bound that ends before the coordinator would declare it hung. A worker that stalled (a long
- * statement, a busy loop, a frozen tab) asks again before running anything: if the coordinator
- * still has it as the active tab it carries on; if another tab was elected meanwhile, it refuses
- * the work that queued up (those tabs resend it to the new active tab) and closes the files.
+ * Fencing a hung holder: the worker runs a statement only while its role is fresh (see
+ * role-freshness.ts). A worker that stalled (a busy loop, a frozen tab) asks again before running
+ * anything: if the coordinator still has it as the active tab it carries on; if another tab was
+ * elected meanwhile, it refuses the work that queued up (those tabs resend it to the new active
+ * tab) and closes the files.
  *
  * Each tab reaches this worker over its own brokered line (see protocol/line.ts), and this worker's
  * own tab over the Worker channel (see own-line.ts); statements are serialised through one
@@ -44,6 +43,7 @@ import { LeaseQueue } from './lease-queue.js'
 import { OpLedger } from './op-ledger.js'
 import { checkDatabase, emptyDatabase, exportDatabase, importDatabase, removeImportLeftover } from './database-file.js'
 import { SqliteEngine } from './sqlite-engine.js'
+import { HEARTBEATS_PER_BOUND, RoleFreshness } from './role-freshness.js'
 import {
   chooseStorage,
   probeCapabilities,
@@ -61,10 +61,6 @@ class StorageChoiceFailed {
 
 /** A statement the worker did not run because it is giving the database up. */
 class NotRun extends Error {}
-
-/** The share of the hang bound a worker may serve after its last acknowledged heartbeat was sent. */
-const VALIDITY_SHARE = 0.6
-const HEARTBEATS_PER_BOUND = 6
 
 export class ActiveDatabase {
   readonly #init: InitMessage
@@ -85,16 +81,8 @@ export class ActiveDatabase {
   #activating = false
   /** Lock requests made by activations; only the latest may open the files. */
   #attempts = 0
-  #validUntil = 0
-  #heartbeatSeq = 0
-  readonly #heartbeatSentAt = new Map<number, number>()
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined
-  /** When the last heartbeat went out, and the last one sent from inside a running statement. */
-  #lastBeatAt = 0
-  #lastBusyBeatAt = 0
-  #renewWaiters: Array<(fresh: boolean) => void> = []
-  #renewRound = 0
-  #lastAckAt = 0
+  /** Whether this worker may still serve (heartbeats, fencing). */
+  readonly #freshness: RoleFreshness
   #leaving: Promise<void> | undefined
   /** Handing over: only the lease that holds the connection may still run statements. */
   #draining = false
@@ -121,6 +109,11 @@ export class ActiveDatabase {
     this.#asyncWasmUrl = asyncWasmUrl
     this.#toCoordinator = toCoordinator
     this.#queue = this.#newQueue()
+    this.#freshness = new RoleFreshness({
+      hangTimeoutMs: init.hangTimeoutMs,
+      send: (seq) => this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq }),
+      onLost: () => void this.deactivate({ drain: false, alone: true }),
+    })
     void probeCapabilities().then((caps) => (this.#caps = caps))
   }
 
@@ -179,7 +172,7 @@ export class ActiveDatabase {
       this.#subscribers.clear()
       const engine = this.#engine
       this.#queue.revokeAll(new NotRun(), () => engine.rollback().catch(() => {}))
-      this.#startHeartbeat()
+      this.#freshness.start()
       this.#toCoordinator({
         t: 'activated',
         v: PROTOCOL_VERSION,
@@ -267,7 +260,7 @@ export class ActiveDatabase {
         this.#engine = engine
         // A statement blocks this worker's event loop, but not its postMessage: it heartbeats from
         // inside SQLite, so a long statement is not a hang. A frozen tab stops SQLite too.
-        engine.onProgress = (now) => this.#beatWhileBusy(now)
+        engine.onProgress = (now) => this.#freshness.beatWhileBusy(now)
         opened = true
         this.#log('opened the database', { epoch: this.#epoch, steal })
         const ledger = (this.#ledger = new OpLedger(engine))
@@ -281,7 +274,7 @@ export class ActiveDatabase {
             ),
         )
         this.#openCount++
-        this.#startHeartbeat()
+        this.#freshness.start()
         this.#toCoordinator({
           t: 'activated',
           v: PROTOCOL_VERSION,
@@ -312,7 +305,7 @@ export class ActiveDatabase {
       attempts: this.#init.openAttempts,
       retryDelayMs: this.#init.openRetryDelayMs,
       setup: this.#init.connectionSetup,
-      onIo: () => this.#beatWhileBusy(performance.now()),
+      onIo: () => this.#freshness.beatWhileBusy(performance.now()),
     })
   }
 
@@ -349,12 +342,7 @@ export class ActiveDatabase {
 
   /** The coordinator heard heartbeat `seq`: the role stays fresh until a bound after it was sent. */
   acknowledge(epoch: number, seq: number): void {
-    const sentAt = this.#heartbeatSentAt.get(seq)
-    if (epoch !== this.#epoch || sentAt === undefined) return
-    for (const s of this.#heartbeatSentAt.keys()) if (s <= seq) this.#heartbeatSentAt.delete(s)
-    this.#lastAckAt = performance.now()
-    this.#validUntil = Math.max(this.#validUntil, sentAt + this.#init.hangTimeoutMs * VALIDITY_SHARE)
-    if (performance.now() <= this.#validUntil) this.#settleRenewal(true)
+    if (epoch === this.#epoch) this.#freshness.acknowledge(seq)
   }
 
   /**
@@ -391,8 +379,7 @@ export class ActiveDatabase {
     }
     this.#engine = undefined
     this.#ledger = undefined
-    clearInterval(this.#heartbeatTimer)
-    this.#settleRenewal(false)
+    this.#freshness.stop()
     const queue = this.#queue
     queue.revokeAll(new NotRun())
     // Not under a statement that is still running (see SqliteEngine.stop): it ends first. Bounded
@@ -485,66 +472,13 @@ export class ActiveDatabase {
     })
   }
 
-  #startHeartbeat(): void {
-    const bound = this.#init.hangTimeoutMs
-    this.#validUntil = performance.now() + bound * VALIDITY_SHARE
-    this.#lastAckAt = performance.now()
-    this.#heartbeatSentAt.clear()
-    clearInterval(this.#heartbeatTimer)
-    this.#heartbeatTimer = setInterval(() => this.#heartbeat(), bound / HEARTBEATS_PER_BOUND)
-  }
-
-  #heartbeat(): void {
-    // Acknowledgements cannot be heard while a statement runs: silence counts from its end.
-    const heard = Math.max(this.#lastAckAt, this.#lastBusyBeatAt)
-    if (performance.now() - heard > this.#init.hangTimeoutMs * 2) {
-      // Nobody has answered for long: the coordinator is gone or has replaced us. Let the files go.
-      void this.deactivate({ drain: false, alone: true })
-      return
-    }
-    this.#sendHeartbeat(performance.now())
-  }
-
-  #sendHeartbeat(now: number): void {
-    const seq = ++this.#heartbeatSeq
-    this.#heartbeatSentAt.set(seq, now)
-    this.#lastBeatAt = now
-    this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq })
-  }
-
-  /** Called from inside SQLite while a statement runs: heartbeats at the usual pace. */
-  #beatWhileBusy(now: number): void {
-    if (now - this.#lastBeatAt < this.#init.hangTimeoutMs / HEARTBEATS_PER_BOUND) return
-    this.#lastBusyBeatAt = now
-    this.#sendHeartbeat(now)
-  }
-
   /**
    * Resolves true when the role is fresh (at once, or after the coordinator acknowledges a new
    * heartbeat), false when this worker lost the role (it is then letting the files go).
    */
   #fresh(): Promise<boolean> {
     if (!this.#engine) return Promise.resolve(false)
-    if (performance.now() <= this.#validUntil) return Promise.resolve(true)
-    return new Promise<boolean>((resolve) => {
-      // Waiting before the heartbeat goes: it may give the files up at once (settling the waiters).
-      const first = this.#renewWaiters.length === 0
-      this.#renewWaiters.push(resolve)
-      if (!first) return
-      const round = this.#renewRound
-      this.#heartbeat()
-      // No answer at all (the coordinator itself is gone): give the files up rather than guess.
-      setTimeout(() => {
-        if (round === this.#renewRound) void this.deactivate({ drain: false, alone: true })
-      }, this.#init.hangTimeoutMs)
-    })
-  }
-
-  #settleRenewal(fresh: boolean): void {
-    const waiters = this.#renewWaiters
-    this.#renewWaiters = []
-    this.#renewRound++
-    for (const resolve of waiters) resolve(fresh)
+    return this.#freshness.renew()
   }
 
   #handle(tabId: string, port: Line, request: Exclude<ClientRequest, { t: 'hello' }>): void {
@@ -613,7 +547,7 @@ export class ActiveDatabase {
     // Checked right before running: the worker may have stalled while this waited. Fresh is the
     // common case, and it is checked without a Promise of its own.
     const engine = this.#engine
-    if (engine && performance.now() <= this.#validUntil) return this.#run(port, request, engine)
+    if (engine && this.#freshness.fresh) return this.#run(port, request, engine)
     return this.#fresh().then((fresh) => {
       const engine = this.#engine
       if (!fresh || !engine) return reply(port, { t: 'refused', id: request.id })
@@ -689,7 +623,7 @@ export class ActiveDatabase {
             errors: { ...this.#stats.errors },
             queueDepth: this.#queue.depth,
             tabs: this.#ports.size,
-            sinceHeartbeatMs: Math.round(performance.now() - this.#lastAckAt),
+            sinceHeartbeatMs: Math.round(this.#freshness.sinceAckMs),
           },
         }
     }
