@@ -103,7 +103,7 @@ test('a runaway recursive CTE from a follower, raw or built, ends with SQLITE_IN
   expect(await tryQuery(b, 'insert into t (v) values (2)')).toMatchObject({ ok: true })
 })
 
-test('health() and exportDatabase() of a database whose check takes longer than hangTimeoutMs finish, and the role stays', async ({
+test('health(), exportDatabase() and importDatabase() of a database whose check takes longer than hangTimeoutMs finish, and the role stays', async ({
   context,
 }) => {
   const { active, b, activeTabId } = await tabs(context, { hangTimeoutMs: 1000, requestTimeoutMs: 30_000 })
@@ -122,8 +122,15 @@ test('health() and exportDatabase() of a database whose check takes longer than 
   expect(health.quickCheck).toBe('ok')
   console.log(`health() of a ${rowsOfKb} kB-row database: ${health.ms.toFixed(0)} ms`)
   expect(health.ms).toBeGreaterThan(1000) // longer than the hang bound: the heartbeat came from inside SQLite
-  const size = await b.evaluate(async () => (await window.dialect.exportDatabase()).byteLength)
-  expect(size).toBeGreaterThan(rowsOfKb * 1000)
+  const copied = await b.evaluate(async () => {
+    const file = await window.dialect.exportDatabase()
+    const t0 = performance.now()
+    await window.dialect.importDatabase(file)
+    return { size: file.byteLength, importMs: performance.now() - t0 }
+  })
+  expect(copied.size).toBeGreaterThan(rowsOfKb * 1000)
+  console.log(`importDatabase() of it: ${copied.importMs.toFixed(0)} ms`)
+  expect(await query(b, 'select count(*) as n from t')).toEqual([{ n: rowsOfKb }])
   expect((await status(b)).activeTabId).toBe(activeTabId)
   expect(await handoffs(b)).toBe(0)
 })

@@ -113,6 +113,8 @@ describe('message decoding (property-based)', () => {
     const join = join0()
     expect(parseTabToCoordinator(join)).toBeDefined()
     expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: undefined })).toBeDefined()
+    expect(parseTabToCoordinator({ ...join, serial: 2 })).toBeDefined()
+    expect(parseTabToCoordinator({ ...join, serial: -1 })).toBeUndefined()
     expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: -5 })).toBeUndefined()
     expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: 2 ** 31 })).toBeUndefined()
     expect(parseTabToCoordinator({ t: 'visibility', v: PROTOCOL_VERSION, tabId: 'a', visible: false })).toBeDefined()

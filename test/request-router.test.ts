@@ -272,6 +272,26 @@ describe('RequestRouter bounds', () => {
     expect(last.execs()).toHaveLength(0)
   })
 
+  it('a lease whose read was given up goes on with the next holder: a transaction it begins then is not taken for lost', async () => {
+    const router = new RequestRouter(60_000, 'tab-a')
+    router.setRoute(1, 'tab-b', manualLine().line, 't')
+    const read = router.exec(1, 'select * from huge', [], 'read')
+    for (let epoch = 1; epoch < MAX_LOSSES; epoch++) {
+      router.loseRoute(epoch, 'hung')
+      router.setRoute(epoch + 1, 'tab-b', manualLine().line, 't')
+    }
+    router.loseRoute(MAX_LOSSES, 'hung')
+    await expect(read).rejects.toMatchObject({ name: 'ActiveTabLostError', retryable: false })
+    const next = manualLine()
+    router.setRoute(MAX_LOSSES + 1, 'tab-b', next.line, 't')
+    // The same db.connection() scope begins a transaction on the new holder.
+    router.pin(1)
+    const begin = router.exec(1, 'begin', [], 'raw')
+    expect(next.execs()).toMatchObject([{ sql: 'begin', lease: 1 }])
+    next.answer({ t: 'result', id: next.execs()[0]!.id, tx: true })
+    await expect(begin).resolves.toMatchObject({ t: 'result' })
+  })
+
   it('a file operation that changes the database (import, delete) caught by a hand-off is never run again', async () => {
     const { router, one } = onManualRoute()
     const imported = router.exec(1, '', [new Uint8Array(1)], 'raw', { admin: 'import' })

@@ -50,6 +50,8 @@ class Host {
       if (answer.error !== undefined) waiter?.reject(new Error(answer.error))
       else waiter?.resolve(answer)
     })
+    // Written to after it died: the exit below rejects what waits; the write itself must not throw.
+    this.#child.stdin!.on('error', () => {})
     this.exited = new Promise((resolve) => {
       const end = (why: string) => {
         this.#gone ??= new Error(`the WebKit host ${why}`)

@@ -77,8 +77,12 @@ def open_tab(command):
         settle({'id': command['id'], 'error': f'{uri}: {error.message}'})
         return False
 
+    def on_crashed(_view, reason):
+        settle({'id': command['id'], 'error': f'the web process ended ({reason.value_nick})'})
+
     handlers.append(view.connect('load-changed', on_load))
     handlers.append(view.connect('load-failed', on_failed))
+    handlers.append(view.connect('web-process-terminated', on_crashed))
     view.load_uri(command['url'])
 
 
@@ -94,6 +98,8 @@ def evaluate(command):
             answer({'id': command['id'], 'json': value.to_string()})
         except GLib.Error as error:
             answer({'id': command['id'], 'error': error.message})
+        except Exception as error:  # an answer for every command
+            answer({'id': command['id'], 'error': f'{type(error).__name__}: {error}'})
 
     view.call_async_javascript_function(body, -1, arguments, None, None, None, done)
 
@@ -117,8 +123,9 @@ def close_tab(command):
 
 
 def on_command(line):
-    command = json.loads(line)
+    command = {}
     try:
+        command = json.loads(line)
         name = command['cmd']
         if name == 'open':
             open_tab(command)

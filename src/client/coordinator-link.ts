@@ -22,11 +22,11 @@ export type CoordinatorMode = 'auto' | 'shared-worker' | 'web-locks'
 export type CoordinatorKind = 'shared-worker' | 'web-locks'
 
 /**
- * How long a tab waits for the SharedWorker's welcome before it gives up on it: `auto` then uses
- * Web Locks instead; with `coordinator: 'shared-worker'` queries fail with StorageUnavailableError.
+ * How long a tab waits for the SharedWorker's welcome: `auto` then uses Web Locks instead, and
+ * `coordinator: 'shared-worker'` joins a fresh one, SHARED_WORKER_TRIES times in all, after which
+ * queries fail with StorageUnavailableError.
  */
 const SHARED_WORKER_START_MS = 4000
-/** Joins a silent SharedWorker gets, within SHARED_WORKER_START_MS, before it counts as failed. */
 const SHARED_WORKER_TRIES = 4
 
 export interface LinkHandlers {
@@ -56,6 +56,8 @@ export class CoordinatorLink {
   #startTimer: ReturnType<typeof setTimeout> | undefined
   /** Joins sent to the SharedWorker since it last answered. */
   #sharedTries = 0
+  /** Every join this tab sends (see JoinMessage.serial). */
+  #joins = 0
   #host: Worker | undefined
   #hostQueued = false
   /** Withdraws this tab's place in the queue to host the coordinator (when it leaves). */
@@ -89,8 +91,9 @@ export class CoordinatorLink {
   join(message: JoinMessage): void {
     if (this.#closed) return
     this.#dropLine()
-    if (this.#kind === 'shared-worker') this.#joinShared(message)
-    else this.#joinChannelWay(message)
+    const numbered = { ...message, serial: ++this.#joins }
+    if (this.#kind === 'shared-worker') this.#joinShared(numbered)
+    else this.#joinChannelWay(numbered)
   }
 
   post(message: TabToCoordinator): void {
@@ -144,13 +147,14 @@ export class CoordinatorLink {
     port.postMessage(message, transferOf(message.workerPort))
     this.#openJoinChannel()
     // A SharedWorker shutting down (WebKit ends it with the tab whose process ran it) may take a
-    // join and never answer: ask a fresh one, a few times, before giving up on it.
+    // join and never answer. `auto` then uses Web Locks; `shared-worker` asks a fresh one, a few
+    // times, before giving up on it.
     const tries = ++this.#sharedTries
     this.#startTimer = setTimeout(() => {
       if (this.#line !== port) return
-      if (tries < SHARED_WORKER_TRIES) this.#on.unanswered()
-      else this.#sharedFailed(`the SharedWorker did not answer within ${SHARED_WORKER_START_MS} ms`)
-    }, SHARED_WORKER_START_MS / SHARED_WORKER_TRIES)
+      if (this.#mode !== 'auto' && tries < SHARED_WORKER_TRIES) this.#on.unanswered()
+      else this.#sharedFailed(`the SharedWorker did not answer within ${SHARED_WORKER_START_MS * tries} ms`)
+    }, SHARED_WORKER_START_MS)
   }
 
   #sharedFailed(reason: string): void {

@@ -90,7 +90,7 @@ export function failoverFate(statement: InFlight, event: FailoverEvent): Fate {
       if (kind === 'unrecorded') return fail('outcome-unknown', 'unrecorded')
       // Not sent again if it may be what brought the holders down.
       if (statement.losses + 1 >= MAX_LOSSES || (kind === 'read' && statement.old)) {
-        const reason = statement.losses + 1 >= MAX_LOSSES ? 'too-many-losses' : 'too-old'
+        const reason = kind === 'read' && statement.old ? 'too-old' : 'too-many-losses'
         return kind === 'read' ? fail('lost-for-good', reason) : fail('outcome-unknown', reason)
       }
       return kind === 'read' ? SEND : ASK

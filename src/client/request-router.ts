@@ -509,9 +509,10 @@ export class RequestRouter {
     for (const request of [...this.#inFlight.values()]) {
       if (request.epoch !== route.epoch) continue
       this.#inFlight.delete(request.id)
-      if (!this.#settle(request, 'holder-lost')) continue
+      // Outside a transaction the lease goes on with the next holder, whatever becomes of this
+      // statement: a transaction it begins later must not count as lost with this one.
       if (!this.#pinned.has(request.lease)) this.#leaseEpoch.delete(request.lease)
-      this.#wait(request)
+      if (this.#settle(request, 'holder-lost')) this.#wait(request)
     }
   }
 

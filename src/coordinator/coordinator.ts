@@ -44,6 +44,8 @@ interface TabLines {
   readonly hiddenHandoffMs: number | undefined
   /** What the tab joined with: a later join for its id must bring it too. */
   readonly secret: string
+  /** The join these lines came with (see JoinMessage.serial). */
+  readonly serial: number
 }
 
 /** How long to wait before electing again after an elected tab could not open the files. */
@@ -162,6 +164,11 @@ export class Coordinator {
       sendTab(port, { t: 'rejected', v: PROTOCOL_VERSION, error: serializeError(error) })
       return
     }
+    if (known && (message.serial ?? 0) < known.serial) {
+      // A join sent again overtook this one: its lines are the tab's.
+      port.close()
+      return
+    }
     const worker = openLine(message.workerPort)
     if (known) {
       // The same tab again on a new line (it believed this coordinator dead): take the new lines.
@@ -220,6 +227,7 @@ export class Coordinator {
       visibleSince: performance.now(),
       hiddenHandoffMs: join.hiddenHandoffMs,
       secret: join.secret,
+      serial: join.serial ?? 0,
     }
   }
 

@@ -66,6 +66,11 @@ export interface JoinMessage {
   readonly hiddenHandoffMs?: number
   /** The tab logs; the coordinator logs too (to its own console) once any tab asks. */
   readonly debug?: boolean
+  /**
+   * Counts this tab's joins: one sent again to a SharedWorker that did not answer may arrive after
+   * it on another port, and an older one must not replace the newer one's lines.
+   */
+  readonly serial?: number
 }
 export interface LeaveMessage {
   readonly t: 'leave'

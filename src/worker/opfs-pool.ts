@@ -41,9 +41,32 @@ function guarded(call: () => number, ioError: number): number {
   }
 }
 
-/** True for the error a second holder gets while another context has the file open. */
+/**
+ * True for the error a second holder gets while another context has the file open: Chromium and
+ * Firefox say `NoModificationAllowedError`, Safari `InvalidStateError`.
+ */
 function isHandleBusy(error: unknown): boolean {
-  return (error as { name?: string })?.name === 'NoModificationAllowedError'
+  const name = (error as { name?: string })?.name
+  return name === 'NoModificationAllowedError' || name === 'InvalidStateError'
+}
+
+/**
+ * Whether sync access handles are refused here rather than busy. WebKitGTK refuses them
+ * (`NotSupportedError`) once per file, then answers `InvalidStateError` on that file from any
+ * context, which Safari says of a busy file: a file no one can hold tells the two apart.
+ */
+async function refusedOnAFreshFile(): Promise<Error | undefined> {
+  const root = await navigator.storage.getDirectory()
+  const name = `kysely-multitab-probe-${crypto.randomUUID()}`
+  try {
+    const handle = await (await root.getFileHandle(name, { create: true })).createSyncAccessHandle()
+    handle.close()
+    return undefined
+  } catch (error) {
+    return isRefusal(error) || (error as { name?: string })?.name === 'InvalidStateError' ? (error as Error) : undefined
+  } finally {
+    await root.removeEntry(name).catch(() => {})
+  }
 }
 
 /** Opens the pool under the VFS name `name`. */
@@ -92,10 +115,10 @@ export async function openPool(options: PoolOptions, name: string): Promise<Acce
       return pool
     } catch (error) {
       await pool.close().catch(() => {})
-      if (isRefusal(error)) {
-        throw new StorageRefusedError(
-          `OPFS synchronous access handles failed to open (${(error as Error).name}: ${(error as Error).message})`,
-        )
+      const name = (error as { name?: string })?.name
+      const refused = isRefusal(error) ? (error as Error) : name === 'InvalidStateError' ? await refusedOnAFreshFile() : undefined
+      if (refused) {
+        throw new StorageRefusedError(`OPFS synchronous access handles failed to open (${refused.name}: ${refused.message})`)
       }
       if (!isHandleBusy(error)) {
         throw new StorageUnavailableError(`Cannot open OPFS storage: ${(error as Error).message}`)

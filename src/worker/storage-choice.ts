@@ -21,18 +21,15 @@ export interface StorageCapabilities {
 
 /**
  * The storage is offered but the browser refuses to use it (`NotSupportedError`, e.g. WebKitGTK's
- * OPFS backend for sync access handles; `SecurityError`, a storage policy; `InvalidStateError`,
- * which the File System standard gives a file that cannot have an access handle, and WebKitGTK
- * gives every later attempt on a file it refused once): for good, unlike busy files (whose error
- * is `NoModificationAllowedError`) or a failed download. With `storage: 'auto'` the next storage
- * is chosen.
+ * OPFS backend for sync access handles; `SecurityError`, a storage policy): for good, unlike busy
+ * files or a failed download. With `storage: 'auto'` the next storage is chosen.
  */
 export class StorageRefusedError extends StorageUnavailableError {}
 
 /** Whether an error from opening a storage says the browser will never do it here. */
 export function isRefusal(error: unknown): boolean {
   const name = (error as { name?: string })?.name
-  return name === 'NotSupportedError' || name === 'SecurityError' || name === 'InvalidStateError'
+  return name === 'NotSupportedError' || name === 'SecurityError'
 }
 
 /** `caps`, with `kind` refused for `why` (see StorageRefusedError). */
