@@ -2,7 +2,7 @@
 // can hide a page (WebKit's; Playwright keeps every page it drives visible, so Chromium checks
 // this in e2e/background-tabs.spec.ts with a browser of its own).
 import assert from 'node:assert/strict'
-import { byRole, openDatabaseTabs, query, status, uniqueFilename, waitForNewActive, waitUntil } from './database-tab.js'
+import { openWithTable, query, status, waitForNewActive, waitUntil } from './database-tab.js'
 import type { BrowserTab } from './driver.js'
 import type { Scenario } from './scenario.js'
 
@@ -14,12 +14,12 @@ function hide(tab: BrowserTab, hidden: boolean): Promise<void> {
 const roleFollowsVisibleTab: Scenario = {
   name: 'background: the active tab hidden hands the role to the visible tab, with no write lost',
   async run(driver, coordinator) {
-    const tabs = await openDatabaseTabs(driver, uniqueFilename(), coordinator, 2)
-    await query(tabs[0]!, 'create table t (id integer primary key, n integer)')
-    for (const tab of tabs) await query(tab, 'select 1')
-    const { active, followers } = await byRole(tabs)
+    const {
+      active,
+      followers,
+      activeTabId: former,
+    } = await openWithTable(driver, coordinator, 2, 'create table t (id integer primary key, n integer)')
     const other = followers[0]!
-    const former = (await status(active)).tabId
     await query(other, 'insert into t (n) values (1)')
     await hide(active, true)
     // The page learns it is hidden a moment later (the browser tells its process).

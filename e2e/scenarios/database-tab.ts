@@ -98,6 +98,18 @@ export async function byRole(tabs: BrowserTab[]): Promise<{ active: BrowserTab; 
   return { active: active[0]!, followers: tabs.filter((_, i) => roles[i] !== 'active') }
 }
 
+/**
+ * `count` tabs on a fresh database with one table made by `ddl`, every tab joined and routed (each
+ * has run a query): the tabs, split by role, and the active tab's id.
+ */
+export async function openWithTable(driver: BrowserDriver, coordinator: Coordinator, count: number, ddl: string) {
+  const tabs = await openDatabaseTabs(driver, uniqueFilename(), coordinator, count)
+  await query(tabs[count - 1]!, ddl)
+  for (const tab of tabs) await query(tab, 'select 1')
+  const { active, followers } = await byRole(tabs)
+  return { tabs, active, followers, activeTabId: (await status(active)).tabId }
+}
+
 /** Polls `check` in the tab until it returns true; fails with `what` after `timeoutMs`. */
 export async function waitUntil<A>(
   tab: BrowserTab,

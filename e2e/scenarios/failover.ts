@@ -1,28 +1,20 @@
 // Failover on close: the tab that holds the database goes; another takes over without losing or
 // doubling a write, and queries sent across the hand-off are answered.
 import assert from 'node:assert/strict'
-import {
-  assertCoordinator,
-  byRole,
-  openDatabaseTabs,
-  query,
-  status,
-  uniqueFilename,
-  waitForNewActive,
-  waitUntil,
-} from './database-tab.js'
+import { assertCoordinator, openWithTable, query, status, waitForNewActive, waitUntil } from './database-tab.js'
 import type { Scenario } from './scenario.js'
 
 const closeActiveTab: Scenario = {
   name: 'failover: the active tab closes; another takes over, the data is intact, writes go on',
   async run(driver, coordinator) {
-    const tabs = await openDatabaseTabs(driver, uniqueFilename(), coordinator, 3)
-    await query(tabs[1]!, 'create table t (id integer primary key, who text)')
-    for (const tab of tabs) await query(tab, 'select 1')
+    const {
+      tabs,
+      active,
+      followers,
+      activeTabId: former,
+    } = await openWithTable(driver, coordinator, 3, 'create table t (id integer primary key, who text)')
     await assertCoordinator(tabs, coordinator)
-    const { active, followers } = await byRole(tabs)
     const [b, c] = followers as [typeof active, typeof active]
-    const former = (await status(active)).tabId
     await query(b, "insert into t (who) values ('before')")
 
     // B writes without pause from before the close until after the next tab serves.
@@ -82,12 +74,12 @@ const closeActiveTab: Scenario = {
 const watchAcrossClose: Scenario = {
   name: 'failover: a query watched in another tab follows writes made after the active tab closed',
   async run(driver, coordinator) {
-    const tabs = await openDatabaseTabs(driver, uniqueFilename(), coordinator, 3)
-    await query(tabs[0]!, 'create table t (id integer primary key, v text)')
-    for (const tab of tabs) await query(tab, 'select 1')
-    const { active, followers } = await byRole(tabs)
+    const {
+      active,
+      followers,
+      activeTabId: former,
+    } = await openWithTable(driver, coordinator, 3, 'create table t (id integer primary key, v text)')
     const [b, c] = followers as [typeof active, typeof active]
-    const former = (await status(active)).tabId
     await b.evaluate(() => {
       const w = window as any
       w.seen = []

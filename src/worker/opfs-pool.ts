@@ -115,8 +115,8 @@ export async function openPool(options: PoolOptions, name: string): Promise<Acce
       return pool
     } catch (error) {
       await pool.close().catch(() => {})
-      const name = (error as { name?: string })?.name
-      const refused = isRefusal(error) ? (error as Error) : name === 'InvalidStateError' ? await refusedOnAFreshFile() : undefined
+      const stale = (error as { name?: string })?.name === 'InvalidStateError'
+      const refused = isRefusal(error) ? (error as Error) : stale ? await refusedOnAFreshFile() : undefined
       if (refused) {
         throw new StorageRefusedError(`OPFS synchronous access handles failed to open (${refused.name}: ${refused.message})`)
       }
