@@ -542,7 +542,10 @@ async function workloadPhase() {
           roundsMs: blocks.map((b) => round(b, 4)),
           p50Ms: round(pct(each, 50), 4),
           p95Ms: round(pct(each, 95), 4),
-          maxMs: round(Math.max(...each), 4),
+          maxMs: round(
+            each.reduce((a, b) => Math.max(a, b), -Infinity),
+            4,
+          ),
         }
       }
       const baseline = out.results.raw?.metricMs

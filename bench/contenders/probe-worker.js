@@ -191,18 +191,18 @@ async function pipelineRow(name, n, inserts) {
   const lease = nextLease++
   await send(lease, 'begin', [])
   out.insertInTransaction = await timeLoop(inserts, (i) => send(lease, WORKLOAD_SQL.insert, [`p ${i}`, i]), 0)
-  await send(lease, 'commit', [], { op: `probe:commit`, commit: true })
+  await send(lease, 'commit', [], { op: `probe-tab:commit`, commit: true })
   releases.push(lease)
   const lease2 = nextLease++
   await send(lease2, 'begin', [])
   out.batch500 = await timeLoop(BATCHES, (b) => send(lease2, BATCH_LIST[b].sql, BATCH_LIST[b].params), 1)
-  await send(lease2, 'commit', [], { op: `probe:commit2`, commit: true })
+  await send(lease2, 'commit', [], { op: `probe-tab:commit2`, commit: true })
   releases.push(lease2)
   let op = 1
   out.autocommitInsertRaw = await timeLoop(AUTOCOMMIT, (i) => single(WORKLOAD_SQL.insert, [`r ${i}`, i]), 0)
   out.autocommitInsertWithOp = await timeLoop(
     AUTOCOMMIT,
-    (i) => single(WORKLOAD_SQL.insert, [`o ${i}`, i], { op: `probe:${op++}`, retry: false }),
+    (i) => single(WORKLOAD_SQL.insert, [`o ${i}`, i], { op: `probe-tab:${op++}`, retry: false }),
     0,
   )
   await db.deactivate({ drain: false })
