@@ -3,7 +3,7 @@
 // statement time limit, and neither moves the active role or keeps the other tabs waiting for long.
 import { expect, test, type BrowserContext, type Page } from '@playwright/test'
 import { activeTab, countTo, rowsForMs } from './support/failover.js'
-import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
+import { handoffCount, openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
 
 const HANG_TIMEOUT_MS = 1000
 
@@ -17,8 +17,6 @@ async function tabs(context: BrowserContext, options: Record<string, unknown> = 
   const [b, c] = all.filter((t) => t !== active) as [Page, Page]
   return { active, b, c, activeTabId: (await status(active)).tabId }
 }
-
-const handoffs = (page: Page) => page.evaluate(() => window.dialect.metrics().handoffs.count as number)
 
 /** Runs `sqlText` in the tab without waiting; `settled(page)` then gives its outcome. */
 function start(page: Page, sqlText: string) {
@@ -38,7 +36,7 @@ test('a read and a write each running over twice hangTimeoutMs finish where they
   const { active, b, c, activeTabId } = await tabs(context)
   // Aimed at 4 bounds, asserted over 2: the estimate comes from short runs on a busy machine.
   const rows = await rowsForMs(b, HANG_TIMEOUT_MS * 4)
-  const before = await handoffs(c)
+  const before = await handoffCount(c)
   // A long read from a follower, while another follower waits behind it.
   await start(b, countTo(rows))
   await new Promise((r) => setTimeout(r, 200))
@@ -55,7 +53,7 @@ test('a read and a write each running over twice hangTimeoutMs finish where they
   expect(write.ms).toBeGreaterThan(HANG_TIMEOUT_MS * 2)
   // The role never moved.
   for (const tab of [active, b, c]) expect((await status(tab)).activeTabId).toBe(activeTabId)
-  expect(await handoffs(c)).toBe(before)
+  expect(await handoffCount(c)).toBe(before)
   expect(await query(c, 'select count(*) as n from t')).toEqual([{ n: inserted }])
 })
 
@@ -64,7 +62,7 @@ test('a runaway recursive CTE from a follower, raw or built, ends with SQLITE_IN
 }) => {
   const limit = 1500
   const { active, b, c, activeTabId } = await tabs(context, { statementTimeoutMs: limit })
-  const before = await handoffs(c)
+  const before = await handoffCount(c)
   const runaway = 'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c'
   await start(b, runaway)
   await new Promise((r) => setTimeout(r, 200))
@@ -99,7 +97,7 @@ test('a runaway recursive CTE from a follower, raw or built, ends with SQLITE_IN
     expect((await status(tab)).activeTabId).toBe(activeTabId)
     expect(await query(tab, 'select count(*) as n from t')).toEqual([{ n: 1 }])
   }
-  expect(await handoffs(c)).toBe(before)
+  expect(await handoffCount(c)).toBe(before)
   expect(await tryQuery(b, 'insert into t (v) values (2)')).toMatchObject({ ok: true })
 })
 
@@ -132,7 +130,7 @@ test('health(), exportDatabase() and importDatabase() of a database whose check 
   console.log(`importDatabase() of it: ${copied.importMs.toFixed(0)} ms`)
   expect(await query(b, 'select count(*) as n from t')).toEqual([{ n: rowsOfKb }])
   expect((await status(b)).activeTabId).toBe(activeTabId)
-  expect(await handoffs(b)).toBe(0)
+  expect(await handoffCount(b)).toBe(0)
 })
 
 test('a slow ledger prune, when a tab takes the database over, causes no second hand-off', async ({ context }) => {
@@ -150,7 +148,7 @@ test('a slow ledger prune, when a tab takes the database over, causes no second 
   const newActive = (await status(b)).activeTabId
   expect(newActive).not.toBe(activeTabId)
   expect((await status(c)).activeTabId).toBe(newActive)
-  expect(await handoffs(b)).toBe(1)
+  expect(await handoffCount(b)).toBe(1)
 })
 
 test("Kysely 0.29's abort signal: 'ignore query' stops waiting while the statement runs on to its limit; 'cancel query' is refused by Kysely", async ({

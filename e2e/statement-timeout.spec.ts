@@ -1,13 +1,11 @@
 // A query's own time limit (StatementTimeoutPlugin), shorter or longer than the dialect's
 // statementTimeoutMs, for builder queries and raw SQL alike. Runs on both Kysely lines: the limit
 // reaches the driver through the query id Kysely gives plugins and compiled queries.
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test } from '@playwright/test'
 import { activeTab, countTo, rowsForMs } from './support/failover.js'
-import { openTab, query, status, uniqueFilename } from './support/tabs.js'
+import { handoffCount, openTab, query, status, uniqueFilename } from './support/tabs.js'
 
 const STATEMENT_TIMEOUT_MS = 1500
-
-const handoffs = (page: Page) => page.evaluate(() => window.dialect.metrics().handoffs.count as number)
 
 test("StatementTimeoutPlugin: a query's own limit applies, shorter or longer than statementTimeoutMs; other queries keep the dialect's", async ({
   context,
@@ -20,7 +18,7 @@ test("StatementTimeoutPlugin: a query's own limit applies, shorter or longer tha
   const active = await activeTab(tabs)
   const follower = tabs.find((t) => t !== active)!
   const activeTabId = (await status(active)).tabId
-  const before = await handoffs(follower)
+  const before = await handoffCount(follower)
   // About twice the dialect's limit (asserted only to be above it).
   const rows = await rowsForMs(follower, STATEMENT_TIMEOUT_MS * 2)
   const outcomes = await follower.evaluate(
@@ -74,5 +72,5 @@ test("StatementTimeoutPlugin: a query's own limit applies, shorter or longer tha
   expect(outcomes.after).toMatchObject({ ok: true, rows: [{ n: 0 }] })
   // The long statements kept the role where it was.
   for (const tab of tabs) expect((await status(tab)).activeTabId).toBe(activeTabId)
-  expect(await handoffs(follower)).toBe(before)
+  expect(await handoffCount(follower)).toBe(before)
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { MAX_LOSSES, RequestRouter } from '../src/client/request-router.js'
+import { MAX_LOSSES } from '../src/client/failover-policy.js'
+import { RequestRouter } from '../src/client/request-router.js'
 import type { Line } from '../src/protocol/line.js'
 
 /** A line that records what the router sends, answered by hand with `answer`. */

@@ -69,7 +69,7 @@ class Host {
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject })
-      if (process.env.E2E_TRACE) console.log(`    -> ${JSON.stringify(command).slice(0, 160)}`)
+      if (process.env.E2E_VERBOSE) console.log(`    -> ${JSON.stringify(command).slice(0, 160)}`)
       this.#child.stdin!.write(JSON.stringify({ id, ...command }) + '\n')
     })
   }

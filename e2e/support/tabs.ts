@@ -72,6 +72,11 @@ export function status(page: Page): Promise<{
   return page.evaluate(() => window.dialect.status())
 }
 
+/** Hand-offs this tab has seen (`metrics().handoffs.count`). */
+export function handoffCount(page: Page): Promise<number> {
+  return page.evaluate(() => window.dialect.metrics().handoffs.count as number)
+}
+
 /** Runs a query in the tab and returns its rows (or the error, described). */
 export function tryQuery(page: Page, sqlText: string, params: unknown[] = []) {
   return page.evaluate(

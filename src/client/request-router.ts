@@ -27,7 +27,7 @@
  * Each of those decisions is failoverFate (failover-policy.ts); this class applies them.
  */
 import { failoverError, transactionEnded, transactionLost } from './failover-errors.js'
-import { failoverFate, MAX_LOSSES, type FailoverEvent } from './failover-policy.js'
+import { failoverFate, type FailoverEvent } from './failover-policy.js'
 import { LeaseTimeoutError, deserializeError, destroyedError, type SerializedError } from '../protocol/errors.js'
 import type {
   AdminOperation,
@@ -87,7 +87,6 @@ interface Request {
   readonly startedAt: number
 }
 
-export { MAX_LOSSES }
 /** Sweeps of the in-flight requests per `answerTimeoutMs`. */
 const SWEEPS_PER_BOUND = 4
 
