@@ -35,7 +35,10 @@ async function rogue(page: Page, filename: string) {
       shared.port.postMessage({ t: 'join', v: 999, tabId: 'old-release', tabLock: 'x', workerPort: null })
       // A well-formed join whose "worker" never answers: it becomes a member, and gets a line to the active worker.
       const fakeWorker = new MessageChannel()
-      const tabId = `rogue-${Math.random()}`
+      // Any script can make a tab identity of its own: an id that is its secret's hash.
+      const secret = `rogue-${Math.random()}`
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret)))
+      const tabId = [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('')
       await navigator.locks.request(`${name}:tab:${tabId}`, { ifAvailable: true }, () => {})
       let keepLock: () => void = () => {}
       void navigator.locks.request(`${name}:tab:${tabId}`, () => new Promise<void>((r) => (keepLock = r)))
@@ -44,7 +47,7 @@ async function rogue(page: Page, filename: string) {
           t: 'join',
           v: version,
           tabId,
-          secret: 'rogue',
+          secret,
           tabLock: `${name}:tab:${tabId}`,
           workerPort: fakeWorker.port2,
           epoch: 0,
@@ -173,6 +176,126 @@ test('garbage posted to the coordinator and to the active worker changes nothing
   await active.close()
   await waitForNewActive(survivor, former, 30_000)
   expect(await query(survivor, 'select count(*) as n from t')).toEqual([{ n: 11 }])
+})
+
+test("a coordinator that has not seen a tab yet (just restarted) refuses a join with the tab's id but not its secret", async ({
+  context,
+}) => {
+  const victim = await openTab(context, uniqueFilename())
+  const victimId = (await status(victim)).tabId
+  const evil = await openTab(context, uniqueFilename('other'))
+  // A coordinator with no record of any tab, as one is after a restart: the victim's id is public
+  // (the roster), its secret is not.
+  const replies = await evil.evaluate(
+    async ([tabId, version, fresh]) => {
+      const name = `kysely-multitab/${fresh}`
+      const shared = new SharedWorker('/dist/coordinator.js', { type: 'module', name })
+      const replies: string[] = []
+      shared.port.onmessage = (e) =>
+        replies.push(e.data.t === 'rejected' ? `${e.data.error.name}: ${e.data.error.message}` : e.data.t)
+      shared.port.start()
+      const join = (id: string, secret: string) => {
+        const worker = new MessageChannel()
+        shared.port.postMessage(
+          {
+            t: 'join',
+            v: version,
+            tabId: id,
+            secret,
+            tabLock: `${name}:tab:${id}`,
+            workerPort: worker.port2,
+            epoch: 0,
+            holder: false,
+            hangTimeoutMs: 1000,
+            visible: true,
+          },
+          [worker.port2],
+        )
+      }
+      join(tabId, 'guessed')
+      // Its own identity is welcome: the check refuses only a stolen id.
+      const secret = crypto.randomUUID()
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret)))
+      const ownId = [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('')
+      void navigator.locks.request(`${name}:tab:${ownId}`, () => new Promise(() => {}))
+      join(ownId, secret)
+      const started = Date.now()
+      while (!replies.includes('welcome') && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20))
+      return replies.filter((t) => t !== 'roster' && t !== 'standby')
+    },
+    [victimId, PROTOCOL_VERSION, uniqueFilename('fresh')] as const,
+  )
+  expect(replies).toEqual([`ProtocolError: Tab id ${victimId} is taken by another tab`, 'welcome'])
+  expect(await query(victim, 'select 1 as x')).toEqual([{ x: 1 }])
+})
+
+test('members whose worker never answers, claiming to be oldest with a huge hang bound, hold up one failover once each, by a working tab bound', async ({
+  context,
+}) => {
+  const file = uniqueFilename()
+  const options = { hangTimeoutMs: 1500 }
+  const tabs = [
+    await openTab(context, file, options),
+    await openTab(context, file, options),
+    await openTab(context, file, options),
+  ]
+  await query(tabs[0]!, 'create table t (v integer)')
+  for (const tab of tabs) await query(tab, 'select 1')
+  const evil = await openTab(context, uniqueFilename('other'))
+  // Two "tabs" whose workers never answer, each saying it joined first and may stall for 23 days.
+  await evil.evaluate(
+    async ([f, version]) => {
+      const name = `kysely-multitab/${f}`
+      const shared = new SharedWorker('/dist/coordinator.js', { type: 'module', name })
+      shared.port.start()
+      const activates: number[] = []
+      // Kept: a collected port would close, and the coordinator would drop its members.
+      const kept: MessagePort[] = [shared.port]
+      Object.assign(window, { fakeActivates: activates, fakePorts: kept })
+      for (let i = 0; i < 2; i++) {
+        const secret = crypto.randomUUID()
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret)))
+        const tabId = [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('')
+        void navigator.locks.request(`${name}:tab:${tabId}`, () => new Promise(() => {}))
+        const worker = new MessageChannel()
+        activates.push(0)
+        kept.push(worker.port1)
+        worker.port1.onmessage = (e) => void (e.data?.t === 'activate' && activates[i]++)
+        shared.port.postMessage(
+          {
+            t: 'join',
+            v: version,
+            tabId,
+            secret,
+            tabLock: `${name}:tab:${tabId}`,
+            workerPort: worker.port2,
+            epoch: 0,
+            holder: false,
+            since: 0,
+            hangTimeoutMs: 2_000_000_000,
+            visible: true,
+          },
+          [worker.port2],
+        )
+      }
+    },
+    [file, PROTOCOL_VERSION] as const,
+  )
+  await expect.poll(async () => (await status(tabs[0]!)).tabs.length).toBe(5)
+  const activates = () => evil.evaluate(() => (window as any).fakeActivates as number[])
+  // Two failovers: each fake is tried at the first (after the working tab's 1.5 s it is given up),
+  // and not again at the second.
+  for (const round of [0, 1]) {
+    const active = await activeTab(tabs.filter((t) => !t.isClosed()))
+    const former = (await status(active)).tabId
+    await active.close()
+    const survivor = tabs.find((t) => !t.isClosed())!
+    await waitForNewActive(survivor, former, 20_000)
+    await survivor.evaluate((v) => window.db.insertInto('t').values({ v }).execute(), round)
+    expect(await activates()).toEqual([1, 1])
+    expect((await status(survivor)).tabs).toHaveLength(4 - round) // the fakes are still members
+  }
+  expect(await query(tabs[2]!, 'select v from t order by v')).toEqual([{ v: 0 }, { v: 1 }])
 })
 
 test('bad parameters fail with a TypeError naming the index, before anything is sent', async ({ context }) => {

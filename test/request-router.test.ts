@@ -3,6 +3,13 @@ import { MAX_LOSSES } from '../src/client/failover-policy.js'
 import { RequestRouter } from '../src/client/request-router.js'
 import type { Line } from '../src/protocol/line.js'
 
+/** A router for the tab 'tab-a'. */
+function newRouter(requestTimeoutMs: number, answerTimeoutMs?: number, statementTimeoutMs?: number): RequestRouter {
+  const router = new RequestRouter(requestTimeoutMs, answerTimeoutMs, statementTimeoutMs)
+  router.identify('tab-a')
+  return router
+}
+
 /** A line that records what the router sends, answered by hand with `answer`. */
 function manualLine(onPost?: (message: Record<string, unknown>, answer: (data: unknown) => void) => void) {
   const sent: Array<Record<string, unknown>> = []
@@ -28,7 +35,7 @@ function recordingLine() {
 }
 
 function routed() {
-  const router = new RequestRouter(1000, 'tab-a')
+  const router = newRouter(1000)
   const { line, sent } = recordingLine()
   router.setRoute(1, 'tab-a', line, 'token')
   sent.length = 0 // hello
@@ -37,7 +44,7 @@ function routed() {
 
 /** A router on route 1 (another tab's worker) whose line is answered by hand. */
 function onManualRoute() {
-  const router = new RequestRouter(1000, 'tab-a')
+  const router = newRouter(1000)
   const one = manualLine()
   router.setRoute(1, 'tab-b', one.line, 't')
   return { router, one }
@@ -75,7 +82,7 @@ describe('RequestRouter releases', () => {
 
 describe('RequestRouter routes', () => {
   it('acceptsRoute says exactly which routes setRoute takes (the tab opens an own line only for those)', () => {
-    const router = new RequestRouter(1000, 'tab-a')
+    const router = newRouter(1000)
     const taken = (epoch: number) => {
       const accepts = router.acceptsRoute(epoch)
       let closed = false
@@ -95,7 +102,7 @@ describe('RequestRouter routes', () => {
   })
 
   it("the worker's 'gone' (it let the database go, no coordinator to say so) drops the route: reads go to the next, new statements time out", async () => {
-    const router = new RequestRouter(50, 'tab-a')
+    const router = newRouter(50)
     const lost: string[] = []
     router.onRouteLost = (_route, _epoch, reason) => lost.push(reason)
     const one = manualLine()
@@ -252,7 +259,7 @@ describe('RequestRouter close', () => {
 
 describe('RequestRouter bounds', () => {
   it(`a read lost with ${MAX_LOSSES} holders in a row is not sent again: not retryable, it may be what brought them down`, async () => {
-    const router = new RequestRouter(60_000, 'tab-a')
+    const router = newRouter(60_000)
     const lines = [manualLine()]
     router.setRoute(1, 'tab-b', lines[0]!.line, 't')
     const read = router.exec(1, 'select * from huge', [], 'read')
@@ -274,7 +281,7 @@ describe('RequestRouter bounds', () => {
   })
 
   it('a lease whose read was given up goes on with the next holder: a transaction it begins then is not taken for lost', async () => {
-    const router = new RequestRouter(60_000, 'tab-a')
+    const router = newRouter(60_000)
     router.setRoute(1, 'tab-b', manualLine().line, 't')
     const read = router.exec(1, 'select * from huge', [], 'read')
     for (let epoch = 1; epoch < MAX_LOSSES; epoch++) {
@@ -325,7 +332,7 @@ describe('RequestRouter bounds', () => {
   it('a statement whose answer never comes on a live line fails after answerTimeoutMs; a file operation waits on', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
     try {
-      const router = new RequestRouter(1000, 'tab-a', 4000)
+      const router = newRouter(1000, 4000)
       const one = manualLine()
       router.setRoute(1, 'tab-b', one.line, 't')
       const read = router.exec(1, 'select 1', [], 'read')
@@ -358,7 +365,7 @@ describe('RequestRouter bounds', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
     try {
       // answerTimeoutMs 4000 includes statementTimeoutMs 2000; a 10 s limit makes its bound 12 s.
-      const router = new RequestRouter(1000, 'tab-a', 4000, 2000)
+      const router = newRouter(1000, 4000, 2000)
       const one = manualLine()
       router.setRoute(1, 'tab-b', one.line, 't')
       const patient = router.exec(1, 'select 1', [], 'read', { timeoutMs: 10_000 })

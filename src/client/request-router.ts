@@ -95,8 +95,8 @@ export class RequestRouter {
   readonly #answerTimeoutMs: number
   readonly #statementTimeoutMs: number
   #sweepTimer: ReturnType<typeof setInterval> | undefined
-  readonly #opPrefix: string
-  readonly #tabId: string
+  #opPrefix = ''
+  #tabId = ''
   #nextOp = 1
   #route: Route | undefined
   #highestEpoch = 0
@@ -121,10 +121,14 @@ export class RequestRouter {
    * other tabs' leases and running included) before it fails; it includes `statementTimeoutMs`,
    * which a statement with a longer limit of its own adds the difference to.
    */
-  constructor(requestTimeoutMs: number, tabId: string, answerTimeoutMs = Infinity, statementTimeoutMs = 0) {
+  constructor(requestTimeoutMs: number, answerTimeoutMs = Infinity, statementTimeoutMs = 0) {
     this.#requestTimeoutMs = requestTimeoutMs
     this.#answerTimeoutMs = answerTimeoutMs
     this.#statementTimeoutMs = statementTimeoutMs
+  }
+
+  /** This tab's id, which prefixes its operation ids; set before the first statement (TabClient.start()). */
+  identify(tabId: string): void {
     this.#tabId = tabId
     this.#opPrefix = `${tabId}:`
   }

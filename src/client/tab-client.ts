@@ -26,6 +26,7 @@ import {
   type WorkerStatus,
 } from '../protocol/messages.js'
 import { databaseNames, type DatabaseNames } from '../protocol/names.js'
+import { newTabIdentity, type TabIdentity } from '../protocol/tab-identity.js'
 import { parseCoordinatorToTab } from '../protocol/validate.js'
 import { debugLog, type DebugLog } from '../protocol/debug-log.js'
 import type { ResolvedConfig } from '../dialect/options.js'
@@ -72,7 +73,8 @@ const ASSET_HINT =
   'package files elsewhere, set workerUrl / coordinatorUrl / wasmUrl'
 
 export class TabClient {
-  readonly tabId: string = crypto.randomUUID()
+  /** This tab's id: known once start() (or status()) has awaited the identity. */
+  tabId = ''
   readonly #config: Readonly<ResolvedConfig>
   readonly #names: DatabaseNames
   readonly #router: RequestRouter
@@ -92,7 +94,7 @@ export class TabClient {
   #ownLineSerial = 0
   /** The worker was terminated, or failed to load or start: it answers nothing any more. */
   #workerGone = false
-  readonly #log: DebugLog
+  #log: DebugLog
   #routeWaiters: Array<(activeTabId: string) => void> = []
   /** Pending requestActive() / stepDown() calls, failed at once when the tab closes. */
   readonly #handoffFailers = new Set<(error: Error) => void>()
@@ -112,19 +114,26 @@ export class TabClient {
   /** Whether the browser keeps this origin's storage under pressure (undefined: not known yet). */
   persisted: boolean | undefined
   #tabLock = ''
-  /** Proves to the coordinator that a join for this tab's id is this tab's (see JoinMessage). */
-  readonly #secret = crypto.randomUUID()
+  #secret = ''
+  /** The id and the secret that proves it to the coordinator (see tab-identity.ts). */
+  readonly #identity: Promise<TabIdentity>
   #stopWatchingVisibility: () => void = () => {}
   #storage: StorageKind | undefined
 
   constructor(config: Readonly<ResolvedConfig>, events: TabEvents = new TabEvents()) {
     this.#config = config
     this.events = events
-    this.#log = debugLog(config.debug, `tab ${this.tabId.slice(0, 8)}`)
+    this.#log = debugLog(config.debug, 'tab')
     this.#names = databaseNames(config.filename)
     // A statement's answer may wait for other tabs' leases and for its own run: bounded by both.
     const answerTimeoutMs = config.requestTimeoutMs + config.leaseTimeoutMs + config.statementTimeoutMs
-    this.#router = new RequestRouter(config.requestTimeoutMs, this.tabId, answerTimeoutMs, config.statementTimeoutMs)
+    this.#router = new RequestRouter(config.requestTimeoutMs, answerTimeoutMs, config.statementTimeoutMs)
+    this.#identity = newTabIdentity().then((identity) => {
+      this.tabId = identity.tabId
+      this.#router.identify(identity.tabId)
+      this.#log = debugLog(config.debug, `tab ${identity.tabId.slice(0, 8)}`)
+      return identity
+    })
     this.#router.onRoute = (route, reason) => {
       const waiters = this.#routeWaiters
       this.#routeWaiters = []
@@ -174,11 +183,12 @@ export class TabClient {
   }
 
   async #start(): Promise<void> {
-    if (typeof navigator === 'undefined' || !navigator.locks) {
+    if (typeof navigator === 'undefined' || !navigator.locks || !crypto.subtle) {
       throw new StorageUnavailableError(
         'Web Locks (navigator.locks) are not available: a secure context (https or localhost) is required',
       )
     }
+    this.#secret = (await this.#identity).secret
     this.#link = new CoordinatorLink(this.#config.coordinator, this.#names, this.#config.coordinatorUrl, this.#log, {
       message: (data) => this.#onCoordinatorMessage(data),
       switched: (reason) => {
@@ -528,6 +538,7 @@ export class TabClient {
   }
 
   async status(): Promise<TabStatus> {
+    await this.#identity
     const worker = await this.#workerStatus()
     const route = this.#router.route
     return {

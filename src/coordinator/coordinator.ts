@@ -26,9 +26,11 @@ import {
   type CoordinatorToWorker,
   type HandoffReason,
   type JoinMessage,
+  type TabToCoordinator,
   type WorkerToCoordinator,
 } from '../protocol/messages.js'
 import { hasVersion, isCurrentVersion, parseTabToCoordinator, parseWorkerToCoordinator } from '../protocol/validate.js'
+import { ownsTabId } from '../protocol/tab-identity.js'
 import { TabRegistry } from './tab-registry.js'
 import { visibleSuccessor } from './visibility-policy.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
@@ -42,8 +44,6 @@ interface TabLines {
   visible: boolean
   visibleSince: number
   readonly hiddenHandoffMs: number | undefined
-  /** What the tab joined with: a later join for its id must bring it too. */
-  readonly secret: string
   /** The join these lines came with (see JoinMessage.serial). */
   readonly serial: number
 }
@@ -65,6 +65,12 @@ export class Coordinator {
   readonly #skip = new Set<string>()
   /** Tabs that stepped down: elected only when no other tab will do (never counted as failed). */
   readonly #steppedDown = new Set<string>()
+  /**
+   * Tabs whose worker, once elected, never showed progress (a frozen tab, a bogus member): elected
+   * again only when no other tab will do, until their worker opens the database. Each costs an
+   * election at most one wait, however many elections follow.
+   */
+  readonly #distrusted = new Set<string>()
   /** The tab told it is next in line (see #updateStandby). */
   #standby: string | undefined
   #preferred: string | undefined
@@ -78,6 +84,8 @@ export class Coordinator {
   #lastHeartbeat = 0
   #hangTimeoutMs = 0
   #hangTimer: ReturnType<typeof setInterval> | undefined
+  /** The `hangTimeoutMs` of the last worker that opened the database (see #electionBound). */
+  #servedHangTimeoutMs: number | undefined
   /** The database's role lock, held by the worker that has the files (see #awaitHolder). */
   readonly #roleLock: string | undefined
   readonly #instanceLock: string
@@ -89,6 +97,8 @@ export class Coordinator {
    * stepped down, until it is shown again (else a hand-off would go to it, and back, again and again).
    */
   readonly #notFollowed = new Set<string>()
+  /** Ports with a join being checked, and what they sent after it (see receive()). */
+  readonly #checking = new WeakMap<Line, Promise<void>>()
   /** Logs to this SharedWorker's console once any tab joined with `debug`. */
   #log: DebugLog = silent
 
@@ -127,6 +137,29 @@ export class Coordinator {
     }
     if (message.t === 'join' && message.debug) this.#log = debugLog(true, 'coordinator')
     this.#log(message.t, { tabId: message.tabId })
+    // A join's secret is checked against its tab id, which takes a digest: what the port sends
+    // meanwhile waits, so that a tab's messages are handled in the order it sent them.
+    const before = this.#checking.get(port)
+    if (!before && message.t !== 'join') return this.#handle(port, message)
+    const step = (async () => {
+      await before
+      if (message.t === 'join' && !(await ownsTabId(message.tabId, message.secret))) return this.#refuse(port, message.tabId)
+      this.#handle(port, message)
+    })().catch((error: unknown) => this.#log('failed to handle a message from a tab', { error }))
+    this.#checking.set(port, step)
+    void step.then(() => {
+      if (this.#checking.get(port) === step) this.#checking.delete(port)
+    })
+  }
+
+  #refuse(port: Line, tabId: string): void {
+    // A member's id without its secret: another script (every member learns the ids from the roster).
+    this.#log('refused a join with the id of another tab', { tabId })
+    const error = new ProtocolError(`Tab id ${tabId} is taken by another tab`)
+    sendTab(port, { t: 'rejected', v: PROTOCOL_VERSION, error: serializeError(error) })
+  }
+
+  #handle(port: Line, message: TabToCoordinator): void {
     // Only the port a tab joined on may speak for it.
     if (message.t !== 'join' && this.#lines.get(message.tabId)?.tab !== port) return
     switch (message.t) {
@@ -156,14 +189,8 @@ export class Coordinator {
 
   #join(port: Line, message: JoinMessage): void {
     const { tabId } = message
+    // The join brought the secret the id derives from (checked in receive()).
     const known = this.#lines.get(tabId)
-    if (known && known.secret !== message.secret) {
-      // Another script using a member's id (every member learns them from the roster).
-      this.#log('refused a join with the id of another tab', { tabId })
-      const error = new ProtocolError(`Tab id ${tabId} is taken by another tab`)
-      sendTab(port, { t: 'rejected', v: PROTOCOL_VERSION, error: serializeError(error) })
-      return
-    }
     if (known && (message.serial ?? 0) < known.serial) {
       // A join sent again overtook this one: its lines are the tab's.
       port.close()
@@ -226,7 +253,6 @@ export class Coordinator {
       visible: join.visible,
       visibleSince: performance.now(),
       hiddenHandoffMs: join.hiddenHandoffMs,
-      secret: join.secret,
       serial: join.serial ?? 0,
     }
   }
@@ -335,6 +361,7 @@ export class Coordinator {
     this.#lines.delete(tabId)
     this.#skip.delete(tabId)
     this.#steppedDown.delete(tabId)
+    this.#distrusted.delete(tabId)
     this.#notFollowed.delete(tabId)
     if (this.#preferred === tabId) this.#preferred = undefined
     if (this.#stepDownAsked === tabId) this.#stepDownAsked = undefined
@@ -400,8 +427,8 @@ export class Coordinator {
       const others = new Set(this.#registry.tabIds().filter((id) => id !== preferred))
       election = this.#registry.beginElection(others)
     }
-    if (!election && this.#steppedDown.size > 0)
-      election = this.#registry.beginElection(new Set([...this.#skip, ...this.#steppedDown]))
+    if (!election && (this.#steppedDown.size > 0 || this.#distrusted.size > 0))
+      election = this.#registry.beginElection(new Set([...this.#skip, ...this.#steppedDown, ...this.#distrusted]))
     election ??= this.#registry.beginElection(this.#skip)
     if (!election) return
     this.#log('elect', { ...election, steal: this.#steal })
@@ -409,9 +436,19 @@ export class Coordinator {
     const lines = this.#lines.get(election.tabId)!
     sendWorker(lines.worker, { t: 'activate', v: PROTOCOL_VERSION, epoch: election.epoch, steal: this.#steal, at: Date.now() })
     // The elected worker must show progress while it opens the database, or another is elected.
-    this.#hangTimeoutMs = lines.hangTimeoutMs
+    this.#hangTimeoutMs = this.#electionBound(election.tabId)
     this.#lastHeartbeat = performance.now()
     this.#watchHeartbeats()
+  }
+
+  /**
+   * How long the tab elected may go without showing progress: its own `hangTimeoutMs`, but no
+   * longer than the last worker that served had, so that a member cannot make an election wait
+   * longer than a working tab of this database would.
+   */
+  #electionBound(tabId: string): number {
+    const own = this.#lines.get(tabId)!.hangTimeoutMs
+    return Math.min(own, this.#servedHangTimeoutMs ?? own)
   }
 
   #onWorkerMessage(tabId: string, message: WorkerToCoordinator): void {
@@ -426,9 +463,11 @@ export class Coordinator {
         }
         this.#skip.clear()
         this.#steppedDown.clear()
+        this.#distrusted.delete(tabId)
         this.#steal = false
         this.#storage = { storage: message.storage, ...(message.storageReason ? { storageReason: message.storageReason } : {}) }
         this.#hangTimeoutMs = message.hangTimeoutMs
+        this.#servedHangTimeoutMs = message.hangTimeoutMs
         this.#lastHeartbeat = performance.now()
         this.#watchHeartbeats()
         const reason = this.#reason
@@ -510,6 +549,7 @@ export class Coordinator {
         this.#registry.abandon(active, epoch)
         this.#deactivate(active, epoch)
         this.#skip.add(active)
+        this.#distrusted.add(active)
         this.#stopHangWatch()
         this.#elect()
         return
@@ -551,7 +591,7 @@ export class Coordinator {
   #updateStandby(): void {
     // While the role is vacant or opening the standby stays as it is: it is likely the one elected.
     if (!this.#registry.ready) return
-    const next = this.#registry.nextInLine(this.#skip)
+    const next = this.#registry.nextInLine(new Set([...this.#skip, ...this.#distrusted]))
     if (next === this.#standby) return
     const previous = this.#standby !== this.#registry.active && this.#standby && this.#lines.get(this.#standby)
     if (previous) sendWorker(previous.worker, { t: 'standby', v: PROTOCOL_VERSION, on: false })

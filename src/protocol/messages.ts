@@ -33,11 +33,12 @@ export type HandoffReason = 'elected' | 'closed' | 'crashed' | 'hung' | 'manual'
 export interface JoinMessage {
   readonly t: 'join'
   readonly v: number
-  /** Public: every member learns it from the roster. */
+  /** Public: every member learns it from the roster. The hash of `secret` (see tab-identity.ts). */
   readonly tabId: string
   /**
-   * Private, made by the tab once: a join for a tab id the coordinator knows must bring the same
-   * secret, so that no other script can take the tab's place (and close its lines).
+   * Private, made by the tab once: a join must bring the secret its tab id was derived from, so
+   * that no other script can take the tab's place (and close its lines), even at a coordinator
+   * that restarted and has not seen the tab yet.
    */
   readonly secret: string
   /** The name of the Web Lock this tab holds for its lifetime; the coordinator waits on it. */

@@ -54,8 +54,7 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
     isInt(m.epoch) &&
     (m.epoch as number) <= MAX_JOIN_EPOCH &&
     typeof m.holder === 'boolean' &&
-    isInt(m.hangTimeoutMs) &&
-    (m.hangTimeoutMs as number) > 0 &&
+    isDuration(m.hangTimeoutMs) &&
     typeof m.visible === 'boolean' &&
     (m.hiddenHandoffMs === undefined || m.hiddenHandoffMs === 0 || isDuration(m.hiddenHandoffMs)) &&
     (m.line === undefined || isLineName(m.line)) &&
@@ -126,7 +125,7 @@ export function parseCoordinatorToWorker(data: unknown): CoordinatorToWorker | u
 export function parseWorkerToCoordinator(data: unknown): WorkerToCoordinator | undefined {
   if (!hasVersion(data) || !isCurrentVersion(data)) return undefined
   const m = data as Obj
-  if (m.t === 'activated' && isInt(m.epoch) && isInt(m.hangTimeoutMs) && isStorage(m.storage) && isReason(m.storageReason))
+  if (m.t === 'activated' && isInt(m.epoch) && isDuration(m.hangTimeoutMs) && isStorage(m.storage) && isReason(m.storageReason))
     return data as unknown as WorkerToCoordinator
   if (m.t === 'heartbeat' && isInt(m.epoch) && isInt(m.seq)) return data as unknown as WorkerToCoordinator
   if (m.t === 'deactivated' && isInt(m.epoch)) return data as unknown as WorkerToCoordinator
