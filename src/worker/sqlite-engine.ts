@@ -17,7 +17,7 @@ import {
   type EmscriptenModule,
   type StorageOptions,
 } from './database-storage.js'
-import { bindParameters, type BindingModule } from './statement-binding.js'
+import { bindParameters } from './statement-binding.js'
 import type { SqlValue, StorageKind } from '../protocol/messages.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
 import { guardLedger } from './ledger-guard.js'
