@@ -39,9 +39,11 @@ async function rogue(page: Page, filename: string) {
       const secret = `rogue-${Math.random()}`
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret)))
       const tabId = [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('')
-      await navigator.locks.request(`${name}:tab:${tabId}`, { ifAvailable: true }, () => {})
       let keepLock: () => void = () => {}
-      void navigator.locks.request(`${name}:tab:${tabId}`, () => new Promise<void>((r) => (keepLock = r)))
+      // Held before the join: a tab lock the coordinator gets is a tab gone.
+      await new Promise<void>(
+        (held) => void navigator.locks.request(`${name}:tab:${tabId}`, () => (held(), new Promise<void>((r) => (keepLock = r)))),
+      )
       shared.port.postMessage(
         {
           t: 'join',
@@ -217,7 +219,9 @@ test("a coordinator that has not seen a tab yet (just restarted) refuses a join 
       const secret = crypto.randomUUID()
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret)))
       const ownId = [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('')
-      void navigator.locks.request(`${name}:tab:${ownId}`, () => new Promise(() => {}))
+      await new Promise<void>(
+        (held) => void navigator.locks.request(`${name}:tab:${ownId}`, () => (held(), new Promise(() => {}))),
+      )
       join(ownId, secret)
       const started = Date.now()
       while (!replies.includes('welcome') && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20))
@@ -256,7 +260,10 @@ test('members whose worker never answers, claiming to be oldest with a huge hang
         const secret = crypto.randomUUID()
         const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret)))
         const tabId = [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('')
-        void navigator.locks.request(`${name}:tab:${tabId}`, () => new Promise(() => {}))
+        // Held before the join: a tab lock the coordinator gets is a tab gone.
+        await new Promise<void>(
+          (held) => void navigator.locks.request(`${name}:tab:${tabId}`, () => (held(), new Promise(() => {}))),
+        )
         const worker = new MessageChannel()
         activates.push(0)
         kept.push(worker.port1)

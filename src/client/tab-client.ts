@@ -1,40 +1,27 @@
 /**
- * A tab's membership in one database: it holds the tab's liveness lock, starts the tab worker,
- * joins the coordinator, and turns the driver's calls into requests on the current route.
+ * The tab's side of one database, as the driver sees it: the driver's calls become requests on
+ * the current route (request-router.ts), route changes become the tab's events and metrics, and
+ * manual hand-offs wait for their route. Who this tab is to the coordinator and its worker are
+ * membership.ts's.
  */
-import { pageVisible, watchVisibility } from './page-visibility.js'
-import {
-  DatabaseClosedError,
-  NoActiveTabError,
-  StorageUnavailableError,
-  appendCallerStack,
-  deserializeError,
-  destroyedError,
-} from '../protocol/errors.js'
+import { NoActiveTabError, StorageUnavailableError, appendCallerStack, destroyedError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type ExecResult,
-  type InitMessage,
-  type JoinMessage,
   type AdminOperation,
   type HandoffReason,
-  type OwnLineOpen,
-  type OwnWorkerReply,
-  type WorkerReply,
   type SqlValue,
   type StorageKind,
   type WorkerStatus,
 } from '../protocol/messages.js'
 import { databaseNames, type DatabaseNames } from '../protocol/names.js'
 import { newTabIdentity, type TabIdentity } from '../protocol/tab-identity.js'
-import { parseCoordinatorToTab } from '../protocol/validate.js'
 import { debugLog, type DebugLog } from '../protocol/debug-log.js'
 import type { ResolvedConfig } from '../dialect/options.js'
-import { startTabWorker } from './asset-urls.js'
-import { CoordinatorLink, type CoordinatorKind } from './coordinator-link.js'
-import { newLine, openLine, transferOf, type Line, type LineRef } from '../protocol/line.js'
+import type { CoordinatorKind } from './coordinator-link.js'
 import { RequestRouter, type StatementKind } from './request-router.js'
-import { OwnWorkerLine } from './own-worker-line.js'
+import { Membership } from './membership.js'
+import { NO_WORKER } from './own-worker.js'
 import { TabEvents } from './tab-events.js'
 import { TabMetrics, type MetricsSnapshot } from './tab-metrics.js'
 import { TableChanges } from './table-changes.js'
@@ -66,34 +53,16 @@ export interface TabStatus {
   readonly worker: WorkerStatus
 }
 
-const WORKER_CLOSE_TIMEOUT_MS = 3000
-const NO_WORKER: WorkerStatus = { active: false, openCount: 0, attachedTabs: 0, subscribers: 0 }
-const ASSET_HINT =
-  ". With Vite's dev server, add optimizeDeps: { exclude: ['kysely-multitab-opfs'] }; if you serve the " +
-  'package files elsewhere, set workerUrl / coordinatorUrl / wasmUrl'
-
 export class TabClient {
   /** This tab's id: known once start() (or status()) has awaited the identity. */
   tabId = ''
   readonly #config: Readonly<ResolvedConfig>
   readonly #names: DatabaseNames
   readonly #router: RequestRouter
-  #worker: Worker | undefined
-  #link: CoordinatorLink | undefined
-  #coordinatorWatch: AbortController | undefined
-  #releaseTabLock: (() => void) | undefined
-  /** When this tab first joined a coordinator (see JoinMessage.since). */
-  #joinedAt: number | undefined
+  #membership: Membership | undefined
   #started: Promise<void> | undefined
   #closed = false
   #nextLease = 1
-  #nextCall = 1
-  readonly #calls = new Map<number, (reply: OwnWorkerReply) => void>()
-  /** The route to this tab's own worker, while it is the active one (see own-worker-line.ts). */
-  #ownLine: OwnWorkerLine | undefined
-  #ownLineSerial = 0
-  /** The worker was terminated, or failed to load or start: it answers nothing any more. */
-  #workerGone = false
   #log: DebugLog
   #routeWaiters: Array<(activeTabId: string) => void> = []
   /** Pending requestActive() / stepDown() calls, failed at once when the tab closes. */
@@ -101,7 +70,6 @@ export class TabClient {
   /** How many routes this tab has lost to a manual hand-off (a step-down's progress, see handoff()). */
   #manualLosses = 0
   #lastActive: string | undefined
-  #roster: readonly string[] = []
   #hadRoute = false
   readonly changes = new TableChanges((on) => this.#router.subscribe(on))
   readonly #metrics = new TabMetrics()
@@ -111,14 +79,8 @@ export class TabClient {
   /** The active tab whose goodbye this tab already reported as `active-lost`. */
   #announcedLost: string | undefined
   readonly events: TabEvents
-  /** Whether the browser keeps this origin's storage under pressure (undefined: not known yet). */
-  persisted: boolean | undefined
-  #tabLock = ''
-  #secret = ''
   /** The id and the secret that proves it to the coordinator (see tab-identity.ts). */
   readonly #identity: Promise<TabIdentity>
-  #stopWatchingVisibility: () => void = () => {}
-  #storage: StorageKind | undefined
 
   constructor(config: Readonly<ResolvedConfig>, events: TabEvents = new TabEvents()) {
     this.#config = config
@@ -188,239 +150,31 @@ export class TabClient {
         'Web Locks (navigator.locks) are not available: a secure context (https or localhost) is required',
       )
     }
-    this.#secret = (await this.#identity).secret
-    this.#link = new CoordinatorLink(this.#config.coordinator, this.#names, this.#config.coordinatorUrl, this.#log, {
-      message: (data) => this.#onCoordinatorMessage(data),
-      switched: (reason) => {
-        this.events.emit('fallback', { what: 'coordinator', chosen: 'web-locks', reason, degraded: false })
-        this.#onCoordinatorDied()
-      },
-      left: (tabId) => {
-        // The active tab closed, perhaps taking the coordinator with it. Only a hint (any script of
-        // the origin could post it): it names the reason and starts the hand-off clock; the route
-        // stays until the coordinator replaces it.
-        const route = this.#router.route
-        if (route?.activeTabId !== tabId || this.#lostAt !== undefined) return
-        this.#lostAt = performance.now()
-        this.#lostReason = 'closed'
-        this.#announcedLost = tabId
-        this.events.emit('active-lost', { previousActiveTabId: tabId, epoch: route.epoch, reason: 'closed' })
-      },
-      unanswered: () => this.#onCoordinatorDied(),
-      failed: (error) => {
-        this.#router.close(new StorageUnavailableError(error.message + ASSET_HINT))
-        this.#leave()
-      },
+    const membership = new Membership(this.#config, this.#names, await this.#identity, this.#router, this.events, this.#log, {
+      onLeft: (tabId) => this.#activeLeft(tabId),
+      closed: () => this.#closed,
     })
-    // Asked once, at start; the answer is reported by health().
-    void (this.#config.persistentStorage ? navigator.storage?.persist?.() : navigator.storage?.persisted?.())
-      ?.then((persisted) => (this.persisted = persisted))
-      .catch(() => {})
-    const tabLock = this.#names.tabLockPrefix + this.tabId
-    // Held for the tab's whole life; the coordinator queues for it to learn when the tab is gone.
-    await new Promise<void>((granted) => {
-      void navigator.locks.request(tabLock, () => {
-        granted()
-        return new Promise<void>((release) => (this.#releaseTabLock = release))
-      })
-    })
-    if (this.#closed) {
-      this.#releaseTabLock?.()
-      return
-    }
-
-    this.#tabLock = tabLock
-    if (this.#link.kind === 'web-locks' && this.#config.coordinator === 'auto') {
-      this.events.emit('fallback', {
-        what: 'coordinator',
-        chosen: 'web-locks',
-        reason: 'SharedWorker is not available',
-        degraded: false,
-      })
-    }
-    this.#joinCoordinator(this.#startWorker())
-    // Say goodbye while the page is going, so the others see 'closed' (not 'crashed') at once.
-    globalThis.addEventListener?.('pagehide', this.#onPageHide)
-    this.#stopWatchingVisibility = watchVisibility((visible) => {
-      this.#log('visibility', { visible })
-      this.#link?.post({ t: 'visibility', v: PROTOCOL_VERSION, tabId: this.tabId, visible })
-    })
-  }
-
-  readonly #onPageHide = (event: Event) => {
-    if ((event as PageTransitionEvent).persisted) return // kept in the back/forward cache
-    this.#leave()
-    // WebKit keeps a closed page's DedicatedWorker running, with its Web Locks and files: the
-    // next holder would wait for them forever. The page is going: end the worker with it.
-    this.#worker?.terminate()
-  }
-
-  /** Joins the coordinator (starting it if no tab has) with this tab's worker line. */
-  #joinCoordinator(workerPort: LineRef): void {
-    const join: JoinMessage = {
-      t: 'join',
-      v: PROTOCOL_VERSION,
-      tabId: this.tabId,
-      secret: this.#secret,
-      tabLock: this.#tabLock,
-      workerPort,
-      epoch: this.#router.highestEpoch,
-      holder: this.#router.route?.activeTabId === this.tabId,
-      since: (this.#joinedAt ??= Date.now()),
-      hangTimeoutMs: this.#config.hangTimeoutMs,
-      visible: pageVisible(),
-      ...(this.#config.hiddenHandoffMs === false ? {} : { hiddenHandoffMs: this.#config.hiddenHandoffMs }),
-      debug: !!this.#config.debug,
-    }
-    this.#log('join', { tabId: this.tabId, epoch: join.epoch, holder: join.holder, coordinator: this.#link!.kind })
-    this.#link!.join(join)
+    this.#membership = membership
+    await membership.join()
   }
 
   /**
-   * The coordinator's lifetime lock was granted to us: it died (its process crashed); or this tab
-   * changed how it reaches the coordinator. Join the (new) one; the worker gets a fresh line to it.
+   * The active tab said goodbye, perhaps taking the coordinator with it. Only a hint (any script of
+   * the origin could post it): it names the reason and starts the hand-off clock; the route stays
+   * until the coordinator replaces it.
    */
-  #onCoordinatorDied(): void {
-    if (this.#closed || !this.#worker) return
-    this.#log('joining the coordinator again')
-    const [workerEnd, coordinatorEnd] = newLine(this.#link!.ports)
-    this.#worker.postMessage({ t: 'coordinator-port', v: PROTOCOL_VERSION, port: workerEnd }, transferOf(workerEnd))
-    this.#joinCoordinator(coordinatorEnd)
+  #activeLeft(tabId: string): void {
+    const route = this.#router.route
+    if (route?.activeTabId !== tabId || this.#lostAt !== undefined) return
+    this.#lostAt = performance.now()
+    this.#lostReason = 'closed'
+    this.#announcedLost = tabId
+    this.events.emit('active-lost', { previousActiveTabId: tabId, epoch: route.epoch, reason: 'closed' })
   }
 
-  /** Starts this tab's worker; returns the line end the coordinator will use to reach it. */
-  #startWorker(): LineRef {
-    const worker = startTabWorker(this.#config.workerUrl, `kysely-multitab ${this.#config.filename}`)
-    this.#worker = worker
-    worker.onmessage = (event) => {
-      const data = event.data as OwnWorkerReply | OwnLineOpen | WorkerReply
-      if (data?.t === 'reply') this.#calls.get(data.id)?.(data)
-      else if (worker !== this.#worker) return
-      else if (data?.t === 'own-line-open') this.#ownLine?.opened(data.serial)
-      else this.#ownLine?.deliver(event) // the own line's traffic (see own-worker-line.ts)
-    }
-    worker.onerror = (event) => {
-      event.preventDefault?.()
-      // Failed, it may still hold the files (and the role lock) until its own timeout: free them now.
-      worker.terminate()
-      if (worker === this.#worker) this.#workerEnded()
-      this.#router.close(new StorageUnavailableError(`The tab worker failed: ${event.message || 'could not load'}${ASSET_HINT}`))
-      this.#leave()
-    }
-    const [workerEnd, coordinatorEnd] = newLine(this.#link!.ports)
-    const init: InitMessage = {
-      t: 'init',
-      v: PROTOCOL_VERSION,
-      tabId: this.tabId,
-      filename: this.#config.filename,
-      directory: this.#names.directory,
-      // Resolved here: the worker cannot resolve a page-relative URL.
-      wasmUrl: this.#config.wasmUrl ? new URL(String(this.#config.wasmUrl), globalThis.location?.href).href : '',
-      coordinatorPort: workerEnd,
-      roleLock: this.#names.roleLock,
-      leaseTimeoutMs: this.#config.leaseTimeoutMs,
-      hangTimeoutMs: this.#config.hangTimeoutMs,
-      storage: this.#config.storage,
-      openAttempts: this.#config.openAttempts,
-      openRetryDelayMs: this.#config.openRetryDelayMs,
-      debug: !!this.#config.debug,
-      warmStandby: this.#config.warmStandby,
-      connectionSetup: this.#config.connectionSetup,
-      statementTimeoutMs: this.#config.statementTimeoutMs,
-    }
-    worker.postMessage(init, transferOf(workerEnd))
-    return coordinatorEnd
-  }
-
-  /**
-   * The coordinator declared this tab's worker hung and gave the role to another tab. Terminating
-   * the worker is what frees the OPFS files for the new active tab; a fresh worker takes its place
-   * so this tab can be elected again later.
-   */
-  #replaceWorker(): void {
-    if (this.#closed) return
-    this.#worker?.terminate()
-    this.#settleCalls()
-    const workerPort = this.#startWorker()
-    this.#link?.post({ t: 'rejoin', v: PROTOCOL_VERSION, tabId: this.tabId, workerPort })
-  }
-
-  #onCoordinatorMessage(data: unknown): void {
-    const message = parseCoordinatorToTab(data)
-    if (!message) {
-      this.#log('dropped a malformed message from the coordinator', { data })
-      return
-    }
-    if (message.t !== 'roster' && message.t !== 'welcome') {
-      const { token: _token, ...details } = message as { token?: string }
-      this.#log(`coordinator: ${message.t}`, describe(details))
-    }
-    switch (message.t) {
-      case 'route':
-        this.#storageInUse(message.storage, message.storageReason)
-        this.#router.setRoute(
-          message.epoch,
-          message.activeTabId,
-          this.#routeLine(message.epoch, message.activeTabId, message.port, message.token),
-          message.token,
-          message.reason,
-        )
-        break
-      case 'route-lost':
-        this.#router.loseRoute(message.epoch, message.reason, message.error)
-        break
-      case 'fence':
-        this.#replaceWorker()
-        break
-      case 'roster':
-        this.#roster = Object.freeze([...message.tabIds])
-        this.events.emit('tabs-changed', { tabs: this.#roster, activeTabId: message.activeTabId })
-        break
-      case 'welcome': {
-        // Granted when the serving coordinator is gone (it holds this lock while it serves).
-        this.#coordinatorWatch?.abort()
-        const watch = (this.#coordinatorWatch = new AbortController())
-        navigator.locks
-          .request(message.lock, { signal: watch.signal }, () => {
-            if (!watch.signal.aborted) this.#onCoordinatorDied()
-          })
-          .catch(() => {})
-        break
-      }
-      case 'rejected':
-        // Another release runs this database: this tab can do nothing with it, so it leaves (it
-        // would otherwise stay queued to host a coordinator of its own release).
-        this.#router.close(deserializeError(message.error))
-        this.#leave()
-        break
-    }
-  }
-
-  /**
-   * The line of a route. To this tab's own worker it is the Worker channel itself (the worker
-   * matches it to the route by its token), not the brokered port or BroadcastChannel line, which
-   * is left unopened: see own-worker-line.ts.
-   */
-  #routeLine(epoch: number, activeTabId: string, ref: LineRef, token: string): Line {
-    // A stale route is refused (and its line closed) by the router: it must not move the own line.
-    if (activeTabId !== this.tabId || !this.#worker || !this.#router.acceptsRoute(epoch)) return openLine(ref)
-    if (typeof ref !== 'string') ref.close()
-    this.#ownLine = new OwnWorkerLine(this.#worker, token, ++this.#ownLineSerial)
-    return this.#ownLine
-  }
-
-  /** The active worker's storage, from a route: a fallback is announced once per storage. */
-  #storageInUse(storage: StorageKind, reason: string | undefined): void {
-    if (storage === this.#storage) return
-    this.#storage = storage
-    const degraded = storage === 'memory'
-    if (degraded) {
-      console.warn(
-        `kysely-multitab: '${this.#config.filename}' is IN MEMORY: nothing persists, and a hand-off to another tab starts empty` +
-          (reason ? ` (${reason})` : ' (storage: memory was asked for)'),
-      )
-    }
-    if (reason) this.events.emit('fallback', { what: 'storage', chosen: storage, reason, degraded })
+  /** Whether the browser keeps this origin's storage under pressure (undefined: not known yet). */
+  get persisted(): boolean | undefined {
+    return this.#membership?.persisted
   }
 
   /** A new lease number: one per Kysely connection scope. */
@@ -465,7 +219,7 @@ export class TabClient {
         const notYet =
           action === 'claim'
             ? activeTabId !== this.tabId
-            : activeTabId === this.tabId && this.#roster.length > 1 && this.#manualLosses === lostBefore
+            : activeTabId === this.tabId && (this.#membership?.roster.length ?? 0) > 1 && this.#manualLosses === lostBefore
         if (notYet) {
           this.#routeWaiters.push(waiter)
           return
@@ -477,7 +231,7 @@ export class TabClient {
       }
       this.#routeWaiters.push(waiter)
     })
-    this.#link?.post({ t: 'handoff', v: PROTOCOL_VERSION, tabId: this.tabId, action })
+    this.#membership?.post({ t: 'handoff', v: PROTOCOL_VERSION, tabId: this.tabId, action })
     return done
   }
 
@@ -539,12 +293,13 @@ export class TabClient {
 
   async status(): Promise<TabStatus> {
     await this.#identity
-    const worker = await this.#workerStatus()
+    const membership = this.#membership
+    const worker = membership ? await membership.worker.status() : NO_WORKER
     const route = this.#router.route
     return {
       tabId: this.tabId,
       role:
-        this.#closed || this.#workerGone
+        this.#closed || membership?.worker.gone
           ? 'closed'
           : !route
             ? 'electing'
@@ -552,10 +307,10 @@ export class TabClient {
               ? 'active'
               : 'follower',
       activeTabId: route?.activeTabId,
-      tabs: this.#roster,
-      coordinator: this.#link?.kind ?? (this.#config.coordinator === 'web-locks' ? 'web-locks' : 'shared-worker'),
-      storage: this.#storage,
-      degraded: this.#storage === 'memory',
+      tabs: membership?.roster ?? [],
+      coordinator: membership?.coordinator ?? (this.#config.coordinator === 'web-locks' ? 'web-locks' : 'shared-worker'),
+      storage: membership?.storage,
+      degraded: membership?.storage === 'memory',
       epoch: route?.epoch ?? 0,
       worker,
     }
@@ -568,66 +323,6 @@ export class TabClient {
     for (const fail of [...this.#handoffFailers]) fail(destroyedError())
     await this.#started?.catch(() => {})
     this.#router.close()
-    if (this.#worker) {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      await Promise.race([
-        this.#call('close'),
-        new Promise((resolve) => (timer = setTimeout(resolve, WORKER_CLOSE_TIMEOUT_MS))),
-      ]).catch(() => {})
-      clearTimeout(timer)
-    }
-    this.#leave()
-    globalThis.removeEventListener?.('pagehide', this.#onPageHide)
-    this.#stopWatchingVisibility()
-    this.#worker?.terminate()
-    this.#workerEnded()
-    this.#releaseTabLock?.()
+    await this.#membership?.close()
   }
-
-  #leave(): void {
-    this.#coordinatorWatch?.abort()
-    this.#link?.close({ t: 'leave', v: PROTOCOL_VERSION, tabId: this.tabId })
-  }
-
-  /** The worker's own view; a worker that is gone (closed, or failed to load) answers nothing. */
-  async #workerStatus(): Promise<WorkerStatus> {
-    if (!this.#worker || this.#workerGone) return NO_WORKER
-    try {
-      return (await this.#call('worker-status')).value as WorkerStatus
-    } catch {
-      return NO_WORKER
-    }
-  }
-
-  /** The worker was terminated for good, or failed to load or start. */
-  #workerEnded(): void {
-    this.#workerGone = true
-    this.#settleCalls()
-  }
-
-  /** What was asked of a worker that is gone will never be answered: answer as an idle one would. */
-  #settleCalls(): void {
-    for (const resolve of this.#calls.values()) resolve({ t: 'reply', id: -1, value: NO_WORKER })
-    this.#calls.clear()
-  }
-
-  #call(t: 'worker-status' | 'close'): Promise<OwnWorkerReply> {
-    if (this.#workerGone) return Promise.reject(new DatabaseClosedError('The tab worker is gone'))
-    const id = this.#nextCall++
-    return new Promise((resolve, reject) => {
-      this.#calls.set(id, (reply) => {
-        this.#calls.delete(id)
-        if (reply.error) reject(deserializeError(reply.error))
-        else resolve(reply)
-      })
-      this.#worker!.postMessage({ t, id })
-    })
-  }
-}
-
-/** A message's fields for the debug log, without its ports. */
-function describe(message: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(message)) if (!(value instanceof MessagePort)) out[key] = value
-  return out
 }

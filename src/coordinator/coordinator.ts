@@ -32,6 +32,7 @@ import {
 import { hasVersion, isCurrentVersion, parseTabToCoordinator, parseWorkerToCoordinator } from '../protocol/validate.js'
 import { ownsTabId } from '../protocol/tab-identity.js'
 import { TabRegistry } from './tab-registry.js'
+import { browserEnv, type CoordinatorEnv } from './coordinator-env.js'
 import { visibleSuccessor } from './visibility-policy.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
 import { newLine, openLine, transferOf, type Line } from '../protocol/line.js'
@@ -51,6 +52,12 @@ interface TabLines {
 /** How long to wait before electing again after an elected tab could not open the files. */
 const REELECT_DELAY_MS = 100
 const HANG_CHECKS_PER_BOUND = 10
+/**
+ * The longest an elected worker may go without showing progress, whatever its `hangTimeoutMs`: a
+ * worker that waits for the role lock or opens the files heartbeats at least every second (see
+ * ACQUIRING_BEAT_MS in worker/active-database.ts).
+ */
+const ELECTION_SILENCE_MS = 10_000
 /** How long a released tab lock waits for the tab's own goodbye before the tab counts as crashed. */
 const GOODBYE_GRACE_MS = 50
 /** How often a restarted coordinator looks whether the role lock is still held (see #awaitHolder). */
@@ -59,7 +66,8 @@ const HOLDER_POLL_MS = 100
 const RETRY_ELECTION = new Set([HandoffError.name, 'AbortError', ActiveTabLostError.name])
 
 export class Coordinator {
-  readonly #registry = new TabRegistry()
+  readonly #env: CoordinatorEnv
+  readonly #registry: TabRegistry
   readonly #lines = new Map<string, TabLines>()
   /** Tabs that just failed (could not open, or hung), skipped at the next election. */
   readonly #skip = new Set<string>()
@@ -106,9 +114,11 @@ export class Coordinator {
    * @param instanceLock a Web Lock name unique to this instance, which the host requested (and so
    *   holds, or is first in line for) before it lets any tab in
    */
-  constructor(instanceLock: string, roleLock?: string) {
+  constructor(instanceLock: string, roleLock?: string, env: CoordinatorEnv = browserEnv()) {
     this.#instanceLock = instanceLock
     this.#roleLock = roleLock
+    this.#env = env
+    this.#registry = new TabRegistry(env.wallClock)
   }
 
   /**
@@ -179,7 +189,7 @@ export class Coordinator {
         const lines = this.#lines.get(message.tabId)!
         if (lines.visible === message.visible) break
         lines.visible = message.visible
-        lines.visibleSince = performance.now()
+        lines.visibleSince = this.#env.now()
         if (message.visible) this.#notFollowed.delete(message.tabId)
         this.#followVisibility()
         break
@@ -217,7 +227,7 @@ export class Coordinator {
     }
     // The tab's own word for its age, clamped to now: a clock running ahead must not put it
     // behind tabs that joined after it.
-    const since = message.since === undefined ? undefined : Math.min(message.since, Date.now())
+    const since = message.since === undefined ? undefined : Math.min(message.since, this.#env.wallClock())
     if (!this.#registry.add(tabId, since)) return
     this.#registry.observeEpoch(message.epoch)
     this.#lines.set(tabId, this.#tabLines(port, worker, message))
@@ -225,7 +235,10 @@ export class Coordinator {
     // Granted only once the tab has released it, i.e. when the tab is gone. A closing tab's goodbye
     // ('leave', at pagehide) travels apart from the lock release, and Firefox may deliver the
     // release first: give the goodbye a moment before calling the tab crashed.
-    void navigator.locks.request(message.tabLock, () => void setTimeout(() => this.#gone(tabId, 'crashed'), GOODBYE_GRACE_MS))
+    void this.#env.locks.request(
+      message.tabLock,
+      () => void this.#env.setTimeout(() => this.#gone(tabId, 'crashed'), GOODBYE_GRACE_MS),
+    )
     // This instance holds its own lock for its whole life: tabs queue for it to learn it died.
     sendTab(port, { t: 'welcome', v: PROTOCOL_VERSION, lock: this.#instanceLock })
     this.#lineUpChanged()
@@ -237,7 +250,7 @@ export class Coordinator {
     // Rejoining after a coordinator restart: the tab whose worker holds the files keeps the role.
     if (message.holder && !this.#registry.active) {
       this.#preferred = tabId
-      clearTimeout(this.#holderWait)
+      this.#env.clearTimeout(this.#holderWait)
       this.#holderWait = undefined
     } else if (message.epoch > 0 && !this.#holderChecked) {
       this.#awaitHolder(message.hangTimeoutMs)
@@ -251,7 +264,7 @@ export class Coordinator {
       worker,
       hangTimeoutMs: join.hangTimeoutMs,
       visible: join.visible,
-      visibleSince: performance.now(),
+      visibleSince: this.#env.now(),
       hiddenHandoffMs: join.hiddenHandoffMs,
       serial: join.serial ?? 0,
     }
@@ -263,7 +276,7 @@ export class Coordinator {
    * whenever a tab is shown or hidden, joins or leaves, and when a tab starts serving.
    */
   #followVisibility(): void {
-    clearTimeout(this.#visibilityTimer)
+    this.#env.clearTimeout(this.#visibilityTimer)
     this.#visibilityTimer = undefined
     const activeId = this.#registry.active
     const active = activeId && this.#lines.get(activeId)
@@ -272,7 +285,7 @@ export class Coordinator {
     const others = [...this.#lines]
       .filter(([tabId]) => tabId !== activeId && !this.#skip.has(tabId) && !this.#notFollowed.has(tabId))
       .map(([tabId, lines]) => ({ tabId, visible: lines.visible, since: lines.visibleSince }))
-    const now = performance.now()
+    const now = this.#env.now()
     const verdict = visibleSuccessor(
       { tabId: activeId, visible: active.visible, since: active.visibleSince },
       others,
@@ -281,7 +294,7 @@ export class Coordinator {
     )
     if (!verdict) return
     if ('at' in verdict) {
-      this.#visibilityTimer = setTimeout(() => this.#followVisibility(), verdict.at - now)
+      this.#visibilityTimer = this.#env.setTimeout(() => this.#followVisibility(), verdict.at - now)
       return
     }
     this.#log('the active tab is hidden: the role goes to a visible tab', { from: activeId, to: verdict.tabId })
@@ -296,18 +309,18 @@ export class Coordinator {
   #awaitHolder(boundMs: number): void {
     this.#holderChecked = true
     if (!this.#roleLock) return
-    const wait = (this.#holderWait = setTimeout(() => this.#stopWaiting(wait), boundMs))
+    const wait = (this.#holderWait = this.#env.setTimeout(() => this.#stopWaiting(wait), boundMs))
     // Polled: a holder that died with the old coordinator may still be listed for a moment.
     const check = () => {
       if (this.#holderWait !== wait) return
-      navigator.locks
+      this.#env.locks
         .query()
         .then((snapshot) => {
           // No holder: the old active tab went with the old coordinator. Its goodbye (on the join
           // channel) may still be on its way to the tabs, so they can name the reason: a moment.
           if (!snapshot.held?.some((lock) => lock.name === this.#roleLock))
-            setTimeout(() => this.#stopWaiting(wait), GOODBYE_GRACE_MS)
-          else setTimeout(check, HOLDER_POLL_MS)
+            this.#env.setTimeout(() => this.#stopWaiting(wait), GOODBYE_GRACE_MS)
+          else this.#env.setTimeout(check, HOLDER_POLL_MS)
         })
         .catch(() => this.#stopWaiting(wait))
     }
@@ -316,7 +329,7 @@ export class Coordinator {
 
   #stopWaiting(wait: ReturnType<typeof setTimeout>): void {
     if (this.#holderWait !== wait) return
-    clearTimeout(wait)
+    this.#env.clearTimeout(wait)
     this.#holderWait = undefined
     this.#elect()
   }
@@ -434,21 +447,27 @@ export class Coordinator {
     this.#log('elect', { ...election, steal: this.#steal })
     this.#preferred = undefined
     const lines = this.#lines.get(election.tabId)!
-    sendWorker(lines.worker, { t: 'activate', v: PROTOCOL_VERSION, epoch: election.epoch, steal: this.#steal, at: Date.now() })
+    sendWorker(lines.worker, {
+      t: 'activate',
+      v: PROTOCOL_VERSION,
+      epoch: election.epoch,
+      steal: this.#steal,
+      at: this.#env.wallClock(),
+    })
     // The elected worker must show progress while it opens the database, or another is elected.
     this.#hangTimeoutMs = this.#electionBound(election.tabId)
-    this.#lastHeartbeat = performance.now()
+    this.#lastHeartbeat = this.#env.now()
     this.#watchHeartbeats()
   }
 
   /**
-   * How long the tab elected may go without showing progress: its own `hangTimeoutMs`, but no
-   * longer than the last worker that served had, so that a member cannot make an election wait
-   * longer than a working tab of this database would.
+   * How long the tab elected may go without showing progress: its own `hangTimeoutMs`, but never
+   * longer than the last worker that served had, nor than ELECTION_SILENCE_MS, so that a member
+   * cannot make an election wait longer by claiming a long bound.
    */
   #electionBound(tabId: string): number {
     const own = this.#lines.get(tabId)!.hangTimeoutMs
-    return Math.min(own, this.#servedHangTimeoutMs ?? own)
+    return Math.min(own, this.#servedHangTimeoutMs ?? Infinity, ELECTION_SILENCE_MS)
   }
 
   #onWorkerMessage(tabId: string, message: WorkerToCoordinator): void {
@@ -468,7 +487,7 @@ export class Coordinator {
         this.#storage = { storage: message.storage, ...(message.storageReason ? { storageReason: message.storageReason } : {}) }
         this.#hangTimeoutMs = message.hangTimeoutMs
         this.#servedHangTimeoutMs = message.hangTimeoutMs
-        this.#lastHeartbeat = performance.now()
+        this.#lastHeartbeat = this.#env.now()
         this.#watchHeartbeats()
         const reason = this.#reason
         for (const id of registry.tabIds()) this.#broker(id, reason)
@@ -485,15 +504,15 @@ export class Coordinator {
       }
       case 'heartbeat':
         if (current && !registry.ready) {
-          this.#lastHeartbeat = performance.now() // still opening, and alive
+          this.#lastHeartbeat = this.#env.now() // still opening, and alive
         } else if (current) {
-          this.#lastHeartbeat = performance.now()
+          this.#lastHeartbeat = this.#env.now()
           sendWorker(this.#lines.get(tabId)!.worker, { t: 'ack', v: PROTOCOL_VERSION, epoch: message.epoch, seq: message.seq })
         } else if (!registry.active && message.epoch >= registry.epoch) {
           // It has the files from an election of a coordinator that died since: it keeps them.
           registry.observeEpoch(message.epoch)
           this.#preferred = tabId
-          clearTimeout(this.#holderWait)
+          this.#env.clearTimeout(this.#holderWait)
           this.#holderWait = undefined
           this.#elect()
         } else {
@@ -512,8 +531,8 @@ export class Coordinator {
         if (RETRY_ELECTION.has(message.error.name)) {
           // Busy handles clear up once the previous holder is fully gone: try again shortly.
           this.#steal = true
-          clearTimeout(this.#reelectTimer)
-          this.#reelectTimer = setTimeout(() => this.#elect(), REELECT_DELAY_MS)
+          this.#env.clearTimeout(this.#reelectTimer)
+          this.#reelectTimer = this.#env.setTimeout(() => this.#elect(), REELECT_DELAY_MS)
         } else if (this.#registry.size > this.#skip.size) {
           // Another open tab may manage (it may differ, e.g. in its wasmUrl): each tries once
           // before every tab is told.
@@ -532,17 +551,17 @@ export class Coordinator {
   }
 
   #stopHangWatch(): void {
-    clearInterval(this.#hangTimer)
+    this.#env.clearInterval(this.#hangTimer)
     this.#hangTimer = undefined
   }
 
   #watchHeartbeats(): void {
-    clearInterval(this.#hangTimer)
+    this.#env.clearInterval(this.#hangTimer)
     const bound = this.#hangTimeoutMs
-    this.#hangTimer = setInterval(() => {
+    this.#hangTimer = this.#env.setInterval(() => {
       const active = this.#registry.active
       if (!active) return
-      if (performance.now() - this.#lastHeartbeat <= bound) return
+      if (this.#env.now() - this.#lastHeartbeat <= bound) return
       if (!this.#registry.ready) {
         // Elected but silent while opening (a stalled or bogus worker): cancel it, elect another.
         const epoch = this.#registry.epoch

@@ -26,6 +26,12 @@ import type { StorageChoice } from './storage-choice.js'
 import { DatabaseOpener, StorageChoiceFailed } from './database-opener.js'
 import type { Line } from '../protocol/line.js'
 
+/**
+ * The longest gap between heartbeats while acquiring the role, whatever `hangTimeoutMs` is: the
+ * coordinator gives an election up after 10 s of silence (ELECTION_SILENCE_MS in coordinator.ts).
+ */
+const ACQUIRING_BEAT_MS = 1000
+
 export class ActiveDatabase {
   readonly #init: InitMessage
   readonly #opener: DatabaseOpener
@@ -169,10 +175,13 @@ export class ActiveDatabase {
     let opened = false
     // Progress while waiting for the lock and opening: the coordinator elects another if we go
     // silent. Silent, not stopped, while abandoned: a later election may take this attempt over.
-    const progress = setInterval(() => {
-      if (!latest()) clearInterval(progress)
-      else if (current()) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq: 0 })
-    }, this.#init.hangTimeoutMs / HEARTBEATS_PER_BOUND)
+    const progress = setInterval(
+      () => {
+        if (!latest()) clearInterval(progress)
+        else if (current()) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq: 0 })
+      },
+      Math.min(this.#init.hangTimeoutMs / HEARTBEATS_PER_BOUND, ACQUIRING_BEAT_MS),
+    )
     /**
      * The attempt ends without the files (a stolen lock's rejection may come while it opens them,
      * so this may run twice); a current one says why.

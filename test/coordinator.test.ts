@@ -1,0 +1,215 @@
+// The coordinator with fake browser APIs: a manual clock and timers, Web Locks kept in memory, tab
+// lines that record what they are sent, and workers on real MessageChannels (Node has them).
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Coordinator } from '../src/coordinator/coordinator.js'
+import type { CoordinatorEnv } from '../src/coordinator/coordinator-env.js'
+import { PROTOCOL_VERSION } from '../src/protocol/messages.js'
+import { newTabIdentity } from '../src/protocol/tab-identity.js'
+import type { Line } from '../src/protocol/line.js'
+
+/** Timers that run only when the test moves the clock. */
+class ManualClock {
+  now = 0
+  #timers = new Map<number, { at: number; run: () => void; every?: number }>()
+  #next = 1
+
+  setTimeout = (run: () => void, ms: number) => this.#add(run, ms) as unknown as ReturnType<typeof setTimeout>
+  setInterval = (run: () => void, ms: number) => this.#add(run, ms, ms) as unknown as ReturnType<typeof setInterval>
+  clear = (timer: unknown) => void this.#timers.delete(timer as number)
+
+  #add(run: () => void, ms: number, every?: number): number {
+    const id = this.#next++
+    this.#timers.set(id, { at: this.now + Math.max(0, ms), run, every })
+    return id
+  }
+
+  /** Moves the clock by `ms`, running each timer that falls due, in order. */
+  advance(ms: number): void {
+    const end = this.now + ms
+    for (;;) {
+      const due = [...this.#timers].filter(([, t]) => t.at <= end).sort(([, a], [, b]) => a.at - b.at)[0]
+      if (!due) break
+      const [id, timer] = due
+      this.now = timer.at
+      if (timer.every) timer.at += Math.max(1, timer.every)
+      else this.#timers.delete(id)
+      timer.run()
+    }
+    this.now = end
+  }
+}
+
+/** Exclusive Web Locks in memory: each name is granted to one request at a time, in order. */
+class FakeLocks {
+  readonly #queues = new Map<string, Array<() => void>>()
+
+  request(name: string, ...rest: unknown[]): Promise<unknown> {
+    const callback = rest[rest.length - 1] as () => unknown
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        Promise.resolve()
+          .then(callback)
+          .then(resolve, reject)
+          .finally(() => {
+            const queue = this.#queues.get(name)!
+            queue.shift()
+            queue[0]?.()
+          })
+      }
+      const queue = this.#queues.get(name) ?? []
+      this.#queues.set(name, queue)
+      queue.push(grant)
+      if (queue.length === 1) grant()
+    })
+  }
+
+  async query(): Promise<LockManagerSnapshot> {
+    const held = [...this.#queues].filter(([, q]) => q.length > 0).map(([name]) => ({ name, mode: 'exclusive' as const }))
+    return { held, pending: [] }
+  }
+
+  /** Holds `name` until the returned function is called (a tab's lifetime lock). */
+  hold(name: string): () => void {
+    let release = () => {}
+    void this.request(name, () => new Promise<void>((r) => (release = r)))
+    return () => release()
+  }
+}
+
+interface FakeTab {
+  tabId: string
+  line: Line & { got: Array<{ t: string; [k: string]: unknown }> }
+  /** What the coordinator sent this tab's worker. */
+  toWorker: Array<{ t: string; epoch?: number }>
+  close(): void
+}
+
+const open: Array<() => void> = []
+afterEach(() => {
+  for (const close of open.splice(0)) close()
+})
+
+function harness() {
+  const clock = new ManualClock()
+  const locks = new FakeLocks()
+  const env: CoordinatorEnv = {
+    locks: locks as unknown as CoordinatorEnv['locks'],
+    now: () => clock.now,
+    wallClock: () => 1_800_000_000_000 + clock.now,
+    setTimeout: clock.setTimeout,
+    clearTimeout: clock.clear,
+    setInterval: clock.setInterval,
+    clearInterval: clock.clear,
+  }
+  const coordinator = new Coordinator('db:coordinator:1', 'db:role', env)
+
+  /** A tab joins; its worker answers `activate` at once when `answers`, else never. */
+  async function join(
+    options: { since?: number; hangTimeoutMs?: number; answers?: boolean; secret?: string; tabId?: string } = {},
+  ) {
+    const identity = await newTabIdentity()
+    const tabId = options.tabId ?? identity.tabId
+    const hangTimeoutMs = options.hangTimeoutMs ?? 4000
+    const got: FakeTab['line']['got'] = []
+    const line = { got, postMessage: (m: unknown) => void got.push(m as never), onmessage: null, start() {}, close() {} }
+    const worker = new MessageChannel()
+    const toWorker: FakeTab['toWorker'] = []
+    worker.port1.onmessage = (event) => {
+      toWorker.push(event.data)
+      if (options.answers !== false && event.data.t === 'activate') {
+        worker.port1.postMessage({
+          t: 'activated',
+          v: PROTOCOL_VERSION,
+          epoch: event.data.epoch,
+          hangTimeoutMs,
+          storage: 'opfs-sahpool',
+        })
+      }
+    }
+    const tabLock = `db:tab:${tabId}`
+    const release = locks.hold(tabLock)
+    const close = () => {
+      worker.port1.close()
+      release()
+    }
+    open.push(close)
+    coordinator.receive(line, {
+      t: 'join',
+      v: PROTOCOL_VERSION,
+      tabId,
+      secret: options.secret ?? identity.secret,
+      tabLock,
+      workerPort: worker.port2,
+      epoch: 0,
+      holder: false,
+      since: options.since,
+      hangTimeoutMs,
+      visible: true,
+    })
+    const tab: FakeTab = { tabId, line, toWorker, close }
+    return tab
+  }
+
+  const activates = (tab: FakeTab) => tab.toWorker.filter((m) => m.t === 'activate').length
+  const routedTo = (tab: FakeTab) => [...tab.line.got].reverse().find((m) => m.t === 'route')?.activeTabId
+  const leave = (tab: FakeTab) => coordinator.receive(tab.line, { t: 'leave', v: PROTOCOL_VERSION, tabId: tab.tabId })
+  return { clock, coordinator, join, activates, routedTo, leave }
+}
+
+describe('coordinator', () => {
+  it("refuses a join with a tab's id but not its secret, though it never saw that tab (a restart)", async () => {
+    const h = harness()
+    const victim = await newTabIdentity()
+    const thief = await h.join({ tabId: victim.tabId, secret: 'guessed' })
+    await vi.waitFor(() => expect(thief.line.got.map((m) => m.t)).toEqual(['rejected']))
+    expect(thief.line.got[0]!.error).toMatchObject({ name: 'ProtocolError' })
+    const real = await h.join({ tabId: victim.tabId, secret: victim.secret })
+    await vi.waitFor(() => expect(h.routedTo(real)).toBe(victim.tabId))
+  })
+
+  it("handles what a tab sends after its join in order, though the join's check takes a while", async () => {
+    const h = harness()
+    const a = await h.join()
+    await vi.waitFor(() => expect(h.routedTo(a)).toBe(a.tabId))
+    const b = await h.join()
+    h.leave(b) // sent right behind the join, before its check is done
+    await vi.waitFor(() => expect(a.line.got.filter((m) => m.t === 'roster').length).toBeGreaterThanOrEqual(3))
+    const rosters = a.line.got.filter((m) => m.t === 'roster').map((m) => m.tabIds)
+    expect(rosters.at(-2)).toEqual([a.tabId, b.tabId])
+    expect(rosters.at(-1)).toEqual([a.tabId])
+  })
+
+  it('gives an elected member that never answers up after the last holder’s bound, not the 23 days it claims, and tries it once', async () => {
+    const h = harness()
+    const a = await h.join({ hangTimeoutMs: 1500 })
+    await vi.waitFor(() => expect(h.routedTo(a)).toBe(a.tabId))
+    const fakes = [await h.join({ since: 0, hangTimeoutMs: 2_000_000_000, answers: false })]
+    fakes.push(await h.join({ since: 0, hangTimeoutMs: 2_000_000_000, answers: false }))
+    const b = await h.join({ hangTimeoutMs: 1500 })
+    const c = await h.join({ hangTimeoutMs: 1500 })
+    await vi.waitFor(() => expect(h.routedTo(c)).toBe(a.tabId))
+
+    h.leave(a)
+    await vi.waitFor(() => expect(fakes.map(h.activates)).toEqual([1, 0])) // the oldest claim goes first
+    h.clock.advance(1700) // checked every tenth of the bound
+    await vi.waitFor(() => expect(fakes.map(h.activates)).toEqual([1, 1]))
+    h.clock.advance(1700) // checked every tenth of the bound
+    await vi.waitFor(() => expect(h.routedTo(c)).toBe(b.tabId))
+
+    h.leave(b) // the fakes are still members, but are not tried again while a real tab is there
+    await vi.waitFor(() => expect(h.routedTo(c)).toBe(c.tabId))
+    expect(fakes.map(h.activates)).toEqual([1, 1])
+  })
+
+  it('bounds an election by 10 s of silence before any worker served, whatever the member claims', async () => {
+    const h = harness()
+    const fake = await h.join({ since: 0, hangTimeoutMs: 2_000_000_000, answers: false })
+    await vi.waitFor(() => expect(h.activates(fake)).toBe(1))
+    const a = await h.join({ hangTimeoutMs: 60_000 })
+    h.clock.advance(9_900)
+    await new Promise((r) => setTimeout(r, 20))
+    expect(h.activates(a)).toBe(0)
+    h.clock.advance(1_200) // checked every tenth of the bound
+    await vi.waitFor(() => expect(h.routedTo(a)).toBe(a.tabId))
+  })
+})
