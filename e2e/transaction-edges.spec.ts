@@ -24,7 +24,8 @@ test('a COMMIT in flight when the active tab closes: rolled back, said so, and i
 }) => {
   // A lease left held on the new active worker would make every other tab wait this long.
   const { a, b, c, former } = await threeTabs(context, { leaseTimeoutMs: 120_000 })
-  const slow = countTo(await rowsForMs(b, 2500))
+  // Long enough that it still runs when `a` closes, even if the calibration ran on a loaded machine.
+  const slow = countTo(await rowsForMs(b, 6000))
   await b.evaluate((slowSql) => {
     ;(window as any).tx = window.db
       .transaction()
@@ -110,7 +111,8 @@ test("a raw BEGIN outside any connection scope is rolled back when its query end
 
 test('a raw script that starts with SELECT but also writes is not resent as a read after a failover', async ({ context }) => {
   const { a, b, c, former } = await threeTabs(context)
-  const slow = countTo(await rowsForMs(b, 2500))
+  // Long enough that it still runs when `a` closes, even if the calibration ran on a loaded machine.
+  const slow = countTo(await rowsForMs(b, 6000))
   await b.evaluate((slowSql) => {
     ;(window as any).script = window.db
       .executeQuery(window.harness.CompiledQuery.raw(`select 1; insert into t (v) values ('script'); ${slowSql}`))

@@ -96,6 +96,8 @@ export class TabClient {
       this.#log = debugLog(config.debug, `tab ${identity.tabId.slice(0, 8)}`)
       return identity
     })
+    // Without Web Crypto (not a secure context) start() says why; this must not be unhandled.
+    void this.#identity.catch(() => {})
     this.#router.onRoute = (route, reason) => {
       const waiters = this.#routeWaiters
       this.#routeWaiters = []

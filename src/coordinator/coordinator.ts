@@ -53,11 +53,11 @@ interface TabLines {
 const REELECT_DELAY_MS = 100
 const HANG_CHECKS_PER_BOUND = 10
 /**
- * The longest an elected worker may go without showing progress, whatever its `hangTimeoutMs`: a
- * worker that waits for the role lock or opens the files heartbeats at least every second (see
- * ACQUIRING_BEAT_MS in worker/active-database.ts).
+ * The longest an elected worker may go without showing progress, whatever `hangTimeoutMs` its tab
+ * claims: a worker that waits for the role lock or opens the files heartbeats at least every
+ * second (see ACQUIRING_BEAT_MS in worker/active-database.ts).
  */
-const ELECTION_SILENCE_MS = 10_000
+const ELECTION_SILENCE_MS = 60_000
 /** How long a released tab lock waits for the tab's own goodbye before the tab counts as crashed. */
 const GOODBYE_GRACE_MS = 50
 /** How often a restarted coordinator looks whether the role lock is still held (see #awaitHolder). */
@@ -92,8 +92,6 @@ export class Coordinator {
   #lastHeartbeat = 0
   #hangTimeoutMs = 0
   #hangTimer: ReturnType<typeof setInterval> | undefined
-  /** The `hangTimeoutMs` of the last worker that opened the database (see #electionBound). */
-  #servedHangTimeoutMs: number | undefined
   /** The database's role lock, held by the worker that has the files (see #awaitHolder). */
   readonly #roleLock: string | undefined
   readonly #instanceLock: string
@@ -461,13 +459,11 @@ export class Coordinator {
   }
 
   /**
-   * How long the tab elected may go without showing progress: its own `hangTimeoutMs`, but never
-   * longer than the last worker that served had, nor than ELECTION_SILENCE_MS, so that a member
-   * cannot make an election wait longer by claiming a long bound.
+   * How long the tab elected may go without showing progress: its own `hangTimeoutMs` (its worker
+   * heartbeats at that pace when busy), but no longer than ELECTION_SILENCE_MS, whatever it claims.
    */
   #electionBound(tabId: string): number {
-    const own = this.#lines.get(tabId)!.hangTimeoutMs
-    return Math.min(own, this.#servedHangTimeoutMs ?? Infinity, ELECTION_SILENCE_MS)
+    return Math.min(this.#lines.get(tabId)!.hangTimeoutMs, ELECTION_SILENCE_MS)
   }
 
   #onWorkerMessage(tabId: string, message: WorkerToCoordinator): void {
@@ -486,7 +482,6 @@ export class Coordinator {
         this.#steal = false
         this.#storage = { storage: message.storage, ...(message.storageReason ? { storageReason: message.storageReason } : {}) }
         this.#hangTimeoutMs = message.hangTimeoutMs
-        this.#servedHangTimeoutMs = message.hangTimeoutMs
         this.#lastHeartbeat = this.#env.now()
         this.#watchHeartbeats()
         const reason = this.#reason

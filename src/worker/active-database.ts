@@ -28,7 +28,7 @@ import type { Line } from '../protocol/line.js'
 
 /**
  * The longest gap between heartbeats while acquiring the role, whatever `hangTimeoutMs` is: the
- * coordinator gives an election up after 10 s of silence (ELECTION_SILENCE_MS in coordinator.ts).
+ * coordinator gives an election up after 60 s of silence (ELECTION_SILENCE_MS in coordinator.ts).
  */
 const ACQUIRING_BEAT_MS = 1000
 
@@ -189,7 +189,8 @@ export class ActiveDatabase {
     const ended = (error?: unknown) => {
       clearInterval(progress)
       const report = current()
-      if (latest() && this.#role.state !== 'idle') this.#role.to('idle')
+      const state = this.#role.state
+      if (latest() && (state === 'acquiring' || state === 'abandoned')) this.#role.to('idle')
       if (report) this.#activateFailed(this.#epoch, error)
     }
     const options: LockOptions = steal ? { mode: 'exclusive', steal: true } : { mode: 'exclusive' }
@@ -211,8 +212,8 @@ export class ActiveDatabase {
           await opening.engine.close().catch(() => {})
           return
         }
+        opened = true // from here on, any failure lets the files go (deactivate)
         this.#serve(opening.engine, opening.storage, steal)
-        opened = true
         // Hold the role for as long as the files are open.
         await new Promise<void>((release) => (this.#releaseRole = release))
       })
