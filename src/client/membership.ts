@@ -18,7 +18,7 @@ import type { RequestRouter } from './request-router.js'
 import { OwnWorker } from './own-worker.js'
 import type { TabEvents } from './tab-events.js'
 
-export const ASSET_HINT =
+const ASSET_HINT =
   ". With Vite's dev server, add optimizeDeps: { exclude: ['kysely-multitab-opfs'] }; if you serve the " +
   'package files elsewhere, set workerUrl / coordinatorUrl / wasmUrl'
 const WORKER_CLOSE_TIMEOUT_MS = 3000
