@@ -294,7 +294,7 @@ export class TabClient {
   }
 
   async status(): Promise<TabStatus> {
-    await this.#identity
+    await this.#identity.catch(() => undefined) // without Web Crypto, start() says why
     const membership = this.#membership
     const worker = membership ? await membership.worker.status() : NO_WORKER
     const route = this.#router.route
