@@ -16,7 +16,7 @@ import {
 } from '../protocol/messages.js'
 import { databaseNames, type DatabaseNames } from '../protocol/names.js'
 import { newTabIdentity, type TabIdentity } from '../protocol/tab-identity.js'
-import { debugLog, type DebugLog } from '../protocol/debug-log.js'
+import { debugLog } from '../protocol/debug-log.js'
 import type { ResolvedConfig } from '../dialect/options.js'
 import type { CoordinatorKind } from './coordinator-link.js'
 import { RequestRouter, type StatementKind } from './request-router.js'
@@ -63,7 +63,6 @@ export class TabClient {
   #started: Promise<void> | undefined
   #closed = false
   #nextLease = 1
-  #log: DebugLog
   #routeWaiters: Array<(activeTabId: string) => void> = []
   /** Pending requestActive() / stepDown() calls, failed at once when the tab closes. */
   readonly #handoffFailers = new Set<(error: Error) => void>()
@@ -85,7 +84,6 @@ export class TabClient {
   constructor(config: Readonly<ResolvedConfig>, events: TabEvents = new TabEvents()) {
     this.#config = config
     this.events = events
-    this.#log = debugLog(config.debug, 'tab')
     this.#names = databaseNames(config.filename)
     // A statement's answer may wait for other tabs' leases and for its own run: bounded by both.
     const answerTimeoutMs = config.requestTimeoutMs + config.leaseTimeoutMs + config.statementTimeoutMs
@@ -93,7 +91,6 @@ export class TabClient {
     this.#identity = newTabIdentity().then((identity) => {
       this.tabId = identity.tabId
       this.#router.identify(identity.tabId)
-      this.#log = debugLog(config.debug, `tab ${identity.tabId.slice(0, 8)}`)
       return identity
     })
     // Without Web Crypto (not a secure context) start() says why; this must not be unhandled.
@@ -152,7 +149,9 @@ export class TabClient {
         'Web Locks (navigator.locks) are not available: a secure context (https or localhost) is required',
       )
     }
-    const membership = new Membership(this.#config, this.#names, await this.#identity, this.#router, this.events, this.#log, {
+    const identity = await this.#identity
+    const log = debugLog(this.#config.debug, `tab ${identity.tabId.slice(0, 8)}`)
+    const membership = new Membership(this.#config, this.#names, identity, this.#router, this.events, log, {
       onLeft: (tabId) => this.#activeLeft(tabId),
       closed: () => this.#closed,
     })

@@ -33,11 +33,13 @@ const IOERR_WRITE = 778
 const IOERR_FSYNC = 1034
 const IOERR_TRUNCATE = 1546
 
+const nameOf = (error: unknown) => (error as { name?: string })?.name
+
 function guarded(call: () => number, ioError: number): number {
   try {
     return call()
   } catch (error) {
-    return (error as { name?: string })?.name === 'QuotaExceededError' ? SQLITE_FULL : ioError
+    return nameOf(error) === 'QuotaExceededError' ? SQLITE_FULL : ioError
   }
 }
 
@@ -46,7 +48,7 @@ function guarded(call: () => number, ioError: number): number {
  * Firefox say `NoModificationAllowedError`, Safari `InvalidStateError`.
  */
 function isHandleBusy(error: unknown): boolean {
-  const name = (error as { name?: string })?.name
+  const name = nameOf(error)
   return name === 'NoModificationAllowedError' || name === 'InvalidStateError'
 }
 
@@ -63,7 +65,7 @@ async function refusedOnAFreshFile(): Promise<Error | undefined> {
     handle.close()
     return undefined
   } catch (error) {
-    return isRefusal(error) || (error as { name?: string })?.name === 'InvalidStateError' ? (error as Error) : undefined
+    return isRefusal(error) || nameOf(error) === 'InvalidStateError' ? (error as Error) : undefined
   } finally {
     await root.removeEntry(name).catch(() => {})
   }
@@ -115,7 +117,7 @@ export async function openPool(options: PoolOptions, name: string): Promise<Acce
       return pool
     } catch (error) {
       await pool.close().catch(() => {})
-      const stale = (error as { name?: string })?.name === 'InvalidStateError'
+      const stale = nameOf(error) === 'InvalidStateError'
       const refused = isRefusal(error) ? (error as Error) : stale ? await refusedOnAFreshFile() : undefined
       if (refused) {
         throw new StorageRefusedError(`OPFS synchronous access handles failed to open (${refused.name}: ${refused.message})`)

@@ -145,10 +145,10 @@ export class StatementServer {
   }
 
   #newQueue(): LeaseQueue {
-    const init = this.#options
+    const { leaseTimeoutMs } = this.#options
     return new LeaseQueue({
-      idleTimeoutMs: init.leaseTimeoutMs,
-      timeoutError: (lease, waiting) => leaseTimeoutError(lease, waiting, init.leaseTimeoutMs),
+      idleTimeoutMs: leaseTimeoutMs,
+      timeoutError: (lease, waiting) => leaseTimeoutError(lease, waiting, leaseTimeoutMs),
       onRevoke: async () => {
         this.#stats.revokedLeases++
         await this.#role.engine?.rollback().catch(() => {})
