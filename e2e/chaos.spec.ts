@@ -65,13 +65,13 @@ async function chaos(bg: Awaited<ReturnType<typeof startBackgroundBrowser>>): Pr
       await stallTabWorker(victim, 8000)
     } else if (how === 'freeze') {
       // Another tab comes to the front, and the active one, now hidden, freezes at once (before
-      // the role would follow the user). It keeps the files while frozen: declared hung, it lets
-      // them go once resumed, and another tab takes over.
+      // the role would follow the user). It keeps its files while frozen: declared hung, it is
+      // replaced while still frozen (another tab copies the files away from it), then resumes.
       const front = tabs.find((t) => t !== victim && !t.isClosed())!
       await front.bringToFront()
       await expect.poll(() => victim!.evaluate(() => document.visibilityState)).toBe('hidden')
       await bg.freeze(victim)
-      await new Promise((r) => setTimeout(r, options.hangTimeoutMs + 1000))
+      await expect.poll(async () => (await status(front)).activeTabId, { timeout: 30_000 }).not.toBe(formerId)
       await bg.resume(victim)
     } else {
       collected.push(...(await victim.evaluate(() => window.chaos.outcomes).catch(() => [])))

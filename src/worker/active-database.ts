@@ -4,14 +4,17 @@
  *
  * Becoming active means: take the role Web Lock, then open the OPFS files (database-opener.ts).
  * The lock is held until the files are closed again, and the browser drops it if this worker dies.
- * The files themselves admit one holder (a second `createSyncAccessHandle` fails), so even a lock
- * stolen from a hung worker cannot give two workers the files at once.
+ * The files themselves admit one holder (a second `createSyncAccessHandle` fails). A worker that
+ * steals the lock from a hung holder which keeps them (a frozen tab) copies them away from it and
+ * serves the copy (see pool-generations.ts): what the hung holder writes when it wakes lands in
+ * files no one reads again.
  *
  * Fencing a hung holder: the worker runs a statement only while its role is fresh (see
  * role-freshness.ts). A worker that stalled (a busy loop, a frozen tab) asks again before running
- * anything: if the coordinator still has it as the active tab it carries on; if another tab was
- * elected meanwhile, it refuses the work that queued up (those tabs resend it to the new active
- * tab) and closes the files.
+ * anything, and before it answers a statement that ran while it stalled: if the coordinator still
+ * has it as the active tab it carries on; if another tab was elected meanwhile, it refuses the
+ * work that queued up (those tabs resend it to the new active tab), keeps the answers of what
+ * ran (their tabs take those as lost with their holder), and closes the files.
  */
 import { ActiveTabLostError, HandoffError, serializeError } from '../protocol/errors.js'
 import { PROTOCOL_VERSION, type InitMessage, type StorageKind, type WorkerToCoordinator } from '../protocol/messages.js'
@@ -160,7 +163,7 @@ export class ActiveDatabase {
       return
     }
     this.#role.to('acquiring')
-    this.#acquire(++this.#attempts, steal, known)
+    this.#acquire(++this.#attempts, steal, sentAt, known)
     // After the lock request, which the browser then grants while SQLite loads.
     if (known) this.#opener.preload(known)
   }
@@ -169,7 +172,7 @@ export class ActiveDatabase {
    * One activation attempt: the role lock, then the files. Only the latest attempt moves the role
    * state; it is current while it is also not abandoned, and only a current attempt reports.
    */
-  #acquire(attempt: number, steal: boolean, known: StorageChoice | undefined): void {
+  #acquire(attempt: number, steal: boolean, sentAt: number, known: StorageChoice | undefined): void {
     const latest = () => attempt === this.#attempts
     const current = () => latest() && this.#role.state === 'acquiring'
     let opened = false
@@ -200,7 +203,10 @@ export class ActiveDatabase {
         if (!current()) return ended()
         let opening: { storage: StorageChoice; engine: SqliteEngine }
         try {
-          opening = await this.#opener.open(known)
+          // Taken from a hung holder, which may keep the files (a frozen tab): the opener may copy
+          // them away from it, and stops if this attempt stops being current meanwhile.
+          const taker = steal ? { election: { epoch: this.#epoch, at: sentAt }, current } : undefined
+          opening = await this.#opener.open(known, taker)
         } catch (error) {
           return ended(error)
         }

@@ -7,6 +7,7 @@
 import type { InitMessage, StorageKind } from '../protocol/messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import { SqliteEngine } from './sqlite-engine.js'
+import type { Taker } from './pool-directory.js'
 import {
   chooseStorage,
   probeCapabilities,
@@ -59,13 +60,16 @@ export class DatabaseOpener {
     SqliteEngine.preload({ storage: storage.kind, ...this.#urls })
   }
 
-  /** Opens the files (on the next storage if the browser refuses one, with 'auto'). */
-  async open(known: StorageChoice | undefined): Promise<{ storage: StorageChoice; engine: SqliteEngine }> {
+  /**
+   * Opens the files (on the next storage if the browser refuses one, with 'auto'); a `taker` took
+   * the role lock from a hung holder.
+   */
+  async open(known: StorageChoice | undefined, taker?: Taker): Promise<{ storage: StorageChoice; engine: SqliteEngine }> {
     let chosen = known ?? (await this.#chosen())
     for (;;) {
       if (chosen instanceof StorageChoiceFailed) throw chosen.error
       try {
-        return { storage: chosen, engine: await this.#open(chosen.kind) }
+        return { storage: chosen, engine: await this.#open(chosen.kind, taker) }
       } catch (error) {
         // Offered but refused for good: with 'auto', the next storage (its reason says why).
         if (!(error instanceof StorageRefusedError) || this.#options.storage !== 'auto') throw error
@@ -106,7 +110,7 @@ export class DatabaseOpener {
     }
   }
 
-  #open(storage: StorageKind): Promise<SqliteEngine> {
+  #open(storage: StorageKind, taker: Taker | undefined): Promise<SqliteEngine> {
     const options = this.#options
     return SqliteEngine.open({
       storage,
@@ -117,6 +121,7 @@ export class DatabaseOpener {
       retryDelayMs: options.openRetryDelayMs,
       setup: options.connectionSetup,
       onIo: this.#onIo,
+      ...(taker ? { taker } : {}),
     })
   }
 }

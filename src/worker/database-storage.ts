@@ -10,7 +10,8 @@ import * as SQLite from 'wa-sqlite'
 import { MemoryVFS } from 'wa-sqlite/src/examples/MemoryVFS.js'
 import { HandoffError, SqliteError, StorageUnavailableError } from '../protocol/errors.js'
 import type { StorageKind } from '../protocol/messages.js'
-import { openPool } from './opfs-pool.js'
+import { openLivePool } from './opfs-pool.js'
+import type { Taker } from './pool-directory.js'
 import { OpfsWritableVFS } from './opfs-writable-vfs.js'
 import { rehearse } from './warm-up.js'
 import { compileSqliteWasm, instantiateSqliteWasm } from './wasm-fetch.js'
@@ -33,6 +34,8 @@ export interface StorageOptions {
   readonly retryDelayMs: number
   /** See PoolOptions.onIo (the `opfs-sahpool` storage). */
   readonly onIo?: () => void
+  /** The role lock was taken from a hung holder (see openLivePool; the `opfs-sahpool` storage). */
+  readonly taker?: Taker
 }
 
 /** An opened storage: the SQLite API of the right build, with a VFS registered as `vfsName`. */
@@ -197,7 +200,7 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
   switch (options.storage) {
     case 'opfs-sahpool': {
       // The pool's access handles open while the wasm loads: neither needs the other.
-      const pooled = openPool(options, name)
+      const pooled = openLivePool(options, name, options.taker)
       pooled.catch(() => {}) // awaited below, once the wasm is in
       let loaded: Loaded
       try {

@@ -5,11 +5,13 @@
  * make and only one of which may be open per file. A tab that just closed may still own them for a
  * moment after its role lock is released (the browser frees them asynchronously), so opening retries
  * `NoModificationAllowedError` a bounded number of times and then fails with a typed error rather
- * than waiting forever.
+ * than waiting forever. A hung holder (a frozen tab) may keep them for good: a worker that took the
+ * role from one copies the files away from it instead (see pool-generations.ts).
  */
 import { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.js'
-import { StorageUnavailableError } from '../protocol/errors.js'
+import { HandoffError, StorageUnavailableError } from '../protocol/errors.js'
 import { Busy, retryWhileBusy } from './busy-retry.js'
+import { copyLivePool, findLivePool, markLive, pruneGenerations, type Taker } from './pool-directory.js'
 import { isRefusal, StorageRefusedError } from './storage-choice.js'
 
 export interface PoolOptions {
@@ -25,6 +27,12 @@ export interface PoolOptions {
 }
 
 const IO_TICK = 64
+
+/**
+ * Tries a taker gives the live files before it copies them away: a hung holder that is merely
+ * slow lets them go by then, a frozen one never does.
+ */
+const TAKER_ATTEMPTS = 4
 
 const SQLITE_IOERR = 10
 const SQLITE_FULL = 13
@@ -71,14 +79,49 @@ async function refusedOnAFreshFile(): Promise<Error | undefined> {
   }
 }
 
-/** Opens the pool under the VFS name `name`. */
-export async function openPool(options: PoolOptions, name: string): Promise<AccessHandlePoolVFS> {
+/**
+ * Opens the database's live pool (see pool-generations.ts) under the VFS name `name`. A `taker`
+ * (this worker took the role lock from a hung holder) that finds the files still held copies them
+ * to a directory of its own and opens that, so a frozen holder cannot keep every tab waiting.
+ */
+export async function openLivePool(options: PoolOptions, name: string, taker?: Taker): Promise<AccessHandlePoolVFS> {
+  checkSupport()
+  const live = await findLivePool(options.directory).catch((error: unknown) => {
+    if (isRefusal(error))
+      throw new StorageRefusedError(`OPFS refused its directory (${(error as Error).name}: ${(error as Error).message})`)
+    throw error
+  })
+  let pool: AccessHandlePoolVFS | undefined
+  if (!taker) {
+    pool = await openPool({ ...options, directory: live.path }, name)
+  } else {
+    try {
+      pool = await openPool({ ...options, directory: live.path, attempts: Math.min(options.attempts, TAKER_ATTEMPTS) }, name)
+      await markLive(options.directory, live, taker).catch(async (error: unknown) => {
+        await pool!.close().catch(() => {})
+        throw error
+      })
+    } catch (error) {
+      if (!(error instanceof HandoffError) || pool) throw error
+      pool = await openPool({ ...options, directory: await copyLivePool(options.directory, live, taker) }, name)
+    }
+  }
+  // Not on the way to serving: what it clears is not read again.
+  void pruneGenerations(options.directory).catch(() => {})
+  return pool
+}
+
+function checkSupport(): void {
   if (typeof navigator.storage?.getDirectory !== 'function') {
     throw new StorageUnavailableError('OPFS (navigator.storage.getDirectory) is not available in this browser')
   }
   if (typeof FileSystemFileHandle === 'undefined' || !('createSyncAccessHandle' in FileSystemFileHandle.prototype)) {
     throw new StorageUnavailableError('OPFS synchronous access handles are not available in this browser')
   }
+}
+
+/** Opens the pool in `options.directory` under the VFS name `name`. */
+function openPool(options: PoolOptions, name: string): Promise<AccessHandlePoolVFS> {
   return retryWhileBusy(options.attempts, options.retryDelayMs, async () => {
     // A fresh subclass per attempt: wa-sqlite registers VFSs by name, and a failed one stays registered.
     // Its file methods turn exceptions into result codes: wa-sqlite 1.0 lets a JS exception unwind

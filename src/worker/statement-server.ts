@@ -263,8 +263,25 @@ export class StatementServer {
       statementTimeoutMs: this.#options.statementTimeoutMs,
       filename: this.#options.filename,
       errors: this.#stats.errors,
-      answer: (message) => reply(port, message),
+      answer: (message) => this.#answer(port, message),
       after: () => this.#publishChanges(engine),
+    })
+  }
+
+  /**
+   * A statement's answer goes out while the role is fresh. A worker that stalled while the
+   * statement ran (a frozen tab) may have been replaced meanwhile, its files copied away from it
+   * before the statement wrote (see pool-directory.ts): it asks again first, and if the role is
+   * gone it keeps the answer, so the tab takes the statement as lost with its holder and the
+   * failover table decides (a recorded write is asked of the next holder's ledger). `refused`
+   * (not run) is true wherever it goes.
+   */
+  #answer(port: Line, message: WorkerReply): void {
+    if (this.#role.freshness.fresh || message.t === 'refused') return reply(port, message)
+    void this.#fresh().then((fresh) => {
+      if (fresh) reply(port, message)
+      else
+        this.#log('kept an answer: the role was lost while its statement ran', { id: 'id' in message ? message.id : undefined })
     })
   }
 
