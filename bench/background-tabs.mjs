@@ -1,11 +1,14 @@
 // The `background` phase of the bench: what a user's browser does to tabs. It runs in a Chromium
 // of its own (scripts/chromium.mjs), where a tab behind another is hidden, which pages Playwright
 // launches never are: how many hand-offs N tab switches cause, with the default
-// `hiddenHandoffMs`, when the user stays on each tab a while, and when they only glance at it.
+// `hiddenHandoffMs`, when the user stays on each tab a while, and when they only glance at it;
+// and how long after the active tab is frozen another tab's query is answered (the frozen tab
+// keeps its files: the next active tab copies them), on a small and a larger database.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startOwnChromium } from '../scripts/chromium.mjs'
+import { pct, round } from './stats.mjs'
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const roleOf = (page) => page.evaluate(() => window.bench.status().then((s) => s.role))
@@ -17,9 +20,9 @@ async function until(check, timeoutMs) {
 }
 
 /**
- * @param {{ base: string, stamp: string, switches: number, log: (line: string) => void }} options
+ * @param {{ base: string, stamp: string, switches: number, freezes: number, log: (line: string) => void }} options
  */
-export async function backgroundPhase({ base, stamp, switches, log }) {
+export async function backgroundPhase({ base, stamp, switches, freezes, log }) {
   const userDataDir = await mkdtemp(join(tmpdir(), 'kysely-multitab-bench-background-'))
   const own = await startOwnChromium(userDataDir)
   const context = own.browser.contexts()[0]
@@ -54,9 +57,65 @@ export async function backgroundPhase({ base, stamp, switches, log }) {
     }
     const stay = await switchRun(hiddenHandoffMs + 1500)
     const glance = await switchRun(300)
-    const result = { switches: [stay, glance] }
+
+    // The role stays with the hidden tab (hiddenHandoffMs: false), as when it froze before the
+    // grace ended; the default hangTimeoutMs. Each run: two fresh tabs, the first (active) hidden
+    // behind the second and frozen; the time the second's insert takes.
+    const hangTimeoutMs = 4000
+    const freezeRun = async (label, rows, runs) => {
+      const filename = `background-freeze-${label}-${stamp}.db`
+      const options = { hiddenHandoffMs: false }
+      const setup = await open(filename, options)
+      await setup.evaluate(async (rows) => {
+        const { db } = window.bench
+        await db.schema.createTable('t').addColumn('k', 'text').addColumn('v', 'blob').execute()
+        for (let done = 0; done < rows; done += 1000) {
+          const batch = Array.from({ length: Math.min(1000, rows - done) }, () => ({
+            k: 'fill',
+            v: crypto.getRandomValues(new Uint8Array(1000)),
+          }))
+          await db.insertInto('t').values(batch).execute()
+        }
+      }, rows)
+      await setup.close()
+      const ms = []
+      for (let r = 0; r < runs; r++) {
+        const first = await open(filename, options)
+        if (!(await until(async () => (await roleOf(first)) === 'active', 30_000)))
+          throw new Error('the first tab was not elected')
+        const second = await open(filename, options)
+        const cdp = await context.newCDPSession(first)
+        await cdp.send('Page.setWebLifecycleState', { state: 'frozen' })
+        ms.push(
+          await second.evaluate(async () => {
+            const t0 = performance.now()
+            await window.bench.db.insertInto('t').values({ k: 'after the freeze' }).execute()
+            return performance.now() - t0
+          }),
+        )
+        await cdp.send('Page.setWebLifecycleState', { state: 'active' })
+        await first.close()
+        await second.close()
+      }
+      return {
+        label,
+        rows,
+        runs,
+        hangTimeoutMs,
+        p50Ms: round(pct(ms, 50), 0),
+        p95Ms: round(pct(ms, 95), 0),
+        maxMs: round(Math.max(...ms), 0),
+      }
+    }
+    const frozen = [await freezeRun('small', 100, freezes), await freezeRun('20MB', 20_000, Math.max(3, Math.round(freezes / 4)))]
+
+    const result = { switches: [stay, glance], frozen }
     for (const s of result.switches)
       log(`background: ${s.switches} tab switches, ${s.dwellMs} ms on each -> ${s.handoffs} hand-offs`)
+    for (const f of frozen)
+      log(
+        `background: active tab frozen (${f.rows} rows of 1 KB), another tab's insert answered after p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms (${f.runs} runs)`,
+      )
     return result
   } finally {
     await own.kill()

@@ -17,6 +17,7 @@
 //   BENCH_MIXED_ROUNDS [3]      mixed 3-tab rounds; BENCH_MIXED_MS [3000] each
 //   BENCH_FAILOVER_RUNS [20]    failover runs (active tab closed)
 //   BENCH_SWITCHES [10]         background phase: tab switches per run
+//   BENCH_FREEZES [20]          background phase: frozen active tabs per run (a quarter of it on 20 MB)
 //   BENCH_PHASES [workloads,storage,heap,open,mixed,failover,failover-warm,background]  which phases to run
 //                               (failover-warm: the same with the warmStandby option; background:
 //                               tab switches, in a Chromium of its own, see background-tabs.mjs)
@@ -56,6 +57,7 @@ const CFG = {
   mixedMs: num('BENCH_MIXED_MS', 3000),
   failoverRuns: num('BENCH_FAILOVER_RUNS', 20),
   switches: num('BENCH_SWITCHES', 10),
+  freezes: num('BENCH_FREEZES', 20),
   phases: (env.BENCH_PHASES ?? 'workloads,storage,heap,open,mixed,failover,failover-warm,background')
     .split(',')
     .map((s) => s.trim()),
@@ -269,7 +271,8 @@ async function main() {
     if (phase('mixed')) await mixedPhase()
     if (phase('failover')) results.failover = await failoverPhase({})
     if (phase('failover-warm')) results.failoverWarm = await failoverPhase({ warmStandby: true })
-    if (phase('background')) results.background = await backgroundPhase({ base, stamp, switches: CFG.switches, log })
+    if (phase('background'))
+      results.background = await backgroundPhase({ base, stamp, switches: CFG.switches, freezes: CFG.freezes, log })
   } finally {
     await context?.close().catch(() => {})
     await browser?.close().catch(() => {})
@@ -1249,6 +1252,10 @@ function printAll() {
     console.log('')
     for (const s of results.background.switches)
       console.log(`Tab switches: ${s.switches}, ${s.dwellMs} ms on each tab -> ${s.handoffs} hand-offs (hiddenHandoffMs 2000)`)
+    for (const f of results.background.frozen ?? [])
+      console.log(
+        `Active tab frozen, ${f.rows} rows of 1 KB: another tab's insert answered after p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms (${f.runs} runs; hangTimeoutMs ${f.hangTimeoutMs})`,
+      )
   }
   if (results.heap) {
     console.log('\nJS heap after GC (CDP Runtime.getHeapUsage): page | workers | wasm fetched')

@@ -12,6 +12,8 @@ export interface TabStatus {
   tabs: string[]
   coordinator: string
   epoch: number
+  /** The storage the active worker opened. */
+  storage?: string
   worker: { active: boolean; openCount: number }
 }
 
@@ -32,18 +34,28 @@ export function uniqueFilename(prefix = 'xe'): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.db`
 }
 
-/** Opens a tab on the harness and opens the database there as window.db, with this coordinator. */
-export async function openDatabase(driver: BrowserDriver, filename: string, coordinator: Coordinator): Promise<BrowserTab> {
+/**
+ * Opens a tab on the harness and opens the database there as window.db, with this coordinator
+ * and `options`; `prepare` runs in the page first.
+ */
+export async function openDatabase(
+  driver: BrowserDriver,
+  filename: string,
+  coordinator: Coordinator,
+  options: Record<string, unknown> = {},
+  prepare?: () => void,
+): Promise<BrowserTab> {
   const tab = await driver.openTab('/e2e/pages/harness.html')
   await tab.evaluate(
     () =>
       window.harness !== undefined ||
       new Promise<boolean>((resolve) => addEventListener('harness-ready', () => resolve(true), { once: true })),
   )
+  if (prepare) await tab.evaluate(prepare)
   // The construction may throw (an option this build rejects): that fails the scenario here.
-  await tab.evaluate(({ filename, coordinator }) => void window.harness.open(filename, { coordinator }), {
+  await tab.evaluate(({ filename, options }) => void window.harness.open(filename, options), {
     filename,
-    coordinator,
+    options: { ...options, coordinator },
   })
   return tab
 }

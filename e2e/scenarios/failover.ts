@@ -1,7 +1,18 @@
 // Failover on close: the tab that holds the database goes; another takes over without losing or
 // doubling a write, and queries sent across the hand-off are answered.
 import assert from 'node:assert/strict'
-import { assertCoordinator, openWithTable, query, status, waitForNewActive, waitUntil } from './database-tab.js'
+import {
+  assertCoordinator,
+  byRole,
+  openDatabase,
+  openWithTable,
+  query,
+  status,
+  uniqueFilename,
+  waitForNewActive,
+  waitUntil,
+} from './database-tab.js'
+import type { BrowserTab } from './driver.js'
 import type { Scenario } from './scenario.js'
 
 const closeActiveTab: Scenario = {
@@ -100,4 +111,94 @@ const watchAcrossClose: Scenario = {
   },
 }
 
-export const failoverScenarios: Scenario[] = [closeActiveTab, watchAcrossClose]
+const STALL_MS = 10_000
+
+/**
+ * A frozen page cannot end its worker: here the page's terminate() does nothing, so a hung
+ * worker keeps its files until it wakes, as a frozen tab's does (the page, not frozen, would
+ * otherwise end it when the coordinator fences it, and the files would be free at once).
+ */
+function keepWorkers(): void {
+  Worker.prototype.terminate = () => {}
+}
+
+const hungActiveWorker: Scenario = {
+  name: 'failover: the active worker hangs, keeping its files open; another tab serves (from a copy where the browser allows), each write once',
+  async run(driver, coordinator) {
+    const filename = uniqueFilename()
+    const tags = new Map<BrowserTab, string>()
+    for (let i = 0; i < 3; i++) {
+      const tag = `${filename}-${i}`
+      const options = { hangTimeoutMs: 1500, requestTimeoutMs: 30_000, workerUrl: `/e2e/pages/workers/stallable.js?tag=${tag}` }
+      tags.set(await openDatabase(driver, filename, coordinator, options, keepWorkers), tag)
+    }
+    const tabs = [...tags.keys()]
+    await query(tabs[2]!, 'create table t (id integer primary key, who text)')
+    for (const tab of tabs) await query(tab, 'select 1')
+    const { active, followers } = await byRole(tabs)
+    const former = await status(active)
+    const [b] = followers as [BrowserTab]
+    await query(b, "insert into t (who) values ('before')")
+
+    // The active worker stalls; B writes on meanwhile, and hears when the worker woke up.
+    await b.evaluate((tag) => {
+      const w = window as any
+      // Kept on the window: a channel no one references may be collected, with its listener.
+      w.wokeChannel = new BroadcastChannel(`stall:${tag}`)
+      w.woke = new Promise((resolve) => {
+        w.wokeChannel.onmessage = (e: MessageEvent) => e.data?.wokeAt && resolve(e.data.wokeAt)
+      })
+    }, tags.get(active)!)
+    const stalledAt = await active.evaluate(
+      ([tag, ms]) => {
+        new BroadcastChannel(`stall:${tag}`).postMessage(ms)
+        return Date.now()
+      },
+      [tags.get(active)!, STALL_MS] as const,
+    )
+    const writes = await b.evaluate(async () => {
+      const outcomes: Array<{ ok: boolean; at: number; error?: string }> = []
+      for (let i = 0; i < 5; i++) {
+        await window.db
+          .insertInto('t')
+          .values({ who: `b-${i}` })
+          .execute()
+          .then(
+            () => outcomes.push({ ok: true, at: Date.now() }),
+            (e: Error) => outcomes.push({ ok: false, at: Date.now(), error: `${e.name}: ${e.message}` }),
+          )
+      }
+      return outcomes
+    })
+    assert.deepEqual(
+      writes.filter((o) => !o.ok),
+      [],
+      'every write while the active worker hung succeeded',
+    )
+    console.log(
+      `    hung active worker (${former.storage}): first write answered ${writes[0]!.at - stalledAt} ms after the stall began`,
+    )
+    const wokeAt = await b.evaluate(() => (window as any).woke as Promise<number>)
+    if (former.storage === 'opfs-sahpool') {
+      // Its files are held open by the hung worker: another tab serves a copy, before it wakes.
+      assert.notEqual(await waitForNewActive(b, former.tabId), former.tabId)
+      assert.ok(writes[0]!.at < wokeAt, 'the first write was answered while the active worker still hung')
+      // Awake, it learns it was replaced, lets its files go, and follows.
+      await waitUntil(active, 'the hung worker let its files go', async () => {
+        const s = await window.dialect.status()
+        return !s.worker.active && s.role === 'follower'
+      })
+    }
+    // On 'opfs' (WebKit) the files cannot be copied: the tabs waited for the worker to wake.
+    await query(active, "insert into t (who) values ('after')")
+    const rows = await query<{ who: string }>(b, 'select who from t order by id')
+    assert.deepEqual(
+      rows.map((r) => r.who),
+      ['before', 'b-0', 'b-1', 'b-2', 'b-3', 'b-4', 'after'],
+      'each write exactly once, in order',
+    )
+    assert.deepEqual(await query(active, 'pragma integrity_check'), [{ integrity_check: 'ok' }])
+  },
+}
+
+export const failoverScenarios: Scenario[] = [closeActiveTab, watchAcrossClose, hungActiveWorker]

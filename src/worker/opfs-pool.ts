@@ -11,7 +11,15 @@
 import { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.js'
 import { HandoffError, StorageUnavailableError } from '../protocol/errors.js'
 import { Busy, retryWhileBusy } from './busy-retry.js'
-import { copyLivePool, findLivePool, markLive, pruneGenerations, type Taker } from './pool-directory.js'
+import {
+  copyLivePool,
+  findLivePool,
+  markLive,
+  NoRoomToCopy,
+  pruneGenerations,
+  type LivePool,
+  type Taker,
+} from './pool-directory.js'
 import { isRefusal, StorageRefusedError } from './storage-choice.js'
 
 export interface PoolOptions {
@@ -91,24 +99,40 @@ export async function openLivePool(options: PoolOptions, name: string, taker?: T
       throw new StorageRefusedError(`OPFS refused its directory (${(error as Error).name}: ${(error as Error).message})`)
     throw error
   })
-  let pool: AccessHandlePoolVFS | undefined
-  if (!taker) {
-    pool = await openPool({ ...options, directory: live.path }, name)
-  } else {
-    try {
-      pool = await openPool({ ...options, directory: live.path, attempts: Math.min(options.attempts, TAKER_ATTEMPTS) }, name)
-      await markLive(options.directory, live, taker).catch(async (error: unknown) => {
-        await pool!.close().catch(() => {})
-        throw error
-      })
-    } catch (error) {
-      if (!(error instanceof HandoffError) || pool) throw error
-      pool = await openPool({ ...options, directory: await copyLivePool(options.directory, live, taker) }, name)
-    }
-  }
+  const pool = taker ? await take(options, name, live, taker) : await openPool({ ...options, directory: live.path }, name)
   // Not on the way to serving: what it clears is not read again.
   void pruneGenerations(options.directory).catch(() => {})
   return pool
+}
+
+/** A taker opens the live files if their hung holder lets them go soon, else a copy of them. */
+async function take(options: PoolOptions, name: string, live: LivePool, taker: Taker): Promise<AccessHandlePoolVFS> {
+  const soon = { ...options, directory: live.path, attempts: Math.min(options.attempts, TAKER_ATTEMPTS) }
+  const opened = await openPool(soon, name).catch(unlessBusy)
+  if (opened) return marked(opened, options.directory, live, taker)
+  const copy = await copyLivePool(options.directory, live, taker).catch((error: unknown) => {
+    if (error instanceof NoRoomToCopy) return undefined
+    throw error
+  })
+  if (copy) return openPool({ ...options, directory: copy }, name)
+  // No room for a copy: wait for the files, as for any holder letting them go.
+  return marked(await openPool({ ...options, directory: live.path }, name), options.directory, live, taker)
+}
+
+function unlessBusy(error: unknown): undefined {
+  if (error instanceof HandoffError) return undefined
+  throw error
+}
+
+/** The taker's marker made (see pool-generations.ts), before anything is served from `pool`. */
+async function marked(pool: AccessHandlePoolVFS, base: string, live: LivePool, taker: Taker): Promise<AccessHandlePoolVFS> {
+  try {
+    await markLive(base, live, taker)
+    return pool
+  } catch (error) {
+    await pool.close().catch(() => {})
+    throw error
+  }
 }
 
 function checkSupport(): void {

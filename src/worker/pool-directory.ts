@@ -5,10 +5,11 @@
  * A copy reads the live files with `getFile()`, which browsers allow while another context holds
  * sync access handles on them (Chromium and Firefox do; a second `createSyncAccessHandle` would
  * fail). The holder is hung (frozen, or stuck), so the files do not change while they are read;
- * the copy checks that they did not, as one instant's state of every file: a database file with
- * its journal as a power cut would leave them, which SQLite recovers when it opens the copy.
+ * the copy checks that they did not (their size and modification time), so it holds one instant's
+ * state of every file: a database file with its journal as a power cut would leave them, which
+ * SQLite recovers when it opens the copy.
  */
-import { HandoffError, StorageUnavailableError } from '../protocol/errors.js'
+import { HandoffError } from '../protocol/errors.js'
 import {
   dataName,
   liveOf,
@@ -21,7 +22,7 @@ import {
   type Marker,
 } from './pool-generations.js'
 
-/** Reads of the live files before a copy gives up because they keep changing. */
+/** Copies of the live files before a taker gives up because they keep changing. */
 const COPY_ROUNDS = 3
 const COPY_RETRY_MS = 100
 
@@ -78,85 +79,95 @@ export async function markLive(base: string, live: LivePool, taker: Taker): Prom
   await (await directoryAt(base)).getDirectoryHandle(markerName(live.next, live.target, taker.election), { create: true })
 }
 
+/** The origin's storage has no room for a copy: the taker waits for the files instead. */
+export class NoRoomToCopy extends HandoffError {}
+
 /**
  * Copies the live files into a new directory, marks it live, and returns its path. Fails with a
  * retryable HandoffError if the files keep changing (their holder is not hung after all) or the
- * taker is superseded; the partial copy is removed.
+ * taker is superseded, with NoRoomToCopy if the storage quota cannot hold a copy; a partial copy
+ * is removed.
  */
 export async function copyLivePool(base: string, live: LivePool, taker: Taker): Promise<string> {
   const root = await directoryAt(base)
   const from = await directoryAt(live.path)
+  await checkRoom(from)
   const name = dataName(live.next, Math.random().toString(36).slice(2, 12))
   const to = await root.getDirectoryHandle(name, { create: true })
   try {
-    const files = await readSteady(from, taker)
-    for (const [file, bytes] of files) {
-      stillTaking(taker)
-      await writeFile(to, file, bytes)
-    }
+    await copySteady(from, to, taker)
     stillTaking(taker)
     await root.getDirectoryHandle(markerName(live.next, name, taker.election), { create: true })
     return `${base}/${name}`
   } catch (error) {
     await root.removeEntry(name, { recursive: true }).catch(() => {})
     if (error instanceof HandoffError) throw error
-    if ((error as Error)?.name === 'QuotaExceededError') {
-      throw new StorageUnavailableError('No room to copy the database away from a frozen tab (storage quota reached)')
-    }
+    if ((error as Error)?.name === 'QuotaExceededError') throw new NoRoomToCopy('No room in storage to copy the database')
     throw new HandoffError(`Could not copy the database away from a frozen tab: ${(error as Error)?.message ?? error}`)
   }
 }
 
-/** Every file of `from`, read twice with nothing changed between: one instant's state of them all. */
-async function readSteady(from: FileSystemDirectoryHandle, taker: Taker): Promise<Map<string, Uint8Array>> {
+async function checkRoom(from: FileSystemDirectoryHandle): Promise<void> {
+  const estimate = await navigator.storage.estimate?.().catch(() => undefined)
+  if (estimate?.quota === undefined || estimate.usage === undefined) return
+  let size = 0
+  for (const file of (await entriesOf(from)).files) size += (await file.getFile()).size
+  if (estimate.quota - estimate.usage < size * 1.1) {
+    throw new NoRoomToCopy(`No room in storage to copy the database (${size} bytes)`)
+  }
+}
+
+/**
+ * Copies every file of `from` into `to`, one at a time, until a round finds each unchanged from
+ * before it was read to after the last was written: then each holds what it held at the end of
+ * the last read, one instant's state of them all.
+ */
+async function copySteady(from: FileSystemDirectoryHandle, to: FileSystemDirectoryHandle, taker: Taker): Promise<void> {
   for (let round = 1; ; round++) {
     const { files } = await entriesOf(from)
-    const first = new Map<string, Uint8Array>()
+    const read = new Map<string, File>()
     let steady = true
     try {
       for (const file of files) {
-        first.set(file.name, await read(file))
+        const snapshot = await file.getFile()
+        await writeFile(to, file.name, snapshot)
+        read.set(file.name, snapshot)
         stillTaking(taker)
       }
-      // Each file unchanged from its first read to its second, and every first read before every
-      // second: each holds what it held at the last first read.
       const again = await entriesOf(from)
       steady = again.files.length === files.length
       for (const file of again.files) {
         if (!steady) break
-        const before = first.get(file.name)
-        steady = before !== undefined && sameBytes(before, await read(file))
+        const before = read.get(file.name)
+        const now = await file.getFile()
+        steady = before !== undefined && now.size === before.size && now.lastModified === before.lastModified
       }
     } catch (error) {
       // Chromium fails the read of a file that changed after getFile().
       if ((error as Error)?.name !== 'NotReadableError') throw error
       steady = false
     }
-    if (steady) return first
+    if (steady) return
     if (round >= COPY_ROUNDS) {
-      throw new HandoffError(`The database files kept changing while copied (${round} reads): their holder is not hung`)
+      throw new HandoffError(`The database files kept changing while copied (${round} rounds): their holder is not hung`)
     }
     await sleep(COPY_RETRY_MS)
     stillTaking(taker)
   }
 }
 
-async function read(file: FileSystemFileHandle): Promise<Uint8Array> {
-  return new Uint8Array(await (await file.getFile()).arrayBuffer())
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
-async function writeFile(directory: FileSystemDirectoryHandle, name: string, bytes: Uint8Array): Promise<void> {
+/** Writes `file` to `name` in `directory`, a chunk at a time, and flushes it. */
+async function writeFile(directory: FileSystemDirectoryHandle, name: string, file: File): Promise<void> {
   const handle = await (await directory.getFileHandle(name, { create: true })).createSyncAccessHandle()
   try {
     handle.truncate(0)
-    if (handle.write(bytes, { at: 0 }) !== bytes.byteLength) {
-      throw new DOMException('short write', 'QuotaExceededError')
+    const reader = file.stream().getReader()
+    let at = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      if (handle.write(value, { at }) !== value.byteLength) throw new DOMException('short write', 'QuotaExceededError')
+      at += value.byteLength
     }
     handle.flush()
   } finally {

@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Line } from '../src/protocol/line.js'
+import type { SqliteEngine } from '../src/worker/sqlite-engine.js'
+import { RoleFreshness } from '../src/worker/role-freshness.js'
+import { StatementServer } from '../src/worker/statement-server.js'
+
+const BOUND = 600
+
+/** A line whose other end is the test: what the server posts is kept, what the tab sends is `send`. */
+function tabLine() {
+  const posted: any[] = []
+  const line: Line = { postMessage: (m) => posted.push(m), onmessage: null, start() {}, close() {} }
+  return { line, posted, send: (data: unknown) => line.onmessage!({ data } as MessageEvent) }
+}
+
+/** An engine whose statements end when the test says. */
+function slowEngine() {
+  const running: Array<() => void> = []
+  const engine = {
+    inTransaction: false,
+    stopped: false,
+    hasCommittedWrites: false,
+    startRequest() {},
+    endRequest() {},
+    exec: () => new Promise((resolve) => running.push(() => resolve({ rows: [{ x: 1 }] }))),
+  }
+  return { engine: engine as unknown as SqliteEngine, finish: () => running.shift()!() }
+}
+
+function server() {
+  const beats: number[] = []
+  const freshness = new RoleFreshness({ hangTimeoutMs: BOUND, send: (seq) => beats.push(seq), onLost: () => {} })
+  const { engine, finish } = slowEngine()
+  const role = { engine, ledger: undefined, leaving: false, draining: false, freshness }
+  const served = new StatementServer({ leaseTimeoutMs: 10_000, statementTimeoutMs: 0, filename: 'x.db' }, role, () => {})
+  const tab = tabLine()
+  served.attach('tab1', tab.line, 'secret')
+  tab.send({ t: 'hello', token: 'secret' })
+  freshness.start()
+  return { freshness, beats, finish, tab }
+}
+
+const settle = () => vi.advanceTimersByTimeAsync(0)
+
+describe('StatementServer: answers of statements that ran while the worker stalled', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('answers at once while the role is fresh', async () => {
+    const { finish, tab } = server()
+    tab.send({ t: 'exec', id: 1, lease: 1, sql: 'select 1', params: [] })
+    await settle()
+    finish()
+    await settle()
+    expect(tab.posted).toEqual([{ t: 'result', id: 1, rows: [{ x: 1 }] }])
+  })
+
+  it('keeps the answer when the role went stale while it ran, until the coordinator says the role is still held', async () => {
+    const { freshness, beats, finish, tab } = server()
+    tab.send({ t: 'exec', id: 1, lease: 1, sql: 'select 1', params: [] })
+    await settle()
+    // The statement outlasts the role's freshness (no acknowledgement is heard while it runs).
+    await vi.advanceTimersByTimeAsync(BOUND * 1.5)
+    finish()
+    await settle()
+    expect(tab.posted).toEqual([])
+    // It asked again (its latest heartbeat); the coordinator still has it as the active worker.
+    freshness.acknowledge(beats.at(-1)!)
+    await settle()
+    expect(tab.posted).toEqual([{ t: 'result', id: 1, rows: [{ x: 1 }] }])
+  })
+
+  it('never sends the answer when the role was lost meanwhile (another tab serves a copy of the files)', async () => {
+    const { freshness, finish, tab } = server()
+    tab.send({ t: 'exec', id: 1, lease: 1, sql: 'insert into t values (1)', params: [] })
+    await settle()
+    await vi.advanceTimersByTimeAsync(BOUND * 3)
+    finish()
+    await settle()
+    // No acknowledgement: the role is gone (the worker lets the files go).
+    freshness.stop()
+    await vi.advanceTimersByTimeAsync(BOUND * 3)
+    expect(tab.posted).toEqual([])
+  })
+})
