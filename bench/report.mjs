@@ -140,6 +140,21 @@ export function renderHtml(results) {
       ['tab switches', 'time on each tab', 'hand-offs (hiddenHandoffMs 2000)'],
       results.background.switches.map((s) => [s.switches, fmtMs(s.dwellMs), s.handoffs]),
     )
+    if (results.background.frozen) {
+      html +=
+        '<p>The active tab frozen (hidden behind another tab, then frozen over CDP; it keeps its files): another tab&rsquo;s insert answered after</p>'
+      html += table(
+        ['database', 'runs', 'p50', 'p95', 'max', 'hangTimeoutMs'],
+        results.background.frozen.map((f) => [
+          `${f.rows} rows of 1 KB`,
+          f.runs,
+          fmtMs(f.p50Ms),
+          fmtMs(f.p95Ms),
+          fmtMs(f.maxMs),
+          fmtMs(f.hangTimeoutMs),
+        ]),
+      )
+    }
   }
   for (const [f, what] of [
     [results.failover, 'default options'],

@@ -7,8 +7,9 @@
  *   coordinator queues for it; the browser grants it the moment the tab is gone (closed, crashed,
  *   killed).
  * - A hung active tab is seen by its worker's missed heartbeats (`hangTimeoutMs`): the role goes
- *   to another tab, which may steal the role lock (the OPFS files still admit only one holder),
- *   and the hung tab is told to terminate its worker, which frees the files.
+ *   to another tab, which steals the role lock, and the hung tab is told to terminate its worker,
+ *   which frees the files. A frozen tab cannot: the next holder copies the files away from it
+ *   (see worker/pool-generations.ts).
  * - Manual hand-off: the active worker finishes its current lease, closes the files and reports
  *   `deactivated`; then the requested tab is elected.
  * - The coordinator itself can die (its process crashes with a tab's). It holds a lifetime Web
