@@ -52,11 +52,12 @@ describe('pool generations', () => {
     }
   })
 
-  it('prunes the markers below the live one and the older copies, never a later taker’s copy', () => {
+  it('prunes the markers below the live one and the copies numbered below it, never one that may be a later taker’s', () => {
     const live = dataName(4, 'live')
     const directories = [
       dataName(2, 'old'),
       live,
+      dataName(4, 'stale'),
       dataName(5, 'copying'),
       markerName(2, dataName(2, 'old'), election(10)),
       markerName(3, ROOT, election(20)),

@@ -31,13 +31,20 @@ function server() {
   const beats: number[] = []
   const freshness = new RoleFreshness({ hangTimeoutMs: BOUND, send: (seq) => beats.push(seq), onLost: () => {} })
   const { engine, finish } = slowEngine()
-  const role = { engine, ledger: undefined, leaving: false, draining: false, freshness }
+  const role = {
+    engine: engine as SqliteEngine | undefined,
+    ledger: undefined,
+    leaving: false,
+    draining: false,
+    freshness,
+    replaced: false,
+  }
   const served = new StatementServer({ leaseTimeoutMs: 10_000, statementTimeoutMs: 0, filename: 'x.db' }, role, () => {})
   const tab = tabLine()
   served.attach('tab1', tab.line, 'secret')
   tab.send({ t: 'hello', token: 'secret' })
   freshness.start()
-  return { freshness, beats, finish, tab }
+  return { freshness, beats, finish, tab, role }
 }
 
 const settle = () => vi.advanceTimersByTimeAsync(0)
@@ -72,6 +79,27 @@ describe('StatementServer: answers of statements that ran while the worker stall
     freshness.acknowledge(beats.at(-1)!)
     await settle()
     expect(tab.posted).toEqual([{ t: 'result', id: 1, rows: [{ x: 1 }] }])
+  })
+
+  it('keeps it at once when the worker was told to go without a drain (replaced); sends it when it closes after a hand-off', async () => {
+    const replaced = server()
+    replaced.tab.send({ t: 'exec', id: 1, lease: 1, sql: 'insert into t values (1)', params: [] })
+    await settle()
+    await vi.advanceTimersByTimeAsync(BOUND)
+    replaced.role.replaced = true
+    replaced.role.engine = undefined
+    replaced.finish()
+    await vi.advanceTimersByTimeAsync(BOUND * 3)
+    expect(replaced.tab.posted).toEqual([])
+
+    const handedOff = server()
+    handedOff.tab.send({ t: 'exec', id: 2, lease: 1, sql: 'select 1', params: [] })
+    await settle()
+    await vi.advanceTimersByTimeAsync(BOUND)
+    handedOff.role.engine = undefined
+    handedOff.finish()
+    await settle()
+    expect(handedOff.tab.posted).toEqual([{ t: 'result', id: 2, rows: [{ x: 1 }] }])
   })
 
   it('never sends the answer when the role was lost meanwhile (another tab serves a copy of the files)', async () => {

@@ -89,6 +89,11 @@ export class Coordinator {
   /** Where the active worker opened the database (sent with every route). */
   #storage: Pick<ActivatedMessage, 'storage' | 'storageReason'> = { storage: 'opfs-sahpool' }
   #steal = false
+  /**
+   * When the last election was sent (wall clock), only ever growing: it orders the markers of
+   * tabs that took the files over from a hung holder (see worker/pool-generations.ts).
+   */
+  #lastElectionAt = 0
   #reelectTimer: ReturnType<typeof setTimeout> | undefined
   #lastHeartbeat = 0
   #hangTimeoutMs = 0
@@ -451,7 +456,7 @@ export class Coordinator {
       v: PROTOCOL_VERSION,
       epoch: election.epoch,
       steal: this.#steal,
-      at: this.#env.wallClock(),
+      at: (this.#lastElectionAt = Math.max(this.#env.wallClock(), this.#lastElectionAt + 1)),
     })
     // The elected worker must show progress while it opens the database, or another is elected.
     this.#hangTimeoutMs = this.#electionBound(election.tabId)

@@ -57,6 +57,12 @@ export class ActiveDatabase {
   #alone = false
   /** A deactivate without drain came during a drain: stop waiting. */
   #drainCut = false
+  /**
+   * Told to go without a drain (replaced, superseded, or its own give-up): another tab may serve
+   * files copied away from this worker's, so an answer of a statement that ran while the role was
+   * not fresh is kept (see StatementServer).
+   */
+  #replaced = false
   readonly #log: DebugLog
 
   constructor(
@@ -90,6 +96,9 @@ export class ActiveDatabase {
         },
         get freshness() {
           return role.#freshness
+        },
+        get replaced() {
+          return role.#replaced
         },
       },
       log,
@@ -135,12 +144,8 @@ export class ActiveDatabase {
       return
     }
     if (state === 'serving') {
-      // A restarted coordinator re-elected the holder: keep the files, take the new epoch. The
-      // tabs get new lines and treat open transactions as lost, so roll those back here too.
       this.#epoch = epoch
-      this.#server.forgetTabs()
-      this.#freshness.start()
-      this.#reportActivated(this.#engine!.storage, this.#opener.reason)
+      this.#serveAgain(epoch, this.#engine!)
       return
     }
     if (this.#role.leaving) {
@@ -249,8 +254,34 @@ export class ActiveDatabase {
         ),
     )
     this.#openCount++
+    this.#replaced = false
     this.#freshness.start()
     this.#reportActivated(storage.kind, storage.reason)
+    engine.pruneCopies(() => this.#engine === engine)
+  }
+
+  /**
+   * A restarted coordinator re-elected the holder: keep the files, take the new epoch, unless
+   * another tab took them over (copied them away) while this worker stalled. The tabs get new
+   * lines and treat open transactions as lost, so roll those back here too.
+   */
+  #serveAgain(epoch: number, engine: SqliteEngine): void {
+    void engine.stillLive().then(
+      (live) => {
+        if (this.#epoch !== epoch || this.#engine !== engine) return
+        if (!live) {
+          this.#activateFailed(epoch, new HandoffError('Another tab took the database files over while this worker stalled'))
+          void this.deactivate({ drain: false })
+          return
+        }
+        this.#server.forgetTabs()
+        this.#freshness.start()
+        this.#reportActivated(engine.storage, this.#opener.reason)
+      },
+      (error: unknown) => {
+        if (this.#epoch === epoch && this.#engine === engine) this.#activateFailed(epoch, error)
+      },
+    )
   }
 
   #reportActivated(storage: StorageKind, reason: string | undefined): void {
@@ -304,7 +335,10 @@ export class ActiveDatabase {
   deactivate({ drain, alone = false }: { drain: boolean; alone?: boolean }): Promise<void> {
     // Told to go at once (replaced, or its own give-up) during a hand-off's drain: what the drain
     // waits for may wait on a renewal that will not come, keeping the files from the next holder.
-    if (!drain) this.#drainCut = true
+    if (!drain) {
+      this.#drainCut = true
+      this.#replaced = true
+    }
     if (alone) this.#alone = true
     this.#leaving ??= this.#leave(drain).finally(() => {
       this.#leaving = undefined

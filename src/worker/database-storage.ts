@@ -11,7 +11,7 @@ import { MemoryVFS } from 'wa-sqlite/src/examples/MemoryVFS.js'
 import { HandoffError, SqliteError, StorageUnavailableError } from '../protocol/errors.js'
 import type { StorageKind } from '../protocol/messages.js'
 import { openLivePool } from './opfs-pool.js'
-import type { Taker } from './pool-directory.js'
+import { findLivePool, pruneGenerations, type Taker } from './pool-directory.js'
 import { OpfsWritableVFS } from './opfs-writable-vfs.js'
 import { rehearse } from './warm-up.js'
 import { compileSqliteWasm, instantiateSqliteWasm } from './wasm-fetch.js'
@@ -50,6 +50,10 @@ export interface DatabaseStorage {
   write(name: string, bytes: Uint8Array): Promise<void>
   remove(name: string): Promise<void>
   close(): Promise<void>
+  /** Whether these are still the database's live files (see pool-generations.ts); absent: always. */
+  stillLive?(): Promise<boolean>
+  /** Clears copies of the files no longer live, while `serving()` (see pool-directory.ts). */
+  prune?(serving: () => boolean): void
 }
 
 /** The VFS methods used directly on a synchronous VFS, as wa-sqlite's VFS defines them. */
@@ -209,17 +213,21 @@ async function open(options: StorageOptions, warmed: Promise<void>): Promise<Dat
         // Its handles go before the role lock does, so the next tab elected finds the files free.
         await pooled
           .then(
-            (pool) => pool.close(),
+            ({ pool }) => pool.close(),
             () => {},
           )
           .catch(() => {})
         throw error
       }
-      const pool = await pooled
+      const { pool, path } = await pooled
       const { module, sqlite3 } = loaded
       // The default VFS, so that ATTACH (used to import a database file) finds files in the pool too.
       sqlite3.vfs_register(pool as never, true)
-      return syncStorage('opfs-sahpool', module, sqlite3, name, pool as unknown as RawVfs, () => pool.close())
+      return {
+        ...syncStorage('opfs-sahpool', module, sqlite3, name, pool as unknown as RawVfs, () => pool.close()),
+        stillLive: async () => (await findLivePool(options.directory)).path === path,
+        prune: (serving) => void pruneGenerations(options.directory, serving).catch(() => {}),
+      }
     }
     case 'memory': {
       const { module, sqlite3 } = await loading

@@ -11,15 +11,7 @@
 import { AccessHandlePoolVFS } from 'wa-sqlite/src/examples/AccessHandlePoolVFS.js'
 import { HandoffError, StorageUnavailableError } from '../protocol/errors.js'
 import { Busy, retryWhileBusy } from './busy-retry.js'
-import {
-  copyLivePool,
-  findLivePool,
-  markLive,
-  NoRoomToCopy,
-  pruneGenerations,
-  type LivePool,
-  type Taker,
-} from './pool-directory.js'
+import { copyLivePool, CopyNotMade, findLivePool, markLive, type LivePool, type Taker } from './pool-directory.js'
 import { isRefusal, StorageRefusedError } from './storage-choice.js'
 
 export interface PoolOptions {
@@ -92,31 +84,41 @@ async function refusedOnAFreshFile(): Promise<Error | undefined> {
  * (this worker took the role lock from a hung holder) that finds the files still held copies them
  * to a directory of its own and opens that, so a frozen holder cannot keep every tab waiting.
  */
-export async function openLivePool(options: PoolOptions, name: string, taker?: Taker): Promise<AccessHandlePoolVFS> {
+export async function openLivePool(
+  options: PoolOptions,
+  name: string,
+  taker?: Taker,
+): Promise<{ pool: AccessHandlePoolVFS; path: string }> {
   checkSupport()
   const live = await findLivePool(options.directory).catch((error: unknown) => {
     if (isRefusal(error))
       throw new StorageRefusedError(`OPFS refused its directory (${(error as Error).name}: ${(error as Error).message})`)
     throw error
   })
-  const pool = taker ? await take(options, name, live, taker) : await openPool({ ...options, directory: live.path }, name)
-  // Not on the way to serving: what it clears is not read again.
-  void pruneGenerations(options.directory).catch(() => {})
-  return pool
+  return taker
+    ? take(options, name, live, taker)
+    : { pool: await openPool({ ...options, directory: live.path }, name), path: live.path }
 }
 
 /** A taker opens the live files if their hung holder lets them go soon, else a copy of them. */
-async function take(options: PoolOptions, name: string, live: LivePool, taker: Taker): Promise<AccessHandlePoolVFS> {
+async function take(
+  options: PoolOptions,
+  name: string,
+  live: LivePool,
+  taker: Taker,
+): Promise<{ pool: AccessHandlePoolVFS; path: string }> {
   const soon = { ...options, directory: live.path, attempts: Math.min(options.attempts, TAKER_ATTEMPTS) }
   const opened = await openPool(soon, name).catch(unlessBusy)
-  if (opened) return marked(opened, options.directory, live, taker)
+  if (opened) return { pool: await marked(opened, options.directory, live, taker), path: live.path }
   const copy = await copyLivePool(options.directory, live, taker).catch((error: unknown) => {
-    if (error instanceof NoRoomToCopy) return undefined
+    if (error instanceof CopyNotMade) return undefined
     throw error
   })
-  if (copy) return openPool({ ...options, directory: copy }, name)
-  // No room for a copy: wait for the files, as for any holder letting them go.
-  return marked(await openPool({ ...options, directory: live.path }, name), options.directory, live, taker)
+  if (copy) return { pool: await openPool({ ...options, directory: copy }, name), path: copy }
+  // No copy (no room, the holder still writes, or the browser refuses to read held files): wait
+  // for the files, as for any holder letting them go.
+  const waited = await openPool({ ...options, directory: live.path }, name)
+  return { pool: await marked(waited, options.directory, live, taker), path: live.path }
 }
 
 function unlessBusy(error: unknown): undefined {
@@ -131,7 +133,8 @@ async function marked(pool: AccessHandlePoolVFS, base: string, live: LivePool, t
     return pool
   } catch (error) {
     await pool.close().catch(() => {})
-    throw error
+    if (error instanceof HandoffError) throw error
+    throw new HandoffError(`Could not mark the database files as taken over: ${(error as Error)?.message ?? error}`)
   }
 }
 

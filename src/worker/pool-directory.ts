@@ -4,27 +4,26 @@
  *
  * A copy reads the live files with `getFile()`, which browsers allow while another context holds
  * sync access handles on them (Chromium and Firefox do; a second `createSyncAccessHandle` would
- * fail). The holder is hung (frozen, or stuck), so the files do not change while they are read;
- * the copy checks that they did not (their size and modification time), so it holds one instant's
- * state of every file: a database file with its journal as a power cut would leave them, which
- * SQLite recovers when it opens the copy.
+ * fail). Their holder is hung (frozen, or stuck), so they do not change while they are copied;
+ * the copy checks it: each file quiet (not written for QUIET_MS) when first read, and its size
+ * and modification time the same once every file is written. Then each file held what it held at
+ * the end of the last first read: a database file with its journal as a power cut would leave
+ * them, which SQLite recovers when it opens the copy.
  */
 import { HandoffError } from '../protocol/errors.js'
-import {
-  dataName,
-  liveOf,
-  markerName,
-  nextNumber,
-  prunable,
-  ROOT,
-  type Election,
-  type Layout,
-  type Marker,
-} from './pool-generations.js'
+import { dataName, liveOf, markerName, nextNumber, prunable, ROOT, type Election, type Layout } from './pool-generations.js'
 
 /** Copies of the live files before a taker gives up because they keep changing. */
 const COPY_ROUNDS = 3
 const COPY_RETRY_MS = 100
+/**
+ * How long before its first read a file must not have been written. A write after that read then
+ * has a later modification time, whatever the clock's tick, so the check after the copy sees it.
+ */
+const QUIET_MS = 100
+/** While something no longer live stays held (a frozen tab's files), the holder tries again this often, this many times. */
+const PRUNE_RETRY_MS = 30_000
+const PRUNE_TRIES = 20
 
 /** A taker: the election it holds the role by, and whether it still does. */
 export interface Taker {
@@ -37,10 +36,12 @@ export interface LivePool {
   /** The pool's directory, as AccessHandlePoolVFS takes it. */
   readonly path: string
   readonly target: string
-  readonly marker: Marker | undefined
   /** The taker's number, above everything in the directory when it looked. */
   readonly next: number
 }
+
+/** No copy was made (no room, the files kept changing, the browser refused to read them): the taker waits for the files instead. */
+export class CopyNotMade extends Error {}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -65,45 +66,55 @@ const pathOf = (base: string, target: string) => (target === ROOT ? base : `${ba
 /** Where the database's live files are, under the pool directory `base`. */
 export async function findLivePool(base: string): Promise<LivePool> {
   const { layout } = await entriesOf(await directoryAt(base))
-  const live = liveOf(layout)
-  return { path: pathOf(base, live.target), ...live, next: nextNumber(layout) }
+  const { target } = liveOf(layout)
+  return { path: pathOf(base, target), target, next: nextNumber(layout) }
 }
 
 function stillTaking(taker: Taker): void {
   if (!taker.current()) throw new HandoffError('This takeover was superseded (the role lock was taken from it)')
 }
 
-/** Says the live files are `live.target`, for the taker, before it serves them. */
-export async function markLive(base: string, live: LivePool, taker: Taker): Promise<void> {
+/**
+ * Makes the taker's marker for `target`, then checks that `target` is live: a later taker's
+ * marker, made meanwhile, outranks it, and this taker is then stale.
+ */
+async function mark(base: string, n: number, target: string, taker: Taker): Promise<void> {
   stillTaking(taker)
-  await (await directoryAt(base)).getDirectoryHandle(markerName(live.next, live.target, taker.election), { create: true })
+  const root = await directoryAt(base)
+  await root.getDirectoryHandle(markerName(n, target, taker.election), { create: true })
+  if (liveOf((await entriesOf(root)).layout).target !== target) {
+    throw new HandoffError('Another tab took the database over meanwhile')
+  }
+  stillTaking(taker)
 }
 
-/** The origin's storage has no room for a copy: the taker waits for the files instead. */
-export class NoRoomToCopy extends HandoffError {}
+/** Says the live files are `live.target`, for the taker, before it serves them. */
+export function markLive(base: string, live: LivePool, taker: Taker): Promise<void> {
+  return mark(base, live.next, live.target, taker)
+}
 
 /**
- * Copies the live files into a new directory, marks it live, and returns its path. Fails with a
- * retryable HandoffError if the files keep changing (their holder is not hung after all) or the
- * taker is superseded, with NoRoomToCopy if the storage quota cannot hold a copy; a partial copy
+ * Copies the live files into a new directory, marks it live, and returns its path. A copy that
+ * cannot be made throws CopyNotMade; a taker superseded meanwhile, HandoffError. A partial copy
  * is removed.
  */
 export async function copyLivePool(base: string, live: LivePool, taker: Taker): Promise<string> {
   const root = await directoryAt(base)
-  const from = await directoryAt(live.path)
-  await checkRoom(from)
-  const name = dataName(live.next, Math.random().toString(36).slice(2, 12))
-  const to = await root.getDirectoryHandle(name, { create: true })
+  const name = dataName(live.next, crypto.randomUUID().replaceAll('-', ''))
+  let made = false
   try {
-    await copySteady(from, to, taker)
+    const from = await directoryAt(live.path)
+    await checkRoom(from)
     stillTaking(taker)
-    await root.getDirectoryHandle(markerName(live.next, name, taker.election), { create: true })
+    const to = await root.getDirectoryHandle(name, { create: true })
+    made = true
+    await copySteady(from, to, taker)
+    await mark(base, live.next, name, taker)
     return `${base}/${name}`
   } catch (error) {
-    await root.removeEntry(name, { recursive: true }).catch(() => {})
-    if (error instanceof HandoffError) throw error
-    if ((error as Error)?.name === 'QuotaExceededError') throw new NoRoomToCopy('No room in storage to copy the database')
-    throw new HandoffError(`Could not copy the database away from a frozen tab: ${(error as Error)?.message ?? error}`)
+    if (made) await root.removeEntry(name, { recursive: true }).catch(() => {})
+    if (error instanceof HandoffError || error instanceof CopyNotMade) throw error
+    throw new CopyNotMade(`${(error as Error)?.name}: ${(error as Error)?.message ?? error}`)
   }
 }
 
@@ -112,78 +123,89 @@ async function checkRoom(from: FileSystemDirectoryHandle): Promise<void> {
   if (estimate?.quota === undefined || estimate.usage === undefined) return
   let size = 0
   for (const file of (await entriesOf(from)).files) size += (await file.getFile()).size
-  if (estimate.quota - estimate.usage < size * 1.1) {
-    throw new NoRoomToCopy(`No room in storage to copy the database (${size} bytes)`)
+  if (estimate.quota - estimate.usage < size * 1.1) throw new CopyNotMade(`no room in storage for a copy (${size} bytes)`)
+}
+
+/** Copies every file of `from` into `to`, in rounds, until one is steady (see the header). */
+async function copySteady(from: FileSystemDirectoryHandle, to: FileSystemDirectoryHandle, taker: Taker): Promise<void> {
+  for (let round = 1; ; round++) {
+    // A round starts empty: a file an earlier round copied may be gone from `from` since.
+    for (const file of (await entriesOf(to)).files) await to.removeEntry(file.name)
+    if (await copyRound(from, to, taker)) return
+    if (round >= COPY_ROUNDS)
+      throw new CopyNotMade(`the files kept changing while copied (${round} rounds): their holder is not hung`)
+    await sleep(COPY_RETRY_MS)
+    stillTaking(taker)
   }
 }
 
-/**
- * Copies every file of `from` into `to`, one at a time, until a round finds each unchanged from
- * before it was read to after the last was written: then each holds what it held at the end of
- * the last read, one instant's state of them all.
- */
-async function copySteady(from: FileSystemDirectoryHandle, to: FileSystemDirectoryHandle, taker: Taker): Promise<void> {
-  for (let round = 1; ; round++) {
-    const { files } = await entriesOf(from)
-    const read = new Map<string, File>()
-    let steady = true
-    try {
-      for (const file of files) {
-        const snapshot = await file.getFile()
-        await writeFile(to, file.name, snapshot)
-        read.set(file.name, snapshot)
-        stillTaking(taker)
-      }
-      const again = await entriesOf(from)
-      steady = again.files.length === files.length
-      for (const file of again.files) {
-        if (!steady) break
-        const before = read.get(file.name)
-        const now = await file.getFile()
-        steady = before !== undefined && now.size === before.size && now.lastModified === before.lastModified
-      }
-    } catch (error) {
-      // Chromium fails the read of a file that changed after getFile().
-      if ((error as Error)?.name !== 'NotReadableError') throw error
-      steady = false
+/** One round: whether every file was quiet when read and unchanged after all were written. */
+async function copyRound(from: FileSystemDirectoryHandle, to: FileSystemDirectoryHandle, taker: Taker): Promise<boolean> {
+  const { files } = await entriesOf(from)
+  const read = new Map<string, File>()
+  try {
+    for (const file of files) {
+      const snapshot = await file.getFile()
+      if (Date.now() - snapshot.lastModified < QUIET_MS) return false
+      await writeFile(to, file.name, snapshot)
+      read.set(file.name, snapshot)
+      stillTaking(taker)
     }
-    if (steady) return
-    if (round >= COPY_ROUNDS) {
-      throw new HandoffError(`The database files kept changing while copied (${round} rounds): their holder is not hung`)
+    const again = await entriesOf(from)
+    if (again.files.length !== files.length) return false
+    for (const file of again.files) {
+      const before = read.get(file.name)
+      const now = await file.getFile()
+      if (!before || now.size !== before.size || now.lastModified !== before.lastModified) return false
     }
-    await sleep(COPY_RETRY_MS)
-    stillTaking(taker)
+    return true
+  } catch (error) {
+    // Chromium fails the read of a file that changed after getFile().
+    if ((error as Error)?.name === 'NotReadableError') return false
+    throw error
   }
 }
 
 /** Writes `file` to `name` in `directory`, a chunk at a time, and flushes it. */
 async function writeFile(directory: FileSystemDirectoryHandle, name: string, file: File): Promise<void> {
   const handle = await (await directory.getFileHandle(name, { create: true })).createSyncAccessHandle()
+  const reader = file.stream().getReader()
   try {
     handle.truncate(0)
-    const reader = file.stream().getReader()
     let at = 0
     for (;;) {
       const { done, value } = await reader.read()
       if (done) break
-      if (handle.write(value, { at }) !== value.byteLength) throw new DOMException('short write', 'QuotaExceededError')
+      if (handle.write(value, { at }) !== value.byteLength) throw new CopyNotMade('no room in storage for a copy (short write)')
       at += value.byteLength
     }
     handle.flush()
   } finally {
+    void reader.cancel().catch(() => {})
     handle.close()
   }
 }
 
 /**
- * Clears what is no longer live once `live` serves: older copies and markers, and, when a copy is
- * live, the pool's own files. Anything still held (a frozen tab's files) stays for a later turn.
+ * Clears what is no longer live, for the worker that serves the live files: older copies and
+ * markers, and, when a copy is live, the pool's own files. What is still held (a frozen tab's
+ * files) stays; it tries again later, while `serving()`, a bounded number of times.
  */
-export async function pruneGenerations(base: string): Promise<void> {
+export async function pruneGenerations(base: string, serving: () => boolean): Promise<void> {
+  for (let tries = 1; serving(); tries++) {
+    if ((await pruneOnce(base)) || tries >= PRUNE_TRIES) return
+    await sleep(PRUNE_RETRY_MS)
+  }
+}
+
+/** One pass: whether nothing was left. */
+async function pruneOnce(base: string): Promise<boolean> {
   const root = await directoryAt(base)
   const { files, layout } = await entriesOf(root)
   const live = liveOf(layout)
-  for (const name of prunable(layout, live)) await root.removeEntry(name, { recursive: true }).catch(() => {})
-  if (live.target === ROOT) return
-  for (const file of files) await root.removeEntry(file.name).catch(() => {})
+  const names = prunable(layout, live)
+  let left = 0
+  for (const name of names) await root.removeEntry(name, { recursive: true }).catch(() => left++)
+  if (live.target !== ROOT) for (const file of files) await root.removeEntry(file.name).catch(() => left++)
+  return left === 0
 }

@@ -19,15 +19,18 @@
  * Why every taker marks, not only a copier: a copier may freeze between its last look at its
  * lock and making its marker, and make it when it resumes, long after. The takers after it looked
  * later, so their `n` is at least its own, and their election is later, so their marker is
- * greater: its late one never wins. (A copier that looked only after it resumed has heard by then
- * that its lock was stolen, which it checks after every step: it stops.)
+ * greater: its late one never wins. A taker checks after making its marker that its target is
+ * live, and stops if not. Two assumptions: a copier that looked only after it resumed has heard
+ * by then that its lock was stolen (the browser queued that news while it was frozen, before the
+ * answers to what it asks after it resumes), and it checks its lock between its steps; and the
+ * coordinator's clock does not step back between two elections by more than the time between
+ * them (each coordinator's `at` only grows; see coordinator.ts).
  */
 
 /** The pool's own directory, as a marker's target. */
 export const ROOT = 'root'
 
 export interface Marker {
-  readonly name: string
   readonly n: number
   readonly at: number
   readonly epoch: number
@@ -47,7 +50,7 @@ const DATA = /^d-(\d{1,15})-[a-z0-9]{1,32}$/
 export function parseMarker(name: string): Marker | undefined {
   const match = MARKER.exec(name)
   if (!match) return undefined
-  return { name, n: Number(match[1]), at: Number(match[2]), epoch: Number(match[3]), target: match[4]! }
+  return { n: Number(match[1]), at: Number(match[2]), epoch: Number(match[3]), target: match[4]! }
 }
 
 /** The `n` of a copy's directory (its marker's), or undefined if `name` is not one. */
@@ -96,16 +99,16 @@ export function markerName(n: number, target: string, election: Election): strin
 }
 
 /**
- * What may go while `live` is live: the markers below it, and the copies older than it but its
- * own target. A copy numbered above it is a later taker's, still copying: it stays. (Whether the
- * pool's own files, the `root` generation, may go is the caller's: they are files.)
+ * What may go while `live` is live: the markers below it, and the copies numbered below it. A
+ * copy numbered as it or above is its own, or a later taker's, perhaps still copying: it stays.
+ * (Whether the pool's own files, the `root` generation, may go is the caller's: they are files.)
  */
 export function prunable(layout: Layout, live: { target: string; marker: Marker | undefined }): string[] {
   const top = live.marker
   if (!top) return []
   return layout.directories.filter((name) => {
     const copy = dataNumber(name)
-    if (copy !== undefined) return name !== live.target && copy <= top.n
+    if (copy !== undefined) return name !== live.target && copy < top.n
     const marker = parseMarker(name)
     return marker !== undefined && compare(marker, top) < 0
   })

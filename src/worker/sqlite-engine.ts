@@ -109,6 +109,16 @@ export class SqliteEngine {
     return this.#storage.kind
   }
 
+  /** Whether its files are still the database's live ones (a taker may have copied them away). */
+  stillLive(): Promise<boolean> {
+    return this.#storage.stillLive?.() ?? Promise.resolve(true)
+  }
+
+  /** Clears copies of the files no longer live, while `serving()`. */
+  pruneCopies(serving: () => boolean): void {
+    this.#storage.prune?.(serving)
+  }
+
   /** Starts fetching and compiling the wasm (e.g. while waiting for the role lock). */
   static preload(options: Pick<OpenOptions, 'storage' | 'wasmUrl' | 'asyncWasmUrl'>): void {
     preloadStorage(options.storage, options.wasmUrl, options.asyncWasmUrl)

@@ -36,6 +36,8 @@ export interface ServedRole {
   /** Handing over: the lease that holds the connection may still finish its work. */
   readonly draining: boolean
   readonly freshness: RoleFreshness
+  /** Told to go without a drain: another tab may serve a copy of the files (see #answer). */
+  readonly replaced: boolean
 }
 
 /** A statement the worker did not run because it is giving the database up: its tab resends it. */
@@ -257,14 +259,21 @@ export class StatementServer {
       reply(port, { t: 'result', id: request.id, stats: this.#statsNow() })
       return Promise.resolve()
     }
+    let answered: boolean | Promise<boolean> = false
     return runStatement(request, {
       engine,
       ledger: this.#role.ledger,
       statementTimeoutMs: this.#options.statementTimeoutMs,
       filename: this.#options.filename,
       errors: this.#stats.errors,
-      answer: (message) => this.#answer(port, message),
-      after: () => this.#publishChanges(engine),
+      answer: (message) => (answered = this.#answer(port, message)),
+      after: () => {
+        // Taken now, before the next statement adds its own; told once the answer went out.
+        if (!engine.hasCommittedWrites) return
+        const changes = engine.takeCommittedWrites()
+        if (answered === true) this.#publishChanges(changes)
+        else if (answered) void answered.then((sent) => sent && this.#publishChanges(changes))
+      },
     })
   }
 
@@ -276,13 +285,18 @@ export class StatementServer {
    * failover table decides (a recorded write is asked of the next holder's ledger). `refused`
    * (not run) is true wherever it goes.
    */
-  #answer(port: Line, message: WorkerReply): void {
-    if (this.#role.freshness.fresh || message.t === 'refused') return reply(port, message)
-    void this.#fresh().then((fresh) => {
+  #answer(port: Line, message: WorkerReply): boolean | Promise<boolean> {
+    const send = (fresh: boolean) => {
       if (fresh) reply(port, message)
       else
         this.#log('kept an answer: the role was lost while its statement ran', { id: 'id' in message ? message.id : undefined })
-    })
+      return fresh
+    }
+    if (this.#role.freshness.fresh || message.t === 'refused') return send(true)
+    if (this.#role.replaced) return send(false)
+    // Closing after a hand-off (not replaced): the next holder opens these same files.
+    if (!this.#role.engine) return send(true)
+    return this.#fresh().then(send)
   }
 
   #statsNow(): NonNullable<ExecResult['stats']> {
@@ -296,9 +310,7 @@ export class StatementServer {
   }
 
   /** After a commit (never before, never for a rollback): tell the subscribed tabs, the writer too. */
-  #publishChanges(engine: SqliteEngine): void {
-    if (!engine.hasCommittedWrites) return
-    const { tables, schema } = engine.takeCommittedWrites()
+  #publishChanges({ tables, schema }: ReturnType<SqliteEngine['takeCommittedWrites']>): void {
     if (this.#subscribers.size === 0) return
     const message: WorkerReply = schema ? { t: 'changes', tables: [...tables], schema } : { t: 'changes', tables: [...tables] }
     for (const tabId of this.#subscribers) this.#ports.get(tabId)?.postMessage(message)
