@@ -286,17 +286,22 @@ export class StatementServer {
    * (not run) is true wherever it goes.
    */
   #answer(port: Line, message: WorkerReply): boolean | Promise<boolean> {
+    if (this.#role.freshness.fresh || message.t === 'refused') {
+      reply(port, message)
+      return true
+    }
+    // Closing after a hand-off (not replaced): the next holder opens these same files.
+    if (!this.#role.replaced && !this.#role.engine) {
+      reply(port, message)
+      return true
+    }
     const send = (fresh: boolean) => {
       if (fresh) reply(port, message)
       else
         this.#log('kept an answer: the role was lost while its statement ran', { id: 'id' in message ? message.id : undefined })
       return fresh
     }
-    if (this.#role.freshness.fresh || message.t === 'refused') return send(true)
-    if (this.#role.replaced) return send(false)
-    // Closing after a hand-off (not replaced): the next holder opens these same files.
-    if (!this.#role.engine) return send(true)
-    return this.#fresh().then(send)
+    return this.#role.replaced ? send(false) : this.#fresh().then(send)
   }
 
   #statsNow(): NonNullable<ExecResult['stats']> {
