@@ -102,6 +102,21 @@ describe('StatementServer: answers of statements that ran while the worker stall
     expect(handedOff.tab.posted).toEqual([{ t: 'result', id: 2, rows: [{ x: 1 }] }])
   })
 
+  it('sends it when a hand-off closes the files while it asks the coordinator', async () => {
+    const { freshness, finish, tab, role } = server()
+    tab.send({ t: 'exec', id: 1, lease: 1, sql: 'select 1', params: [] })
+    await settle()
+    await vi.advanceTimersByTimeAsync(BOUND * 1.5)
+    finish()
+    await settle()
+    expect(tab.posted).toEqual([])
+    // The drain ends and the worker closes the files (no replacement): the renewal gives up.
+    role.engine = undefined
+    freshness.stop()
+    await settle()
+    expect(tab.posted).toEqual([{ t: 'result', id: 1, rows: [{ x: 1 }] }])
+  })
+
   it('never sends the answer when the role was lost meanwhile (another tab serves a copy of the files)', async () => {
     const { freshness, finish, tab } = server()
     tab.send({ t: 'exec', id: 1, lease: 1, sql: 'insert into t values (1)', params: [] })

@@ -210,7 +210,9 @@ export class ActiveDatabase {
         try {
           // Taken from a hung holder, which may keep the files (a frozen tab): the opener may copy
           // them away from it, and stops if this attempt stops being current meanwhile.
-          const taker = steal ? { election: { epoch: this.#epoch, at: sentAt }, current } : undefined
+          const taker = steal
+            ? { election: { epoch: this.#epoch, at: sentAt }, current, silentMs: this.#init.hangTimeoutMs }
+            : undefined
           opening = await this.#opener.open(known, taker)
         } catch (error) {
           return ended(error)
@@ -279,7 +281,9 @@ export class ActiveDatabase {
         this.#reportActivated(engine.storage, this.#opener.reason)
       },
       (error: unknown) => {
-        if (this.#epoch === epoch && this.#engine === engine) this.#activateFailed(epoch, error)
+        if (this.#epoch !== epoch || this.#engine !== engine) return
+        this.#activateFailed(epoch, error)
+        void this.deactivate({ drain: false })
       },
     )
   }

@@ -5,7 +5,7 @@
  * A copy reads the live files with `getFile()`, which browsers allow while another context holds
  * sync access handles on them (Chromium and Firefox do; a second `createSyncAccessHandle` would
  * fail). Their holder is hung (frozen, or stuck), so they do not change while they are copied;
- * the copy checks it: each file quiet (not written for QUIET_MS) when first read, and its size
+ * the copy checks it: each file quiet (not written for a while) when first read, and its size
  * and modification time the same once every file is written. Then each file held what it held at
  * the end of the last first read: a database file with its journal as a power cut would leave
  * them, which SQLite recovers when it opens the copy.
@@ -17,10 +17,12 @@ import { dataName, liveOf, markerName, nextNumber, prunable, ROOT, type Election
 const COPY_ROUNDS = 3
 const COPY_RETRY_MS = 100
 /**
- * How long before its first read a file must not have been written. A write after that read then
- * has a later modification time, whatever the clock's tick, so the check after the copy sees it.
+ * How long before its first read a file must not have been written (at most; half the time its
+ * holder was silent, see Taker.silentMs). A write after that read then has a later modification
+ * time on any file system whose time stamps are finer than that (ext4, APFS, NTFS: far finer), so
+ * the check after the copy sees it.
  */
-const QUIET_MS = 100
+const QUIET_MS = 1000
 /** While something no longer live stays held (a frozen tab's files), the holder tries again this often, this many times. */
 const PRUNE_RETRY_MS = 30_000
 const PRUNE_TRIES = 20
@@ -30,6 +32,11 @@ export interface Taker {
   readonly election: Election
   /** False once its lock was stolen or its activation given up: it stops before its next step. */
   readonly current: () => boolean
+  /**
+   * About how long the hung holder has written nothing: it was declared hung after this long
+   * without a heartbeat, and it heartbeats while it reads or writes.
+   */
+  readonly silentMs: number
 }
 
 export interface LivePool {
@@ -99,20 +106,23 @@ export function markLive(base: string, live: LivePool, taker: Taker): Promise<vo
  * is removed.
  */
 export async function copyLivePool(base: string, live: LivePool, taker: Taker): Promise<string> {
-  const root = await directoryAt(base)
   const name = dataName(live.next, crypto.randomUUID().replaceAll('-', ''))
-  let made = false
+  let root: FileSystemDirectoryHandle | undefined
+  // Made: remove it if it fails. Marked: never (it may be live; pruning clears it if not).
+  let state: 'none' | 'made' | 'marked' = 'none'
   try {
+    root = await directoryAt(base)
     const from = await directoryAt(live.path)
     await checkRoom(from)
     stillTaking(taker)
     const to = await root.getDirectoryHandle(name, { create: true })
-    made = true
+    state = 'made'
     await copySteady(from, to, taker)
+    state = 'marked'
     await mark(base, live.next, name, taker)
     return `${base}/${name}`
   } catch (error) {
-    if (made) await root.removeEntry(name, { recursive: true }).catch(() => {})
+    if (state === 'made') await root?.removeEntry(name, { recursive: true }).catch(() => {})
     if (error instanceof HandoffError || error instanceof CopyNotMade) throw error
     throw new CopyNotMade(`${(error as Error)?.name}: ${(error as Error)?.message ?? error}`)
   }
@@ -128,10 +138,11 @@ async function checkRoom(from: FileSystemDirectoryHandle): Promise<void> {
 
 /** Copies every file of `from` into `to`, in rounds, until one is steady (see the header). */
 async function copySteady(from: FileSystemDirectoryHandle, to: FileSystemDirectoryHandle, taker: Taker): Promise<void> {
+  const quietMs = Math.min(QUIET_MS, taker.silentMs / 2)
   for (let round = 1; ; round++) {
     // A round starts empty: a file an earlier round copied may be gone from `from` since.
     for (const file of (await entriesOf(to)).files) await to.removeEntry(file.name)
-    if (await copyRound(from, to, taker)) return
+    if (await copyRound(from, to, taker, quietMs)) return
     if (round >= COPY_ROUNDS)
       throw new CopyNotMade(`the files kept changing while copied (${round} rounds): their holder is not hung`)
     await sleep(COPY_RETRY_MS)
@@ -140,13 +151,18 @@ async function copySteady(from: FileSystemDirectoryHandle, to: FileSystemDirecto
 }
 
 /** One round: whether every file was quiet when read and unchanged after all were written. */
-async function copyRound(from: FileSystemDirectoryHandle, to: FileSystemDirectoryHandle, taker: Taker): Promise<boolean> {
+async function copyRound(
+  from: FileSystemDirectoryHandle,
+  to: FileSystemDirectoryHandle,
+  taker: Taker,
+  quietMs: number,
+): Promise<boolean> {
   const { files } = await entriesOf(from)
   const read = new Map<string, File>()
   try {
     for (const file of files) {
       const snapshot = await file.getFile()
-      if (Date.now() - snapshot.lastModified < QUIET_MS) return false
+      if (Date.now() - snapshot.lastModified < quietMs) return false
       await writeFile(to, file.name, snapshot)
       read.set(file.name, snapshot)
       stillTaking(taker)

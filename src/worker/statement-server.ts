@@ -290,18 +290,17 @@ export class StatementServer {
       reply(port, message)
       return true
     }
-    // Closing after a hand-off (not replaced): the next holder opens these same files.
-    if (!this.#role.replaced && !this.#role.engine) {
-      reply(port, message)
-      return true
-    }
     const send = (fresh: boolean) => {
-      if (fresh) reply(port, message)
-      else
-        this.#log('kept an answer: the role was lost while its statement ran', { id: 'id' in message ? message.id : undefined })
-      return fresh
+      // Closed by a hand-off (not replaced), before or while it asked: the next holder opens
+      // these same files.
+      if (fresh || (!this.#role.replaced && !this.#role.engine)) {
+        reply(port, message)
+        return true
+      }
+      this.#log('kept an answer: the role was lost while its statement ran', { id: 'id' in message ? message.id : undefined })
+      return false
     }
-    return this.#role.replaced ? send(false) : this.#fresh().then(send)
+    return this.#role.replaced || !this.#role.engine ? send(false) : this.#fresh().then(send)
   }
 
   #statsNow(): NonNullable<ExecResult['stats']> {
