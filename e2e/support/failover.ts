@@ -57,10 +57,12 @@ export const countTo = (n: number) =>
 
 /**
  * How far countTo must count to keep `page`'s active worker busy for about `ms`. From the fastest
- * of three runs: one slowed by a GC or a busy machine would make the stall too short.
+ * of three runs, after one untimed: a run slowed by a GC, a busy machine or wasm not yet optimised
+ * would make the statement shorter than asked.
  */
 export async function rowsForMs(page: Page, ms: number): Promise<number> {
   const msPerMillion = await page.evaluate(async (sqlText) => {
+    await window.db.executeQuery(window.harness.CompiledQuery.raw(sqlText))
     let best = Infinity
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now()
