@@ -49,6 +49,19 @@ function server() {
 
 const settle = () => vi.advanceTimersByTimeAsync(0)
 
+/**
+ * Runs a statement past the role's freshness (no acknowledgement is heard while it runs) and lets
+ * it end: its answer waits for the coordinator.
+ */
+async function staleStatement({ tab, finish }: ReturnType<typeof server>) {
+  tab.send({ t: 'exec', id: 1, lease: 1, sql: 'select 1', params: [] })
+  await settle()
+  await vi.advanceTimersByTimeAsync(BOUND * 1.5)
+  finish()
+  await settle()
+  expect(tab.posted).toEqual([])
+}
+
 describe('StatementServer: answers of statements that ran while the worker stalled', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
@@ -67,14 +80,9 @@ describe('StatementServer: answers of statements that ran while the worker stall
   })
 
   it('keeps the answer when the role went stale while it ran, until the coordinator says the role is still held', async () => {
-    const { freshness, beats, finish, tab } = server()
-    tab.send({ t: 'exec', id: 1, lease: 1, sql: 'select 1', params: [] })
-    await settle()
-    // The statement outlasts the role's freshness (no acknowledgement is heard while it runs).
-    await vi.advanceTimersByTimeAsync(BOUND * 1.5)
-    finish()
-    await settle()
-    expect(tab.posted).toEqual([])
+    const served = server()
+    const { freshness, beats, tab } = served
+    await staleStatement(served)
     // It asked again (its latest heartbeat); the coordinator still has it as the active worker.
     freshness.acknowledge(beats.at(-1)!)
     await settle()
@@ -103,13 +111,9 @@ describe('StatementServer: answers of statements that ran while the worker stall
   })
 
   it('sends it when a hand-off closes the files while it asks the coordinator', async () => {
-    const { freshness, finish, tab, role } = server()
-    tab.send({ t: 'exec', id: 1, lease: 1, sql: 'select 1', params: [] })
-    await settle()
-    await vi.advanceTimersByTimeAsync(BOUND * 1.5)
-    finish()
-    await settle()
-    expect(tab.posted).toEqual([])
+    const served = server()
+    const { freshness, tab, role } = served
+    await staleStatement(served)
     // The drain ends and the worker closes the files (no replacement): the renewal gives up.
     role.engine = undefined
     freshness.stop()
