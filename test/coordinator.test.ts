@@ -80,7 +80,7 @@ interface FakeTab {
   tabId: string
   line: Line & { got: Array<{ t: string; [k: string]: unknown }> }
   /** What the coordinator sent this tab's worker. */
-  toWorker: Array<{ t: string; epoch?: number }>
+  toWorker: Array<{ t: string; epoch?: number; steal?: boolean }>
   close(): void
 }
 
@@ -105,7 +105,7 @@ function harness() {
 
   /** A tab joins; its worker answers `activate` at once when `answers`, else never. */
   async function join(
-    options: { since?: number; hangTimeoutMs?: number; answers?: boolean; secret?: string; tabId?: string } = {},
+    options: { since?: number; hangTimeoutMs?: number; answers?: boolean; secret?: string; tabId?: string; epoch?: number } = {},
   ) {
     const identity = await newTabIdentity()
     const tabId = options.tabId ?? identity.tabId
@@ -140,7 +140,7 @@ function harness() {
       secret: options.secret ?? identity.secret,
       tabLock,
       workerPort: worker.port2,
-      epoch: 0,
+      epoch: options.epoch ?? 0,
       holder: false,
       since: options.since,
       hangTimeoutMs,
@@ -153,7 +153,14 @@ function harness() {
   const activates = (tab: FakeTab) => tab.toWorker.filter((m) => m.t === 'activate').length
   const routedTo = (tab: FakeTab) => [...tab.line.got].reverse().find((m) => m.t === 'route')?.activeTabId
   const leave = (tab: FakeTab) => coordinator.receive(tab.line, { t: 'leave', v: PROTOCOL_VERSION, tabId: tab.tabId })
-  return { clock, coordinator, join, activates, routedTo, leave }
+  /** Moves the clock by `ms` in steps of 50, letting promises (lock queries) settle between. */
+  const step = async (ms: number) => {
+    for (let t = 0; t < ms; t += 50) {
+      clock.advance(50)
+      await new Promise((r) => setTimeout(r, 2))
+    }
+  }
+  return { clock, locks, coordinator, join, activates, routedTo, leave, step }
 }
 
 describe('coordinator', () => {
@@ -214,5 +221,31 @@ describe('coordinator', () => {
     expect(h.activates(a)).toBe(0)
     h.clock.advance(7_000) // checked every tenth of the bound
     await vi.waitFor(() => expect(h.routedTo(a)).toBe(a.tabId))
+  })
+
+  describe('restarted, with the role lock still held by a tab that has not rejoined', () => {
+    // As when it took over from a coordinator whose tab is frozen, and was the active tab too.
+    it('waits one hang bound for the holder, then elects a tab that steals the role lock', async () => {
+      const h = harness()
+      h.locks.hold('db:role')
+      const a = await h.join({ epoch: 7, hangTimeoutMs: 1500 })
+      await vi.waitFor(() => expect(a.line.got.map((m) => m.t)).toContain('welcome'))
+      await h.step(1400)
+      expect(h.activates(a)).toBe(0)
+      await h.step(200)
+      await vi.waitFor(() => expect(a.toWorker.find((m) => m.t === 'activate')).toMatchObject({ steal: true }))
+      expect(a.toWorker.find((m) => m.t === 'activate')!.epoch).toBeGreaterThan(7)
+    })
+
+    it('elects without a steal when the holder let the lock go', async () => {
+      const h = harness()
+      const release = h.locks.hold('db:role')
+      const a = await h.join({ epoch: 7, hangTimeoutMs: 1500 })
+      await vi.waitFor(() => expect(a.line.got.map((m) => m.t)).toContain('welcome'))
+      await h.step(200)
+      release()
+      await h.step(1400)
+      await vi.waitFor(() => expect(a.toWorker.find((m) => m.t === 'activate')).toMatchObject({ steal: false }))
+    })
   })
 })

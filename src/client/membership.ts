@@ -87,8 +87,10 @@ export class Membership {
 
   /** Takes the liveness lock, starts the worker and joins the coordinator. */
   async join(): Promise<void> {
-    this.#link = new CoordinatorLink(this.#config.coordinator, this.#names, this.#config.coordinatorUrl, this.#log, {
+    const { coordinator, coordinatorUrl, hangTimeoutMs } = this.#config
+    this.#link = new CoordinatorLink(coordinator, this.#names, coordinatorUrl, hangTimeoutMs, this.#log, {
       message: (data) => this.#onCoordinatorMessage(data),
+      moved: (to) => this.#onCoordinatorDied(to),
       switched: (reason) => {
         this.#events.emit('fallback', { what: 'coordinator', chosen: 'web-locks', reason, degraded: false })
         this.#onCoordinatorDied()
@@ -164,8 +166,11 @@ export class Membership {
     this.worker.terminate({ forGood: false })
   }
 
-  /** Joins the coordinator (starting it if no tab has) with this tab's worker line. */
-  #joinCoordinator(workerPort: LineRef): void {
+  /**
+   * Joins the coordinator (starting it if no tab has) with this tab's worker line; `to`: the one
+   * that took over from a silent one (see JoinMessage.to).
+   */
+  #joinCoordinator(workerPort: LineRef, to?: string): void {
     const join: JoinMessage = {
       t: 'join',
       v: PROTOCOL_VERSION,
@@ -180,6 +185,7 @@ export class Membership {
       visible: pageVisible(),
       ...(this.#config.hiddenHandoffMs === false ? {} : { hiddenHandoffMs: this.#config.hiddenHandoffMs }),
       debug: !!this.#config.debug,
+      ...(to === undefined ? {} : { to }),
     }
     this.#log('join', { tabId: this.#identity.tabId, epoch: join.epoch, holder: join.holder, coordinator: this.#link!.kind })
     this.#link!.join(join)
@@ -187,14 +193,17 @@ export class Membership {
 
   /**
    * The coordinator's lifetime lock was granted to us: it died (its process crashed); or this tab
-   * changed how it reaches the coordinator. Join the (new) one; the worker gets a fresh line to it.
+   * changed how it reaches the coordinator; or another coordinator took over from it (`to`). Join
+   * the (new) one; the worker gets a fresh line to it.
    */
-  #onCoordinatorDied(): void {
+  #onCoordinatorDied(to?: string): void {
     if (this.#closed()) return
+    // The next welcome watches the next coordinator; a coordinator taken over may never die.
+    this.#coordinatorWatch?.abort()
     const coordinatorEnd = this.worker.reconnect(this.#link!.ports)
     if (!coordinatorEnd) return
-    this.#log('joining the coordinator again')
-    this.#joinCoordinator(coordinatorEnd)
+    this.#log('joining the coordinator again', { to })
+    this.#joinCoordinator(coordinatorEnd, to)
   }
 
   /**

@@ -8,10 +8,12 @@
  *
  * Either serves only while it holds the database's coordinator lock, so two hosts never serve one
  * database at once: a SharedWorker that finds the lock taken by a Web Locks host sends its tabs to
- * the join channel (`use-channel`) and waits its turn.
+ * the join channel (`use-channel`) and waits its turn. A host started to take over from a silent
+ * coordinator (its tab frozen, see CoordinatorLink) steals the lock; a coordinator whose lock is
+ * stolen stops at once.
  */
 import { PROTOCOL_VERSION, type UseChannelMessage } from '../protocol/messages.js'
-import { databaseNamesOfWorker } from '../protocol/names.js'
+import { databaseNamesOfWorker, isTakeOver } from '../protocol/names.js'
 import { Coordinator } from './coordinator.js'
 import { serveJoinChannel } from './join-channel.js'
 
@@ -27,13 +29,16 @@ const DECIDE_MS = 1000
 function serve(): Promise<void> {
   // Requested before any tab is let in, so this instance is first in line for its own lock.
   void navigator.locks.request(instanceLock, forever)
-  serveJoinChannel(coordinator, names.joinChannel)
+  serveJoinChannel(coordinator, names.joinChannel, instanceLock)
   return forever()
 }
 
+/** The coordinator lock was stolen (or never granted): another coordinator serves. */
+const stop = () => self.close()
+
 if (typeof self.postMessage === 'function') {
   // A tab's Web Locks host: wait for the lock (a SharedWorker or an earlier host may serve now).
-  void navigator.locks.request(names.coordinatorLock, serve)
+  navigator.locks.request(names.coordinatorLock, { steal: isTakeOver(self.name) }, serve).catch(stop)
 } else {
   let state: 'deciding' | 'serving' | 'standby' = 'deciding'
   const early: MessagePort[] = []
@@ -60,12 +65,14 @@ if (typeof self.postMessage === 'function') {
       return serving
     })
     .catch(() => {
-      if (state === 'serving') return
+      if (state === 'serving') return stop()
       decided(false)
-      void navigator.locks.request(names.coordinatorLock, () => {
-        const serving = serve()
-        state = 'serving'
-        return serving
-      })
+      navigator.locks
+        .request(names.coordinatorLock, () => {
+          const serving = serve()
+          state = 'serving'
+          return serving
+        })
+        .catch(stop)
     })
 }

@@ -308,12 +308,17 @@ export class Coordinator {
   /**
    * A restarted coordinator, joined first by a tab that does not hold the database: if some worker
    * still holds the role lock, its tab is about to rejoin, and electing another would only make
-   * that one wait for the files. Wait for it, at most one hang bound.
+   * that one wait for the files. Wait for it, at most one hang bound. A holder that has not
+   * rejoined by then cannot (its tab is frozen, as when it hosted the coordinator this one took
+   * over from): the tab elected steals the role lock, as from a hung one.
    */
   #awaitHolder(boundMs: number): void {
     this.#holderChecked = true
     if (!this.#roleLock) return
-    const wait = (this.#holderWait = this.#env.setTimeout(() => this.#stopWaiting(wait), boundMs))
+    const wait = (this.#holderWait = this.#env.setTimeout(() => {
+      if (this.#holderWait === wait) this.#steal = true
+      this.#stopWaiting(wait)
+    }, boundMs))
     // Polled: a holder that died with the old coordinator may still be listed for a moment.
     const check = () => {
       if (this.#holderWait !== wait) return
@@ -564,13 +569,16 @@ export class Coordinator {
       if (!active) return
       if (this.#env.now() - this.#lastHeartbeat <= bound) return
       if (!this.#registry.ready) {
-        // Elected but silent while opening (a stalled or bogus worker): cancel it, elect another.
+        // Elected but silent while opening (a stalled or bogus worker): cancel it, elect another,
+        // which steals the role lock in case the silent one holds it (a holder elected again by a
+        // restarted coordinator, and frozen since).
         const epoch = this.#registry.epoch
         this.#registry.abandon(active, epoch)
         this.#deactivate(active, epoch)
         this.#skip.add(active)
         this.#distrusted.add(active)
         this.#stopHangWatch()
+        this.#steal = true
         this.#elect()
         return
       }

@@ -3,7 +3,7 @@
  * told `use-channel`) finds the serving coordinator. A join names the line the tab opened for
  * everything after it; the coordinator opens the other end.
  */
-import { PROTOCOL_VERSION, type ReadyMessage } from '../protocol/messages.js'
+import { COORDINATOR_ALIVE_MS, PROTOCOL_VERSION, type AliveMessage, type ReadyMessage } from '../protocol/messages.js'
 import { hasVersion, isCurrentVersion, parseTabToCoordinator } from '../protocol/validate.js'
 import { isLineName, openLine } from '../protocol/line.js'
 import type { Coordinator } from './coordinator.js'
@@ -13,12 +13,21 @@ const MAX_REMEMBERED = 1000
 /** How long a line that only carried a `rejected` stays open for it to be delivered. */
 const REJECTED_LINE_MS = 5000
 
-export function serveJoinChannel(coordinator: Coordinator, channelName: string): void {
+/**
+ * @param instanceLock this coordinator's lifetime lock: it names the instance in `ready` and
+ *   `alive`, and a join addressed to another instance (see JoinMessage.to) is not for this one.
+ */
+export function serveJoinChannel(coordinator: Coordinator, channelName: string, instanceLock: string): void {
   const channel = new BroadcastChannel(channelName)
   const seen = new Set<string>()
+  const alive = () => channel.postMessage({ t: 'alive', v: PROTOCOL_VERSION, lock: instanceLock } satisfies AliveMessage)
   channel.onmessage = (event: MessageEvent) => {
     const data: unknown = event.data
-    if (!hasVersion(data) || data.t !== 'join') return
+    if (!hasVersion(data)) return
+    if (data.t === 'ping' && isCurrentVersion(data)) alive()
+    if (data.t !== 'join') return
+    const to = (data as { to?: unknown }).to
+    if (to !== undefined && to !== instanceLock) return
     const name = (data as { line?: unknown }).line
     if (!isLineName(name) || seen.has(name)) return
     if (seen.size >= MAX_REMEMBERED) seen.clear()
@@ -37,5 +46,6 @@ export function serveJoinChannel(coordinator: Coordinator, channelName: string):
     coordinator.receive(line, data)
   }
   // Tabs that joined before this coordinator listened (their join was lost) join again on this.
-  channel.postMessage({ t: 'ready', v: PROTOCOL_VERSION } satisfies ReadyMessage)
+  channel.postMessage({ t: 'ready', v: PROTOCOL_VERSION, lock: instanceLock } satisfies ReadyMessage)
+  setInterval(alive, COORDINATOR_ALIVE_MS)
 }

@@ -9,7 +9,7 @@ import type { SerializedError } from './errors.js'
 import type { LineRef } from './line.js'
 
 /** Bumped on any incompatible change to the messages below. */
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 5
 
 /** A message being built field by field (only the fields that are set are cloned across threads). */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -72,6 +72,11 @@ export interface JoinMessage {
    * it on another port, and an older one must not replace the newer one's lines.
    */
   readonly serial?: number
+  /**
+   * Joining over the join channel the coordinator that took over from a silent one: its lock (as
+   * in its `ready`). Any other coordinator, such as the silent one waking up, ignores the join.
+   */
+  readonly to?: string
 }
 export interface LeaveMessage {
   readonly t: 'leave'
@@ -168,9 +173,32 @@ export interface LeftMessage {
   readonly v: number
   readonly tabId: string
 }
-/** Posted on the join channel by a coordinator that starts serving: tabs not yet welcomed join again. */
+/**
+ * Posted on the join channel by a coordinator that starts serving: tabs not yet welcomed join
+ * again, and tabs welcomed by another instance (one that fell silent and was taken over, see
+ * CoordinatorLink) join this one.
+ */
 export interface ReadyMessage {
   readonly t: 'ready'
+  readonly v: number
+  /** The instance's lifetime lock, as in its `welcome`: which coordinator this is. */
+  readonly lock: string
+}
+/** How often the serving coordinator says `alive` unasked. */
+export const COORDINATOR_ALIVE_MS = 500
+/**
+ * Posted on the join channel by the serving coordinator every COORDINATOR_ALIVE_MS, and at once
+ * when a tab pings: a tab that hears nothing from its coordinator takes its place (see
+ * client/coordinator-silence.ts).
+ */
+export interface AliveMessage {
+  readonly t: 'alive'
+  readonly v: number
+  readonly lock: string
+}
+/** Posted on the join channel by a tab that has heard nothing from its coordinator for a while. */
+export interface PingMessage {
+  readonly t: 'ping'
   readonly v: number
 }
 export type CoordinatorToTab =

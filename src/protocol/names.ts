@@ -38,6 +38,11 @@ export interface DatabaseNames {
   readonly hostLock: string
   /** BroadcastChannel where tabs without a SharedWorker port join the serving coordinator. */
   readonly joinChannel: string
+  /**
+   * Web Lock of the tab taking the Web Locks coordinator over from a silent one (see
+   * CoordinatorLink): while one tab does, the others wait for the new one.
+   */
+  readonly takeOverLock: string
 }
 
 export function databaseNames(filename: string): DatabaseNames {
@@ -50,12 +55,27 @@ export function databaseNames(filename: string): DatabaseNames {
     coordinatorLock: `${base}:coordinator`,
     hostLock: `${base}:coordinator-host`,
     joinChannel: `${base}:join`,
+    takeOverLock: `${base}:coordinator-take-over`,
   }
 }
 
-/** The names again, from inside a coordinator worker (whose name is `coordinator`). */
+/** Ends the name of a coordinator host worker that takes over from a silent coordinator. */
+const TAKE_OVER_MARK = '#take-over'
+
+/** The name of a coordinator host worker; `takeOver`: it steals the coordinator lock. */
+export function coordinatorHostName(names: DatabaseNames, takeOver: boolean): string {
+  return takeOver ? names.coordinator + TAKE_OVER_MARK : names.coordinator
+}
+
+/** Whether a coordinator worker of this name takes over from a silent coordinator. */
+export function isTakeOver(workerName: string): boolean {
+  return workerName.endsWith(TAKE_OVER_MARK)
+}
+
+/** The names again, from inside a coordinator worker (see coordinatorHostName). */
 export function databaseNamesOfWorker(workerName: string): DatabaseNames {
-  return databaseNames(workerName.slice(workerName.indexOf('/') + 1))
+  const name = isTakeOver(workerName) ? workerName.slice(0, -TAKE_OVER_MARK.length) : workerName
+  return databaseNames(name.slice(name.indexOf('/') + 1))
 }
 
 /**

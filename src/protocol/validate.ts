@@ -59,6 +59,7 @@ export function parseTabToCoordinator(data: unknown): TabToCoordinator | undefin
     (m.hiddenHandoffMs === undefined || m.hiddenHandoffMs === 0 || isDuration(m.hiddenHandoffMs)) &&
     (m.line === undefined || isLineName(m.line)) &&
     (m.serial === undefined || isInt(m.serial)) &&
+    (m.to === undefined || isStr(m.to)) &&
     (m.since === undefined || (typeof m.since === 'number' && Number.isFinite(m.since)))
   ) {
     return data as unknown as TabToCoordinator
