@@ -4,7 +4,7 @@ import { chromium, test, type BrowserContext } from '@playwright/test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { coordinators, scenarios, type BrowserDriver, type BrowserTab } from './scenarios/index.js'
+import { coordinators, scenarios, scenariosFor, type BrowserDriver, type BrowserTab } from './scenarios/index.js'
 import { chromiumArgs, chromiumExecutable } from './support/chromium.js'
 
 /** A Chromium on a profile directory of its own, so a scenario can restart it and find its data. */
@@ -55,7 +55,7 @@ class ChromiumDriver implements BrowserDriver {
 
 for (const coordinator of coordinators) {
   test.describe(`coordinator: ${coordinator}`, () => {
-    for (const scenario of scenarios) {
+    for (const scenario of scenariosFor(scenarios, coordinator)) {
       test(scenario.name, async ({ baseURL }) => {
         const driver = await ChromiumDriver.start(baseURL!)
         try {

@@ -6,6 +6,7 @@ import {
   coordinators,
   hidingScenarios,
   scenarios,
+  scenariosFor,
   type BrowserDriver,
   type Coordinator,
   type Scenario,
@@ -80,7 +81,7 @@ export async function runScenarios(options: RunnerOptions): Promise<number> {
   const runs: Run[] = coordinators
     .flatMap((coordinator) =>
       // WebKit's driver can hide a tab; Firefox's gives each page a window of its own, always shown.
-      [...scenarios, ...(engine === 'webkit' ? hidingScenarios : [])].map((scenario) => ({
+      scenariosFor([...scenarios, ...(engine === 'webkit' ? hidingScenarios : [])], coordinator).map((scenario) => ({
         title: `[${coordinator}] ${scenario.name}`,
         scenario,
         coordinator,

@@ -201,4 +201,74 @@ const hungActiveWorker: Scenario = {
   },
 }
 
-export const failoverScenarios: Scenario[] = [closeActiveTab, watchAcrossClose, hungActiveWorker]
+const COORDINATOR_STALL_MS = 15_000
+
+const hungCoordinator: Scenario = {
+  name: 'failover: the Web Locks coordinator hangs in its tab, keeping its locks; another tab takes it over, a tab opened meanwhile is served, each write once',
+  only: 'web-locks',
+  async run(driver, coordinator) {
+    const filename = uniqueFilename()
+    const tag = `${filename}-coordinator`
+    const options = {
+      hangTimeoutMs: 1500,
+      requestTimeoutMs: 30_000,
+      coordinatorUrl: `/e2e/pages/workers/stallable-coordinator.js?tag=${tag}`,
+    }
+    const tabs: BrowserTab[] = []
+    // One by one: the first tab to query joins first and hosts the coordinator.
+    for (let i = 0; i < 3; i++) {
+      tabs.push(await openDatabase(driver, filename, coordinator, options))
+      await query(tabs[i]!, 'select 1')
+    }
+    const [host, b] = tabs as [BrowserTab, BrowserTab]
+    await query(host, 'create table t (id integer primary key, who text)')
+    await query(b, "insert into t (who) values ('before')")
+
+    // The host tab's coordinator stalls; its page, not frozen, goes on. B writes meanwhile, and a
+    // tab opens, which no coordinator would answer until one is taken over.
+    const stalledAt = await host.evaluate(
+      ([tag, ms]) => {
+        new BroadcastChannel(`stall:${tag}`).postMessage(ms)
+        return Date.now()
+      },
+      [tag, COORDINATOR_STALL_MS] as const,
+    )
+    const writes = await b.evaluate(async () => {
+      const outcomes: Array<{ ok: boolean; at: number; error?: string }> = []
+      for (let i = 0; i < 8; i++) {
+        await new Promise((r) => setTimeout(r, 500))
+        await window.db
+          .insertInto('t')
+          .values({ who: `b-${i}` })
+          .execute()
+          .then(
+            () => outcomes.push({ ok: true, at: Date.now() }),
+            (e: Error) => outcomes.push({ ok: false, at: Date.now(), error: `${e.name}: ${e.message}` }),
+          )
+      }
+      return outcomes
+    })
+    assert.deepEqual(
+      writes.filter((o) => !o.ok),
+      [],
+      'every write while the coordinator hung succeeded',
+    )
+    const late = await openDatabase(driver, filename, coordinator, options)
+    assert.deepEqual(await query(late, 'select count(*) as n from t'), [{ n: 9 }])
+    const servedAt = Date.now()
+    console.log(`    hung coordinator: a tab opened meanwhile served ${servedAt - stalledAt} ms after the stall began`)
+    assert.ok(servedAt < stalledAt + COORDINATOR_STALL_MS, 'the tab opened meanwhile was served before the stall ended')
+
+    // The host tab, its host lock stolen, ended its stalled coordinator; it follows the new one.
+    await query(host, "insert into t (who) values ('after')")
+    const rows = await query<{ who: string }>(late, 'select who from t order by id')
+    assert.deepEqual(
+      rows.map((r) => r.who),
+      ['before', ...writes.map((_, i) => `b-${i}`), 'after'],
+      'each write exactly once, in order',
+    )
+    assert.deepEqual(await query(host, 'pragma integrity_check'), [{ integrity_check: 'ok' }])
+  },
+}
+
+export const failoverScenarios: Scenario[] = [closeActiveTab, watchAcrossClose, hungActiveWorker, hungCoordinator]

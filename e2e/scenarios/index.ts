@@ -7,7 +7,7 @@ import { persistenceScenarios } from './persistence.js'
 import type { Scenario } from './scenario.js'
 
 export type { BrowserDriver, BrowserTab } from './driver.js'
-export { coordinators, type Coordinator, type Scenario } from './scenario.js'
+export { coordinators, scenariosFor, type Coordinator, type Scenario } from './scenario.js'
 
 export const scenarios: readonly Scenario[] = [
   ...multiTabScenarios,

@@ -10,7 +10,14 @@ export type Coordinator = (typeof coordinators)[number]
  */
 export interface Scenario {
   readonly name: string
+  /** The one coordinator the scenario is about (it runs with no other); absent: each of them. */
+  readonly only?: Coordinator
   run(driver: BrowserDriver, coordinator: Coordinator): Promise<void>
+}
+
+/** The scenarios of `list` that run with `coordinator`. */
+export function scenariosFor(list: readonly Scenario[], coordinator: Coordinator): Scenario[] {
+  return list.filter((scenario) => !scenario.only || scenario.only === coordinator)
 }
 
 /**
