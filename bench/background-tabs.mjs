@@ -62,9 +62,10 @@ export async function backgroundPhase({ base, stamp, switches, freezes, log }) {
     // grace ended; the default hangTimeoutMs. Each run: two fresh tabs, the first (active) hidden
     // behind the second and frozen; the time the second's insert takes.
     const hangTimeoutMs = 4000
-    const freezeRun = async (label, rows, runs) => {
+    // With the Web Locks coordinator, the frozen tab (the only one when it opens) hosts it too.
+    const freezeRun = async (label, rows, runs, coordinator = 'shared-worker') => {
       const filename = `background-freeze-${label}-${stamp}.db`
-      const options = { hiddenHandoffMs: false }
+      const options = { hiddenHandoffMs: false, coordinator }
       const setup = await open(filename, options)
       await setup.evaluate(async (rows) => {
         const { db } = window.bench
@@ -101,20 +102,25 @@ export async function backgroundPhase({ base, stamp, switches, freezes, log }) {
         label,
         rows,
         runs,
+        coordinator,
         hangTimeoutMs,
         p50Ms: round(pct(ms, 50), 0),
         p95Ms: round(pct(ms, 95), 0),
         maxMs: round(Math.max(...ms), 0),
       }
     }
-    const frozen = [await freezeRun('small', 100, freezes), await freezeRun('20MB', 20_000, Math.max(3, Math.round(freezes / 4)))]
+    const frozen = [
+      await freezeRun('small', 100, freezes),
+      await freezeRun('20MB', 20_000, Math.max(3, Math.round(freezes / 4))),
+      await freezeRun('web-locks', 100, freezes, 'web-locks'),
+    ]
 
     const result = { switches: [stay, glance], frozen }
     for (const s of result.switches)
       log(`background: ${s.switches} tab switches, ${s.dwellMs} ms on each -> ${s.handoffs} hand-offs`)
     for (const f of frozen)
       log(
-        `background: active tab frozen (${f.rows} rows of 1 KB), another tab's insert answered after p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms (${f.runs} runs)`,
+        `background: active tab frozen (${f.rows} rows of 1 KB, ${f.coordinator}), another tab's insert answered after p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms (${f.runs} runs)`,
       )
     return result
   } finally {

@@ -144,9 +144,11 @@ export function renderHtml(results) {
       html +=
         '<p>The active tab frozen (hidden behind another tab, then frozen over CDP; it keeps its files): another tab&rsquo;s insert answered after</p>'
       html += table(
-        ['database', 'runs', 'p50', 'p95', 'max', 'hangTimeoutMs'],
+        ['database', 'coordinator', 'runs', 'p50', 'p95', 'max', 'hangTimeoutMs'],
         results.background.frozen.map((f) => [
           `${f.rows} rows of 1 KB`,
+          // Under Web Locks the frozen tab hosts the coordinator too (older results: SharedWorker).
+          f.coordinator ?? 'shared-worker',
           f.runs,
           fmtMs(f.p50Ms),
           fmtMs(f.p95Ms),

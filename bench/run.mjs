@@ -1254,7 +1254,7 @@ function printAll() {
       console.log(`Tab switches: ${s.switches}, ${s.dwellMs} ms on each tab -> ${s.handoffs} hand-offs (hiddenHandoffMs 2000)`)
     for (const f of results.background.frozen ?? [])
       console.log(
-        `Active tab frozen, ${f.rows} rows of 1 KB: another tab's insert answered after p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms (${f.runs} runs; hangTimeoutMs ${f.hangTimeoutMs})`,
+        `Active tab frozen, ${f.rows} rows of 1 KB, ${f.coordinator ?? 'shared-worker'} coordinator: another tab's insert answered after p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms (${f.runs} runs; hangTimeoutMs ${f.hangTimeoutMs})`,
       )
   }
   if (results.heap) {

@@ -36,8 +36,8 @@ describe('silenceVerdict', () => {
     })
   })
 
-  it('waits at most 1 s for the answer, and half a short bound', () => {
-    expect(pingAnswerMs(4000)).toBe(1000)
-    expect(pingAnswerMs(1500)).toBe(750)
+  it('waits at most one beat of the coordinator for the answer, and a quarter of a short bound', () => {
+    expect(pingAnswerMs(4000)).toBe(500)
+    expect(pingAnswerMs(1500)).toBe(375)
   })
 })

@@ -89,7 +89,7 @@ afterEach(() => {
   for (const close of open.splice(0)) close()
 })
 
-function harness() {
+function harness(options: { takenOver?: boolean } = {}) {
   const clock = new ManualClock()
   const locks = new FakeLocks()
   const env: CoordinatorEnv = {
@@ -101,11 +101,19 @@ function harness() {
     setInterval: clock.setInterval,
     clearInterval: clock.clear,
   }
-  const coordinator = new Coordinator('db:coordinator:1', 'db:role', env)
+  const coordinator = new Coordinator('db:coordinator:1', 'db:role', env, options.takenOver)
 
   /** A tab joins; its worker answers `activate` at once when `answers`, else never. */
   async function join(
-    options: { since?: number; hangTimeoutMs?: number; answers?: boolean; secret?: string; tabId?: string; epoch?: number } = {},
+    options: {
+      since?: number
+      hangTimeoutMs?: number
+      answers?: boolean
+      secret?: string
+      tabId?: string
+      epoch?: number
+      holder?: boolean
+    } = {},
   ) {
     const identity = await newTabIdentity()
     const tabId = options.tabId ?? identity.tabId
@@ -141,7 +149,7 @@ function harness() {
       tabLock,
       workerPort: worker.port2,
       epoch: options.epoch ?? 0,
-      holder: false,
+      holder: options.holder ?? false,
       since: options.since,
       hangTimeoutMs,
       visible: true,
@@ -247,5 +255,24 @@ describe('coordinator', () => {
       await h.step(1400)
       await vi.waitFor(() => expect(a.toWorker.find((m) => m.t === 'activate')).toMatchObject({ steal: false }))
     })
+  })
+
+  describe('taken over from a coordinator that fell silent (its tab frozen)', () => {
+    // The frozen tab's page may still take the new coordinator's `ready` and rejoin, saying its
+    // worker holds the files; that worker, frozen, never answers.
+    for (const takenOver of [true, false]) {
+      it(`gives a holder that does not answer ${takenOver ? 'a quarter of' : 'all of'} its hang bound, then the next tab steals`, async () => {
+        const h = harness({ takenOver })
+        h.locks.hold('db:role')
+        const frozen = await h.join({ epoch: 7, holder: true, answers: false })
+        await vi.waitFor(() => expect(h.activates(frozen)).toBe(1))
+        const b = await h.join({ epoch: 7 })
+        await h.step(900)
+        expect(h.activates(b)).toBe(0)
+        await h.step(takenOver ? 800 : 3700)
+        await vi.waitFor(() => expect(b.toWorker.find((m) => m.t === 'activate')).toMatchObject({ steal: true }))
+        if (!takenOver) expect(h.clock.now).toBeGreaterThan(4000)
+      })
+    }
   })
 })

@@ -12,22 +12,17 @@
  * tabs to the join channel (`use-channel`), so all tabs of a database meet one coordinator.
  *
  * A Web Locks coordinator whose tab is frozen keeps its locks: the tabs watch it for silence
- * (coordinator-silence.ts), and one of them steals the host lock and starts a coordinator that
+ * (coordinator-watch.ts), and one of them steals the host lock and starts a coordinator that
  * steals the coordinator lock; every tab joins that one.
  */
 import { StorageUnavailableError } from '../protocol/errors.js'
-import {
-  PROTOCOL_VERSION,
-  type JoinMessage,
-  type LeftMessage,
-  type PingMessage,
-  type TabToCoordinator,
-} from '../protocol/messages.js'
-import { coordinatorHostName, type DatabaseNames } from '../protocol/names.js'
+import { PROTOCOL_VERSION, type JoinMessage, type LeftMessage, type TabToCoordinator } from '../protocol/messages.js'
+import type { DatabaseNames } from '../protocol/names.js'
 import { openLine, transferOf, type Line, type LineRef } from '../protocol/line.js'
 import type { DebugLog } from '../protocol/debug-log.js'
-import { startCoordinator, startCoordinatorHost } from './asset-urls.js'
-import { silenceCheckMs, silenceVerdict } from './coordinator-silence.js'
+import { startCoordinator } from './asset-urls.js'
+import { CoordinatorHost } from './coordinator-host.js'
+import { CoordinatorWatch } from './coordinator-watch.js'
 
 export type CoordinatorMode = 'auto' | 'shared-worker' | 'web-locks'
 export type CoordinatorKind = 'shared-worker' | 'web-locks'
@@ -74,20 +69,10 @@ export class CoordinatorLink {
   #sharedTries = 0
   /** Every join this tab sends (see JoinMessage.serial). */
   #joins = 0
-  #host: Worker | undefined
-  /** This tab's request for the host lock, queued or held; aborting it withdraws a queued one. */
-  #hostRequest: AbortController | undefined
-  #releaseHost: (() => void) | undefined
-  /** The tab's `hangTimeoutMs`, which the silence watch follows. */
-  readonly #hangTimeoutMs: number
-  /** The lock of the coordinator that last welcomed this tab over the join channel. */
-  #instance: string | undefined
-  #heardAt = 0
-  #pingedAt: number | undefined
-  /** Another coordinator heard since the ping. */
-  #otherSince: string | undefined
-  #silenceTimer: ReturnType<typeof setInterval> | undefined
-  #takingOver = false
+  /** This tab's place in the queue to host the Web Locks coordinator. */
+  readonly #host: CoordinatorHost
+  /** The Web Locks coordinator that welcomed this tab, watched for silence. */
+  readonly #watch: CoordinatorWatch
   #closed = false
 
   constructor(
@@ -101,9 +86,19 @@ export class CoordinatorLink {
     this.#mode = mode
     this.#names = names
     this.#url = url
-    this.#hangTimeoutMs = hangTimeoutMs
     this.#log = log
     this.#on = on
+    this.#host = new CoordinatorHost(names, url, log, (error) => this.#on.failed(error))
+    this.#watch = new CoordinatorWatch(
+      hangTimeoutMs,
+      names.takeOverLock,
+      {
+        post: (message) => this.#openJoinChannel().postMessage(message),
+        move: (lock) => this.#moveTo(lock),
+        takeOver: () => this.#host.takeOver(),
+      },
+      log,
+    )
     if (mode === 'shared-worker' && typeof SharedWorker === 'undefined') {
       throw new StorageUnavailableError("SharedWorker is not available in this browser; use coordinator: 'auto' or 'web-locks'")
     }
@@ -152,11 +147,8 @@ export class CoordinatorLink {
     this.#closed = true
     this.#dropLine()
     this.#joinChannel?.close()
-    clearInterval(this.#silenceTimer)
-    this.#stopHosting()
-    // Else the request stays queued behind the host's, and the tab that would host next waits
-    // for this gone tab's turn to pass.
-    this.#hostRequest?.abort()
+    this.#watch.stop()
+    this.#host.close()
   }
 
   #joinShared(message: JoinMessage): void {
@@ -204,7 +196,7 @@ export class CoordinatorLink {
   }
 
   #joinChannelWay(message: JoinMessage): void {
-    this.#queueForHost(false)
+    this.#host.queue()
     const name = crypto.randomUUID()
     const line = openLine(name)
     this.#line = line
@@ -212,7 +204,7 @@ export class CoordinatorLink {
       if (this.#line === line) this.#receive(event.data)
     }
     this.#pendingJoin = { ...message, line: name }
-    this.#heard()
+    this.#watch.heard()
     this.#openJoinChannel().postMessage(this.#pendingJoin)
   }
 
@@ -229,74 +221,22 @@ export class CoordinatorLink {
       if (data?.v !== PROTOCOL_VERSION) return
       if (data.t === 'left' && typeof data.tabId === 'string') this.#on.left(data.tabId)
       if ((data.t !== 'ready' && data.t !== 'alive') || typeof data.lock !== 'string') return
-      if (data.lock === this.#instance) this.#heard()
+      if (data.lock === this.#watch.instance) this.#watch.heard()
       else if (this.#pendingJoin) {
         if (data.t === 'ready') channel.postMessage(this.#pendingJoin)
-      } else if (data.t === 'ready' && this.#instance && this.#kind === 'web-locks') {
+      } else if (data.t === 'ready' && this.#watch.instance && this.#kind === 'web-locks') {
         // A coordinator serves that did not welcome this tab: it took over from this tab's one.
         this.#moveTo(data.lock)
-      } else if (this.#pingedAt !== undefined) {
-        this.#otherSince = data.lock
+      } else {
+        this.#watch.heardOther(data.lock)
       }
     }
     return channel
   }
 
   #moveTo(lock: string): void {
-    this.#log('coordinator: joining the one that took over', { from: this.#instance, to: lock })
+    this.#log('coordinator: joining the one that took over', { from: this.#watch.instance, to: lock })
     this.#on.moved(lock)
-  }
-
-  #heard(): void {
-    this.#heardAt = performance.now()
-    this.#pingedAt = undefined
-    this.#otherSince = undefined
-  }
-
-  /** Looks for silence from the coordinator that welcomed this tab (see coordinator-silence.ts). */
-  #watchSilence(): void {
-    if (this.#silenceTimer !== undefined) return
-    this.#silenceTimer = setInterval(() => {
-      if (this.#closed || this.#kind !== 'web-locks' || this.#instance === undefined) return
-      const verdict = silenceVerdict(
-        { now: performance.now(), fromCoordinatorAt: this.#heardAt, pingedAt: this.#pingedAt, otherSince: this.#otherSince },
-        this.#hangTimeoutMs,
-      )
-      if (verdict.do === 'ping') {
-        this.#pingedAt = performance.now()
-        this.#openJoinChannel().postMessage({ t: 'ping', v: PROTOCOL_VERSION } satisfies PingMessage)
-      } else if (verdict.do === 'move') {
-        this.#heard()
-        this.#moveTo(verdict.to)
-      } else if (verdict.do === 'take-over') {
-        this.#takeOver()
-      }
-    }, silenceCheckMs(this.#hangTimeoutMs))
-  }
-
-  /**
-   * The coordinator is silent and answers no ping: its tab is frozen (or its worker hangs), with
-   * the host and coordinator locks held. One tab at a time (the take-over lock) steals the host
-   * lock and starts a coordinator that steals the coordinator lock; the others wait for its
-   * `ready`, or try again if it never comes.
-   */
-  #takeOver(): void {
-    if (this.#takingOver) return
-    this.#takingOver = true
-    const silentSince = this.#heardAt
-    void navigator.locks
-      .request(this.#names.takeOverLock, { ifAvailable: true }, async (lock) => {
-        // Another tab is taking over; or the coordinator spoke meanwhile.
-        if (!lock || this.#closed || this.#heardAt !== silentSince) return
-        this.#log('coordinator: silent, taking it over', { instance: this.#instance })
-        // A coordinator of this tab that hangs goes first: a steal from itself would leave it.
-        this.#stopHosting()
-        this.#queueForHost(true)
-        // Held while the new coordinator starts, so that no other tab steals from it.
-        await new Promise((r) => setTimeout(r, this.#hangTimeoutMs))
-      })
-      .catch(() => {})
-      .finally(() => (this.#takingOver = false))
   }
 
   #receive(data: unknown): void {
@@ -309,68 +249,13 @@ export class CoordinatorLink {
     // not later pass for a silent SharedWorker and send this tab to the Web Locks way.
     clearTimeout(this.#startTimer)
     this.#sharedTries = 0
-    if (this.#kind === 'web-locks') this.#heard()
+    if (this.#kind === 'web-locks') this.#watch.heard()
     if (t === 'welcome') {
       this.#pendingJoin = undefined
       const lock = (data as { lock?: unknown }).lock
-      if (this.#kind === 'web-locks' && typeof lock === 'string') {
-        this.#instance = lock
-        this.#watchSilence()
-      }
+      if (this.#kind === 'web-locks' && typeof lock === 'string') this.#watch.welcomed(lock)
     }
     this.#on.message(data)
-  }
-
-  /**
-   * Every tab on the join channel queues to host the coordinator; the one granted runs it in a
-   * DedicatedWorker, which serves once it holds the coordinator lock. `takeOver`: steal the host
-   * lock now, and start a coordinator that steals the coordinator lock (see #takeOver).
-   */
-  #queueForHost(takeOver: boolean): void {
-    if (this.#hostRequest && !takeOver) return
-    // A queued request is withdrawn; a held one is let go by the steal below.
-    this.#hostRequest?.abort()
-    const request = (this.#hostRequest = new AbortController())
-    // A steal takes no signal: it is granted at once.
-    const options = takeOver ? { steal: true } : { signal: request.signal }
-    navigator.locks
-      .request(this.#names.hostLock, options, () => {
-        if (this.#closed || this.#hostRequest !== request) return
-        this.#log('hosting the Web Locks coordinator', { takeOver })
-        const host = startCoordinatorHost(this.#url, coordinatorHostName(this.#names, takeOver))
-        const hosting = new Promise<void>((release) => (this.#releaseHost = release))
-        host.onerror = (event) => {
-          event.preventDefault?.()
-          this.#log('the coordinator host worker failed', { message: event.message })
-          if (event instanceof ErrorEvent && event.message) {
-            // It ran and threw: let another tab (or this one, queued again) host a fresh one.
-            this.#stopHosting()
-            this.#hostRequest = undefined
-            if (!this.#closed) this.#queueForHost(false)
-          } else {
-            this.#on.failed(new StorageUnavailableError('The coordinator script failed to load as a worker'))
-          }
-        }
-        this.#host = host
-        return hosting
-      })
-      .catch(() => {
-        // Withdrawn (this tab left, or took over): nothing to do.
-        if (this.#hostRequest !== request) return
-        // Stolen: another tab took the coordinator over from this one, which it found silent (this
-        // tab was frozen). Its coordinator, stopped by the same steal, goes; this tab queues again.
-        this.#log('another tab took the Web Locks coordinator over from this one')
-        this.#stopHosting()
-        this.#hostRequest = undefined
-        if (!this.#closed) this.#queueForHost(false)
-      })
-  }
-
-  #stopHosting(): void {
-    this.#host?.terminate()
-    this.#host = undefined
-    this.#releaseHost?.()
-    this.#releaseHost = undefined
   }
 
   #dropLine(): void {

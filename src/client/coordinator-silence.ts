@@ -39,12 +39,12 @@ export function pingAfterMs(hangTimeoutMs: number): number {
 
 /** How long a ping may go unanswered: the coordinator answers at once when it can answer at all. */
 export function pingAnswerMs(hangTimeoutMs: number): number {
-  return Math.min(1000, hangTimeoutMs / 2)
+  return Math.min(COORDINATOR_ALIVE_MS, hangTimeoutMs / 4)
 }
 
 /** How often the tab looks. */
 export function silenceCheckMs(hangTimeoutMs: number): number {
-  return Math.min(COORDINATOR_ALIVE_MS, hangTimeoutMs / 4)
+  return Math.min(COORDINATOR_ALIVE_MS / 2, hangTimeoutMs / 8)
 }
 
 /** @param hangTimeoutMs the tab's own bound, which the silence watch follows. */

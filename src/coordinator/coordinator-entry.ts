@@ -21,7 +21,8 @@ declare const self: SharedWorkerGlobalScope & { postMessage?: unknown }
 
 const names = databaseNamesOfWorker(self.name)
 const instanceLock = `${names.coordinatorLock}:${crypto.randomUUID()}`
-const coordinator = new Coordinator(instanceLock, names.roleLock)
+const takeOver = isTakeOver(self.name)
+const coordinator = new Coordinator(instanceLock, names.roleLock, undefined, takeOver)
 const forever = () => new Promise<void>(() => {})
 /** How long a SharedWorker waits for the coordinator lock before it takes another host as serving. */
 const DECIDE_MS = 1000
@@ -38,7 +39,7 @@ const stop = () => self.close()
 
 if (typeof self.postMessage === 'function') {
   // A tab's Web Locks host: wait for the lock (a SharedWorker or an earlier host may serve now).
-  navigator.locks.request(names.coordinatorLock, { steal: isTakeOver(self.name) }, serve).catch(stop)
+  navigator.locks.request(names.coordinatorLock, { steal: takeOver }, serve).catch(stop)
 } else {
   let state: 'deciding' | 'serving' | 'standby' = 'deciding'
   const early: MessagePort[] = []

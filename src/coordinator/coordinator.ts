@@ -61,6 +61,14 @@ const HANG_CHECKS_PER_BOUND = 10
 const ELECTION_SILENCE_MS = 60_000
 /** How long a released tab lock waits for the tab's own goodbye before the tab counts as crashed. */
 const GOODBYE_GRACE_MS = 50
+/**
+ * The share of a hang bound a coordinator that took over from a silent one (its tab frozen, see
+ * client/coordinator-silence.ts) waits for the worker that holds the files to rejoin, and to
+ * answer when elected: it has nothing to open, so a live one answers at once, while one in the
+ * frozen tab never does, and every other tab waits meanwhile. At least the minimum below.
+ */
+const TAKEN_OVER_HOLDER_SHARE = 0.25
+const TAKEN_OVER_HOLDER_MIN_MS = 500
 /** How often a restarted coordinator looks whether the role lock is still held (see #awaitHolder). */
 const HOLDER_POLL_MS = 100
 /** Activation failures that clear up by themselves (busy files, a lock wait cut short, a worker still leaving). */
@@ -103,6 +111,10 @@ export class Coordinator {
   readonly #instanceLock: string
   #holderChecked = false
   #holderWait: ReturnType<typeof setTimeout> | undefined
+  /** Took over from a coordinator that fell silent (see TAKEN_OVER_HOLDER_SHARE). */
+  readonly #takenOver: boolean
+  /** The tab whose worker says it holds the files, until it is elected. */
+  #holderClaim: string | undefined
   #visibilityTimer: ReturnType<typeof setTimeout> | undefined
   /**
    * Tabs the role does not follow to: one that could not open the database when elected, or that
@@ -117,11 +129,13 @@ export class Coordinator {
   /**
    * @param instanceLock a Web Lock name unique to this instance, which the host requested (and so
    *   holds, or is first in line for) before it lets any tab in
+   * @param takenOver this instance took over from a coordinator that fell silent
    */
-  constructor(instanceLock: string, roleLock?: string, env: CoordinatorEnv = browserEnv()) {
+  constructor(instanceLock: string, roleLock?: string, env: CoordinatorEnv = browserEnv(), takenOver = false) {
     this.#instanceLock = instanceLock
     this.#roleLock = roleLock
     this.#env = env
+    this.#takenOver = takenOver
     this.#registry = new TabRegistry(env.wallClock)
   }
 
@@ -254,6 +268,7 @@ export class Coordinator {
     // Rejoining after a coordinator restart: the tab whose worker holds the files keeps the role.
     if (message.holder && !this.#registry.active) {
       this.#preferred = tabId
+      this.#holderClaim = tabId
       this.#env.clearTimeout(this.#holderWait)
       this.#holderWait = undefined
     } else if (message.epoch > 0 && !this.#holderChecked) {
@@ -312,9 +327,10 @@ export class Coordinator {
    * rejoined by then cannot (its tab is frozen, as when it hosted the coordinator this one took
    * over from): the tab elected steals the role lock, as from a hung one.
    */
-  #awaitHolder(boundMs: number): void {
+  #awaitHolder(hangTimeoutMs: number): void {
     this.#holderChecked = true
     if (!this.#roleLock) return
+    const boundMs = this.#takenOver ? takenOverHolderMs(hangTimeoutMs) : hangTimeoutMs
     const wait = (this.#holderWait = this.#env.setTimeout(() => {
       if (this.#holderWait === wait) this.#steal = true
       this.#stopWaiting(wait)
@@ -465,6 +481,8 @@ export class Coordinator {
     })
     // The elected worker must show progress while it opens the database, or another is elected.
     this.#hangTimeoutMs = this.#electionBound(election.tabId)
+    if (this.#takenOver && election.tabId === this.#holderClaim) this.#hangTimeoutMs = takenOverHolderMs(this.#hangTimeoutMs)
+    this.#holderClaim = undefined
     this.#lastHeartbeat = this.#env.now()
     this.#watchHeartbeats()
   }
@@ -518,6 +536,7 @@ export class Coordinator {
           // It has the files from an election of a coordinator that died since: it keeps them.
           registry.observeEpoch(message.epoch)
           this.#preferred = tabId
+          this.#holderClaim = tabId
           this.#env.clearTimeout(this.#holderWait)
           this.#holderWait = undefined
           this.#elect()
@@ -672,4 +691,9 @@ function sendTab(port: Line, message: CoordinatorToTab): void {
 
 function sendWorker(port: Line, message: CoordinatorToWorker): void {
   port.postMessage(message)
+}
+
+/** How long a coordinator that took over waits for the holder (see TAKEN_OVER_HOLDER_SHARE). */
+function takenOverHolderMs(hangTimeoutMs: number): number {
+  return Math.max(TAKEN_OVER_HOLDER_MIN_MS, hangTimeoutMs * TAKEN_OVER_HOLDER_SHARE)
 }
