@@ -170,11 +170,11 @@ test('a tab destroyed while queued to host the Web Locks coordinator leaves no l
   expect(await query(a, 'select count(*) as n from t')).toEqual([{ n: 2 }])
 })
 
-test('the Web Locks coordinator stops running: the active worker lets go and every query settles within requestTimeoutMs', async ({
+test('the Web Locks coordinator stops running: another tab takes it over, the holder serves on, and every query is answered', async ({
   context,
 }) => {
   const file = uniqueFilename('hosthang')
-  const options = { coordinator: 'web-locks', hangTimeoutMs: 1500, requestTimeoutMs: 2000 }
+  const options = { coordinator: 'web-locks', hangTimeoutMs: 1500, requestTimeoutMs: 10_000 }
   const host = await openTab(context, file, options)
   await query(host, 'create table t (v integer)')
   const a = await openTab(context, file, options)
@@ -191,30 +191,42 @@ test('the Web Locks coordinator stops running: the active worker lets go and eve
       for (;;);
     })
     .catch(() => {})
-  // After twice hangTimeoutMs without an answer the holder gives the files up. It used to close
-  // the tabs' lines without a word: their routes pointed at nothing, and a query waited forever.
-  await expect.poll(async () => (await status(a)).worker.active, { timeout: 10_000 }).toBe(false)
+  // Silent, it is taken over by a tab, which hosts a new one. Queries sent meanwhile are answered, each write once. (The
+  // holder's role may lapse before the take-over; the new coordinator elects again.)
   const outcomes = await Promise.all(
-    [a, c].map((tab) =>
-      tab.evaluate(async () => {
-        const settled = window.db
-          .insertInto('t')
-          .values({ v: 2 })
-          .execute()
-          .then(
-            () => 'ok',
-            (e: Error) => e.name,
+    [a, c].map((tab, i) =>
+      tab.evaluate(async (v) => {
+        const outcomes: string[] = []
+        for (let n = 0; n < 6; n++) {
+          await new Promise((r) => setTimeout(r, 500))
+          outcomes.push(
+            await window.db
+              .insertInto('t')
+              .values({ v })
+              .execute()
+              .then(
+                () => 'ok',
+                (e: Error) => e.name,
+              ),
           )
-        return Promise.race([settled, new Promise((resolve) => setTimeout(() => resolve('pending after 10 s'), 10_000))])
-      }),
+        }
+        return outcomes
+      }, 10 + i),
     ),
   )
-  expect(outcomes).toEqual(['NoActiveTabError', 'NoActiveTabError'])
-  expect(await c.evaluate(() => window.events.filter((e) => e.type === 'active-lost').map((e) => e.reason))).toContain(
-    'coordinator-lost',
-  )
-  // The stuck host goes; the next tab hosts a coordinator, which elects, and the tabs go on.
+  expect(outcomes.flat()).toEqual(Array(12).fill('ok'))
+  // A tab took over and hosts a new coordinator (the host tab itself, which watches its own
+  // coordinator too, may be the one). That the stuck one is ended is checked in the cross-engine
+  // scenario: here the loop runs inside a debugger evaluation, which the worker's end waits for.
+  const coordinators = () => [host, a, c].flatMap((tab) => tab.workers().filter((w) => w.url().includes('coordinator')))
+  expect(coordinators().filter((w) => w !== coordinator)).toHaveLength(1)
+  // The host closes; the tabs go on (with a coordinator of another tab, if it hosted the new one).
   await host.close()
   await query(c, 'insert into t values (3)')
-  expect(await query(a, 'select v from t order by rowid')).toEqual([{ v: 1 }, { v: 3 }])
+  expect(await query(a, 'select v, count(*) as n from t group by v order by v')).toEqual([
+    { v: 1, n: 1 },
+    { v: 3, n: 1 },
+    { v: 10, n: 6 },
+    { v: 11, n: 6 },
+  ])
 })

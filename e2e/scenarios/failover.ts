@@ -259,7 +259,18 @@ const hungCoordinator: Scenario = {
     console.log(`    hung coordinator: a tab opened meanwhile served ${servedAt - stalledAt} ms after the stall began`)
     assert.ok(servedAt < stalledAt + COORDINATOR_STALL_MS, 'the tab opened meanwhile was served before the stall ended')
 
-    // The host tab, its host lock stolen, ended its stalled coordinator; it follows the new one.
+    // The stalled coordinator was ended (by its tab, which lost its host lock or took over
+    // itself), and its lifetime lock with it: one coordinator is left.
+    await waitUntil(
+      host,
+      'one coordinator is left',
+      async (file) => {
+        const held = (await navigator.locks.query()).held ?? []
+        return held.filter((lock) => lock.name?.startsWith(`kysely-multitab/${file}:coordinator:`)).length === 1
+      },
+      filename,
+    )
+    // The host tab follows the new one.
     await query(host, "insert into t (who) values ('after')")
     const rows = await query<{ who: string }>(late, 'select who from t order by id')
     assert.deepEqual(

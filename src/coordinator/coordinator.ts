@@ -19,24 +19,27 @@
  * The same class runs in both hosts (coordinator-entry.ts): a SharedWorker, or, without one, a
  * DedicatedWorker of one tab (the Web Locks coordinator). It only sees {@link Line}s.
  */
-import { ActiveTabLostError, HandoffError, ProtocolError, serializeError, type SerializedError } from '../protocol/errors.js'
+import { ActiveTabLostError, HandoffError, type SerializedError } from '../protocol/errors.js'
 import {
   PROTOCOL_VERSION,
   type CoordinatorToTab,
   type ActivatedMessage,
-  type CoordinatorToWorker,
   type HandoffReason,
   type JoinMessage,
   type TabToCoordinator,
   type WorkerToCoordinator,
 } from '../protocol/messages.js'
-import { hasVersion, isCurrentVersion, parseTabToCoordinator, parseWorkerToCoordinator } from '../protocol/validate.js'
-import { ownsTabId } from '../protocol/tab-identity.js'
+import { parseWorkerToCoordinator } from '../protocol/validate.js'
 import { TabRegistry } from './tab-registry.js'
 import { browserEnv, type CoordinatorEnv } from './coordinator-env.js'
 import { visibleSuccessor } from './visibility-policy.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
-import { newLine, openLine, transferOf, type Line } from '../protocol/line.js'
+import { openLine, type Line } from '../protocol/line.js'
+import { Candidates } from './candidates.js'
+import { TabGate } from './tab-gate.js'
+import { HeartbeatWatch } from './heartbeat-watch.js'
+import { HolderWait } from './holder-wait.js'
+import { brokerRoute, isPort, sendTab, sendWorker } from './wire.js'
 
 interface TabLines {
   readonly tab: Line
@@ -52,7 +55,6 @@ interface TabLines {
 
 /** How long to wait before electing again after an elected tab could not open the files. */
 const REELECT_DELAY_MS = 100
-const HANG_CHECKS_PER_BOUND = 10
 /**
  * The longest an elected worker may go without showing progress, whatever `hangTimeoutMs` its tab
  * claims: a worker that waits for the role lock or opens the files heartbeats at least every
@@ -61,16 +63,6 @@ const HANG_CHECKS_PER_BOUND = 10
 const ELECTION_SILENCE_MS = 60_000
 /** How long a released tab lock waits for the tab's own goodbye before the tab counts as crashed. */
 const GOODBYE_GRACE_MS = 50
-/**
- * The share of a hang bound a coordinator that took over from a silent one (its tab frozen, see
- * client/coordinator-silence.ts) waits for the worker that holds the files to rejoin, and to
- * answer when elected: it has nothing to open, so a live one answers at once, while one in the
- * frozen tab never does, and every other tab waits meanwhile. At least the minimum below.
- */
-const TAKEN_OVER_HOLDER_SHARE = 0.25
-const TAKEN_OVER_HOLDER_MIN_MS = 500
-/** How often a restarted coordinator looks whether the role lock is still held (see #awaitHolder). */
-const HOLDER_POLL_MS = 100
 /** Activation failures that clear up by themselves (busy files, a lock wait cut short, a worker still leaving). */
 const RETRY_ELECTION = new Set([HandoffError.name, 'AbortError', ActiveTabLostError.name])
 
@@ -78,16 +70,7 @@ export class Coordinator {
   readonly #env: CoordinatorEnv
   readonly #registry: TabRegistry
   readonly #lines = new Map<string, TabLines>()
-  /** Tabs that just failed (could not open, or hung), skipped at the next election. */
-  readonly #skip = new Set<string>()
-  /** Tabs that stepped down: elected only when no other tab will do (never counted as failed). */
-  readonly #steppedDown = new Set<string>()
-  /**
-   * Tabs whose worker, once elected, never showed progress (a frozen tab, a bogus member): elected
-   * again only when no other tab will do, until their worker opens the database. Each costs an
-   * election at most one wait, however many elections follow.
-   */
-  readonly #distrusted = new Set<string>()
+  readonly #candidates = new Candidates()
   /** The tab told it is next in line (see #updateStandby). */
   #standby: string | undefined
   #preferred: string | undefined
@@ -103,40 +86,35 @@ export class Coordinator {
    */
   #lastElectionAt = 0
   #reelectTimer: ReturnType<typeof setTimeout> | undefined
-  #lastHeartbeat = 0
-  #hangTimeoutMs = 0
-  #hangTimer: ReturnType<typeof setInterval> | undefined
-  /** The database's role lock, held by the worker that has the files (see #awaitHolder). */
-  readonly #roleLock: string | undefined
+  /** The elected or active worker must show progress (see #workerSilent). */
+  readonly #heartbeats: HeartbeatWatch
+  /** After a restart: the worker that may still hold the files from before. */
+  readonly #holder: HolderWait
+  readonly #gate: TabGate
   readonly #instanceLock: string
-  #holderChecked = false
-  #holderWait: ReturnType<typeof setTimeout> | undefined
-  /** Took over from a coordinator that fell silent (see TAKEN_OVER_HOLDER_SHARE). */
-  readonly #takenOver: boolean
-  /** The tab whose worker says it holds the files, until it is elected. */
-  #holderClaim: string | undefined
   #visibilityTimer: ReturnType<typeof setTimeout> | undefined
-  /**
-   * Tabs the role does not follow to: one that could not open the database when elected, or that
-   * stepped down, until it is shown again (else a hand-off would go to it, and back, again and again).
-   */
-  readonly #notFollowed = new Set<string>()
-  /** Ports with a join being checked, and what they sent after it (see receive()). */
-  readonly #checking = new WeakMap<Line, Promise<void>>()
-  /** Logs to this SharedWorker's console once any tab joined with `debug`. */
   #log: DebugLog = silent
 
   /**
    * @param instanceLock a Web Lock name unique to this instance, which the host requested (and so
    *   holds, or is first in line for) before it lets any tab in
+   * @param roleLock the database's role lock, held by the worker that has the files
    * @param takenOver this instance took over from a coordinator that fell silent
    */
   constructor(instanceLock: string, roleLock?: string, env: CoordinatorEnv = browserEnv(), takenOver = false) {
     this.#instanceLock = instanceLock
-    this.#roleLock = roleLock
     this.#env = env
-    this.#takenOver = takenOver
     this.#registry = new TabRegistry(env.wallClock)
+    this.#heartbeats = new HeartbeatWatch(env, () => this.#workerSilent())
+    this.#holder = new HolderWait(env, roleLock, takenOver, (steal) => {
+      if (steal) this.#steal = true
+      this.#elect()
+    })
+    this.#gate = new TabGate({
+      handle: (port, message) => this.#handle(port, message),
+      log: (what, details) => this.#log(what, details),
+      debug: () => (this.#log = debugLog(true, 'coordinator')),
+    })
   }
 
   /**
@@ -150,41 +128,7 @@ export class Coordinator {
 
   /** A message from the tab on `port` (the join channel's join arrives here too). */
   receive(port: Line, data: unknown): void {
-    if (hasVersion(data) && !isCurrentVersion(data)) {
-      const error = new ProtocolError(
-        `This tab speaks protocol version ${data.v} but the coordinator already running for this ` +
-          `database speaks ${PROTOCOL_VERSION}: another tab runs a different release. Reload every tab.`,
-      )
-      sendTab(port, { t: 'rejected', v: PROTOCOL_VERSION, error: serializeError(error) })
-      return
-    }
-    const message = parseTabToCoordinator(data)
-    if (!message) {
-      this.#log('dropped a malformed message from a tab', { data })
-      return
-    }
-    if (message.t === 'join' && message.debug) this.#log = debugLog(true, 'coordinator')
-    this.#log(message.t, { tabId: message.tabId })
-    // A join's secret is checked against its tab id, which takes a digest: what the port sends
-    // meanwhile waits, so that a tab's messages are handled in the order it sent them.
-    const before = this.#checking.get(port)
-    if (!before && message.t !== 'join') return this.#handle(port, message)
-    const step = (async () => {
-      await before
-      if (message.t === 'join' && !(await ownsTabId(message.tabId, message.secret))) return this.#refuse(port, message.tabId)
-      this.#handle(port, message)
-    })().catch((error: unknown) => this.#log('failed to handle a message from a tab', { error }))
-    this.#checking.set(port, step)
-    void step.then(() => {
-      if (this.#checking.get(port) === step) this.#checking.delete(port)
-    })
-  }
-
-  #refuse(port: Line, tabId: string): void {
-    // A member's id without its secret: another script (every member learns the ids from the roster).
-    this.#log('refused a join with the id of another tab', { tabId })
-    const error = new ProtocolError(`Tab id ${tabId} is taken by another tab`)
-    sendTab(port, { t: 'rejected', v: PROTOCOL_VERSION, error: serializeError(error) })
+    this.#gate.receive(port, data)
   }
 
   #handle(port: Line, message: TabToCoordinator): void {
@@ -208,7 +152,7 @@ export class Coordinator {
         if (lines.visible === message.visible) break
         lines.visible = message.visible
         lines.visibleSince = this.#env.now()
-        if (message.visible) this.#notFollowed.delete(message.tabId)
+        if (message.visible) this.#candidates.shown(message.tabId)
         this.#followVisibility()
         break
       }
@@ -268,11 +212,9 @@ export class Coordinator {
     // Rejoining after a coordinator restart: the tab whose worker holds the files keeps the role.
     if (message.holder && !this.#registry.active) {
       this.#preferred = tabId
-      this.#holderClaim = tabId
-      this.#env.clearTimeout(this.#holderWait)
-      this.#holderWait = undefined
-    } else if (message.epoch > 0 && !this.#holderChecked) {
-      this.#awaitHolder(message.hangTimeoutMs)
+      this.#holder.claimed(tabId)
+    } else if (message.epoch > 0) {
+      this.#holder.begin(message.hangTimeoutMs)
     }
     this.#elect()
   }
@@ -302,7 +244,7 @@ export class Coordinator {
     // Not while an election or a hand-off is under way: it looks again once the role is served.
     if (!active || !this.#registry.ready || this.#preferred || this.#stepDownAsked) return
     const others = [...this.#lines]
-      .filter(([tabId]) => tabId !== activeId && !this.#skip.has(tabId) && !this.#notFollowed.has(tabId))
+      .filter(([tabId]) => tabId !== activeId && this.#candidates.followable(tabId))
       .map(([tabId, lines]) => ({ tabId, visible: lines.visible, since: lines.visibleSince }))
     const now = this.#env.now()
     const verdict = visibleSuccessor(
@@ -318,45 +260,6 @@ export class Coordinator {
     }
     this.#log('the active tab is hidden: the role goes to a visible tab', { from: activeId, to: verdict.tabId })
     this.#handoff(verdict.tabId, 'claim', 'hidden')
-  }
-
-  /**
-   * A restarted coordinator, joined first by a tab that does not hold the database: if some worker
-   * still holds the role lock, its tab is about to rejoin, and electing another would only make
-   * that one wait for the files. Wait for it, at most one hang bound. A holder that has not
-   * rejoined by then cannot (its tab is frozen, as when it hosted the coordinator this one took
-   * over from): the tab elected steals the role lock, as from a hung one.
-   */
-  #awaitHolder(hangTimeoutMs: number): void {
-    this.#holderChecked = true
-    if (!this.#roleLock) return
-    const boundMs = this.#takenOver ? takenOverHolderMs(hangTimeoutMs) : hangTimeoutMs
-    const wait = (this.#holderWait = this.#env.setTimeout(() => {
-      if (this.#holderWait === wait) this.#steal = true
-      this.#stopWaiting(wait)
-    }, boundMs))
-    // Polled: a holder that died with the old coordinator may still be listed for a moment.
-    const check = () => {
-      if (this.#holderWait !== wait) return
-      this.#env.locks
-        .query()
-        .then((snapshot) => {
-          // No holder: the old active tab went with the old coordinator. Its goodbye (on the join
-          // channel) may still be on its way to the tabs, so they can name the reason: a moment.
-          if (!snapshot.held?.some((lock) => lock.name === this.#roleLock))
-            this.#env.setTimeout(() => this.#stopWaiting(wait), GOODBYE_GRACE_MS)
-          else this.#env.setTimeout(check, HOLDER_POLL_MS)
-        })
-        .catch(() => this.#stopWaiting(wait))
-    }
-    check()
-  }
-
-  #stopWaiting(wait: ReturnType<typeof setTimeout>): void {
-    if (this.#holderWait !== wait) return
-    this.#env.clearTimeout(wait)
-    this.#holderWait = undefined
-    this.#elect()
   }
 
   #listenToWorker(tabId: string, port: Line): void {
@@ -379,12 +282,12 @@ export class Coordinator {
     const served = active && this.#registry.ready
     if (active) {
       this.#registry.abandon(tabId, this.#registry.epoch)
-      this.#stopHangWatch()
+      this.#heartbeats.stop()
     }
     lines.worker.close()
     lines.worker = workerPort
     this.#listenToWorker(tabId, workerPort)
-    this.#skip.delete(tabId)
+    this.#candidates.freshWorker(tabId)
     this.#forgetStandby(tabId)
     // Tabs routed to the terminated worker lose that route; for an election that never completed
     // they already did, at the fence.
@@ -397,10 +300,7 @@ export class Coordinator {
     const { wasActive } = this.#registry.remove(tabId)
     const lines = this.#lines.get(tabId)
     this.#lines.delete(tabId)
-    this.#skip.delete(tabId)
-    this.#steppedDown.delete(tabId)
-    this.#distrusted.delete(tabId)
-    this.#notFollowed.delete(tabId)
+    this.#candidates.gone(tabId)
     if (this.#preferred === tabId) this.#preferred = undefined
     if (this.#stepDownAsked === tabId) this.#stepDownAsked = undefined
     lines?.worker.close()
@@ -417,7 +317,7 @@ export class Coordinator {
   /** The active role is vacant: tell every tab, then elect. */
   #vacated(reason: HandoffReason): void {
     this.#log('the active role is vacant', { reason, epoch: this.#registry.epoch })
-    this.#stopHangWatch()
+    this.#heartbeats.stop()
     this.#reason = reason
     for (const other of this.#lines.values()) {
       sendTab(other.tab, { t: 'route-lost', v: PROTOCOL_VERSION, epoch: this.#registry.epoch, reason })
@@ -428,16 +328,14 @@ export class Coordinator {
   #handoff(tabId: string, action: 'claim' | 'release', reason: HandoffReason = 'manual'): void {
     const active = this.#registry.active
     if (action === 'claim') {
-      if (reason === 'manual') this.#notFollowed.delete(tabId)
-      this.#steppedDown.delete(tabId)
+      this.#candidates.claimed(tabId, reason === 'manual')
       if (this.#stepDownAsked === tabId) this.#stepDownAsked = undefined
       if (active === tabId) return
       this.#preferred = tabId
     } else {
       // With no other tab, the role comes straight back: a cheap close and reopen.
       if (active && active !== tabId) return
-      this.#notFollowed.add(tabId)
-      this.#steppedDown.add(tabId)
+      this.#candidates.steppedDown(tabId)
       // Not serving yet (opening, or no election yet, e.g. a restarted coordinator that may take
       // it over as the holder): it steps down once it reports, if it is the one (see 'activated').
       if (!active || !this.#registry.ready) this.#stepDownAsked = tabId
@@ -457,17 +355,8 @@ export class Coordinator {
   }
 
   #elect(): void {
-    if (this.#registry.active || this.#holderWait) return
-    if (this.#skip.size >= this.#registry.size) this.#skip.clear()
-    let election
-    const preferred = this.#preferred
-    if (preferred && this.#registry.has(preferred)) {
-      const others = new Set(this.#registry.tabIds().filter((id) => id !== preferred))
-      election = this.#registry.beginElection(others)
-    }
-    if (!election && (this.#steppedDown.size > 0 || this.#distrusted.size > 0))
-      election = this.#registry.beginElection(new Set([...this.#skip, ...this.#steppedDown, ...this.#distrusted]))
-    election ??= this.#registry.beginElection(this.#skip)
+    if (this.#registry.active || this.#holder.waiting) return
+    const election = this.#candidates.pick(this.#registry, this.#preferred)
     if (!election) return
     this.#log('elect', { ...election, steal: this.#steal })
     this.#preferred = undefined
@@ -480,11 +369,7 @@ export class Coordinator {
       at: (this.#lastElectionAt = Math.max(this.#env.wallClock(), this.#lastElectionAt + 1)),
     })
     // The elected worker must show progress while it opens the database, or another is elected.
-    this.#hangTimeoutMs = this.#electionBound(election.tabId)
-    if (this.#takenOver && election.tabId === this.#holderClaim) this.#hangTimeoutMs = takenOverHolderMs(this.#hangTimeoutMs)
-    this.#holderClaim = undefined
-    this.#lastHeartbeat = this.#env.now()
-    this.#watchHeartbeats()
+    this.#heartbeats.start(this.#holder.electionBound(election.tabId, this.#electionBound(election.tabId)))
   }
 
   /**
@@ -505,14 +390,10 @@ export class Coordinator {
           this.#deactivate(tabId, message.epoch)
           return
         }
-        this.#skip.clear()
-        this.#steppedDown.clear()
-        this.#distrusted.delete(tabId)
+        this.#candidates.served(tabId)
         this.#steal = false
         this.#storage = { storage: message.storage, ...(message.storageReason ? { storageReason: message.storageReason } : {}) }
-        this.#hangTimeoutMs = message.hangTimeoutMs
-        this.#lastHeartbeat = this.#env.now()
-        this.#watchHeartbeats()
+        this.#heartbeats.start(message.hangTimeoutMs)
         const reason = this.#reason
         for (const id of registry.tabIds()) this.#broker(id, reason)
         // Told: tabs that join from now on, or a later vacancy not asked for, are not this hand-off.
@@ -528,17 +409,15 @@ export class Coordinator {
       }
       case 'heartbeat':
         if (current && !registry.ready) {
-          this.#lastHeartbeat = this.#env.now() // still opening, and alive
+          this.#heartbeats.beat() // still opening, and alive
         } else if (current) {
-          this.#lastHeartbeat = this.#env.now()
+          this.#heartbeats.beat()
           sendWorker(this.#lines.get(tabId)!.worker, { t: 'ack', v: PROTOCOL_VERSION, epoch: message.epoch, seq: message.seq })
         } else if (!registry.active && message.epoch >= registry.epoch) {
           // It has the files from an election of a coordinator that died since: it keeps them.
           registry.observeEpoch(message.epoch)
           this.#preferred = tabId
-          this.#holderClaim = tabId
-          this.#env.clearTimeout(this.#holderWait)
-          this.#holderWait = undefined
+          this.#holder.claimed(tabId)
           this.#elect()
         } else {
           // A worker that was replaced while it stalled: it must not serve, and must let the files go.
@@ -551,14 +430,13 @@ export class Coordinator {
         return
       case 'activate-failed':
         if (!registry.abandon(tabId, message.epoch)) return
-        this.#skip.add(tabId)
-        this.#notFollowed.add(tabId)
+        this.#candidates.couldNotOpen(tabId)
         if (RETRY_ELECTION.has(message.error.name)) {
           // Busy handles clear up once the previous holder is fully gone: try again shortly.
           this.#steal = true
           this.#env.clearTimeout(this.#reelectTimer)
           this.#reelectTimer = this.#env.setTimeout(() => this.#elect(), REELECT_DELAY_MS)
-        } else if (this.#registry.size > this.#skip.size) {
+        } else if (this.#candidates.untried(this.#registry)) {
           // Another open tab may manage (it may differ, e.g. in its wasmUrl): each tries once
           // before every tab is told.
           this.#elect()
@@ -575,40 +453,29 @@ export class Coordinator {
     if (lines) sendWorker(lines.worker, { t: 'deactivate', v: PROTOCOL_VERSION, epoch })
   }
 
-  #stopHangWatch(): void {
-    this.#env.clearInterval(this.#hangTimer)
-    this.#hangTimer = undefined
-  }
-
-  #watchHeartbeats(): void {
-    this.#env.clearInterval(this.#hangTimer)
-    const bound = this.#hangTimeoutMs
-    this.#hangTimer = this.#env.setInterval(() => {
-      const active = this.#registry.active
-      if (!active) return
-      if (this.#env.now() - this.#lastHeartbeat <= bound) return
-      if (!this.#registry.ready) {
-        // Elected but silent while opening (a stalled or bogus worker): cancel it, elect another,
-        // which steals the role lock in case the silent one holds it (a holder elected again by a
-        // restarted coordinator, and frozen since).
-        const epoch = this.#registry.epoch
-        this.#registry.abandon(active, epoch)
-        this.#deactivate(active, epoch)
-        this.#skip.add(active)
-        this.#distrusted.add(active)
-        this.#stopHangWatch()
-        this.#steal = true
-        this.#elect()
-        return
-      }
-      // Hung: the tab (if its main thread still runs) terminates its worker, freeing the files.
-      const lines = this.#lines.get(active)
-      if (lines) sendTab(lines.tab, { t: 'fence', v: PROTOCOL_VERSION })
-      this.#registry.abandon(active, this.#registry.epoch)
-      this.#skip.add(active)
+  /** The worker elected or serving showed no progress for its bound. */
+  #workerSilent(): void {
+    const active = this.#registry.active
+    if (!active) return
+    if (!this.#registry.ready) {
+      // Elected but silent while opening (a stalled or bogus worker): cancel it, elect another,
+      // which steals the role lock in case the silent one holds it (a holder elected again by a
+      // restarted coordinator, and frozen since).
+      const epoch = this.#registry.epoch
+      this.#registry.abandon(active, epoch)
+      this.#deactivate(active, epoch)
+      this.#candidates.silentWhenElected(active)
       this.#steal = true
-      this.#vacated('hung')
-    }, bound / HANG_CHECKS_PER_BOUND)
+      this.#elect()
+      return
+    }
+    // Hung: the tab (if its main thread still runs) terminates its worker, freeing the files.
+    const lines = this.#lines.get(active)
+    if (lines) sendTab(lines.tab, { t: 'fence', v: PROTOCOL_VERSION })
+    this.#registry.abandon(active, this.#registry.epoch)
+    this.#candidates.hung(active)
+    this.#steal = true
+    this.#vacated('hung')
   }
 
   /** Who is here, or who is active, changed: tell every tab, and the (new) standby. */
@@ -638,7 +505,7 @@ export class Coordinator {
   #updateStandby(): void {
     // While the role is vacant or opening the standby stays as it is: it is likely the one elected.
     if (!this.#registry.ready) return
-    const next = this.#registry.nextInLine(new Set([...this.#skip, ...this.#distrusted]))
+    const next = this.#candidates.nextInLine(this.#registry)
     if (next === this.#standby) return
     const previous = this.#standby !== this.#registry.active && this.#standby && this.#lines.get(this.#standby)
     if (previous) sendWorker(previous.worker, { t: 'standby', v: PROTOCOL_VERSION, on: false })
@@ -655,45 +522,10 @@ export class Coordinator {
   }
 
   #broker(tabId: string, reason: HandoffReason = this.#reason): void {
-    const active = this.#lines.get(this.#registry.active!)
+    const activeTabId = this.#registry.active
+    const active = activeTabId && this.#lines.get(activeTabId)
     const lines = this.#lines.get(tabId)
     if (!active || !lines) return
-    // A MessageChannel when both ends reach this coordinator by port, else a channel line.
-    const [workerEnd, tabEnd] = newLine(isPort(active.worker) && isPort(lines.tab))
-    const epoch = this.#registry.epoch
-    // Unguessable, and known only to the two ends: the worker serves the port once it sees it.
-    const token = crypto.randomUUID()
-    active.worker.postMessage(
-      { t: 'attach', v: PROTOCOL_VERSION, epoch, tabId, port: workerEnd, token } satisfies CoordinatorToWorker,
-      transferOf(workerEnd),
-    )
-    lines.tab.postMessage(
-      {
-        t: 'route',
-        v: PROTOCOL_VERSION,
-        epoch,
-        activeTabId: this.#registry.active!,
-        reason,
-        port: tabEnd,
-        token,
-        ...this.#storage,
-      } satisfies CoordinatorToTab,
-      transferOf(tabEnd),
-    )
+    brokerRoute(active.worker, lines.tab, tabId, { epoch: this.#registry.epoch, activeTabId, reason, storage: this.#storage })
   }
-}
-
-const isPort = (line: Line): boolean => typeof MessagePort !== 'undefined' && line instanceof MessagePort
-
-function sendTab(port: Line, message: CoordinatorToTab): void {
-  port.postMessage(message)
-}
-
-function sendWorker(port: Line, message: CoordinatorToWorker): void {
-  port.postMessage(message)
-}
-
-/** How long a coordinator that took over waits for the holder (see TAKEN_OVER_HOLDER_SHARE). */
-function takenOverHolderMs(hangTimeoutMs: number): number {
-  return Math.max(TAKEN_OVER_HOLDER_MIN_MS, hangTimeoutMs * TAKEN_OVER_HOLDER_SHARE)
 }

@@ -1,0 +1,43 @@
+/**
+ * The hang watch on the worker elected or serving: it must show progress (a heartbeat, or its
+ * answer to the election) at least once per bound. Looked at HANG_CHECKS_PER_BOUND times per
+ * bound; when the bound has passed in silence, the watch stops and says so, once.
+ */
+import type { CoordinatorEnv } from './coordinator-env.js'
+
+const HANG_CHECKS_PER_BOUND = 10
+
+export class HeartbeatWatch {
+  readonly #env: Pick<CoordinatorEnv, 'now' | 'setInterval' | 'clearInterval'>
+  readonly #silent: () => void
+  #boundMs = 0
+  #lastBeat = 0
+  #timer: ReturnType<typeof setInterval> | undefined
+
+  constructor(env: Pick<CoordinatorEnv, 'now' | 'setInterval' | 'clearInterval'>, silent: () => void) {
+    this.#env = env
+    this.#silent = silent
+  }
+
+  /** Watches from now with `boundMs`, in place of any earlier watch. */
+  start(boundMs: number): void {
+    this.stop()
+    this.#boundMs = boundMs
+    this.#lastBeat = this.#env.now()
+    this.#timer = this.#env.setInterval(() => {
+      if (this.#env.now() - this.#lastBeat <= this.#boundMs) return
+      this.stop()
+      this.#silent()
+    }, boundMs / HANG_CHECKS_PER_BOUND)
+  }
+
+  /** The worker showed progress. */
+  beat(): void {
+    this.#lastBeat = this.#env.now()
+  }
+
+  stop(): void {
+    this.#env.clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+}

@@ -1,0 +1,53 @@
+/** What the coordinator sends, on which kind of line, and the lines it brokers. */
+import {
+  PROTOCOL_VERSION,
+  type CoordinatorToTab,
+  type CoordinatorToWorker,
+  type HandoffReason,
+  type RouteMessage,
+} from '../protocol/messages.js'
+import { newLine, transferOf, type Line } from '../protocol/line.js'
+
+export const isPort = (line: Line): boolean => typeof MessagePort !== 'undefined' && line instanceof MessagePort
+
+export function sendTab(port: Line, message: CoordinatorToTab): void {
+  port.postMessage(message)
+}
+
+export function sendWorker(port: Line, message: CoordinatorToWorker): void {
+  port.postMessage(message)
+}
+
+export interface Route {
+  readonly epoch: number
+  readonly activeTabId: string
+  readonly reason: HandoffReason
+  readonly storage: Pick<RouteMessage, 'storage' | 'storageReason'>
+}
+
+/**
+ * A direct line from a tab to the active worker: one end to the worker (`attach`), the other to
+ * the tab (`route`), with a token known only to the two ends (the worker serves the line once it
+ * sees it). A MessageChannel when both ends reach the coordinator by port, else a channel line.
+ */
+export function brokerRoute(worker: Line, tab: Line, tabId: string, route: Route): void {
+  const [workerEnd, tabEnd] = newLine(isPort(worker) && isPort(tab))
+  const token = crypto.randomUUID()
+  worker.postMessage(
+    { t: 'attach', v: PROTOCOL_VERSION, epoch: route.epoch, tabId, port: workerEnd, token } satisfies CoordinatorToWorker,
+    transferOf(workerEnd),
+  )
+  tab.postMessage(
+    {
+      t: 'route',
+      v: PROTOCOL_VERSION,
+      epoch: route.epoch,
+      activeTabId: route.activeTabId,
+      reason: route.reason,
+      port: tabEnd,
+      token,
+      ...route.storage,
+    } satisfies CoordinatorToTab,
+    transferOf(tabEnd),
+  )
+}
