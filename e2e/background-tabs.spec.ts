@@ -4,6 +4,7 @@
 import { expect, test, type Page } from '@playwright/test'
 import { startBackgroundBrowser, type BackgroundBrowser } from './support/background.js'
 import { query, status, uniqueFilename } from './support/tabs.js'
+import { expectEachOnce, writeAfter, writeRows } from './support/frozen-writes.js'
 
 const HANG_TIMEOUT_MS = 2000
 
@@ -16,40 +17,6 @@ test.beforeEach(async () => {
 test.afterEach(async () => {
   await bg.close()
 })
-
-/** Writes `count` rows keyed `<label>-<n>` one by one (every 3rd as a 2-row transaction); each key's outcome. */
-function writeRows(page: Page, label: string, count: number) {
-  return page.evaluate(
-    async ([label, count]) => {
-      const outcomes: Array<{ key: string; ok: boolean; error?: string; ms: number }> = []
-      for (let n = 0; n < count; n++) {
-        const key = `${label}-${n}`
-        const t0 = performance.now()
-        try {
-          if (n % 3 === 2) {
-            await window.db.transaction().execute(async (trx: any) => {
-              await trx
-                .insertInto('t')
-                .values({ k: `${key}` })
-                .execute()
-              await trx
-                .insertInto('t')
-                .values({ k: `${key}-2nd` })
-                .execute()
-            })
-          } else {
-            await window.db.insertInto('t').values({ k: key }).execute()
-          }
-          outcomes.push({ key, ok: true, ms: performance.now() - t0 })
-        } catch (error: any) {
-          outcomes.push({ key, ok: false, error: `${error.name}: ${error.message}`, ms: performance.now() - t0 })
-        }
-      }
-      return outcomes
-    },
-    [label, count] as const,
-  )
-}
 
 test('a frozen active tab, in the middle of its own transaction, is replaced: other tabs are served while it is frozen; resumed, its transaction is lost and it follows, each write once', async () => {
   test.setTimeout(90_000)
@@ -99,24 +66,13 @@ test('a frozen active tab, in the middle of its own transaction, is replaced: ot
   expect(late).toEqual({ name: 'ActiveTabLostError', retryable: true })
   await expect.poll(async () => (await status(a)).worker.active).toBe(false)
   expect((await status(a)).role).toBe('follower')
-  const after = []
-  for (const [tab, label] of [
+  const after = await writeAfter([
     [a, 'a'],
     [b, 'b2'],
     [c, 'c2'],
-  ] as const) {
-    const rows = await writeRows(tab, label, 3)
-    expect(rows.filter((o) => !o.ok)).toEqual([])
-    after.push(...rows)
-  }
-  // Every acknowledged write is there once, those from before the freeze too; A's transaction
-  // is not. The file is sound.
-  const rows = await query<{ k: string; n: number }>(a, 'select k, count(*) as n from t group by k')
-  const counts = new Map(rows.map((r) => [r.k, r.n]))
-  const keys = (o: { key: string }) => (Number(o.key.split('-').at(-1)) % 3 === 2 ? [o.key, `${o.key}-2nd`] : [o.key])
-  const acked = ['before-0', 'before-1', 'before-2', 'before-2-2nd', ...[...during, ...after].flatMap(keys)]
-  expect(counts).toEqual(new Map(acked.map((k) => [k, 1])))
-  expect(await query(a, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
+  ])
+  // A's transaction is not there.
+  await expectEachOnce(a, [...during, ...after])
 })
 
 test("an active tab frozen while it runs another tab's long write: the write is applied once, by the tab that takes over", async () => {
@@ -276,103 +232,4 @@ test('a quick look at another tab leaves the role where it is; with hiddenHandof
   await new Promise((resolve) => setTimeout(resolve, 2500))
   expect(await roleOf(c)).toBe('active')
   expect(await roleOf(d)).toBe('follower')
-})
-
-/** The page's workers running the coordinator script (the Web Locks coordinator's host). */
-const hostsCoordinator = (page: Page) => page.workers().some((w) => w.url().includes('coordinator'))
-
-test.describe('the Web Locks coordinator, in a tab that is frozen', () => {
-  const options = {
-    coordinator: 'web-locks',
-    hangTimeoutMs: HANG_TIMEOUT_MS,
-    requestTimeoutMs: 30_000,
-    hiddenHandoffMs: false,
-  }
-
-  test('and holds the database: another tab takes both over while it is frozen; resumed, it follows, each write once', async () => {
-    test.setTimeout(90_000)
-    const file = uniqueFilename('freeze-host')
-    const a = await bg.openTab(file, options)
-    const b = await bg.openTab(file, options)
-    const c = await bg.openTab(file, options)
-    await query(a, 'create table t (k text not null)')
-    await writeRows(a, 'before', 3)
-    expect((await status(a)).role).toBe('active')
-    expect((await status(b)).coordinator).toBe('web-locks')
-    expect([a, b, c].map(hostsCoordinator)).toEqual([true, false, false])
-
-    await bg.freeze(a)
-    const during = (await Promise.all([writeRows(b, 'b', 10), writeRows(c, 'c', 10)])).flat()
-    console.log(
-      `frozen host and active tab: first write answered after ${Math.round(Math.max(during[0]!.ms, during[10]!.ms))} ms`,
-    )
-    expect(during.filter((o) => !o.ok)).toEqual([])
-    expect([(await status(b)).role, (await status(c)).role].sort()).toEqual(['active', 'follower'])
-    expect([b, c].filter(hostsCoordinator)).toHaveLength(1)
-
-    // Resumed: A's coordinator stops (its lock was stolen), A rejoins the new one and follows.
-    await bg.resume(a)
-    await expect.poll(() => hostsCoordinator(a)).toBe(false)
-    await expect.poll(async () => (await status(a)).role).toBe('follower')
-    const after = []
-    for (const [tab, label] of [
-      [a, 'a'],
-      [b, 'b2'],
-      [c, 'c2'],
-    ] as const) {
-      const rows = await writeRows(tab, label, 3)
-      expect(rows.filter((o) => !o.ok)).toEqual([])
-      after.push(...rows)
-    }
-    const rows = await query<{ k: string; n: number }>(b, 'select k, count(*) as n from t group by k')
-    const keys = (o: { key: string }) => (Number(o.key.split('-').at(-1)) % 3 === 2 ? [o.key, `${o.key}-2nd`] : [o.key])
-    const acked = ['before-0', 'before-1', 'before-2', 'before-2-2nd', ...[...during, ...after].flatMap(keys)]
-    expect(new Map(rows.map((r) => [r.k, r.n]))).toEqual(new Map(acked.map((k) => [k, 1])))
-    expect(await query(a, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
-  })
-
-  test('and follows: the other tabs are served across the take-over, and a tab opened meanwhile too', async () => {
-    test.setTimeout(90_000)
-    const file = uniqueFilename('freeze-host-follower')
-    const a = await bg.openTab(file, options)
-    const b = await bg.openTab(file, options)
-    const c = await bg.openTab(file, options)
-    await query(a, 'create table t (k text not null)')
-    const bId = await b.evaluate(() => window.dialect.requestActive())
-    expect(hostsCoordinator(a)).toBe(true)
-    expect((await status(a)).role).toBe('follower')
-
-    await bg.freeze(a)
-    // Longer than twice the hang bound, after which an active worker that hears nothing from its
-    // coordinator lets the database go.
-    const written = await b.evaluate(async () => {
-      const outcomes: string[] = []
-      for (let n = 0; n < 14; n++) {
-        await new Promise((r) => setTimeout(r, 500))
-        await window.db
-          .insertInto('t')
-          .values({ k: `b-${n}` })
-          .execute()
-          .then(
-            () => outcomes.push('ok'),
-            (e: any) => outcomes.push(e.name),
-          )
-      }
-      return outcomes
-    })
-    expect(written).toEqual(Array(14).fill('ok'))
-    expect(await query(c, 'select count(*) as n from t')).toEqual([{ n: 14 }])
-    const d = await bg.openTab(file, options)
-    expect(await query(d, 'select count(*) as n from t')).toEqual([{ n: 14 }])
-    // The active worker, which hears nothing from the coordinator either, may let the role go
-    // before the take-over: it then goes to one of the tabs that are not frozen.
-    expect([bId, await c.evaluate(() => window.dialect.status().then((s: any) => s.tabId))]).toContain(
-      (await status(d)).activeTabId,
-    )
-    await bg.resume(a)
-    await expect.poll(() => hostsCoordinator(a)).toBe(false)
-    await query(a, "insert into t values ('a-after')")
-    expect(await query(d, 'select count(*) as n from t')).toEqual([{ n: 15 }])
-    expect(await query(a, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
-  })
 })

@@ -104,7 +104,7 @@ test('a runaway recursive CTE from a follower, raw or built, ends with SQLITE_IN
 test('health(), exportDatabase() and importDatabase() of a database whose check takes longer than hangTimeoutMs finish, and the role stays', async ({
   context,
 }) => {
-  // 25 MB filled, checked, exported and imported: 40-50 s on a 2-core machine, more when busy.
+  // 25 MB filled, checked, exported and imported, on a machine that may be busy.
   test.setTimeout(120_000)
   const { active, b, activeTabId } = await tabs(context, { hangTimeoutMs: 1000, requestTimeoutMs: 30_000 })
   const rowsOfKb = 25_000

@@ -41,14 +41,14 @@ describe('Candidates', () => {
   it('elects a tab that stepped down or stayed silent only when no other will do', () => {
     const registry = tabs()
     const candidates = new Candidates()
-    candidates.steppedDown('a')
-    candidates.silentWhenElected('b')
+    candidates.silentWhenElected('a')
+    candidates.steppedDown('b')
     expect(next(registry, candidates)).toBe('c')
     candidates.couldNotOpen('c')
-    expect(next(registry, candidates)).toBe('a') // all passed over: the oldest not failed
+    expect(next(registry, candidates)).toBe('b') // every tab passed over: the oldest that did not fail
     candidates.served('c')
-    expect(next(registry, candidates)).toBe('a') // b stays distrusted until its worker serves
-    candidates.served('b')
+    expect(next(registry, candidates)).toBe('b') // a stays distrusted until its own worker serves
+    candidates.served('a')
     expect(next(registry, candidates)).toBe('a')
   })
 

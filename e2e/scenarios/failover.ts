@@ -111,6 +111,37 @@ const watchAcrossClose: Scenario = {
   },
 }
 
+/**
+ * `tab` inserts rows `b-0`... one by one, `pauseMs` apart, and each must succeed (`what`): when
+ * each was answered.
+ */
+async function writeEach(tab: BrowserTab, count: number, pauseMs: number, what: string): Promise<Array<{ at: number }>> {
+  const writes = await tab.evaluate(
+    async ([count, pauseMs]) => {
+      const outcomes: Array<{ ok: boolean; at: number; error?: string }> = []
+      for (let i = 0; i < count; i++) {
+        if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs))
+        await window.db
+          .insertInto('t')
+          .values({ who: `b-${i}` })
+          .execute()
+          .then(
+            () => outcomes.push({ ok: true, at: Date.now() }),
+            (e: Error) => outcomes.push({ ok: false, at: Date.now(), error: `${e.name}: ${e.message}` }),
+          )
+      }
+      return outcomes
+    },
+    [count, pauseMs] as const,
+  )
+  assert.deepEqual(
+    writes.filter((o) => !o.ok),
+    [],
+    what,
+  )
+  return writes
+}
+
 const STALL_MS = 10_000
 
 /**
@@ -156,25 +187,7 @@ const hungActiveWorker: Scenario = {
       },
       [tags.get(active)!, STALL_MS] as const,
     )
-    const writes = await b.evaluate(async () => {
-      const outcomes: Array<{ ok: boolean; at: number; error?: string }> = []
-      for (let i = 0; i < 5; i++) {
-        await window.db
-          .insertInto('t')
-          .values({ who: `b-${i}` })
-          .execute()
-          .then(
-            () => outcomes.push({ ok: true, at: Date.now() }),
-            (e: Error) => outcomes.push({ ok: false, at: Date.now(), error: `${e.name}: ${e.message}` }),
-          )
-      }
-      return outcomes
-    })
-    assert.deepEqual(
-      writes.filter((o) => !o.ok),
-      [],
-      'every write while the active worker hung succeeded',
-    )
+    const writes = await writeEach(b, 5, 0, 'every write while the active worker hung succeeded')
     console.log(
       `    hung active worker (${former.storage}): first write answered ${writes[0]!.at - stalledAt} ms after the stall began`,
     )
@@ -233,26 +246,7 @@ const hungCoordinator: Scenario = {
       },
       [tag, COORDINATOR_STALL_MS] as const,
     )
-    const writes = await b.evaluate(async () => {
-      const outcomes: Array<{ ok: boolean; at: number; error?: string }> = []
-      for (let i = 0; i < 8; i++) {
-        await new Promise((r) => setTimeout(r, 500))
-        await window.db
-          .insertInto('t')
-          .values({ who: `b-${i}` })
-          .execute()
-          .then(
-            () => outcomes.push({ ok: true, at: Date.now() }),
-            (e: Error) => outcomes.push({ ok: false, at: Date.now(), error: `${e.name}: ${e.message}` }),
-          )
-      }
-      return outcomes
-    })
-    assert.deepEqual(
-      writes.filter((o) => !o.ok),
-      [],
-      'every write while the coordinator hung succeeded',
-    )
+    const writes = await writeEach(b, 8, 500, 'every write while the coordinator hung succeeded')
     const late = await openDatabase(driver, filename, coordinator, options)
     assert.deepEqual(await query(late, 'select count(*) as n from t'), [{ n: 9 }])
     const servedAt = Date.now()

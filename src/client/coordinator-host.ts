@@ -59,7 +59,14 @@ export class CoordinatorHost {
       .request(this.#names.hostLock, options, () => {
         if (this.#closed || this.#request !== request) return
         this.#log('hosting the Web Locks coordinator', { takeOver })
-        const worker = startCoordinatorHost(this.#url, coordinatorHostName(this.#names, takeOver))
+        let worker: Worker
+        try {
+          worker = startCoordinatorHost(this.#url, coordinatorHostName(this.#names, takeOver))
+        } catch (error) {
+          // A URL the browser refuses at once (a bad or cross-origin coordinatorUrl).
+          this.#failed(new StorageUnavailableError(`The coordinator worker could not start: ${(error as Error).message}`))
+          return
+        }
         const hosting = new Promise<void>((release) => (this.#release = release))
         worker.onerror = (event) => {
           event.preventDefault?.()
@@ -74,9 +81,9 @@ export class CoordinatorHost {
         this.#worker = worker
         return hosting
       })
-      .catch(() => {
+      .catch((error: unknown) => {
         // Withdrawn (this tab left, or took over): nothing to do.
-        if (this.#closed || this.#request !== request) return
+        if (this.#closed || this.#request !== request || (error as Error)?.name !== 'AbortError') return
         // Stolen: another tab took the coordinator over from this one, which it found silent (this
         // tab was frozen). Its coordinator, stopped by the same steal, goes.
         this.#log('another tab took the Web Locks coordinator over from this one')

@@ -222,8 +222,10 @@ export class CoordinatorLink {
       if (data.t === 'left' && typeof data.tabId === 'string') this.#on.left(data.tabId)
       if ((data.t !== 'ready' && data.t !== 'alive') || typeof data.lock !== 'string') return
       if (data.lock === this.#watch.instance) this.#watch.heard()
-      else if (this.#pendingJoin) {
-        if (data.t === 'ready') channel.postMessage(this.#pendingJoin)
+      else if (this.#pendingJoin && data.t === 'ready') {
+        // Sent again; if addressed to a coordinator that never welcomed this tab, to this one.
+        if (this.#pendingJoin.to !== undefined) this.#pendingJoin = { ...this.#pendingJoin, to: data.lock }
+        channel.postMessage(this.#pendingJoin)
       } else if (data.t === 'ready' && this.#watch.instance && this.#kind === 'web-locks') {
         // A coordinator serves that did not welcome this tab: it took over from this tab's one.
         this.#moveTo(data.lock)

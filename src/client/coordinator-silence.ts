@@ -37,9 +37,13 @@ export function pingAfterMs(hangTimeoutMs: number): number {
   return Math.max(hangTimeoutMs / 2, 3 * COORDINATOR_ALIVE_MS)
 }
 
-/** How long a ping may go unanswered: the coordinator answers at once when it can answer at all. */
-export function pingAnswerMs(hangTimeoutMs: number): number {
-  return Math.min(COORDINATOR_ALIVE_MS, hangTimeoutMs / 4)
+/**
+ * How long a ping may go unanswered: the coordinator answers at once when it can answer at all.
+ * One beat, whatever the bound: on a busy machine a live coordinator may take a while, and a
+ * take-over makes every tab join again.
+ */
+export function pingAnswerMs(): number {
+  return COORDINATOR_ALIVE_MS
 }
 
 /** How often the tab looks. */
@@ -52,6 +56,6 @@ export function silenceVerdict(heard: Heard, hangTimeoutMs: number): SilenceVerd
   if (heard.now - heard.fromCoordinatorAt <= pingAfterMs(hangTimeoutMs)) return { do: 'nothing' }
   if (heard.pingedAt === undefined) return { do: 'ping' }
   if (heard.otherSince !== undefined) return { do: 'move', to: heard.otherSince }
-  if (heard.now - heard.pingedAt < pingAnswerMs(hangTimeoutMs)) return { do: 'nothing' }
+  if (heard.now - heard.pingedAt < pingAnswerMs()) return { do: 'nothing' }
   return { do: 'take-over' }
 }

@@ -29,6 +29,8 @@ export class CoordinatorWatch {
   #otherSince: string | undefined
   #timer: ReturnType<typeof setInterval> | undefined
   #takingOver = false
+  /** When another tab was first found taking over, in this silence (see #takeOver). */
+  #deniedAt: number | undefined
 
   constructor(hangTimeoutMs: number, takeOverLock: string, act: WatchActions, log: DebugLog) {
     this.#hangTimeoutMs = hangTimeoutMs
@@ -54,6 +56,7 @@ export class CoordinatorWatch {
     this.#heardAt = performance.now()
     this.#pingedAt = undefined
     this.#otherSince = undefined
+    this.#deniedAt = undefined
   }
 
   /** Another coordinator said it is alive: this tab moves to it if its own stays silent. */
@@ -85,23 +88,35 @@ export class CoordinatorWatch {
 
   /**
    * The coordinator is silent and answers no ping: its tab is frozen (or its worker hangs), with
-   * the host and coordinator locks held. One tab at a time (the take-over lock) takes over; the
-   * others wait for the new coordinator's `ready`, or try again if it never comes.
+   * the host and coordinator locks held. One tab at a time takes over (the take-over lock, held
+   * until its coordinator speaks, or one hang bound); the others wait for that one's `ready`. A
+   * take-over lock held a whole bound more while the silence lasts is stolen: the tab holding it
+   * may be frozen too, and keep it.
    */
   #takeOver(): void {
     if (this.#takingOver) return
     this.#takingOver = true
     const silentSince = this.#heardAt
+    const now = performance.now()
+    const steal = this.#deniedAt !== undefined && now - this.#deniedAt >= this.#hangTimeoutMs
     void navigator.locks
-      .request(this.#takeOverLock, { ifAvailable: true }, async (lock) => {
-        // Another tab is taking over; or the coordinator spoke meanwhile.
-        if (!lock || this.#timer === undefined || this.#heardAt !== silentSince) return
-        this.#log('coordinator: silent, taking it over', { instance: this.#instance })
+      .request(this.#takeOverLock, steal ? { steal: true } : { ifAvailable: true }, async (lock) => {
+        if (!lock) {
+          this.#deniedAt ??= now
+          return
+        }
+        // The coordinator spoke meanwhile, or this tab left.
+        if (this.#timer === undefined || this.#heardAt !== silentSince) return
+        this.#log('coordinator: silent, taking it over', { instance: this.#instance, steal })
         this.#act.takeOver()
-        // Held while the new coordinator starts, so that no other tab steals from it.
-        await new Promise((r) => setTimeout(r, this.#hangTimeoutMs))
+        const instance = this.#instance
+        const until = performance.now() + this.#hangTimeoutMs
+        // Held while the new coordinator starts, so that no other tab takes over from it.
+        while (this.#instance === instance && this.#timer !== undefined && performance.now() < until) {
+          await new Promise((r) => setTimeout(r, silenceCheckMs(this.#hangTimeoutMs)))
+        }
       })
-      .catch(() => {})
+      .catch(() => {}) // stolen by a tab that found this one silent for as long
       .finally(() => (this.#takingOver = false))
   }
 }

@@ -74,8 +74,9 @@ export class HolderWait {
     check()
   }
 
-  /** `tabId`'s worker holds the files: the wait is over (the caller elects it). */
+  /** `tabId`'s worker holds the files: the wait is over, for good (the caller elects it). */
   claimed(tabId: string): void {
+    this.#begun = true
     this.#claim = tabId
     this.#env.clearTimeout(this.#timer)
     this.#timer = undefined
