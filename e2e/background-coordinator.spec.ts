@@ -2,21 +2,15 @@
 // locks, so the other tabs must find it silent and take it over (client/coordinator-watch.ts).
 // A Chromium of the tests' own, as in background-tabs.spec.ts.
 import { expect, test, type Page } from '@playwright/test'
-import { startBackgroundBrowser, type BackgroundBrowser } from './support/background.js'
-import { expectEachOnce, writeAfter, writeRows } from './support/frozen-writes.js'
+import { backgroundBrowserPerTest } from './support/background.js'
+import { writeAfterAndCheck, writeRows } from './support/frozen-writes.js'
 import { query, status, uniqueFilename } from './support/tabs.js'
 
 const HANG_TIMEOUT_MS = 2000
 
 test.describe.configure({ mode: 'serial' })
 
-let bg: BackgroundBrowser
-test.beforeEach(async () => {
-  bg = await startBackgroundBrowser()
-})
-test.afterEach(async () => {
-  await bg.close()
-})
+const bg = backgroundBrowserPerTest()
 
 /** The page's workers running the coordinator script (the Web Locks coordinator's host). */
 const hostsCoordinator = (page: Page) => page.workers().some((w) => w.url().includes('coordinator'))
@@ -54,12 +48,7 @@ test.describe('the Web Locks coordinator, in a tab that is frozen', () => {
     await bg.resume(a)
     await expect.poll(() => hostsCoordinator(a)).toBe(false)
     await expect.poll(async () => (await status(a)).role).toBe('follower')
-    const after = await writeAfter([
-      [a, 'a'],
-      [b, 'b2'],
-      [c, 'c2'],
-    ])
-    await expectEachOnce(b, [...during, ...after])
+    await writeAfterAndCheck([b, a, c], during)
   })
 
   test('and follows: the other tabs are served across the take-over, and a tab opened meanwhile too', async () => {

@@ -2,21 +2,15 @@
 // stopped, files and locks still held). Playwright keeps the pages it launches visible, so these
 // tests drive a Chromium of their own over CDP (support/background.ts), where they are real.
 import { expect, test, type Page } from '@playwright/test'
-import { startBackgroundBrowser, type BackgroundBrowser } from './support/background.js'
+import { backgroundBrowserPerTest } from './support/background.js'
 import { query, status, uniqueFilename } from './support/tabs.js'
-import { expectEachOnce, writeAfter, writeRows } from './support/frozen-writes.js'
+import { writeAfterAndCheck, writeRows } from './support/frozen-writes.js'
 
 const HANG_TIMEOUT_MS = 2000
 
 test.describe.configure({ mode: 'serial' })
 
-let bg: BackgroundBrowser
-test.beforeEach(async () => {
-  bg = await startBackgroundBrowser()
-})
-test.afterEach(async () => {
-  await bg.close()
-})
+const bg = backgroundBrowserPerTest()
 
 test('a frozen active tab, in the middle of its own transaction, is replaced: other tabs are served while it is frozen; resumed, its transaction is lost and it follows, each write once', async () => {
   test.setTimeout(90_000)
@@ -66,13 +60,8 @@ test('a frozen active tab, in the middle of its own transaction, is replaced: ot
   expect(late).toEqual({ name: 'ActiveTabLostError', retryable: true })
   await expect.poll(async () => (await status(a)).worker.active).toBe(false)
   expect((await status(a)).role).toBe('follower')
-  const after = await writeAfter([
-    [a, 'a'],
-    [b, 'b2'],
-    [c, 'c2'],
-  ])
   // A's transaction is not there.
-  await expectEachOnce(a, [...during, ...after])
+  await writeAfterAndCheck([a, b, c], during)
 })
 
 test("an active tab frozen while it runs another tab's long write: the write is applied once, by the tab that takes over", async () => {

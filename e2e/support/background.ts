@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { BrowserContext, Page } from '@playwright/test'
+import { test, type BrowserContext, type Page } from '@playwright/test'
 import { startOwnChromium, type OwnChromium } from './own-chromium.js'
 import { openTab } from './tabs.js'
 
@@ -49,5 +49,33 @@ export async function startBackgroundBrowser(): Promise<BackgroundBrowser> {
       await own.kill()
       await rm(userDataDir, { recursive: true, force: true }).catch(() => {})
     },
+  }
+}
+
+/**
+ * A background browser for each test of the calling spec file: started before each test, killed
+ * after it. The object returned acts on the current test's browser.
+ */
+export function backgroundBrowserPerTest(): BackgroundBrowser {
+  let current: BackgroundBrowser | undefined
+  test.beforeEach(async () => {
+    current = await startBackgroundBrowser()
+  })
+  test.afterEach(async () => {
+    await current?.close()
+    current = undefined
+  })
+  const now = () => {
+    if (!current) throw new Error('no background browser outside a test')
+    return current
+  }
+  return {
+    get context() {
+      return now().context
+    },
+    openTab: (file, options) => now().openTab(file, options),
+    freeze: (page) => now().freeze(page),
+    resume: (page) => now().resume(page),
+    close: () => now().close(),
   }
 }

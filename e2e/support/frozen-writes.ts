@@ -37,25 +37,22 @@ export function writeRows(page: Page, label: string, count: number) {
   )
 }
 
-/** Each tab writes 3 rows under its label, all acknowledged; their outcomes. */
-export async function writeAfter(tabs: ReadonlyArray<readonly [Page, string]>) {
+/**
+ * After the freeze: each tab writes 3 rows (`after<n>-*`), all acknowledged. Then every
+ * acknowledged write is there once, the 3 written before the freeze (`before-*`) and those
+ * `during` it too, and nothing else; the file is sound.
+ */
+export async function writeAfterAndCheck(tabs: readonly Page[], during: ReadonlyArray<{ key: string }>): Promise<void> {
   const after = []
-  for (const [tab, label] of tabs) {
-    const rows = await writeRows(tab, label, 3)
+  for (const [n, tab] of tabs.entries()) {
+    const rows = await writeRows(tab, `after${n}`, 3)
     expect(rows.filter((o) => !o.ok)).toEqual([])
     after.push(...rows)
   }
-  return after
-}
-
-/**
- * Every acknowledged write is there once, the 3 written before the freeze (`before-*`) too, and
- * nothing else; the file is sound.
- */
-export async function expectEachOnce(reader: Page, acknowledged: ReadonlyArray<{ key: string }>) {
+  const reader = tabs[0]!
   const rows = await query<{ k: string; n: number }>(reader, 'select k, count(*) as n from t group by k')
   const keys = (o: { key: string }) => (Number(o.key.split('-').at(-1)) % 3 === 2 ? [o.key, `${o.key}-2nd`] : [o.key])
-  const acked = ['before-0', 'before-1', 'before-2', 'before-2-2nd', ...acknowledged.flatMap(keys)]
+  const acked = ['before-0', 'before-1', 'before-2', 'before-2-2nd', ...[...during, ...after].flatMap(keys)]
   expect(new Map(rows.map((r) => [r.k, r.n]))).toEqual(new Map(acked.map((k) => [k, 1])))
   expect(await query(reader, 'pragma integrity_check')).toEqual([{ integrity_check: 'ok' }])
 }
