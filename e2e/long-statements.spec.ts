@@ -136,6 +136,8 @@ test('health(), exportDatabase() and importDatabase() of a database whose check 
 })
 
 test('a slow ledger prune, when a tab takes the database over, causes no second hand-off', async ({ context }) => {
+  // 800,000 ledger entries written, then pruned by the next holder, on a machine that may be busy.
+  test.setTimeout(120_000)
   const { active, b, c, activeTabId } = await tabs(context, { hangTimeoutMs: 1000, requestTimeoutMs: 30_000 })
   // Old entries the next holder prunes at activation, as after a long burst of builder writes.
   await query(

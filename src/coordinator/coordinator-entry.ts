@@ -9,7 +9,7 @@
  * Either serves only while it holds the database's coordinator lock, so two hosts never serve one
  * database at once: a SharedWorker that finds the lock taken by a Web Locks host sends its tabs to
  * the join channel (`use-channel`) and waits its turn. A host started to take over from a silent
- * coordinator (its tab frozen, see CoordinatorLink) steals the lock; a coordinator whose lock is
+ * coordinator (its tab frozen, see client/coordinator-watch.ts) steals the lock; a coordinator whose lock is
  * stolen stops at once.
  */
 import { PROTOCOL_VERSION, type UseChannelMessage } from '../protocol/messages.js'

@@ -40,7 +40,7 @@ export interface DatabaseNames {
   readonly joinChannel: string
   /**
    * Web Lock of the tab taking the Web Locks coordinator over from a silent one (see
-   * CoordinatorLink): while one tab does, the others wait for the new one.
+   * client/coordinator-watch.ts): while one tab does, the others wait for the new one.
    */
   readonly takeOverLock: string
 }
