@@ -39,7 +39,7 @@ import { Candidates } from './candidates.js'
 import { TabGate } from './tab-gate.js'
 import { HeartbeatWatch } from './heartbeat-watch.js'
 import { HolderWait } from './holder-wait.js'
-import { brokerRoute, isPort, sendTab, sendWorker } from './wire.js'
+import { GOODBYE_GRACE_MS, brokerRoute, isPort, sendTab, sendWorker } from './wire.js'
 
 interface TabLines {
   readonly tab: Line
@@ -61,8 +61,6 @@ const REELECT_DELAY_MS = 100
  * second (see ACQUIRING_BEAT_MS in worker/active-database.ts).
  */
 const ELECTION_SILENCE_MS = 60_000
-/** How long a released tab lock waits for the tab's own goodbye before the tab counts as crashed. */
-const GOODBYE_GRACE_MS = 50
 /** Activation failures that clear up by themselves (busy files, a lock wait cut short, a worker still leaving). */
 const RETRY_ELECTION = new Set([HandoffError.name, 'AbortError', ActiveTabLostError.name])
 

@@ -14,16 +14,12 @@
  *   the frozen tab never does, and every other tab waits meanwhile.
  */
 import type { CoordinatorEnv } from './coordinator-env.js'
+import { GOODBYE_GRACE_MS } from './wire.js'
 
 const TAKEN_OVER_HOLDER_SHARE = 0.25
 const TAKEN_OVER_HOLDER_MIN_MS = 500
 /** How often to look whether the role lock is still held. */
 const HOLDER_POLL_MS = 100
-/**
- * No holder: the old active tab went with the old coordinator. Its goodbye (on the join channel)
- * may still be on its way to the tabs, so they can name the reason: a moment.
- */
-const GOODBYE_GRACE_MS = 50
 
 export class HolderWait {
   readonly #env: Pick<CoordinatorEnv, 'locks' | 'setTimeout' | 'clearTimeout'>
@@ -65,6 +61,8 @@ export class HolderWait {
       this.#env.locks
         .query()
         .then((snapshot) => {
+          // No holder: the old active tab went with the old coordinator. Its goodbye (on the
+          // join channel) may still be on its way to the tabs, so they can name the reason.
           if (!snapshot.held?.some((lock) => lock.name === roleLock))
             this.#env.setTimeout(() => this.#end(wait, false), GOODBYE_GRACE_MS)
           else this.#env.setTimeout(check, HOLDER_POLL_MS)

@@ -8,6 +8,12 @@ import {
 } from '../protocol/messages.js'
 import { newLine, transferOf, type Line } from '../protocol/line.js'
 
+/**
+ * How long a goodbye (a tab's `leave`, or `left` on the join channel) may trail the lock release
+ * it goes with: the two travel apart, and Firefox may deliver the release first.
+ */
+export const GOODBYE_GRACE_MS = 50
+
 export const isPort = (line: Line): boolean => typeof MessagePort !== 'undefined' && line instanceof MessagePort
 
 export function sendTab(port: Line, message: CoordinatorToTab): void {
