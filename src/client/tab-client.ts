@@ -1,8 +1,8 @@
 /**
- * The tab's side of one database, as the driver sees it: the driver's calls become requests on
- * the current route (request-router.ts), route changes become the tab's events and metrics, and
- * manual hand-offs wait for their route. Who this tab is to the coordinator and its worker are
- * membership.ts's.
+ * The tab's side of one database: it starts the tab's membership (membership.ts: who this tab is
+ * to the coordinator and its worker), turns route changes into the tab's events and metrics, runs
+ * the whole-database operations and manual hand-offs. The driver's statements go straight to the
+ * RequestRouter it hands out (`statements`).
  */
 import { NoActiveTabError, StorageUnavailableError, appendCallerStack, destroyedError } from '../protocol/errors.js'
 import {
@@ -19,7 +19,7 @@ import { newTabIdentity, type TabIdentity } from '../protocol/tab-identity.js'
 import { debugLog } from '../protocol/debug-log.js'
 import type { ResolvedConfig } from '../dialect/options.js'
 import type { CoordinatorKind } from './coordinator-link.js'
-import { RequestRouter, type StatementKind } from './request-router.js'
+import { RequestRouter } from './request-router.js'
 import { Membership } from './membership.js'
 import { NO_WORKER } from './own-worker.js'
 import { TabEvents } from './tab-events.js'
@@ -62,7 +62,6 @@ export class TabClient {
   #membership: Membership | undefined
   #started: Promise<void> | undefined
   #closed = false
-  #nextLease = 1
   #routeWaiters: Array<(activeTabId: string) => void> = []
   /** Pending requestActive() / stepDown() calls, failed at once when the tab closes. */
   readonly #handoffFailers = new Set<(error: Error) => void>()
@@ -178,13 +177,9 @@ export class TabClient {
     return this.#membership?.persisted
   }
 
-  /** A new lease number: one per Kysely connection scope. */
-  newLease(): number {
-    return this.#nextLease++
-  }
-
-  exec(lease: number, sql: string, params: SqlValue[], kind: StatementKind, timeoutMs?: number): Promise<ExecResult> {
-    return this.#router.exec(lease, sql, params, kind, timeoutMs === undefined ? undefined : { timeoutMs })
+  /** Where the driver's statements go: leases, transactions and routing to the active worker. */
+  get statements(): RequestRouter {
+    return this.#router
   }
 
   /**
@@ -236,26 +231,6 @@ export class TabClient {
     return done
   }
 
-  release(lease: number): void {
-    this.#router.release(lease)
-  }
-
-  pin(lease: number): void {
-    this.#router.pin(lease)
-  }
-
-  unpin(lease: number): void {
-    this.#router.unpin(lease)
-  }
-
-  leaseLost(lease: number): boolean {
-    return this.#router.leaseLost(lease)
-  }
-
-  transactionEnded(lease: number): boolean {
-    return this.#router.transactionEnded(lease)
-  }
-
   metrics(): MetricsSnapshot {
     const { inFlight, waiting } = this.#router.depth
     return this.#metrics.snapshot(inFlight, waiting)
@@ -268,7 +243,7 @@ export class TabClient {
    */
   async admin(operation: AdminOperation, params: SqlValue[] = []): Promise<ExecResult> {
     await this.start()
-    const lease = this.newLease()
+    const lease = this.#router.newLease()
     const read = operation === 'export' || operation === 'check' || operation === 'stats'
     const caller = callerBeforeSend()
     try {
@@ -283,7 +258,7 @@ export class TabClient {
   /** The tables `sql` reads and writes, as the active worker's SQLite sees them (views resolved). */
   async describe(sql: string): Promise<{ reads: readonly string[]; writes: readonly string[] }> {
     await this.start()
-    const lease = this.newLease()
+    const lease = this.#router.newLease()
     try {
       const result = await this.#router.exec(lease, sql, [], 'describe')
       return { reads: result.reads ?? [], writes: result.writes ?? [] }

@@ -4,8 +4,8 @@
  * run there in order, and while it has a transaction open no other scope's statement runs.
  */
 import { RawNode, SelectQueryNode, type CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely'
-import type { StatementKind } from '../client/request-router.js'
-import type { TabClient } from '../client/tab-client.js'
+import type { StatementKind } from '../client/pending-request.js'
+import type { RequestRouter } from '../client/request-router.js'
 import type { ExecResult } from '../protocol/messages.js'
 import { toBindable } from '../protocol/values.js'
 import { appendCallerStack } from '../protocol/errors.js'
@@ -14,12 +14,12 @@ import { sqlShape } from '../protocol/sql-shape.js'
 import { statementTimeoutOf } from './statement-timeout-plugin.js'
 
 export class MultiTabConnection implements DatabaseConnection {
-  readonly #client: TabClient
+  readonly #statements: RequestRouter
   readonly #lease: number
 
-  constructor(client: TabClient) {
-    this.#client = client
-    this.#lease = client.newLease()
+  constructor(statements: RequestRouter) {
+    this.#statements = statements
+    this.#lease = statements.newLease()
   }
 
   get lease(): number {
@@ -31,12 +31,13 @@ export class MultiTabConnection implements DatabaseConnection {
     let result: ExecResult
     try {
       const { sql, parameters, queryId } = compiledQuery
-      result = await this.#client.exec(
+      const timeoutMs = statementTimeoutOf(queryId)
+      result = await this.#statements.exec(
         this.#lease,
         sql,
         toBindable(parameters),
         statementKind(compiledQuery),
-        statementTimeoutOf(queryId),
+        timeoutMs === undefined ? undefined : { timeoutMs },
       )
     } catch (error) {
       // Made here, after the await, an Error's stack is the engine's async stack (see

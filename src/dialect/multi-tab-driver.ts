@@ -13,6 +13,7 @@ import {
   type QueryCompiler,
   type TransactionSettings,
 } from 'kysely'
+import type { RequestRouter } from '../client/request-router.js'
 import { TabClient } from '../client/tab-client.js'
 import type { TabEvents } from '../client/tab-events.js'
 import type { ResolvedConfig } from './options.js'
@@ -22,9 +23,11 @@ type Savepoint = 'savepoint' | 'rollback to' | 'release'
 
 export class MultiTabOpfsDriver implements Driver {
   readonly #client: TabClient
+  readonly #statements: RequestRouter
 
   constructor(config: Readonly<ResolvedConfig>, events: TabEvents, onClient?: (client: TabClient) => void) {
     this.#client = new TabClient(config, events)
+    this.#statements = this.#client.statements
     onClient?.(this.#client)
   }
 
@@ -33,12 +36,12 @@ export class MultiTabOpfsDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new MultiTabConnection(this.#client)
+    return new MultiTabConnection(this.#statements)
   }
 
   async beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
     const lease = (connection as MultiTabConnection).lease
-    this.#client.pin(lease)
+    this.#statements.pin(lease)
     await connection.executeQuery(CompiledQuery.raw('begin'))
   }
 
@@ -46,19 +49,19 @@ export class MultiTabOpfsDriver implements Driver {
     // Sent through executeQuery (Kysely's logging wraps it); the connection gives a COMMIT an
     // operation id, so its outcome survives a hand-off (see request-router.ts).
     await connection.executeQuery(CompiledQuery.raw('commit'))
-    this.#client.unpin((connection as MultiTabConnection).lease)
+    this.#statements.unpin((connection as MultiTabConnection).lease)
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const lease = (connection as MultiTabConnection).lease
     // The holder that had this transaction is gone, and its transaction with it, or SQLite rolled
     // it back itself: nothing to undo.
-    if (this.#client.leaseLost(lease) || this.#client.transactionEnded(lease)) {
-      this.#client.unpin(lease)
+    if (this.#statements.leaseLost(lease) || this.#statements.transactionEnded(lease)) {
+      this.#statements.unpin(lease)
       return
     }
     await connection.executeQuery(CompiledQuery.raw('rollback'))
-    this.#client.unpin(lease)
+    this.#statements.unpin(lease)
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
@@ -74,7 +77,7 @@ export class MultiTabOpfsDriver implements Driver {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    this.#client.release((connection as MultiTabConnection).lease)
+    this.#statements.release((connection as MultiTabConnection).lease)
   }
 
   async destroy(): Promise<void> {

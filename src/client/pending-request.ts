@@ -1,0 +1,124 @@
+/**
+ * A statement of this tab from the moment the driver hands it over until it settles: what it is,
+ * as the failover table sees it, which holder has it, and the message that carries it.
+ */
+import type { InFlight } from './failover-policy.js'
+import type { AdminOperation, ExecRequest, ExecResult, Mutable, SqlValue } from '../protocol/messages.js'
+
+/** How a statement may be retried after a hand-off. */
+export type StatementKind = 'read' | 'write' | 'raw' | 'commit'
+
+/** What a statement carries besides its text. */
+export interface ExecExtras {
+  /** A whole-database operation instead of the text. */
+  readonly admin?: AdminOperation
+  /** The statement's own time limit, in place of the active worker's `statementTimeoutMs`. */
+  readonly timeoutMs?: number
+}
+
+/** How a new request settles, and its answer bound. */
+interface Settling {
+  readonly maxSweeps: number
+  readonly resolve: (result: ExecResult) => void
+  readonly reject: (error: Error) => void
+  /** Told of every settlement: the request's latency, and its error. */
+  readonly settled: (ms: number, error?: Error) => void
+}
+
+export interface PendingRequest {
+  readonly id: number
+  readonly lease: number
+  readonly sql: string
+  readonly params: SqlValue[]
+  readonly read: boolean
+  readonly op: string | undefined
+  readonly commit: boolean
+  /** Raw SQL (not built by Kysely): it may do anything, end a transaction included. */
+  readonly raw: boolean
+  readonly describe: boolean
+  readonly admin: AdminOperation | undefined
+  /** Its own statement time limit (StatementTimeoutPlugin), instead of the active worker's. */
+  readonly timeoutMs: number | undefined
+  /** Answer sweeps after which it fails: more for a time limit above `statementTimeoutMs`. */
+  readonly maxSweeps: number
+  /** Sent to a holder that went away without answering: it may have been applied. */
+  maybeApplied: boolean
+  /** How many holders went away with it in flight. */
+  losses: number
+  /** Answer sweeps (see AnswerClock) it has been in flight for. */
+  sweeps: number
+  readonly resolve: (result: ExecResult) => void
+  readonly reject: (error: Error) => void
+  /** Waiting for a route: the `requestTimeoutMs` bound. */
+  timer?: ReturnType<typeof setTimeout>
+  /** The election epoch of the holder it was last sent to. */
+  epoch?: number
+  readonly startedAt: number
+}
+
+/** A request not sent yet; `op` is its operation id, if it has one (see RequestRouter.exec). */
+export function pendingRequest(
+  id: number,
+  lease: number,
+  sql: string,
+  params: SqlValue[],
+  kind: StatementKind | 'describe',
+  op: string | undefined,
+  { admin, timeoutMs }: ExecExtras,
+  { maxSweeps, resolve, reject, settled }: Settling,
+): PendingRequest {
+  const request: PendingRequest = {
+    id,
+    lease,
+    sql,
+    params,
+    read: kind === 'read' || kind === 'describe',
+    describe: kind === 'describe',
+    admin,
+    timeoutMs,
+    maxSweeps,
+    op,
+    commit: kind === 'commit',
+    raw: kind === 'raw',
+    maybeApplied: false,
+    losses: 0,
+    sweeps: 0,
+    startedAt: performance.now(),
+    resolve: (result) => {
+      settled(performance.now() - request.startedAt)
+      resolve(result)
+    },
+    reject: (error) => {
+      settled(performance.now() - request.startedAt, error)
+      reject(error)
+    },
+  }
+  return request
+}
+
+/** The request as the failover table classes it. */
+export function failoverKind(request: PendingRequest): InFlight['kind'] {
+  return request.read ? 'read' : request.commit ? 'commit' : request.op ? 'recorded' : 'unrecorded'
+}
+
+/** The message that puts `request` on a line, carrying `releases` if there are any. */
+export function execMessage(request: PendingRequest, releases: number[] | undefined): ExecRequest {
+  // Only the fields that are set: every one is cloned across threads, and this is per statement.
+  const message: Mutable<ExecRequest> = {
+    t: 'exec',
+    id: request.id,
+    lease: request.lease,
+    sql: request.sql,
+    params: request.params,
+  }
+  if (releases) message.releases = releases
+  if (request.op) {
+    message.op = request.op
+    message.retry = request.maybeApplied
+  }
+  if (request.commit) message.commit = true
+  if (request.describe) message.describe = true
+  if (request.admin) message.admin = request.admin
+  if (request.timeoutMs !== undefined) message.timeoutMs = request.timeoutMs
+  return message
+}
