@@ -120,7 +120,7 @@ export interface MultiTabOpfsDialectConfig {
   /**
    * Keep a warm standby: the tab next in line for the active role loads SQLite's wasm and runs it
    * once on an in-memory database ahead of time, so that when the active tab closes or crashes it
-   * only has to open the files (a failover about twice as fast; see the README's numbers). It
+   * only has to open the files (a failover about twice as fast; see docs/benchmarks.md). It
    * costs that one tab the wasm's memory (a few MB) and a download it might never need; other
    * followers still load no wasm. Default false.
    *
