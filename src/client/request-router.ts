@@ -29,15 +29,8 @@
 import { failoverError, transactionEnded, transactionLost } from './failover-errors.js'
 import { failoverFate, type FailoverEvent } from './failover-policy.js'
 import { LeaseTimeoutError, deserializeError, destroyedError, type SerializedError } from '../protocol/errors.js'
-import type {
-  AdminOperation,
-  ExecRequest,
-  ExecResult,
-  HandoffReason,
-  Mutable,
-  SqlValue,
-  WorkerReply,
-} from '../protocol/messages.js'
+import type { HandoffReason, Mutable, SqlValue } from '../protocol/message-fields.js'
+import type { AdminOperation, ExecRequest, ExecResult, WorkerReply } from '../protocol/statement-messages.js'
 import type { Line } from '../protocol/line.js'
 import { sqlShape } from '../protocol/sql-shape.js'
 

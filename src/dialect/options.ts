@@ -1,4 +1,4 @@
-import type { StoragePreference } from '../protocol/messages.js'
+import type { StoragePreference } from '../protocol/message-fields.js'
 
 /** Options of {@link MultiTabOpfsDialect}. Only `filename` is required. */
 export interface MultiTabOpfsDialectConfig {
