@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test'
 import { activeTab, waitForNewActive } from './support/failover.js'
 import { openTab, query, status, tryQuery, uniqueFilename } from './support/tabs.js'
-import { PROTOCOL_VERSION } from '../src/protocol/messages.js'
+import { PROTOCOL_VERSION } from '../src/protocol/message-fields.js'
 import { installFakeMembers, type FakeMembers } from './support/fake-members.js'
 
 /** Garbage of every shape a stray script could post. */

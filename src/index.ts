@@ -7,9 +7,10 @@ export type { MetricsSnapshot, LatencySummary } from './client/tab-metrics.js'
 export type { TablesChanged, TablesChangedListener } from './client/table-changes.js'
 export type { WatchOptions, WatchableQuery } from './dialect/watch.js'
 export type { MultiTabEvents, MultiTabEventName, MultiTabListener } from './client/tab-events.js'
-export type { HandoffReason, StorageKind, StoragePreference } from './protocol/messages.js'
+export type { HandoffReason, StorageKind, StoragePreference } from './protocol/message-fields.js'
+export type { WorkerStatus } from './protocol/own-worker-messages.js'
+export type { DatabaseCheck, DatabaseStats } from './protocol/statement-messages.js'
 export type { CoordinatorKind, CoordinatorMode } from './client/coordinator-link.js'
-export type { WorkerStatus, DatabaseCheck, DatabaseStats } from './protocol/messages.js'
 export type { HealthReport, StorageEstimateSummary } from './dialect/multi-tab-opfs-dialect.js'
 export {
   MultiTabError,

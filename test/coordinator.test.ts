@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Coordinator } from '../src/coordinator/coordinator.js'
 import type { CoordinatorEnv } from '../src/coordinator/coordinator-env.js'
-import { PROTOCOL_VERSION } from '../src/protocol/messages.js'
+import { PROTOCOL_VERSION } from '../src/protocol/message-fields.js'
 import { newTabIdentity } from '../src/protocol/tab-identity.js'
 import type { Line } from '../src/protocol/line.js'
 

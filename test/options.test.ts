@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { resolveConfig } from '../src/dialect/options.js'
 import { checkFilename } from '../src/protocol/names.js'
-import { parseWorkerToCoordinator } from '../src/protocol/validate.js'
-import { PROTOCOL_VERSION } from '../src/protocol/messages.js'
+import { PROTOCOL_VERSION } from '../src/protocol/message-fields.js'
+import { parseWorkerToCoordinator } from '../src/protocol/worker-control-messages.js'
 
 describe('resolveConfig', () => {
   it('takes durations in fractions of a millisecond as whole milliseconds, which the protocol accepts', () => {

@@ -1,13 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { PROTOCOL_VERSION } from '../src/protocol/messages.js'
-import {
-  parseClientRequest,
-  parseCoordinatorToTab,
-  parseCoordinatorToWorker,
-  parseTabToCoordinator,
-  parseWorkerToCoordinator,
-} from '../src/protocol/validate.js'
+import { PROTOCOL_VERSION } from '../src/protocol/message-fields.js'
+import { parseCoordinatorToTab, parseTabToCoordinator } from '../src/protocol/coordinator-messages.js'
+import { parseCoordinatorToWorker, parseWorkerToCoordinator } from '../src/protocol/worker-control-messages.js'
+import { parseClientRequest } from '../src/protocol/statement-messages.js'
 
 const parsers = [
   parseClientRequest,

@@ -8,7 +8,7 @@
 import { SqliteEngine } from '../../src/worker/sqlite-engine.ts'
 import { LeaseQueue } from '../../src/worker/lease-queue.ts'
 import { ActiveDatabase } from '../../src/worker/active-database.ts'
-import { PROTOCOL_VERSION } from '../../src/protocol/messages.ts'
+import { PROTOCOL_VERSION } from '../../src/protocol/message-fields.ts'
 import { WORKLOAD_SQL, pointId, rowsForBatch, SETUP_SQL, kvFill } from './workload-sql.js'
 
 const now = () => performance.now()

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test'
-import { PROTOCOL_VERSION } from '../../src/protocol/messages.js'
+import { PROTOCOL_VERSION } from '../../src/protocol/message-fields.js'
 
 /** What a page script needs to join a coordinator as a "tab" of its own (see installFakeMembers). */
 export interface FakeMembers {

@@ -16,7 +16,8 @@
  * steals the coordinator lock; every tab joins that one.
  */
 import { StorageUnavailableError } from '../protocol/errors.js'
-import { PROTOCOL_VERSION, type JoinMessage, type LeftMessage, type TabToCoordinator } from '../protocol/messages.js'
+import { PROTOCOL_VERSION } from '../protocol/message-fields.js'
+import type { JoinMessage, LeftMessage, TabToCoordinator } from '../protocol/coordinator-messages.js'
 import type { DatabaseNames } from '../protocol/names.js'
 import { openLine, transferOf, type Line, type LineRef } from '../protocol/line.js'
 import type { DebugLog } from '../protocol/debug-log.js'

@@ -13,7 +13,7 @@
  * The take-over comes before the active worker, which hears nothing from the coordinator either,
  * lets the database go (twice the hang bound), though not always before its role goes stale.
  */
-import { COORDINATOR_ALIVE_MS } from '../protocol/messages.js'
+import { COORDINATOR_ALIVE_MS } from '../protocol/coordinator-messages.js'
 
 /** What the tab heard, by its own monotonic clock (ms). */
 export interface Heard {

@@ -2,7 +2,8 @@
  * A tab's watch on the Web Locks coordinator that welcomed it: what it heard and when, the ping,
  * and the take-over, one tab at a time (see coordinator-silence.ts for when, and why).
  */
-import { PROTOCOL_VERSION, type PingMessage } from '../protocol/messages.js'
+import { PROTOCOL_VERSION } from '../protocol/message-fields.js'
+import type { PingMessage } from '../protocol/coordinator-messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import { silenceCheckMs, silenceVerdict } from './coordinator-silence.js'
 

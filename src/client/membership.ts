@@ -6,10 +6,10 @@
  */
 import { pageVisible, watchVisibility } from './page-visibility.js'
 import { StorageUnavailableError, deserializeError } from '../protocol/errors.js'
-import { PROTOCOL_VERSION, type JoinMessage, type StorageKind, type TabToCoordinator } from '../protocol/messages.js'
+import { PROTOCOL_VERSION, type StorageKind } from '../protocol/message-fields.js'
+import { parseCoordinatorToTab, type JoinMessage, type TabToCoordinator } from '../protocol/coordinator-messages.js'
 import type { DatabaseNames } from '../protocol/names.js'
 import type { TabIdentity } from '../protocol/tab-identity.js'
-import { parseCoordinatorToTab } from '../protocol/validate.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import type { ResolvedConfig } from '../dialect/options.js'
 import { CoordinatorLink, type CoordinatorKind } from './coordinator-link.js'

@@ -4,7 +4,8 @@
  * protocol). What the worker posts before it says `own-line-open` for this line's serial belongs
  * to a route this tab has left, and is dropped as a closed port would drop it.
  */
-import { PROTOCOL_VERSION, type OwnLineMessage } from '../protocol/messages.js'
+import { PROTOCOL_VERSION } from '../protocol/message-fields.js'
+import type { OwnLineMessage } from '../protocol/own-worker-messages.js'
 import type { Line } from '../protocol/line.js'
 
 export class OwnWorkerLine implements Line {

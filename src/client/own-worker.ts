@@ -6,14 +6,9 @@
  * (see own-worker-line.ts).
  */
 import { DatabaseClosedError, deserializeError } from '../protocol/errors.js'
-import {
-  PROTOCOL_VERSION,
-  type InitMessage,
-  type OwnLineOpen,
-  type OwnWorkerReply,
-  type WorkerReply,
-  type WorkerStatus,
-} from '../protocol/messages.js'
+import { PROTOCOL_VERSION } from '../protocol/message-fields.js'
+import type { InitMessage, OwnLineOpen, OwnWorkerReply, WorkerStatus } from '../protocol/own-worker-messages.js'
+import type { WorkerReply } from '../protocol/statement-messages.js'
 import type { DatabaseNames } from '../protocol/names.js'
 import type { ResolvedConfig } from '../dialect/options.js'
 import { newLine, transferOf, type LineRef } from '../protocol/line.js'

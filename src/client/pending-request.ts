@@ -3,7 +3,8 @@
  * as the failover table sees it, which holder has it, and the message that carries it.
  */
 import type { InFlight } from './failover-policy.js'
-import type { AdminOperation, ExecRequest, ExecResult, Mutable, SqlValue } from '../protocol/messages.js'
+import type { Mutable, SqlValue } from '../protocol/message-fields.js'
+import type { AdminOperation, ExecRequest, ExecResult } from '../protocol/statement-messages.js'
 
 /** How a statement may be retried after a hand-off. */
 export type StatementKind = 'read' | 'write' | 'raw' | 'commit'

@@ -25,7 +25,8 @@ import {
 import { ReleaseBatch } from './release-batch.js'
 import { RouteWait } from './route-wait.js'
 import { LeaseTimeoutError, deserializeError, destroyedError, type SerializedError } from '../protocol/errors.js'
-import type { ExecResult, HandoffReason, SqlValue, WorkerReply } from '../protocol/messages.js'
+import type { HandoffReason, SqlValue } from '../protocol/message-fields.js'
+import type { ExecResult, WorkerReply } from '../protocol/statement-messages.js'
 import type { Line } from '../protocol/line.js'
 
 interface Route {

@@ -5,15 +5,9 @@
  * RequestRouter it hands out (`statements`).
  */
 import { NoActiveTabError, StorageUnavailableError, appendCallerStack, destroyedError } from '../protocol/errors.js'
-import {
-  PROTOCOL_VERSION,
-  type ExecResult,
-  type AdminOperation,
-  type HandoffReason,
-  type SqlValue,
-  type StorageKind,
-  type WorkerStatus,
-} from '../protocol/messages.js'
+import { PROTOCOL_VERSION, type HandoffReason, type SqlValue, type StorageKind } from '../protocol/message-fields.js'
+import type { WorkerStatus } from '../protocol/own-worker-messages.js'
+import type { ExecResult, AdminOperation } from '../protocol/statement-messages.js'
 import { databaseNames, type DatabaseNames } from '../protocol/names.js'
 import { newTabIdentity, type TabIdentity } from '../protocol/tab-identity.js'
 import { debugLog } from '../protocol/debug-log.js'

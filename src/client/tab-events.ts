@@ -2,7 +2,7 @@
  * What a tab can subscribe to about the shared database. Listeners are plain callbacks; a throwing
  * listener is reported to the console and never disturbs the others or the library.
  */
-import type { HandoffReason } from '../protocol/messages.js'
+import type { HandoffReason } from '../protocol/message-fields.js'
 
 /** The events of {@link MultiTabOpfsDialect.on}, by name. */
 export interface MultiTabEvents {

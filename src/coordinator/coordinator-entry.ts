@@ -12,7 +12,8 @@
  * coordinator (its tab frozen, see client/coordinator-watch.ts) steals the lock; a coordinator whose lock is
  * stolen stops at once.
  */
-import { PROTOCOL_VERSION, type UseChannelMessage } from '../protocol/messages.js'
+import { PROTOCOL_VERSION } from '../protocol/message-fields.js'
+import type { UseChannelMessage } from '../protocol/coordinator-messages.js'
 import { databaseNamesOfWorker, isTakeOver } from '../protocol/names.js'
 import { Coordinator } from './coordinator.js'
 import { serveJoinChannel } from './join-channel.js'

@@ -20,16 +20,9 @@
  * DedicatedWorker of one tab (the Web Locks coordinator). It only sees {@link Line}s.
  */
 import { ActiveTabLostError, HandoffError, type SerializedError } from '../protocol/errors.js'
-import {
-  PROTOCOL_VERSION,
-  type CoordinatorToTab,
-  type ActivatedMessage,
-  type HandoffReason,
-  type JoinMessage,
-  type TabToCoordinator,
-  type WorkerToCoordinator,
-} from '../protocol/messages.js'
-import { parseWorkerToCoordinator } from '../protocol/validate.js'
+import { PROTOCOL_VERSION, type HandoffReason } from '../protocol/message-fields.js'
+import type { CoordinatorToTab, JoinMessage, TabToCoordinator } from '../protocol/coordinator-messages.js'
+import { parseWorkerToCoordinator, type ActivatedMessage, type WorkerToCoordinator } from '../protocol/worker-control-messages.js'
 import { TabRegistry } from './tab-registry.js'
 import { browserEnv, type CoordinatorEnv } from './coordinator-env.js'
 import { visibleSuccessor } from './visibility-policy.js'

@@ -3,8 +3,13 @@
  * told `use-channel`) finds the serving coordinator. A join names the line the tab opened for
  * everything after it; the coordinator opens the other end.
  */
-import { COORDINATOR_ALIVE_MS, PROTOCOL_VERSION, type AliveMessage, type ReadyMessage } from '../protocol/messages.js'
-import { hasVersion, isCurrentVersion, parseTabToCoordinator } from '../protocol/validate.js'
+import { PROTOCOL_VERSION, hasVersion, isCurrentVersion } from '../protocol/message-fields.js'
+import {
+  COORDINATOR_ALIVE_MS,
+  parseTabToCoordinator,
+  type AliveMessage,
+  type ReadyMessage,
+} from '../protocol/coordinator-messages.js'
 import { isLineName, openLine } from '../protocol/line.js'
 import type { Coordinator } from './coordinator.js'
 

@@ -6,8 +6,8 @@
  * messages are handled in the order it sent them.
  */
 import { ProtocolError, serializeError } from '../protocol/errors.js'
-import { PROTOCOL_VERSION, type TabToCoordinator } from '../protocol/messages.js'
-import { hasVersion, isCurrentVersion, parseTabToCoordinator } from '../protocol/validate.js'
+import { PROTOCOL_VERSION, hasVersion, isCurrentVersion } from '../protocol/message-fields.js'
+import { parseTabToCoordinator, type TabToCoordinator } from '../protocol/coordinator-messages.js'
 import { ownsTabId } from '../protocol/tab-identity.js'
 import type { Line } from '../protocol/line.js'
 import { sendTab } from './wire.js'

@@ -1,11 +1,7 @@
 /** What the coordinator sends, on which kind of line, and the lines it brokers. */
-import {
-  PROTOCOL_VERSION,
-  type CoordinatorToTab,
-  type CoordinatorToWorker,
-  type HandoffReason,
-  type RouteMessage,
-} from '../protocol/messages.js'
+import { PROTOCOL_VERSION, type HandoffReason } from '../protocol/message-fields.js'
+import type { CoordinatorToTab, RouteMessage } from '../protocol/coordinator-messages.js'
+import type { CoordinatorToWorker } from '../protocol/worker-control-messages.js'
 import { newLine, transferOf, type Line } from '../protocol/line.js'
 
 /**

@@ -6,7 +6,7 @@
 import { RawNode, SelectQueryNode, type CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely'
 import type { StatementKind } from '../client/pending-request.js'
 import type { RequestRouter } from '../client/request-router.js'
-import type { ExecResult } from '../protocol/messages.js'
+import type { ExecResult } from '../protocol/statement-messages.js'
 import { toBindable } from '../protocol/values.js'
 import { appendCallerStack } from '../protocol/errors.js'
 import { callerBeforeSend } from '../client/caller-stack.js'

@@ -17,7 +17,7 @@ import { TabEvents, type MultiTabEventName, type MultiTabListener } from '../cli
 import type { MetricsSnapshot } from '../client/tab-metrics.js'
 import type { TablesChangedListener } from '../client/table-changes.js'
 import { watchQuery, type WatchOptions, type WatchableQuery } from './watch.js'
-import type { DatabaseCheck, DatabaseStats } from '../protocol/messages.js'
+import type { DatabaseCheck, DatabaseStats } from '../protocol/statement-messages.js'
 
 /** The origin's storage use and quota (`navigator.storage.estimate()`), in bytes. */
 export interface StorageEstimateSummary {

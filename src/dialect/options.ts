@@ -1,4 +1,4 @@
-import type { StoragePreference } from '../protocol/messages.js'
+import { STORAGE_PREFERENCES, type StoragePreference } from '../protocol/message-fields.js'
 
 /** Options of {@link MultiTabOpfsDialect}. Only `filename` is required. */
 export interface MultiTabOpfsDialectConfig {
@@ -220,7 +220,7 @@ export function resolveConfig(config: MultiTabOpfsDialectConfig): Readonly<Resol
     persistentStorage: config.persistentStorage === true,
     warmStandby: config.warmStandby === true,
     connectionSetup: statements('connectionSetup', config.connectionSetup),
-    storage: oneOf('storage', config.storage, ['auto', 'opfs-sahpool', 'opfs', 'idb', 'memory'] as const, 'auto'),
+    storage: oneOf('storage', config.storage, STORAGE_PREFERENCES, 'auto'),
     coordinator: oneOf('coordinator', config.coordinator, ['auto', 'shared-worker', 'web-locks'] as const, 'auto'),
   })
 }

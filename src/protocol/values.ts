@@ -2,7 +2,7 @@
  * What may be bound as a statement parameter. Checked in the calling tab, before anything is
  * posted, so a bad value fails fast with the parameter's index and never reaches another tab.
  */
-import type { SqlValue } from './messages.js'
+import type { SqlValue } from './message-fields.js'
 
 /**
  * Returns the parameters as values SQLite can bind, or throws a TypeError naming the first one

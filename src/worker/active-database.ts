@@ -17,7 +17,9 @@
  * ran (their tabs take those as lost with their holder), and closes the files.
  */
 import { ActiveTabLostError, HandoffError, serializeError } from '../protocol/errors.js'
-import { PROTOCOL_VERSION, type InitMessage, type StorageKind, type WorkerToCoordinator } from '../protocol/messages.js'
+import { PROTOCOL_VERSION, type StorageKind } from '../protocol/message-fields.js'
+import type { WorkerToCoordinator } from '../protocol/worker-control-messages.js'
+import type { InitMessage } from '../protocol/own-worker-messages.js'
 import { silent, type DebugLog } from '../protocol/debug-log.js'
 import { StatementServer } from './statement-server.js'
 import { OpLedger } from './op-ledger.js'

@@ -4,7 +4,8 @@
  * with `storage: 'auto'`, one the browser offers but refuses when opened is passed over for the
  * next (the `fallback` event's reason says why).
  */
-import type { InitMessage, StorageKind } from '../protocol/messages.js'
+import type { StorageKind } from '../protocol/message-fields.js'
+import type { InitMessage } from '../protocol/own-worker-messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import { SqliteEngine } from './sqlite-engine.js'
 import type { Taker } from './pool-directory.js'

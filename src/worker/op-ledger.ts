@@ -12,7 +12,7 @@
  * is pruned of entries older than any retry can be, through an index by time: a prune reads only
  * what it deletes, however large the table grew.
  */
-import type { SqlValue } from '../protocol/messages.js'
+import type { SqlValue } from '../protocol/message-fields.js'
 import { ActiveTabLostError, WriteOutcomeUnknownError } from '../protocol/errors.js'
 import { LEDGER_INDEX, LEDGER_TABLE } from '../protocol/names.js'
 import type { SqliteEngine, StatementResult } from './sqlite-engine.js'

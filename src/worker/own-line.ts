@@ -15,7 +15,7 @@
  * it. Nothing is added to each message.
  */
 import { HoldingLine } from '../protocol/line.js'
-import type { OwnLineOpen } from '../protocol/messages.js'
+import type { OwnLineOpen } from '../protocol/own-worker-messages.js'
 
 declare const self: DedicatedWorkerGlobalScope
 

@@ -18,7 +18,7 @@ import {
   type StorageOptions,
 } from './database-storage.js'
 import { bindParameters } from './statement-binding.js'
-import type { SqlValue, StorageKind } from '../protocol/messages.js'
+import type { SqlValue, StorageKind } from '../protocol/message-fields.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
 import { guardLedger } from './ledger-guard.js'
 import {

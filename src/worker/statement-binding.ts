@@ -4,7 +4,7 @@
  * range check, and an empty Uint8Array as an empty blob rather than NULL.
  */
 import { SqliteError } from '../protocol/errors.js'
-import type { SqlValue } from '../protocol/messages.js'
+import type { SqlValue } from '../protocol/message-fields.js'
 
 /** The raw Emscripten exports the empty-blob case needs. */
 export interface BindingModule {

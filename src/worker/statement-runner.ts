@@ -5,7 +5,8 @@
  * a retry after a hand-off is answered from the record instead of running twice.
  */
 import { WriteOutcomeUnknownError, serializeError } from '../protocol/errors.js'
-import type { ExecError, ExecRequest, ExecResult, Mutable, WorkerReply } from '../protocol/messages.js'
+import type { Mutable } from '../protocol/message-fields.js'
+import type { ExecError, ExecRequest, ExecResult, WorkerReply } from '../protocol/statement-messages.js'
 import { checkDatabase, emptyDatabase, exportDatabase, importDatabase } from './database-file.js'
 import type { OpLedger } from './op-ledger.js'
 import type { SqliteEngine } from './sqlite-engine.js'

@@ -8,15 +8,15 @@
  * whether this worker is giving it up (see active-database.ts, which owns the role's lifecycle).
  */
 import { ActiveTabLostError, ProtocolError, serializeError } from '../protocol/errors.js'
+import type { InitMessage } from '../protocol/own-worker-messages.js'
 import {
+  parseClientRequest,
   type ClientRequest,
   type ExecRequest,
   type ExecResult,
-  type InitMessage,
   type RouteGone,
   type WorkerReply,
-} from '../protocol/messages.js'
-import { parseClientRequest } from '../protocol/validate.js'
+} from '../protocol/statement-messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import type { Line } from '../protocol/line.js'
 import { LeaseQueue } from './lease-queue.js'

@@ -7,7 +7,7 @@
  * 4. `memory`: nothing persists; each active tab starts an empty database. Degraded, loudly.
  */
 import { StorageUnavailableError } from '../protocol/errors.js'
-import type { StorageKind, StoragePreference } from '../protocol/messages.js'
+import type { StorageKind, StoragePreference } from '../protocol/message-fields.js'
 
 export interface StorageCapabilities {
   readonly opfs: boolean

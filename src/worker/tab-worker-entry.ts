@@ -6,10 +6,11 @@
  * waits for the coordinator to say `activate` (with the `warmStandby` option, the one next in line
  * loads the wasm and rehearses SQLite ahead of time, see warm-up.ts).
  */
-import { CLIENT_REQUEST_TYPES, PROTOCOL_VERSION } from '../protocol/messages.js'
-import type { InitMessage, OwnWorkerReply, WorkerToCoordinator } from '../protocol/messages.js'
+import { PROTOCOL_VERSION } from '../protocol/message-fields.js'
+import { parseCoordinatorToWorker, type WorkerToCoordinator } from '../protocol/worker-control-messages.js'
+import type { InitMessage, OwnWorkerReply } from '../protocol/own-worker-messages.js'
+import { CLIENT_REQUEST_TYPES } from '../protocol/statement-messages.js'
 import { serializeError } from '../protocol/errors.js'
-import { parseCoordinatorToWorker } from '../protocol/validate.js'
 import { ActiveDatabase } from './active-database.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
 import { isLineName, openLine, type Line } from '../protocol/line.js'

@@ -11,7 +11,7 @@
 import * as SQLite from 'wa-sqlite'
 import { MemoryVFS } from 'wa-sqlite/src/examples/MemoryVFS.js'
 import { bindParameters, type BindingModule } from './statement-binding.js'
-import type { SqlValue } from '../protocol/messages.js'
+import type { SqlValue } from '../protocol/message-fields.js'
 
 const REHEARSAL: ReadonlyArray<readonly [string, readonly SqlValue[]]> = [
   ['pragma locking_mode = exclusive', []],
