@@ -115,6 +115,10 @@ describe('message decoding (property-based)', () => {
     expect(parseTabToCoordinator({ ...join, hiddenHandoffMs: 2 ** 31 })).toBeUndefined()
     expect(parseTabToCoordinator({ t: 'visibility', v: PROTOCOL_VERSION, tabId: 'a', visible: false })).toBeDefined()
     expect(parseTabToCoordinator({ t: 'visibility', v: PROTOCOL_VERSION, tabId: 'a', visible: 'no' })).toBeUndefined()
+    // A route's reason reaches the app's events: only the reasons it is told of pass.
+    const lost = { t: 'route-lost', v: PROTOCOL_VERSION, epoch: 2 }
+    expect(parseCoordinatorToTab({ ...lost, reason: 'hung' })).toBeDefined()
+    expect(parseCoordinatorToTab({ ...lost, reason: '<img src=x onerror=alert(1)>' })).toBeUndefined()
     // A join whose epoch would push a restarted coordinator's count past safe integers is refused.
     expect(parseTabToCoordinator({ ...join, epoch: 2 ** 53 - 2 })).toBeUndefined()
     // Another release's message is not acted on (the coordinator answers it with a ProtocolError).

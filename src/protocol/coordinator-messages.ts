@@ -12,6 +12,7 @@ import {
   hasVersion,
   isCurrentVersion,
   isDuration,
+  isHandoffReason,
   isInt,
   isObj,
   isPort,
@@ -162,7 +163,7 @@ const isRoute = (m: Fields): m is Fields & RouteMessage =>
   isInt(m.epoch) &&
   isStr(m.activeTabId) &&
   isPort(m.port) &&
-  isStr(m.reason) &&
+  isHandoffReason(m.reason) &&
   isStr(m.token) &&
   isStorage(m.storage) &&
   isStorageReason(m.storageReason)
@@ -176,7 +177,7 @@ export interface RouteLostMessage {
   readonly error?: SerializedError
 }
 const isRouteLost = (m: Fields): m is Fields & RouteLostMessage =>
-  m.t === 'route-lost' && isInt(m.epoch) && isStr(m.reason) && (m.error === undefined || isObj(m.error))
+  m.t === 'route-lost' && isInt(m.epoch) && isHandoffReason(m.reason) && (m.error === undefined || isObj(m.error))
 
 export interface RejectedMessage {
   readonly t: 'rejected'

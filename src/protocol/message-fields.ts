@@ -35,7 +35,8 @@ export type StoragePreference = (typeof STORAGE_PREFERENCES)[number]
  * coordinator for twice `hangTimeoutMs` and let the database go on its own. `hidden`: the active
  * tab was in the background for `hiddenHandoffMs` while another tab was visible.
  */
-export type HandoffReason = 'elected' | 'closed' | 'crashed' | 'hung' | 'manual' | 'failed' | 'coordinator-lost' | 'hidden'
+const HANDOFF_REASONS = ['elected', 'closed', 'crashed', 'hung', 'manual', 'failed', 'coordinator-lost', 'hidden'] as const
+export type HandoffReason = (typeof HANDOFF_REASONS)[number]
 
 // ---- checks on fields -----------------------------------------------------------------------
 
@@ -53,6 +54,9 @@ export const isTime = (x: unknown): x is number => typeof x === 'number' && Numb
 /** Why a storage was passed over: optional, and any text of a bounded length. */
 export const isStorageReason = (x: unknown): x is string | undefined =>
   x === undefined || (typeof x === 'string' && x.length < 1000)
+const HANDOFF_REASON_SET: ReadonlySet<unknown> = new Set(HANDOFF_REASONS)
+/** A reason the app's events carry: only the ones it is told of, whoever sent the message. */
+export const isHandoffReason = (x: unknown): x is HandoffReason => HANDOFF_REASON_SET.has(x)
 const STORAGE_KIND_SET: ReadonlySet<unknown> = new Set(STORAGE_KINDS)
 export const isStorage = (x: unknown): x is StorageKind => STORAGE_KIND_SET.has(x)
 /** A line as it travels: a transferred port, or a channel line's name. */

@@ -28,9 +28,9 @@ export interface ExecRequest {
   /** Set when this is a resend after a hand-off: the worker checks whether `op` was applied. */
   readonly retry?: boolean
   /** This is the COMMIT of a transaction; `op` is recorded inside it. */
-  readonly commit?: boolean
+  readonly commit?: true
   /** Do not run: answer with the tables the statement reads and writes. */
-  readonly describe?: boolean
+  readonly describe?: true
   /** A whole-database operation instead of `sql` (import takes the file as `params[0]`). */
   readonly admin?: AdminOperation
   /** This statement's time limit, in place of the active worker's `statementTimeoutMs`. */
