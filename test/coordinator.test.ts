@@ -2,79 +2,10 @@
 // lines that record what they are sent, and workers on real MessageChannels (Node has them).
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Coordinator } from '../src/coordinator/coordinator.js'
-import type { CoordinatorEnv } from '../src/coordinator/coordinator-env.js'
 import { PROTOCOL_VERSION } from '../src/protocol/message-fields.js'
 import { newTabIdentity } from '../src/protocol/tab-identity.js'
 import type { Line } from '../src/protocol/line.js'
-
-/** Timers that run only when the test moves the clock. */
-class ManualClock {
-  now = 0
-  #timers = new Map<number, { at: number; run: () => void; every?: number }>()
-  #next = 1
-
-  setTimeout = (run: () => void, ms: number) => this.#add(run, ms) as unknown as ReturnType<typeof setTimeout>
-  setInterval = (run: () => void, ms: number) => this.#add(run, ms, ms) as unknown as ReturnType<typeof setInterval>
-  clear = (timer: unknown) => void this.#timers.delete(timer as number)
-
-  #add(run: () => void, ms: number, every?: number): number {
-    const id = this.#next++
-    this.#timers.set(id, { at: this.now + Math.max(0, ms), run, every })
-    return id
-  }
-
-  /** Moves the clock by `ms`, running each timer that falls due, in order. */
-  advance(ms: number): void {
-    const end = this.now + ms
-    for (;;) {
-      const due = [...this.#timers].filter(([, t]) => t.at <= end).sort(([, a], [, b]) => a.at - b.at)[0]
-      if (!due) break
-      const [id, timer] = due
-      this.now = timer.at
-      if (timer.every) timer.at += Math.max(1, timer.every)
-      else this.#timers.delete(id)
-      timer.run()
-    }
-    this.now = end
-  }
-}
-
-/** Exclusive Web Locks in memory: each name is granted to one request at a time, in order. */
-class FakeLocks {
-  readonly #queues = new Map<string, Array<() => void>>()
-
-  request(name: string, ...rest: unknown[]): Promise<unknown> {
-    const callback = rest[rest.length - 1] as () => unknown
-    return new Promise((resolve, reject) => {
-      const grant = () => {
-        Promise.resolve()
-          .then(callback)
-          .then(resolve, reject)
-          .finally(() => {
-            const queue = this.#queues.get(name)!
-            queue.shift()
-            queue[0]?.()
-          })
-      }
-      const queue = this.#queues.get(name) ?? []
-      this.#queues.set(name, queue)
-      queue.push(grant)
-      if (queue.length === 1) grant()
-    })
-  }
-
-  async query(): Promise<LockManagerSnapshot> {
-    const held = [...this.#queues].filter(([, q]) => q.length > 0).map(([name]) => ({ name, mode: 'exclusive' as const }))
-    return { held, pending: [] }
-  }
-
-  /** Holds `name` until the returned function is called (a tab's lifetime lock). */
-  hold(name: string): () => void {
-    let release = () => {}
-    void this.request(name, () => new Promise<void>((r) => (release = r)))
-    return () => release()
-  }
-}
+import { fakeEnv } from './support/fake-env.js'
 
 interface FakeTab {
   tabId: string
@@ -90,17 +21,7 @@ afterEach(() => {
 })
 
 function harness(options: { takenOver?: boolean } = {}) {
-  const clock = new ManualClock()
-  const locks = new FakeLocks()
-  const env: CoordinatorEnv = {
-    locks: locks as unknown as CoordinatorEnv['locks'],
-    now: () => clock.now,
-    wallClock: () => 1_800_000_000_000 + clock.now,
-    setTimeout: clock.setTimeout,
-    clearTimeout: clock.clear,
-    setInterval: clock.setInterval,
-    clearInterval: clock.clear,
-  }
+  const { clock, locks, env } = fakeEnv()
   const coordinator = new Coordinator('db:coordinator:1', 'db:role', env, options.takenOver)
 
   /** A tab joins; its worker answers `activate` at once when `answers`, else never. */

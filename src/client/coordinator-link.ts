@@ -23,7 +23,8 @@ import { openLine, transferOf, type Line, type LineRef } from '../protocol/line.
 import type { DebugLog } from '../protocol/debug-log.js'
 import { startCoordinator } from './asset-urls.js'
 import { CoordinatorHost } from './coordinator-host.js'
-import { CoordinatorWatch } from './coordinator-watch.js'
+import { CoordinatorWatch, type WatchEnv } from './coordinator-watch.js'
+import { browserEnv } from '../protocol/browser-env.js'
 
 export type CoordinatorMode = 'auto' | 'shared-worker' | 'web-locks'
 export type CoordinatorKind = 'shared-worker' | 'web-locks'
@@ -83,6 +84,7 @@ export class CoordinatorLink {
     hangTimeoutMs: number,
     log: DebugLog,
     on: LinkHandlers,
+    env: WatchEnv = browserEnv(),
   ) {
     this.#mode = mode
     this.#names = names
@@ -99,6 +101,7 @@ export class CoordinatorLink {
         takeOver: () => this.#host.takeOver(),
       },
       log,
+      env,
     )
     if (mode === 'shared-worker' && typeof SharedWorker === 'undefined') {
       throw new StorageUnavailableError("SharedWorker is not available in this browser; use coordinator: 'auto' or 'web-locks'")

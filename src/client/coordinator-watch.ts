@@ -5,6 +5,7 @@
 import { PROTOCOL_VERSION } from '../protocol/message-fields.js'
 import type { PingMessage } from '../protocol/coordinator-messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
+import { browserEnv, type BrowserEnv } from '../protocol/browser-env.js'
 import { silenceCheckMs, silenceVerdict } from './coordinator-silence.js'
 
 export interface WatchActions {
@@ -16,12 +17,16 @@ export interface WatchActions {
   readonly takeOver: () => void
 }
 
+/** What the watch uses of the browser: the take-over lock, its clock and its timers. */
+export type WatchEnv = Pick<BrowserEnv, 'locks' | 'now' | 'setTimeout' | 'setInterval' | 'clearInterval'>
+
 export class CoordinatorWatch {
   readonly #hangTimeoutMs: number
   /** Held by the tab taking over, so that the others wait for the coordinator it starts. */
   readonly #takeOverLock: string
   readonly #act: WatchActions
   readonly #log: DebugLog
+  readonly #env: WatchEnv
   /** The lock of the coordinator that last welcomed this tab. */
   #instance: string | undefined
   #heardAt = 0
@@ -33,11 +38,12 @@ export class CoordinatorWatch {
   /** When another tab was first found taking over, in this silence (see #takeOver). */
   #deniedAt: number | undefined
 
-  constructor(hangTimeoutMs: number, takeOverLock: string, act: WatchActions, log: DebugLog) {
+  constructor(hangTimeoutMs: number, takeOverLock: string, act: WatchActions, log: DebugLog, env: WatchEnv = browserEnv()) {
     this.#hangTimeoutMs = hangTimeoutMs
     this.#takeOverLock = takeOverLock
     this.#act = act
     this.#log = log
+    this.#env = env
   }
 
   /** The coordinator that welcomed this tab last, if any did. */
@@ -49,12 +55,12 @@ export class CoordinatorWatch {
   welcomed(lock: string): void {
     this.#instance = lock
     this.heard()
-    this.#timer ??= setInterval(() => this.#look(), silenceCheckMs(this.#hangTimeoutMs))
+    this.#timer ??= this.#env.setInterval(() => this.#look(), silenceCheckMs(this.#hangTimeoutMs))
   }
 
   /** This tab's coordinator spoke, or the tab just joined (its silence counts from now). */
   heard(): void {
-    this.#heardAt = performance.now()
+    this.#heardAt = this.#env.now()
     this.#pingedAt = undefined
     this.#otherSince = undefined
     this.#deniedAt = undefined
@@ -66,18 +72,18 @@ export class CoordinatorWatch {
   }
 
   stop(): void {
-    clearInterval(this.#timer)
+    this.#env.clearInterval(this.#timer)
     this.#timer = undefined
   }
 
   #look(): void {
     if (this.#instance === undefined) return
     const verdict = silenceVerdict(
-      { now: performance.now(), fromCoordinatorAt: this.#heardAt, pingedAt: this.#pingedAt, otherSince: this.#otherSince },
+      { now: this.#env.now(), fromCoordinatorAt: this.#heardAt, pingedAt: this.#pingedAt, otherSince: this.#otherSince },
       this.#hangTimeoutMs,
     )
     if (verdict.do === 'ping') {
-      this.#pingedAt = performance.now()
+      this.#pingedAt = this.#env.now()
       this.#act.post({ t: 'ping', v: PROTOCOL_VERSION })
     } else if (verdict.do === 'move') {
       this.heard()
@@ -98,9 +104,9 @@ export class CoordinatorWatch {
     if (this.#takingOver) return
     this.#takingOver = true
     const silentSince = this.#heardAt
-    const now = performance.now()
+    const now = this.#env.now()
     const steal = this.#deniedAt !== undefined && now - this.#deniedAt >= this.#hangTimeoutMs
-    void navigator.locks
+    void this.#env.locks
       .request(this.#takeOverLock, steal ? { steal: true } : { ifAvailable: true }, async (lock) => {
         if (!lock) {
           this.#deniedAt ??= now
@@ -111,10 +117,10 @@ export class CoordinatorWatch {
         this.#log('coordinator: silent, taking it over', { instance: this.#instance, steal })
         this.#act.takeOver()
         const instance = this.#instance
-        const until = performance.now() + this.#hangTimeoutMs
+        const until = this.#env.now() + this.#hangTimeoutMs
         // Held while the new coordinator starts, so that no other tab takes over from it.
-        while (this.#instance === instance && this.#timer !== undefined && performance.now() < until) {
-          await new Promise((r) => setTimeout(r, silenceCheckMs(this.#hangTimeoutMs)))
+        while (this.#instance === instance && this.#timer !== undefined && this.#env.now() < until) {
+          await new Promise<void>((r) => this.#env.setTimeout(r, silenceCheckMs(this.#hangTimeoutMs)))
         }
       })
       .catch(() => {}) // stolen by a tab that found this one silent for as long

@@ -11,6 +11,7 @@ import { parseCoordinatorToTab, type JoinMessage, type TabToCoordinator } from '
 import type { DatabaseNames } from '../protocol/names.js'
 import type { TabIdentity } from '../protocol/tab-identity.js'
 import type { DebugLog } from '../protocol/debug-log.js'
+import { browserEnv, type BrowserEnv } from '../protocol/browser-env.js'
 import type { ResolvedConfig } from '../dialect/options.js'
 import { CoordinatorLink, type CoordinatorKind } from './coordinator-link.js'
 import { openLine, type Line, type LineRef } from '../protocol/line.js'
@@ -34,6 +35,8 @@ export class Membership {
   readonly #onLeft: (tabId: string) => void
   /** The tab is closing: nothing is started or joined again. */
   readonly #closed: () => boolean
+  /** Locks, clocks and timers, here and in the coordinator watch. */
+  readonly #env: BrowserEnv
   readonly worker: OwnWorker
   #link: CoordinatorLink | undefined
   #coordinatorWatch: AbortController | undefined
@@ -55,6 +58,7 @@ export class Membership {
     events: TabEvents,
     log: DebugLog,
     hooks: { onLeft: (tabId: string) => void; closed: () => boolean },
+    env: BrowserEnv = browserEnv(),
   ) {
     this.#config = config
     this.#names = names
@@ -64,6 +68,7 @@ export class Membership {
     this.#log = log
     this.#onLeft = hooks.onLeft
     this.#closed = hooks.closed
+    this.#env = env
     this.worker = new OwnWorker(config, names, (message) => {
       router.close(new StorageUnavailableError(`The tab worker failed: ${message}${ASSET_HINT}`))
       this.leave()
@@ -88,20 +93,28 @@ export class Membership {
   /** Takes the liveness lock, starts the worker and joins the coordinator. */
   async join(): Promise<void> {
     const { coordinator, coordinatorUrl, hangTimeoutMs } = this.#config
-    this.#link = new CoordinatorLink(coordinator, this.#names, coordinatorUrl, hangTimeoutMs, this.#log, {
-      message: (data) => this.#onCoordinatorMessage(data),
-      moved: (to) => this.#onCoordinatorDied(to),
-      switched: (reason) => {
-        this.#events.emit('fallback', { what: 'coordinator', chosen: 'web-locks', reason, degraded: false })
-        this.#onCoordinatorDied()
+    this.#link = new CoordinatorLink(
+      coordinator,
+      this.#names,
+      coordinatorUrl,
+      hangTimeoutMs,
+      this.#log,
+      {
+        message: (data) => this.#onCoordinatorMessage(data),
+        moved: (to) => this.#onCoordinatorDied(to),
+        switched: (reason) => {
+          this.#events.emit('fallback', { what: 'coordinator', chosen: 'web-locks', reason, degraded: false })
+          this.#onCoordinatorDied()
+        },
+        left: (tabId) => this.#onLeft(tabId),
+        unanswered: () => this.#onCoordinatorDied(),
+        failed: (error) => {
+          this.#router.close(new StorageUnavailableError(error.message + ASSET_HINT))
+          this.leave()
+        },
       },
-      left: (tabId) => this.#onLeft(tabId),
-      unanswered: () => this.#onCoordinatorDied(),
-      failed: (error) => {
-        this.#router.close(new StorageUnavailableError(error.message + ASSET_HINT))
-        this.leave()
-      },
-    })
+      this.#env,
+    )
     // Asked once, at start; the answer is reported by health().
     void (this.#config.persistentStorage ? navigator.storage?.persist?.() : navigator.storage?.persisted?.())
       ?.then((persisted) => (this.persisted = persisted))
@@ -109,7 +122,7 @@ export class Membership {
     const tabLock = this.#names.tabLockPrefix + this.#identity.tabId
     // Held for the tab's whole life; the coordinator queues for it to learn when the tab is gone.
     await new Promise<void>((granted) => {
-      void navigator.locks.request(tabLock, () => {
+      void this.#env.locks.request(tabLock, () => {
         granted()
         return new Promise<void>((release) => (this.#releaseTabLock = release))
       })
@@ -180,7 +193,7 @@ export class Membership {
       workerPort,
       epoch: this.#router.highestEpoch,
       holder: this.#router.route?.activeTabId === this.#identity.tabId,
-      since: (this.#joinedAt ??= Date.now()),
+      since: (this.#joinedAt ??= this.#env.wallClock()),
       hangTimeoutMs: this.#config.hangTimeoutMs,
       visible: pageVisible(),
       ...(this.#config.hiddenHandoffMs === false ? {} : { hiddenHandoffMs: this.#config.hiddenHandoffMs }),
@@ -252,7 +265,7 @@ export class Membership {
         // Granted when the serving coordinator is gone (it holds this lock while it serves).
         this.#coordinatorWatch?.abort()
         const watch = (this.#coordinatorWatch = new AbortController())
-        navigator.locks
+        this.#env.locks
           .request(message.lock, { signal: watch.signal }, () => {
             if (!watch.signal.aborted) this.#onCoordinatorDied()
           })

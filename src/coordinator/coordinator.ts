@@ -24,7 +24,7 @@ import { PROTOCOL_VERSION, type HandoffReason } from '../protocol/message-fields
 import type { CoordinatorToTab, JoinMessage, TabToCoordinator } from '../protocol/coordinator-messages.js'
 import { parseWorkerToCoordinator, type ActivatedMessage, type WorkerToCoordinator } from '../protocol/worker-control-messages.js'
 import { TabRegistry } from './tab-registry.js'
-import { browserEnv, type CoordinatorEnv } from './coordinator-env.js'
+import { browserEnv, type BrowserEnv } from '../protocol/browser-env.js'
 import { visibleSuccessor } from './visibility-policy.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
 import { openLine, type Line } from '../protocol/line.js'
@@ -58,7 +58,7 @@ const ELECTION_SILENCE_MS = 60_000
 const RETRY_ELECTION = new Set([HandoffError.name, 'AbortError', ActiveTabLostError.name])
 
 export class Coordinator {
-  readonly #env: CoordinatorEnv
+  readonly #env: BrowserEnv
   readonly #registry: TabRegistry
   readonly #lines = new Map<string, TabLines>()
   readonly #candidates = new Candidates()
@@ -92,7 +92,7 @@ export class Coordinator {
    * @param roleLock the database's role lock, held by the worker that has the files
    * @param takenOver this instance took over from a coordinator that fell silent
    */
-  constructor(instanceLock: string, roleLock?: string, env: CoordinatorEnv = browserEnv(), takenOver = false) {
+  constructor(instanceLock: string, roleLock?: string, env: BrowserEnv = browserEnv(), takenOver = false) {
     this.#instanceLock = instanceLock
     this.#env = env
     this.#registry = new TabRegistry(env.wallClock)

@@ -8,19 +8,19 @@
  * bound starts again. A coordinator taken over meanwhile learns it (its lock was stolen) and
  * stops before it would call a live worker hung.
  */
-import type { CoordinatorEnv } from './coordinator-env.js'
+import type { BrowserEnv } from '../protocol/browser-env.js'
 
 const HANG_CHECKS_PER_BOUND = 10
 
 export class HeartbeatWatch {
-  readonly #env: Pick<CoordinatorEnv, 'now' | 'setInterval' | 'clearInterval'>
+  readonly #env: Pick<BrowserEnv, 'now' | 'setInterval' | 'clearInterval'>
   readonly #silent: () => void
   #boundMs = 0
   #lastBeat = 0
   #lastLook = 0
   #timer: ReturnType<typeof setInterval> | undefined
 
-  constructor(env: Pick<CoordinatorEnv, 'now' | 'setInterval' | 'clearInterval'>, silent: () => void) {
+  constructor(env: Pick<BrowserEnv, 'now' | 'setInterval' | 'clearInterval'>, silent: () => void) {
     this.#env = env
     this.#silent = silent
   }

@@ -13,7 +13,7 @@
  *   to answer when elected: it has nothing to open, so a live one answers at once, while one in
  *   the frozen tab never does, and every other tab waits meanwhile.
  */
-import type { CoordinatorEnv } from './coordinator-env.js'
+import type { BrowserEnv } from '../protocol/browser-env.js'
 import { GOODBYE_GRACE_MS } from './wire.js'
 
 const TAKEN_OVER_HOLDER_SHARE = 0.25
@@ -22,7 +22,7 @@ const TAKEN_OVER_HOLDER_MIN_MS = 500
 const HOLDER_POLL_MS = 100
 
 export class HolderWait {
-  readonly #env: Pick<CoordinatorEnv, 'locks' | 'setTimeout' | 'clearTimeout'>
+  readonly #env: Pick<BrowserEnv, 'locks' | 'setTimeout' | 'clearTimeout'>
   readonly #roleLock: string | undefined
   readonly #takenOver: boolean
   /** The wait is over: elect, `steal`ing the role lock from a holder that never rejoined. */
@@ -33,7 +33,7 @@ export class HolderWait {
   #claim: string | undefined
 
   constructor(
-    env: Pick<CoordinatorEnv, 'locks' | 'setTimeout' | 'clearTimeout'>,
+    env: Pick<BrowserEnv, 'locks' | 'setTimeout' | 'clearTimeout'>,
     roleLock: string | undefined,
     takenOver: boolean,
     done: (steal: boolean) => void,

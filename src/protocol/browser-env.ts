@@ -1,9 +1,11 @@
 /**
- * The browser APIs the coordinator uses, passed in so that its elections, bounds and hand-offs can
- * be unit-tested with fakes (test/coordinator.test.ts). In a browser it is {@link browserEnv}.
+ * The browser APIs that the coordinator (SharedWorker or a tab's DedicatedWorker) and a tab's
+ * membership and coordinator watch (the page) use for locks and time, passed in so that their
+ * elections, bounds, take-overs and hand-offs can be unit-tested with fakes
+ * (test/support/fake-env.ts). In a browser it is {@link browserEnv}.
  */
-export interface CoordinatorEnv {
-  /** Tabs' lifetime locks (granted when a tab is gone) and the role lock's holder. */
+export interface BrowserEnv {
+  /** Tabs' lifetime locks (granted when a tab is gone), the role lock's holder, the take-over lock. */
   readonly locks: Pick<LockManager, 'request' | 'query'>
   /** A monotonic clock, for bounds within this runtime. */
   now(): number
@@ -15,7 +17,7 @@ export interface CoordinatorEnv {
   clearInterval(timer: ReturnType<typeof setInterval> | undefined): void
 }
 
-export function browserEnv(): CoordinatorEnv {
+export function browserEnv(): BrowserEnv {
   return {
     locks: navigator.locks,
     now: () => performance.now(),
