@@ -293,7 +293,7 @@ describe('RequestRouter bounds', () => {
     const next = manualLine()
     router.setRoute(MAX_LOSSES + 1, 'tab-b', next.line, 't')
     // The same db.connection() scope begins a transaction on the new holder.
-    router.pin(1)
+    router.leases.pin(1)
     const begin = router.exec(1, 'begin', [], 'raw')
     expect(next.execs()).toMatchObject([{ sql: 'begin', lease: 1 }])
     next.answer({ t: 'result', id: next.execs()[0]!.id, tx: true })

@@ -38,7 +38,8 @@ interface Route {
 export class RequestRouter {
   readonly #requestTimeoutMs: number
   readonly #answers: AnswerClock
-  readonly #leases = new LeaseBook()
+  /** The live leases: which are in a transaction, and on which holder (the driver pins them). */
+  readonly leases = new LeaseBook()
   readonly #releases = new ReleaseBatch((leases) => {
     if (!this.#route) return false
     this.#route.port.postMessage({ t: 'release', leases })
@@ -104,28 +105,9 @@ export class RequestRouter {
   /** Called when the route is lost (the active tab went away). */
   onRouteLost: ((lost: Readonly<Route> | undefined, epoch: number, reason: HandoffReason) => void) | undefined
 
-  /** A new lease number: one per Kysely connection scope. */
-  newLease(): number {
-    return this.#leases.newLease()
-  }
-
-  /** Marks a lease as inside a transaction: it must end on the holder it started on. */
-  pin(lease: number): void {
-    this.#leases.pin(lease)
-  }
-
-  unpin(lease: number): void {
-    this.#leases.unpin(lease)
-  }
-
-  /** True when SQLite ended the lease's transaction itself (its later statements fail). */
-  transactionEnded(lease: number): boolean {
-    return this.#leases.ended(lease)
-  }
-
   /** True when the lease ran on a holder that is gone (so its transaction is gone too). */
   leaseLost(lease: number): boolean {
-    return this.#leases.lostOn(lease, this.#route?.epoch)
+    return this.leases.lostOn(lease, this.#route?.epoch)
   }
 
   exec(
@@ -136,9 +118,9 @@ export class RequestRouter {
     { admin, timeoutMs }: ExecExtras = {},
   ): Promise<ExecResult> {
     if (this.#closed) return Promise.reject(this.#closed)
-    const pinned = this.#leases.pinned(lease)
+    const pinned = this.leases.pinned(lease)
     if (pinned && this.leaseLost(lease)) return Promise.reject(transactionLost())
-    if (pinned && this.#leases.ended(lease)) return Promise.reject(transactionEnded())
+    if (pinned && this.leases.ended(lease)) return Promise.reject(transactionEnded())
     if (kind === 'commit' && !pinned) kind = 'raw' // an app's own COMMIT in a connection scope
     // File operations (import, delete) carry none: they cannot be recorded, and must not run twice.
     const op =
@@ -168,7 +150,7 @@ export class RequestRouter {
 
   /** The lease's scope ended; the active worker may hand the connection to the next (see ReleaseBatch). */
   release(lease: number): void {
-    const epoch = this.#leases.forget(lease)
+    const epoch = this.leases.forget(lease)
     if (epoch !== undefined && epoch === this.#route?.epoch) this.#releases.add(lease)
   }
 
@@ -225,7 +207,7 @@ export class RequestRouter {
 
   #send(request: PendingRequest, route: Route): void {
     request.epoch = route.epoch
-    this.#leases.sentOn(request.lease, route.epoch)
+    this.leases.sentOn(request.lease, route.epoch)
     request.sweeps = 0
     this.#inFlight.set(request.id, request)
     this.#answers.start()
@@ -267,7 +249,7 @@ export class RequestRouter {
     if (!request) return
     this.#inFlight.delete(reply.id)
     if (reply.t === 'result') {
-      this.#leases.noteTransaction(request.lease, reply.tx === true, false, request.commit)
+      this.leases.noteTransaction(request.lease, reply.tx === true, false, request.commit)
       request.resolve(reply)
     } else if (reply.t === 'error') {
       // A failed text may have opened a transaction, or SQLite may have ended one (rolled back).
@@ -276,7 +258,7 @@ export class RequestRouter {
       // A lease revoked for its idle time was rolled back by the worker: its next statements get
       // the LeaseTimeoutError it remembers, not a TransactionEndedError.
       if (!(error instanceof LeaseTimeoutError))
-        this.#leases.noteTransaction(request.lease, reply.tx === true, true, request.commit)
+        this.leases.noteTransaction(request.lease, reply.tx === true, true, request.commit)
       request.reject(error)
     } else if (reply.t === 'refused') this.#resend(request)
   }
@@ -284,7 +266,7 @@ export class RequestRouter {
   /** The statement did not run: send it to the next holder, unless it belongs to a lost transaction. */
   #resend(request: PendingRequest): void {
     if (!this.#settle(request, 'refused')) return
-    this.#leases.moveOn(request.lease)
+    this.leases.moveOn(request.lease)
     if (this.#route && request.epoch !== this.#route.epoch) this.#send(request, this.#route)
     else this.#waiting.add(request)
   }
@@ -296,7 +278,7 @@ export class RequestRouter {
     for (const request of [...this.#inFlight.values()]) {
       if (request.epoch !== route.epoch) continue
       this.#inFlight.delete(request.id)
-      this.#leases.moveOn(request.lease)
+      this.leases.moveOn(request.lease)
       if (this.#settle(request, 'holder-lost')) this.#waiting.add(request)
     }
   }
@@ -307,12 +289,12 @@ export class RequestRouter {
    */
   #settle(request: PendingRequest, event: FailoverEvent, sent = true): boolean {
     const { lease } = request
-    const pinned = this.#leases.pinned(lease)
+    const pinned = this.leases.pinned(lease)
     const fate = failoverFate(
       {
         kind: failoverKind(request),
         inTransaction: pinned,
-        diesWithTransaction: pinned && this.#leases.diesWithTransaction(lease, request.sql, request.raw, request.commit),
+        diesWithTransaction: pinned && this.leases.diesWithTransaction(lease, request.sql, request.raw, request.commit),
         maybeApplied: request.maybeApplied,
         sent,
         losses: request.losses,

@@ -237,7 +237,7 @@ export class TabClient {
    */
   async admin(operation: AdminOperation, params: SqlValue[] = []): Promise<ExecResult> {
     await this.start()
-    const lease = this.#router.newLease()
+    const lease = this.#router.leases.newLease()
     const read = operation === 'export' || operation === 'check' || operation === 'stats'
     const caller = callerBeforeSend()
     try {
@@ -252,7 +252,7 @@ export class TabClient {
   /** The tables `sql` reads and writes, as the active worker's SQLite sees them (views resolved). */
   async describe(sql: string): Promise<{ reads: readonly string[]; writes: readonly string[] }> {
     await this.start()
-    const lease = this.#router.newLease()
+    const lease = this.#router.leases.newLease()
     try {
       const result = await this.#router.exec(lease, sql, [], 'describe')
       return { reads: result.reads ?? [], writes: result.writes ?? [] }

@@ -19,7 +19,7 @@ export class MultiTabConnection implements DatabaseConnection {
 
   constructor(statements: RequestRouter) {
     this.#statements = statements
-    this.#lease = statements.newLease()
+    this.#lease = statements.leases.newLease()
   }
 
   get lease(): number {

@@ -41,7 +41,7 @@ export class MultiTabOpfsDriver implements Driver {
 
   async beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
     const lease = (connection as MultiTabConnection).lease
-    this.#statements.pin(lease)
+    this.#statements.leases.pin(lease)
     await connection.executeQuery(CompiledQuery.raw('begin'))
   }
 
@@ -49,19 +49,19 @@ export class MultiTabOpfsDriver implements Driver {
     // Sent through executeQuery (Kysely's logging wraps it); the connection gives a COMMIT an
     // operation id, so its outcome survives a hand-off (see request-router.ts).
     await connection.executeQuery(CompiledQuery.raw('commit'))
-    this.#statements.unpin((connection as MultiTabConnection).lease)
+    this.#statements.leases.unpin((connection as MultiTabConnection).lease)
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const lease = (connection as MultiTabConnection).lease
     // The holder that had this transaction is gone, and its transaction with it, or SQLite rolled
     // it back itself: nothing to undo.
-    if (this.#statements.leaseLost(lease) || this.#statements.transactionEnded(lease)) {
-      this.#statements.unpin(lease)
+    if (this.#statements.leaseLost(lease) || this.#statements.leases.ended(lease)) {
+      this.#statements.leases.unpin(lease)
       return
     }
     await connection.executeQuery(CompiledQuery.raw('rollback'))
-    this.#statements.unpin(lease)
+    this.#statements.leases.unpin(lease)
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
