@@ -7,6 +7,7 @@
 import type { InitMessage, StorageKind } from '../protocol/messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import { SqliteEngine } from './sqlite-engine.js'
+import { forgetBuilds, preloadStorage, warmStorage } from './database-storage.js'
 import type { Taker } from './pool-directory.js'
 import {
   chooseStorage,
@@ -57,7 +58,7 @@ export class DatabaseOpener {
 
   /** Fetches and compiles SQLite for `storage` ahead of opening. */
   preload(storage: StorageChoice): void {
-    SqliteEngine.preload({ storage: storage.kind, ...this.#urls })
+    preloadStorage(storage.kind, this.#urls.wasmUrl, this.#urls.asyncWasmUrl)
   }
 
   /**
@@ -88,13 +89,13 @@ export class DatabaseOpener {
   async warm(busy: () => boolean): Promise<StorageKind | undefined> {
     const chosen = await this.#chosen()
     if (chosen instanceof StorageChoiceFailed || busy()) return undefined // a failure is reported if elected
-    await SqliteEngine.warm({ storage: chosen.kind, ...this.#urls })
+    await warmStorage(chosen.kind, this.#urls.wasmUrl, this.#urls.asyncWasmUrl)
     return chosen.kind
   }
 
   /** Lets a warmed module go. */
   forget(): void {
-    SqliteEngine.forget()
+    forgetBuilds()
   }
 
   /** The storage, probing the browser first if the probe at start has not answered yet. */
