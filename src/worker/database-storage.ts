@@ -144,7 +144,7 @@ export function preloadStorage(storage: StorageKind, wasmUrl: string, asyncWasmU
  * A warm standby's rehearsal in progress (see warm-up.ts). The module's API is not re-entrant
  * across awaits (its calls share scratch memory), so opening the real database waits for it. The
  * other way round, no rehearsal may start while a database is open or opening:
- * `ActiveDatabase.standby` ensures it (see its `#usingModule`).
+ * `WarmStandby` ensures it (see warm-standby.ts).
  */
 let warming: Promise<void> | undefined
 /** The loaded builds already rehearsed (a second `standby on`, e.g. from a restarted coordinator, is free). */

@@ -1,7 +1,7 @@
 /**
  * Opening the engine: the storage's files, SQLite's connection to them, the connection's settings,
  * its handlers (progress, authorizer), and the app's `connectionSetup`. The caller must hold the
- * role lock (see active-database.ts): the storages do no locking of their own.
+ * role lock (see role-acquisition.ts): the storages do no locking of their own.
  *
  * Whatever fails on the way closes what was opened, connection and files, so the next holder
  * elected finds them free.

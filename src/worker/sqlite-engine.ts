@@ -4,7 +4,7 @@
  * request's time limit, and which tables each transaction wrote (see committed-writes.ts).
  *
  * The pool does no locking of its own: the worker opens it (engine-opening.ts) only while it holds
- * the database's role lock (see active-database.ts), so exactly one engine in the origin has the
+ * the database's role lock (see role-acquisition.ts), so exactly one engine in the origin has the
  * files open.
  */
 import * as SQLite from 'wa-sqlite'
