@@ -7,7 +7,7 @@
 import type { InitMessage, StorageKind } from '../protocol/messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import { SqliteEngine } from './sqlite-engine.js'
-import { forgetBuilds, preloadStorage, warmStorage } from './database-storage.js'
+import { forgetBuilds, preloadStorage, warmStorage } from './sqlite-builds.js'
 import type { Taker } from './pool-directory.js'
 import {
   chooseStorage,

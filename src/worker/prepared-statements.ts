@@ -11,7 +11,7 @@
  */
 import { SqliteError } from '../protocol/errors.js'
 import type { SqlValue } from '../protocol/messages.js'
-import type { EmscriptenModule } from './database-storage.js'
+import type { EmscriptenModule } from './sqlite-builds.js'
 import { toEngineError } from './engine-errors.js'
 import type { StatementResult } from './sqlite-engine.js'
 import {

@@ -8,8 +8,8 @@
  * files open.
  */
 import * as SQLite from 'wa-sqlite'
-import { SqliteError } from '../protocol/errors.js'
-import type { DatabaseStorage, EmscriptenModule } from './database-storage.js'
+import type { DatabaseStorage } from './database-storage.js'
+import type { EmscriptenModule } from './sqlite-builds.js'
 import { bindParameters } from './statement-binding.js'
 import type { SqlValue, StorageKind } from '../protocol/messages.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
