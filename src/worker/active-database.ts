@@ -1,13 +1,7 @@
 /**
- * This worker's part in the role: becoming the active worker, serving, and giving the database up,
- * through the phases of role-state.ts. The statements themselves are served by statement-server.ts.
- *
- * Becoming active means: take the role Web Lock, then open the OPFS files (database-opener.ts).
- * The lock is held until the files are closed again, and the browser drops it if this worker dies.
- * The files themselves admit one holder (a second `createSyncAccessHandle` fails). A worker that
- * steals the lock from a hung holder which keeps them (a frozen tab) copies them away from it and
- * serves the copy (see pool-generations.ts): what the hung holder writes when it wakes lands in
- * files no one reads again.
+ * This worker's part in the role: becoming the active worker (the role Web Lock, then the OPFS
+ * files: role-acquisition.ts), serving, and giving the database up, through the phases of
+ * role-state.ts. The statements themselves are served by statement-server.ts.
  *
  * Fencing a hung holder: the worker runs a statement only while its role is fresh (see
  * role-freshness.ts). A worker that stalled (a busy loop, a frozen tab) asks again before running
@@ -16,8 +10,7 @@
  * work that queued up (those tabs resend it to the new active tab), keeps the answers of what
  * ran (their tabs take those as lost with their holder), and closes the files.
  */
-import { ActiveTabLostError, HandoffError, serializeError } from '../protocol/errors.js'
-import { PROTOCOL_VERSION, type StorageKind } from '../protocol/message-fields.js'
+import { ActiveTabLostError, HandoffError } from '../protocol/errors.js'
 import type { WorkerToCoordinator } from '../protocol/worker-control-messages.js'
 import type { InitMessage } from '../protocol/own-worker-messages.js'
 import { silent, type DebugLog } from '../protocol/debug-log.js'
@@ -25,32 +18,29 @@ import { StatementServer } from './statement-server.js'
 import { OpLedger } from './op-ledger.js'
 import { removeImportLeftover } from './database-file.js'
 import { SqliteEngine } from './sqlite-engine.js'
-import { HEARTBEATS_PER_BOUND, RoleFreshness } from './role-freshness.js'
+import { RoleFreshness } from './role-freshness.js'
 import { RoleStateMachine } from './role-state.js'
 import type { StorageChoice } from './storage-choice.js'
-import { DatabaseOpener, StorageChoiceFailed } from './database-opener.js'
+import { DatabaseOpener } from './database-opener.js'
+import { RoleAcquisition } from './role-acquisition.js'
+import { RoleReports } from './role-reports.js'
+import { WarmStandby } from './warm-standby.js'
 import type { Line } from '../protocol/line.js'
-
-/**
- * The longest gap between heartbeats while acquiring the role, whatever `hangTimeoutMs` is: the
- * coordinator gives an election up after 60 s of silence (ELECTION_SILENCE_MS in coordinator.ts).
- */
-const ACQUIRING_BEAT_MS = 1000
 
 export class ActiveDatabase {
   readonly #init: InitMessage
   readonly #opener: DatabaseOpener
-  readonly #toCoordinator: (message: WorkerToCoordinator) => void
+  readonly #reports: RoleReports
   readonly #server: StatementServer
   #engine: SqliteEngine | undefined
   #ledger: OpLedger | undefined
   #epoch = 0
-  #releaseRole: (() => void) | undefined
   #openCount = 0
   /** Where the role is in its lifecycle (see role-state.ts). */
   readonly #role = new RoleStateMachine()
-  /** Lock requests made by activations; only the latest may open the files. */
-  #attempts = 0
+  /** The role lock, then the files: one attempt per activation. */
+  readonly #acquisition: RoleAcquisition
+  readonly #standby: WarmStandby
   /** Whether this worker may still serve (heartbeats, fencing). */
   readonly #freshness: RoleFreshness
   /** The deactivation under way (see deactivate()). */
@@ -79,8 +69,23 @@ export class ActiveDatabase {
     this.#opener = new DatabaseOpener(init, { wasmUrl, asyncWasmUrl }, log, () =>
       this.#freshness.beatWhileBusy(performance.now()),
     )
-    this.#toCoordinator = toCoordinator
+    const reports = (this.#reports = new RoleReports(toCoordinator, init.hangTimeoutMs))
     const role = this
+    this.#acquisition = new RoleAcquisition(
+      init,
+      this.#role,
+      this.#opener,
+      reports,
+      {
+        get epoch() {
+          return role.#epoch
+        },
+        serve: (engine, storage, steal) => this.#serve(engine, storage, steal),
+        lost: () => void this.deactivate({ drain: false }),
+      },
+      log,
+    )
+    this.#standby = new WarmStandby(init.warmStandby, this.#opener, () => this.#role.busy, log)
     this.#server = new StatementServer(
       init,
       {
@@ -107,7 +112,7 @@ export class ActiveDatabase {
     )
     this.#freshness = new RoleFreshness({
       hangTimeoutMs: init.hangTimeoutMs,
-      send: (seq) => this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq }),
+      send: (seq) => reports.heartbeat(this.#epoch, seq),
       onLost: () => void this.deactivate({ drain: false, alone: true }),
     })
   }
@@ -142,7 +147,7 @@ export class ActiveDatabase {
     if (steal && !this.#engine && Date.now() - sentAt > this.#init.hangTimeoutMs) {
       // Sent before this worker stalled (or froze) and read only now: the coordinator has elected
       // again since, and a steal would take the role lock from the worker it elected.
-      this.#activateFailed(epoch, new HandoffError('This election reached a worker that was stalled; it is stale'))
+      this.#reports.activateFailed(epoch, new HandoffError('This election reached a worker that was stalled; it is stale'))
       return
     }
     if (state === 'serving') {
@@ -151,7 +156,7 @@ export class ActiveDatabase {
       return
     }
     if (this.#role.leaving) {
-      this.#activateFailed(epoch, new ActiveTabLostError('This worker is still giving the database up'))
+      this.#reports.activateFailed(epoch, new ActiveTabLostError('This worker is still giving the database up'))
       return
     }
     this.#epoch = epoch
@@ -163,80 +168,7 @@ export class ActiveDatabase {
       if (state === 'abandoned') this.#role.to('acquiring')
       return
     }
-    // Fetch and compile the wasm while waiting for the role lock, not after (once the storage is known).
-    const known = this.#opener.known()
-    if (known instanceof StorageChoiceFailed) {
-      this.#activateFailed(epoch, known.error)
-      return
-    }
-    this.#role.to('acquiring')
-    this.#acquire(++this.#attempts, steal, sentAt, known)
-    // After the lock request, which the browser then grants while SQLite loads.
-    if (known) this.#opener.preload(known)
-  }
-
-  /**
-   * One activation attempt: the role lock, then the files. Only the latest attempt moves the role
-   * state; it is current while it is also not abandoned, and only a current attempt reports.
-   */
-  #acquire(attempt: number, steal: boolean, sentAt: number, known: StorageChoice | undefined): void {
-    const latest = () => attempt === this.#attempts
-    const current = () => latest() && this.#role.state === 'acquiring'
-    let opened = false
-    // Progress while waiting for the lock and opening: the coordinator elects another if we go
-    // silent. Silent, not stopped, while abandoned: a later election may take this attempt over.
-    const progress = setInterval(
-      () => {
-        if (!latest()) clearInterval(progress)
-        else if (current()) this.#toCoordinator({ t: 'heartbeat', v: PROTOCOL_VERSION, epoch: this.#epoch, seq: 0 })
-      },
-      Math.min(this.#init.hangTimeoutMs / HEARTBEATS_PER_BOUND, ACQUIRING_BEAT_MS),
-    )
-    /**
-     * The attempt ends without the files (a stolen lock's rejection may come while it opens them,
-     * so this may run twice); a current one says why.
-     */
-    const ended = (error?: unknown) => {
-      clearInterval(progress)
-      const report = current()
-      const state = this.#role.state
-      if (latest() && (state === 'acquiring' || state === 'abandoned')) this.#role.to('idle')
-      if (report) this.#activateFailed(this.#epoch, error)
-    }
-    const options: LockOptions = steal ? { mode: 'exclusive', steal: true } : { mode: 'exclusive' }
-    navigator.locks
-      .request(this.#init.roleLock, options, async () => {
-        // Abandoned or superseded while it waited for the lock: let it go at once.
-        if (!current()) return ended()
-        let opening: { storage: StorageChoice; engine: SqliteEngine }
-        try {
-          // Taken from a hung holder, which may keep the files (a frozen tab): the opener may copy
-          // them away from it, and stops if this attempt stops being current meanwhile.
-          const taker = steal
-            ? { election: { epoch: this.#epoch, at: sentAt }, current, silentMs: this.#init.hangTimeoutMs }
-            : undefined
-          opening = await this.#opener.open(known, taker)
-        } catch (error) {
-          return ended(error)
-        }
-        clearInterval(progress)
-        if (!current()) {
-          // Abandoned (deactivate) or superseded (a steal) while it opened: let the files go again.
-          this.#log('opened the database too late: closing it again', { attempt })
-          ended()
-          await opening.engine.close().catch(() => {})
-          return
-        }
-        opened = true // from here on, any failure lets the files go (deactivate)
-        this.#serve(opening.engine, opening.storage, steal)
-        // Hold the role for as long as the files are open.
-        await new Promise<void>((release) => (this.#releaseRole = release))
-      })
-      .catch((error: unknown) => {
-        // Our lock was stolen: a hung-worker verdict was reached about us. Let the files go now.
-        if (opened) void this.deactivate({ drain: false })
-        else ended(error)
-      })
+    this.#acquisition.start(epoch, steal, sentAt)
   }
 
   /** The files are open for the current epoch: serve them, and say so. */
@@ -260,7 +192,7 @@ export class ActiveDatabase {
     this.#openCount++
     this.#replaced = false
     this.#freshness.start()
-    this.#reportActivated(storage.kind, storage.reason)
+    this.#reports.activated(this.#epoch, storage.kind, storage.reason)
     engine.pruneCopies(() => this.#engine === engine)
   }
 
@@ -274,58 +206,28 @@ export class ActiveDatabase {
       (live) => {
         if (this.#epoch !== epoch || this.#engine !== engine) return
         if (!live) {
-          this.#activateFailed(epoch, new HandoffError('Another tab took the database files over while this worker stalled'))
+          this.#reports.activateFailed(
+            epoch,
+            new HandoffError('Another tab took the database files over while this worker stalled'),
+          )
           void this.deactivate({ drain: false })
           return
         }
         this.#server.forgetTabs()
         this.#freshness.start()
-        this.#reportActivated(engine.storage, this.#opener.reason)
+        this.#reports.activated(this.#epoch, engine.storage, this.#opener.reason)
       },
       (error: unknown) => {
         if (this.#epoch !== epoch || this.#engine !== engine) return
-        this.#activateFailed(epoch, error)
+        this.#reports.activateFailed(epoch, error)
         void this.deactivate({ drain: false })
       },
     )
   }
 
-  #reportActivated(storage: StorageKind, reason: string | undefined): void {
-    this.#toCoordinator({
-      t: 'activated',
-      v: PROTOCOL_VERSION,
-      epoch: this.#epoch,
-      hangTimeoutMs: this.#init.hangTimeoutMs,
-      storage,
-      ...(reason ? { storageReason: reason } : {}),
-    })
-  }
-
-  #activateFailed(epoch: number, error: unknown): void {
-    this.#toCoordinator({ t: 'activate-failed', v: PROTOCOL_VERSION, epoch, error: serializeError(error) })
-  }
-
-  /**
-   * Next in line for the role (`on`), or no longer: with `warmStandby`, load and warm SQLite now
-   * so a failover to this tab only has to open the files; or let it go again.
-   */
+  /** Next in line for the role (`on`), or no longer (see warm-standby.ts). */
   standby(on: boolean): void {
-    if (!this.#init.warmStandby || this.#usingModule) return
-    if (!on) {
-      this.#log('no longer the warm standby')
-      this.#opener.forget()
-      return
-    }
-    const started = performance.now()
-    this.#opener
-      .warm(() => this.#usingModule)
-      .then((storage) => storage && this.#log('warm standby ready', { storage, ms: Math.round(performance.now() - started) }))
-      .catch((error: unknown) => this.#log('warm standby failed (a failover will load SQLite then)', { error: String(error) }))
-  }
-
-  /** The database is open, being opened (an activation is pending) or being closed. */
-  get #usingModule(): boolean {
-    return this.#role.busy
+    this.#standby.set(on)
   }
 
   /** The coordinator heard heartbeat `seq`: the role stays fresh until a bound after it was sent. */
@@ -381,10 +283,9 @@ export class ActiveDatabase {
     // Given up on its own, with no coordinator to tell the tabs: they hear it from this worker.
     this.#server.closeLines({ gone: this.#alone })
     this.#alone = false
-    this.#releaseRole?.()
-    this.#releaseRole = undefined
+    this.#acquisition.release()
     this.#role.to('idle')
-    this.#toCoordinator({ t: 'deactivated', v: PROTOCOL_VERSION, epoch })
+    this.#reports.deactivated(epoch)
   }
 
   /** A tab's direct line: every request it sends on `port` is served here. */

@@ -8,6 +8,7 @@ import type { StorageKind } from '../protocol/message-fields.js'
 import type { InitMessage } from '../protocol/own-worker-messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import { SqliteEngine } from './sqlite-engine.js'
+import { forgetBuilds, preloadStorage, warmStorage } from './sqlite-builds.js'
 import type { Taker } from './pool-directory.js'
 import {
   chooseStorage,
@@ -58,7 +59,7 @@ export class DatabaseOpener {
 
   /** Fetches and compiles SQLite for `storage` ahead of opening. */
   preload(storage: StorageChoice): void {
-    SqliteEngine.preload({ storage: storage.kind, ...this.#urls })
+    preloadStorage(storage.kind, this.#urls.wasmUrl, this.#urls.asyncWasmUrl)
   }
 
   /**
@@ -89,13 +90,13 @@ export class DatabaseOpener {
   async warm(busy: () => boolean): Promise<StorageKind | undefined> {
     const chosen = await this.#chosen()
     if (chosen instanceof StorageChoiceFailed || busy()) return undefined // a failure is reported if elected
-    await SqliteEngine.warm({ storage: chosen.kind, ...this.#urls })
+    await warmStorage(chosen.kind, this.#urls.wasmUrl, this.#urls.asyncWasmUrl)
     return chosen.kind
   }
 
   /** Lets a warmed module go. */
   forget(): void {
-    SqliteEngine.forget()
+    forgetBuilds()
   }
 
   /** The storage, probing the browser first if the probe at start has not answered yet. */

@@ -1,6 +1,7 @@
 /**
  * The phases of a worker's role, and the only ways from one to the next (drawn in
- * docs/architecture.md). active-database.ts moves through them; nothing else sets them.
+ * docs/architecture.md). active-database.ts and role-acquisition.ts move through them; nothing else
+ * sets them.
  *
  * - `idle`: no database, no activation under way.
  * - `acquiring`: elected; waiting for the role lock, then opening the files, for the current epoch.

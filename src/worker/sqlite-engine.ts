@@ -1,46 +1,24 @@
 /**
- * SQLite (wa-sqlite's synchronous build) on the OPFS pool of opfs-pool.ts: statements (prepared
- * once and cached), results shaped as Kysely's SQLite driver shapes them, and which tables each
- * transaction wrote.
+ * SQLite (wa-sqlite's synchronous build) on the OPFS pool of opfs-pool.ts: statements (kept
+ * prepared by prepared-statements.ts), results shaped as Kysely's SQLite driver shapes them, each
+ * request's time limit, and which tables each transaction wrote (see committed-writes.ts).
  *
- * The pool does no locking of its own: the worker opens it only while it holds the database's role
- * lock (see active-database.ts), so exactly one engine in the origin has the files open.
+ * The pool does no locking of its own: the worker opens it (engine-opening.ts) only while it holds
+ * the database's role lock (see role-acquisition.ts), so exactly one engine in the origin has the
+ * files open.
  */
 import * as SQLite from 'wa-sqlite'
-import { SqliteError } from '../protocol/errors.js'
-import {
-  forgetBuilds,
-  openStorage,
-  preloadStorage,
-  warmStorage,
-  type DatabaseStorage,
-  type EmscriptenModule,
-  type StorageOptions,
-} from './database-storage.js'
+import type { DatabaseStorage } from './database-storage.js'
+import type { EmscriptenModule } from './sqlite-builds.js'
 import { bindParameters } from './statement-binding.js'
 import type { SqlValue, StorageKind } from '../protocol/message-fields.js'
 import { LEDGER_TABLE } from '../protocol/names.js'
-import { guardLedger } from './ledger-guard.js'
-import {
-  NO_ACCESS,
-  TableAccessCollector,
-  mergeAccess,
-  recordabilityOf,
-  type Recordability,
-  type TableAccess,
-} from './table-access.js'
-
-const SQLITE_OPEN_EXRESCODE = 0x02000000
-/** A schema version that could not be read: compared with anything, it differs. */
-const UNKNOWN_SCHEMA = '?'
-const STATEMENT_CACHE_SIZE = 64
-/**
- * SQLite calls the progress handler every this many virtual machine steps: often enough that a
- * long statement heartbeats and meets its time limit within a small fraction of a second, rarely
- * enough to cost nothing measurable (a short statement takes fewer steps and is never called).
- */
-const PROGRESS_STEPS = 10_000
-const SQLITE_INTERRUPT = 9
+import { CommittedWrites } from './committed-writes.js'
+import { timeLimitError, toEngineError } from './engine-errors.js'
+import { openEngine, type OpenOptions } from './engine-opening.js'
+import { OwnQueries } from './own-queries.js'
+import { PreparedStatements, type Prepared } from './prepared-statements.js'
+import { NO_ACCESS, TableAccessCollector, recordabilityOf, type Recordability, type TableAccess } from './table-access.js'
 
 /** What one statement produced. */
 export interface StatementResult {
@@ -50,36 +28,21 @@ export interface StatementResult {
   lastInsertRowid?: bigint
 }
 
-interface Prepared {
-  readonly stmt: number
-  /** Replaced when SQLite compiles the statement again (the schema changed). */
-  access: TableAccess
-}
-
-export interface OpenOptions extends StorageOptions {
-  readonly filename: string
-  /** The app's connection settings, run before the engine is handed out (see `connectionSetup`). */
-  readonly setup?: readonly string[]
-}
-
 export class SqliteEngine {
   readonly #sqlite3: SQLiteAPI
   readonly #module: EmscriptenModule
   readonly #db: number
   readonly #storage: DatabaseStorage
-  readonly #cache = new Map<string, Prepared>()
   readonly #access = new TableAccessCollector((table) => table.startsWith('sqlite_') || table === LEDGER_TABLE)
   /** The tables the last statement prepared touched. */
   lastAccess: TableAccess = NO_ACCESS
-  /** Tables written by the open transaction, and by transactions committed since the last take. */
-  #uncommitted = new Set<string>()
-  #committed = new Set<string>()
-  /** A transaction that changed the schema committed since the last take. */
-  #committedSchema = false
-  /** The schema versions before the open transaction's first statement that may change it. */
-  #schemaBefore: string | undefined
-  /** The engine's own kept statements (see ownQuery). */
-  readonly #own = new Map<string, number>()
+  /** Statements kept prepared by their SQL (`#cache`: looked up on every statement), and preparing the rest. */
+  readonly #statements: PreparedStatements
+  readonly #cache: Map<string, Prepared>
+  /** The last inserted rowid and the schema versions. */
+  readonly #own: OwnQueries
+  /** Which tables the transactions committed since the last take wrote. */
+  readonly #writes: CommittedWrites
   #closed = false
   /** Called from inside SQLite while a statement runs, with the time (see the progress handler). */
   onProgress: ((now: number) => void) | undefined
@@ -102,6 +65,12 @@ export class SqliteEngine {
     this.#sqlite3 = storage.sqlite3
     this.#db = db
     this.#storage = storage
+    const run = (stmt: number, params: readonly SqlValue[], prepared: { access: TableAccess }) =>
+      this.#runTracked(stmt, params, prepared)
+    this.#statements = new PreparedStatements({ sqlite3: storage.sqlite3, module: storage.module, db }, this.#access, this, run)
+    this.#cache = this.#statements.kept
+    this.#own = new OwnQueries(storage.sqlite3, db)
+    this.#writes = new CommittedWrites(() => this.#own.schemaVersion())
   }
 
   /** Where the database lives. */
@@ -119,79 +88,12 @@ export class SqliteEngine {
     this.#storage.prune?.(serving)
   }
 
-  /** Starts fetching and compiling the wasm (e.g. while waiting for the role lock). */
-  static preload(options: Pick<OpenOptions, 'storage' | 'wasmUrl' | 'asyncWasmUrl'>): void {
-    preloadStorage(options.storage, options.wasmUrl, options.asyncWasmUrl)
-  }
-
-  /** Loads the wasm and runs SQLite once on a throwaway database (a warm standby). */
-  static warm(options: Pick<OpenOptions, 'storage' | 'wasmUrl' | 'asyncWasmUrl'>): Promise<void> {
-    return warmStorage(options.storage, options.wasmUrl, options.asyncWasmUrl)
-  }
-
-  /** Lets the loaded wasm go (no longer a standby); an open engine keeps its own. */
-  static forget(): void {
-    forgetBuilds()
-  }
-
   /** Opens (creating if needed) the database; the caller must hold the role lock. */
-  static async open(options: OpenOptions): Promise<SqliteEngine> {
-    const storage = await openStorage(options)
-    const { sqlite3 } = storage
-    let db = 0
-    try {
-      db = await sqlite3.open_v2(
-        options.filename,
-        SQLite.SQLITE_OPEN_CREATE | SQLite.SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE,
-        storage.vfsName,
-      )
+  static open(options: OpenOptions): Promise<SqliteEngine> {
+    return openEngine(options, (storage, db) => {
       const engine = new SqliteEngine(storage, db)
-      // One connection holds these files at a time (the role lock), so SQLite may keep its lock
-      // and skip re-reading the header and looking for a hot journal before every transaction;
-      // and a truncated journal is as safe as a deleted one, without a file created and deleted
-      // (a pool header rewrite and flush) per commit.
-      await engine.exec('pragma locking_mode = exclusive', [])
-      await engine.exec('pragma journal_mode = truncate', [])
-      // Temporary files (sorts that spill, temp tables, statement journals) in memory: on OPFS
-      // each would take a slot of the access-handle pool, which holds a fixed number of files
-      // (the database and its journal use two), and a statement that needs one more waits on.
-      await engine.exec('pragma temp_store = memory', [])
-      const collect = engine.#access.authorize
-      sqlite3.progress_handler(db, PROGRESS_STEPS, () => engine.#progress(), null)
-      sqlite3.set_authorizer(
-        db,
-        (
-          data: unknown,
-          action: number,
-          arg1: string | null,
-          arg2: string | null,
-          database: string | null,
-          source: string | null,
-        ) => guardLedger(action, arg1, arg2, source) || collect(data, action, arg1, arg2, database, source),
-        null,
-      )
-      // Reading the schema fails here, not on the app's first query, if the file is not a database.
-      await engine.exec('select count(*) from sqlite_master', [])
-      await engine.#runSetup(options.setup ?? [])
-      return engine
-    } catch (error) {
-      if (db) await sqlite3.close(db).catch(() => {})
-      await storage.close().catch(() => {})
-      throw toEngineError(error)
-    }
-  }
-
-  /** Runs the app's `connectionSetup`; an error names the statement and keeps SQLite's code. */
-  async #runSetup(setup: readonly string[]): Promise<void> {
-    for (const [i, sql] of setup.entries()) {
-      try {
-        await this.exec(sql, [])
-        if (this.inTransaction) throw new SqliteError('it left a transaction open', 1)
-      } catch (error) {
-        const code = error instanceof SqliteError ? error.resultCode : 1
-        throw new SqliteError(`connectionSetup[${i}] (${sql}) failed: ${(error as Error).message}`, code)
-      }
-    }
+      return { engine, authorize: engine.#access.authorize, progress: () => engine.#progress() }
+    })
   }
 
   /**
@@ -251,25 +153,14 @@ export class SqliteEngine {
     this.#interrupted = false
     try {
       const cached = this.#cache.get(sql)
-      if (!cached) return await this.#prepareAndRun(sql, params, single ? 'single' : 'run')
+      if (!cached) return await this.#statements.prepareAndRun(sql, params, single ? 'single' : 'run')
       this.#cache.delete(sql)
       this.#cache.set(sql, cached)
       this.lastAccess = cached.access
       return await this.#runTracked(cached.stmt, params, cached)
     } catch (error) {
-      throw this.#interrupted ? this.#timeLimitError(error) : toEngineError(error)
+      throw this.#interrupted ? timeLimitError(error, this.#limitMs) : toEngineError(error)
     }
-  }
-
-  #timeLimitError(cause: unknown): Error {
-    const error = toEngineError(cause)
-    if (!(error instanceof SqliteError) || error.primaryResultCode !== SQLITE_INTERRUPT) return error
-    return new SqliteError(
-      `The statement ran longer than its time limit (${this.#limitMs} ms: statementTimeoutMs, or its StatementTimeoutPlugin) ` +
-        'and was interrupted; nothing of it stayed ' +
-        '(inside a transaction SQLite may have rolled the whole transaction back)',
-      error.resultCode,
-    )
   }
 
   /**
@@ -277,61 +168,26 @@ export class SqliteEngine {
    * transaction rolled back): what other tabs should hear about.
    */
   get hasCommittedWrites(): boolean {
-    return this.#committed.size > 0 || this.#committedSchema
+    return this.#writes.any
   }
 
   /** The tables written, and whether the schema changed (then anything may read differently). */
   takeCommittedWrites(): { tables: ReadonlySet<string>; schema: boolean } {
-    const taken = { tables: this.#committed, schema: this.#committedSchema }
-    this.#committed = new Set()
-    this.#committedSchema = false
-    return taken
+    return this.#writes.take()
   }
 
   /**
-   * After each statement (each of a script's too): what it wrote joins the open transaction's
-   * writes, and when the transaction (explicit or the statement's own) has ended, they are
-   * committed, unless the statement failed (SQLite may roll back on an error) or was a ROLLBACK.
-   * True when a committed transaction had statements that may have changed the schema: the
-   * caller then asks SQLite whether they did (confirmSchemaChange).
+   * After each statement (each of a script's too): whether a transaction is still open, and what
+   * the statement wrote, for CommittedWrites.track (true: ask SQLite whether the schema changed).
    */
   #track(access: TableAccess, ok: boolean): boolean {
     this.#open = this.#sqlite3.get_autocommit(this.#db) === 0
-    if (ok) for (const table of access.writes) this.#uncommitted.add(table)
-    if (this.#open) return false
-    const committed = ok && !access.rollback
-    if (committed) for (const table of this.#uncommitted) this.#committed.add(table)
-    this.#uncommitted.clear()
-    if (committed && this.#schemaBefore !== undefined) return true
-    this.#schemaBefore = undefined
-    return false
-  }
-
-  /**
-   * Before a statement that may change the schema (the authorizer saw CREATE, DROP or ALTER of
-   * the app's objects; `IF NOT EXISTS` of an existing one looks the same), the first of its
-   * transaction: SQLite's schema versions then, to compare with at commit.
-   */
-  async #noteSchemaBefore(): Promise<void> {
-    if (this.#schemaBefore !== undefined) return
-    this.#schemaBefore = await this.#schemaVersionNow().catch(() => UNKNOWN_SCHEMA)
-  }
-
-  /**
-   * A transaction that may have changed the schema committed: it did if SQLite's schema versions
-   * moved since before it (VACUUM and this library's own tables move them too, and are not asked
-   * about). In doubt (the version could not be read), it did.
-   */
-  async #confirmSchemaChange(): Promise<void> {
-    const before = this.#schemaBefore
-    this.#schemaBefore = undefined
-    const now = await this.#schemaVersionNow().catch(() => UNKNOWN_SCHEMA)
-    if (now !== before || now === UNKNOWN_SCHEMA) this.#committedSchema = true
+    return this.#writes.track(access, ok, this.#open)
   }
 
   /** Runs a prepared statement and tracks it; `prepared.access` is renewed if SQLite compiled it again. */
   async #runTracked(stmt: number, params: readonly SqlValue[], prepared: { access: TableAccess }): Promise<StatementResult> {
-    if (prepared.access.schema) await this.#noteSchemaBefore()
+    if (prepared.access.schema) await this.#writes.noteSchemaBefore()
     let result: StatementResult
     try {
       result = await this.#run(stmt, params, prepared)
@@ -339,15 +195,14 @@ export class SqliteEngine {
       this.#track(prepared.access, false)
       throw error
     }
-    if (this.#track(prepared.access, true)) await this.#confirmSchemaChange()
+    if (this.#track(prepared.access, true)) await this.#writes.confirmSchemaChange()
     return result
   }
 
   /** Rolls back an open transaction (a revoked lease's, or a dead tab's). */
   async rollback(): Promise<void> {
     if (this.inTransaction) await this.exec('rollback', [])
-    this.#uncommitted.clear()
-    this.#schemaBefore = undefined
+    this.#writes.rollBack()
   }
 
   /**
@@ -373,8 +228,7 @@ export class SqliteEngine {
     this.#closed = true
     for (const { stmt } of this.#cache.values()) await this.#sqlite3.finalize(stmt)
     this.#cache.clear()
-    for (const stmt of this.#own.values()) await this.#sqlite3.finalize(stmt)
-    this.#own.clear()
+    await this.#own.finalize()
     await this.#sqlite3.close(this.#db).catch(() => {})
     await this.#storage.close()
   }
@@ -389,37 +243,7 @@ export class SqliteEngine {
   async recordability(sql: string): Promise<Recordability> {
     const cached = this.#cache.get(sql)
     if (cached) return recordabilityOf(cached.access)
-    const sqlite3 = this.#sqlite3
-    const str = sqlite3.str_new(this.#db, sql)
-    try {
-      // Only the first statement is prepared: a later one of a script may depend on it (and
-      // fail to compile before it has run).
-      this.#access.begin()
-      let prepared
-      try {
-        prepared = await sqlite3.prepare_v2(this.#db, sqlite3.str_value(str))
-      } finally {
-        this.lastAccess = this.#access.end()
-      }
-      if (!prepared) return 'read' // nothing but comments
-      if (this.#module.UTF8ToString(prepared.sql).trim() !== '') {
-        // More text: a second statement, or only comments and semicolons (which prepare to none).
-        // The rest is prepared outside the authorizer's recording: it is not run.
-        const next = await sqlite3.prepare_v2(this.#db, prepared.sql).catch(() => 'not sql' as const)
-        if (next && next !== 'not sql') await sqlite3.finalize(next.stmt)
-        if (next !== null) {
-          await sqlite3.finalize(prepared.stmt)
-          return 'unrecordable'
-        }
-      }
-      const kept: Prepared = { stmt: prepared.stmt, access: this.lastAccess }
-      this.#remember(sql, kept)
-      return recordabilityOf(kept.access)
-    } catch (error) {
-      throw toEngineError(error)
-    } finally {
-      sqlite3.str_finish(str)
-    }
+    return this.#statements.recordability(sql)
   }
 
   /** The tables `sql` would read and write now, without running it. */
@@ -431,67 +255,10 @@ export class SqliteEngine {
         this.#cache.delete(sql)
         await this.#sqlite3.finalize(cached.stmt)
       }
-      await this.#prepareAndRun(sql, [], 'describe')
+      await this.#statements.prepareAndRun(sql, [], 'describe')
       return this.lastAccess
     } catch (error) {
       throw toEngineError(error)
-    }
-  }
-
-  async #prepareAndRun(sql: string, params: readonly SqlValue[], mode: 'run' | 'single' | 'describe'): Promise<StatementResult> {
-    const run = mode !== 'describe'
-    const sqlite3 = this.#sqlite3
-    const str = sqlite3.str_new(this.#db, sql)
-    let access = NO_ACCESS
-    try {
-      let next = sqlite3.str_value(str)
-      let result: StatementResult = {}
-      let first = true
-      for (;;) {
-        this.#access.begin()
-        let prepared
-        let statementAccess = NO_ACCESS
-        try {
-          prepared = await sqlite3.prepare_v2(this.#db, next)
-        } finally {
-          statementAccess = this.#access.end()
-          access = first ? statementAccess : mergeAccess(access, statementAccess)
-          this.lastAccess = access
-        }
-        if (!prepared) break
-        next = prepared.sql
-        const rest = this.#module.UTF8ToString(next).trim()
-        if (mode === 'single' && rest !== '') {
-          await sqlite3.finalize(prepared.stmt)
-          throw new SqliteError(`Refused to run text that holds more than one statement: ${sql}`, 1)
-        }
-        if (first && rest === '') {
-          // A single statement: keep it prepared for the next time the same SQL comes.
-          const kept: Prepared = { stmt: prepared.stmt, access: statementAccess }
-          this.#remember(sql, kept)
-          return run ? await this.#runTracked(prepared.stmt, params, kept) : {}
-        }
-        try {
-          // Each statement of a script is tracked on its own: one may commit before a later one fails.
-          if (run) result = await this.#runTracked(prepared.stmt, first ? params : [], { access: statementAccess })
-        } finally {
-          await sqlite3.finalize(prepared.stmt)
-        }
-        first = false
-        if (rest === '') break
-      }
-      return result
-    } finally {
-      sqlite3.str_finish(str)
-    }
-  }
-
-  #remember(sql: string, prepared: Prepared): void {
-    this.#cache.set(sql, prepared)
-    if (this.#cache.size > STATEMENT_CACHE_SIZE) {
-      const [oldSql, old] = this.#cache.entries().next().value as [string, Prepared]
-      this.#cache.delete(oldSql)
-      void this.#sqlite3.finalize(old.stmt)
     }
   }
 
@@ -502,7 +269,7 @@ export class SqliteEngine {
       const columnCount = sqlite3.column_count(stmt)
       // An upsert may update rather than insert, leaving the last rowid as it was (perhaps another
       // tab's insert's): only a rowid that moved is this statement's.
-      const rowidBefore = prepared.access.inserts === 'upsert' ? await this.#lastInsertRowid() : undefined
+      const rowidBefore = prepared.access.inserts === 'upsert' ? await this.#own.lastInsertRowid() : undefined
       let rows: SqlValue[][] | undefined
       // The authorizer records while the statement steps: if SQLite compiles it again (the schema
       // changed since it was prepared), what it touches now replaces what it touched then.
@@ -524,52 +291,10 @@ export class SqliteEngine {
       const changes = sqlite3.changes(this.#db)
       // The connection is every tab's: its last rowid is this statement's only if it inserted a row.
       if (changes === 0 || !prepared.access.inserts) return { changes }
-      const rowid = await this.#lastInsertRowid()
+      const rowid = await this.#own.lastInsertRowid()
       return rowid === rowidBefore ? { changes } : { changes, lastInsertRowid: rowid }
     } finally {
       await sqlite3.reset(stmt).catch(() => {})
     }
   }
-
-  /** SQLite's schema versions now: main's and temp's (temp objects are every tab's too, on one connection). */
-  async #schemaVersionNow(): Promise<string> {
-    const version = (stmt: number) => this.#sqlite3.column_int(stmt, 0)
-    return `${await this.#ownQuery('pragma main.schema_version', version)}/${await this.#ownQuery('pragma temp.schema_version', version)}`
-  }
-
-  /** wa-sqlite 1.0 does not export sqlite3_last_insert_rowid; a kept statement is the cheap way. */
-  #lastInsertRowid(): Promise<bigint> {
-    return this.#ownQuery('select last_insert_rowid()', (stmt) => this.#sqlite3.column_int64(stmt, 0))
-  }
-
-  /**
-   * One row of the engine's own one-value questions, through a statement kept for each. Prepared
-   * outside any recording (they touch no table of the app) and never tracked: they change nothing.
-   */
-  async #ownQuery<T>(sql: string, read: (stmt: number) => T): Promise<T> {
-    let stmt = this.#own.get(sql)
-    if (stmt === undefined) {
-      const str = this.#sqlite3.str_new(this.#db, sql)
-      try {
-        stmt = (await this.#sqlite3.prepare_v2(this.#db, this.#sqlite3.str_value(str)))!.stmt
-      } finally {
-        this.#sqlite3.str_finish(str)
-      }
-      this.#own.set(sql, stmt)
-    }
-    try {
-      await this.#sqlite3.step(stmt)
-      return read(stmt)
-    } finally {
-      await this.#sqlite3.reset(stmt)
-    }
-  }
-}
-
-/** wa-sqlite's errors carry a numeric `code`; ours are typed. */
-function toEngineError(error: unknown): Error {
-  if (error instanceof Error && typeof (error as { code?: unknown }).code === 'number' && !(error instanceof SqliteError)) {
-    return new SqliteError(error.message, (error as unknown as { code: number }).code)
-  }
-  return error as Error
 }
