@@ -117,7 +117,7 @@ export class Coordinator {
 
   #join(port: Line, message: JoinMessage): void {
     const { tabId } = message
-    // The join brought the secret the id derives from (checked in receive()).
+    // The join brought the secret the id derives from (checked by the TabGate).
     const known = this.#lines.get(tabId)
     if (known && (message.serial ?? 0) < known.serial) {
       // A join sent again overtook this one: its lines are the tab's.

@@ -21,7 +21,7 @@ const REELECT_DELAY_MS = 100
 /**
  * The longest an elected worker may go without showing progress, whatever `hangTimeoutMs` its tab
  * claims: a worker that waits for the role lock or opens the files heartbeats at least every
- * second (see ACQUIRING_BEAT_MS in worker/active-database.ts).
+ * second (see ACQUIRING_BEAT_MS in worker/role-acquisition.ts).
  */
 const ELECTION_SILENCE_MS = 60_000
 

@@ -46,7 +46,7 @@ export class SqliteEngine {
   #closed = false
   /** Called from inside SQLite while a statement runs, with the time (see the progress handler). */
   onProgress: ((now: number) => void) | undefined
-  /** The time limit of the running request (see `limited`), and when it was first seen running. */
+  /** The time limit of the running request (see startRequest), and when it was first seen running. */
   #limitMs = Infinity
   #limitSeq = 0
   #progressSeq = 0
