@@ -103,6 +103,9 @@ describe('CoordinatorWatch', () => {
     const b = tab(world)
     await runTo(world, TAKE_OVER_AT + HANG / 2)
     expect([a.did.takeOvers, b.did.takeOvers]).toEqual([1, 0])
+    // b asked without queueing (ifAvailable): a queued request would take over once a let go.
+    const { pending } = await world.locks.query()
+    expect(pending!.filter((lock) => lock.name === TAKE_OVER_LOCK)).toEqual([])
   })
 
   it('lets the take-over lock go once the new coordinator welcomes the tab', async () => {

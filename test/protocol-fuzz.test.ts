@@ -119,6 +119,17 @@ describe('message decoding (property-based)', () => {
     const lost = { t: 'route-lost', v: PROTOCOL_VERSION, epoch: 2 }
     expect(parseCoordinatorToTab({ ...lost, reason: 'hung' })).toBeDefined()
     expect(parseCoordinatorToTab({ ...lost, reason: '<img src=x onerror=alert(1)>' })).toBeUndefined()
+    const route = {
+      t: 'route',
+      v: PROTOCOL_VERSION,
+      epoch: 2,
+      activeTabId: 'a',
+      port: 'line-name-2',
+      token: 't',
+      storage: 'opfs',
+    }
+    expect(parseCoordinatorToTab({ ...route, reason: 'elected' })).toBeDefined()
+    expect(parseCoordinatorToTab({ ...route, reason: 'something else' })).toBeUndefined()
     // A join whose epoch would push a restarted coordinator's count past safe integers is refused.
     expect(parseTabToCoordinator({ ...join, epoch: 2 ** 53 - 2 })).toBeUndefined()
     // Another release's message is not acted on (the coordinator answers it with a ProtocolError).

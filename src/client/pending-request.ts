@@ -17,15 +17,6 @@ export interface ExecExtras {
   readonly timeoutMs?: number
 }
 
-/** How a new request settles, and its answer bound. */
-interface Settling {
-  readonly maxSweeps: number
-  readonly resolve: (result: ExecResult) => void
-  readonly reject: (error: Error) => void
-  /** Told of every settlement: the request's latency, and its error. */
-  readonly settled: (ms: number, error?: Error) => void
-}
-
 export interface PendingRequest {
   readonly id: number
   readonly lease: number
@@ -57,7 +48,10 @@ export interface PendingRequest {
   readonly startedAt: number
 }
 
-/** A request not sent yet; `op` is its operation id, if it has one (see RequestRouter.exec). */
+/**
+ * A request not sent yet; `op` is its operation id, if it has one (see RequestRouter.exec), and
+ * `settled` is told of its latency (and error) when it settles.
+ */
 export function pendingRequest(
   id: number,
   lease: number,
@@ -66,7 +60,10 @@ export function pendingRequest(
   kind: StatementKind | 'describe',
   op: string | undefined,
   { admin, timeoutMs }: ExecExtras,
-  { maxSweeps, resolve, reject, settled }: Settling,
+  maxSweeps: number,
+  resolve: (result: ExecResult) => void,
+  reject: (error: Error) => void,
+  settled: (ms: number, error?: Error) => void,
 ): PendingRequest {
   const request: PendingRequest = {
     id,

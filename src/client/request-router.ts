@@ -54,6 +54,8 @@ export class RequestRouter {
   readonly #inFlight = new Map<number, PendingRequest>()
   readonly #waiting: RouteWait
   #nextId = 1
+  /** Told of every request that settles: its latency, and its error. */
+  readonly #settled = (ms: number, error?: Error) => this.onSettled?.(ms, this.#route?.activeTabId === this.#tabId, error)
 
   /**
    * `answerTimeoutMs`: how long a statement sent on a live line may go unanswered (queued behind
@@ -115,8 +117,9 @@ export class RequestRouter {
     sql: string,
     params: SqlValue[],
     kind: StatementKind | 'describe',
-    { admin, timeoutMs }: ExecExtras = {},
+    extras: ExecExtras = NO_EXTRAS,
   ): Promise<ExecResult> {
+    const { admin, timeoutMs } = extras
     if (this.#closed) return Promise.reject(this.#closed)
     const pinned = this.leases.pinned(lease)
     if (pinned && this.leaseLost(lease)) return Promise.reject(transactionLost())
@@ -128,6 +131,7 @@ export class RequestRouter {
         ? this.#opPrefix + this.#nextOp++
         : undefined
     return new Promise<ExecResult>((resolve, reject) => {
+      const maxSweeps = this.#answers.maxSweeps(timeoutMs)
       const request = pendingRequest(
         this.#nextId++,
         lease,
@@ -135,13 +139,11 @@ export class RequestRouter {
         params,
         kind,
         op,
-        { admin, timeoutMs },
-        {
-          maxSweeps: this.#answers.maxSweeps(timeoutMs),
-          resolve,
-          reject,
-          settled: (ms, error) => this.onSettled?.(ms, this.#route?.activeTabId === this.#tabId, error),
-        },
+        extras,
+        maxSweeps,
+        resolve,
+        reject,
+        this.#settled,
       )
       if (this.#route) this.#send(request, this.#route)
       else this.#waiting.add(request)
@@ -317,3 +319,5 @@ export class RequestRouter {
     return false
   }
 }
+
+const NO_EXTRAS: ExecExtras = {}

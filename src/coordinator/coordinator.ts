@@ -29,7 +29,7 @@ import { ActiveRole } from './active-role.js'
 import { LineTable, tabLines } from './line-table.js'
 import { Standby } from './standby.js'
 import { VisibilityWatch } from './visibility-watch.js'
-import { GOODBYE_GRACE_MS, isPort, sendTab, sendWorker } from './wire.js'
+import { GOODBYE_GRACE_MS, isMessagePort, sendTab, sendWorker } from './wire.js'
 
 export class Coordinator {
   readonly #env: BrowserEnv
@@ -193,7 +193,7 @@ export class Coordinator {
     this.#candidates.gone(tabId)
     this.#role.forget(tabId)
     lines?.worker.close()
-    if (lines && !isPort(lines.tab)) lines.tab.close()
+    if (lines && !isMessagePort(lines.tab)) lines.tab.close()
     this.#lineUpChanged()
     if (wasActive) {
       this.#role.vacated(reason)

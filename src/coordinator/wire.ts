@@ -10,7 +10,7 @@ import { newLine, transferOf, type Line } from '../protocol/line.js'
  */
 export const GOODBYE_GRACE_MS = 50
 
-export const isPort = (line: Line): boolean => typeof MessagePort !== 'undefined' && line instanceof MessagePort
+export const isMessagePort = (line: Line): boolean => typeof MessagePort !== 'undefined' && line instanceof MessagePort
 
 export function sendTab(port: Line, message: CoordinatorToTab): void {
   port.postMessage(message)
@@ -33,7 +33,7 @@ export interface Route {
  * sees it). A MessageChannel when both ends reach the coordinator by port, else a channel line.
  */
 export function brokerRoute(worker: Line, tab: Line, tabId: string, route: Route): void {
-  const [workerEnd, tabEnd] = newLine(isPort(worker) && isPort(tab))
+  const [workerEnd, tabEnd] = newLine(isMessagePort(worker) && isMessagePort(tab))
   const token = crypto.randomUUID()
   worker.postMessage(
     { t: 'attach', v: PROTOCOL_VERSION, epoch: route.epoch, tabId, port: workerEnd, token } satisfies CoordinatorToWorker,

@@ -24,7 +24,7 @@
  * by then that its lock was stolen (the browser queued that news while it was frozen, before the
  * answers to what it asks after it resumes), and it checks its lock between its steps; and the
  * coordinator's clock does not step back between two elections by more than the time between
- * them (each coordinator's `at` only grows; see coordinator.ts).
+ * them (each coordinator's `at` only grows; see coordinator/elector.ts).
  */
 
 /** The pool's own directory, as a marker's target. */

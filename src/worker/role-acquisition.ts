@@ -21,7 +21,7 @@ import type { StorageChoice } from './storage-choice.js'
 
 /**
  * The longest gap between heartbeats while acquiring the role, whatever `hangTimeoutMs` is: the
- * coordinator gives an election up after 60 s of silence (ELECTION_SILENCE_MS in coordinator.ts).
+ * coordinator gives an election up after 60 s of silence (ELECTION_SILENCE_MS in coordinator/elector.ts).
  */
 const ACQUIRING_BEAT_MS = 1000
 

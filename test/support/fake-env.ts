@@ -49,7 +49,9 @@ interface Request {
  * Exclusive Web Locks in memory: each name is granted to one request at a time, in order. As in a
  * browser, `ifAvailable` calls back with `null` at once when the name is held or queued for, and
  * `steal` is granted at once, the holder's request failing with an AbortError while its callback
- * runs on; requests queued behind it stay queued.
+ * runs on; requests queued behind it stay queued. Not modelled, as nothing tested with it uses
+ * them: `signal` (an aborted request stays queued), `mode: 'shared'` (taken as exclusive), and
+ * the order of a released request's promise and the next grant.
  */
 export class FakeLocks {
   readonly #queues = new Map<string, Request[]>()
@@ -88,7 +90,8 @@ export class FakeLocks {
 
   async query(): Promise<LockManagerSnapshot> {
     const held = [...this.#queues].filter(([, q]) => q.length > 0).map(([name]) => ({ name, mode: 'exclusive' as const }))
-    return { held, pending: [] }
+    const pending = [...this.#queues].flatMap(([name, q]) => q.slice(1).map(() => ({ name, mode: 'exclusive' as const })))
+    return { held, pending }
   }
 
   /** Holds `name` until the returned function is called (a tab's lifetime lock), or it is stolen. */
