@@ -8,6 +8,7 @@
 import { StorageUnavailableError } from '../protocol/errors.js'
 import { coordinatorHostName, type DatabaseNames } from '../protocol/names.js'
 import type { DebugLog } from '../protocol/debug-log.js'
+import type { BrowserEnv } from '../protocol/browser-env.js'
 import { startCoordinatorHost } from './asset-urls.js'
 
 export class CoordinatorHost {
@@ -16,17 +17,25 @@ export class CoordinatorHost {
   readonly #log: DebugLog
   /** The coordinator script cannot load: no tab can host it. */
   readonly #failed: (error: Error) => void
+  readonly #locks: BrowserEnv['locks']
   #worker: Worker | undefined
   /** This tab's request for the host lock, queued or held; aborting it withdraws a queued one. */
   #request: AbortController | undefined
   #release: (() => void) | undefined
   #closed = false
 
-  constructor(names: DatabaseNames, url: string | URL | undefined, log: DebugLog, failed: (error: Error) => void) {
+  constructor(
+    names: DatabaseNames,
+    url: string | URL | undefined,
+    log: DebugLog,
+    failed: (error: Error) => void,
+    locks: BrowserEnv['locks'],
+  ) {
     this.#names = names
     this.#url = url
     this.#log = log
     this.#failed = failed
+    this.#locks = locks
   }
 
   /** Queues for the host lock (once). */
@@ -55,7 +64,7 @@ export class CoordinatorHost {
     const request = (this.#request = new AbortController())
     // A steal takes no signal: it is granted at once.
     const options = takeOver ? { steal: true } : { signal: request.signal }
-    navigator.locks
+    this.#locks
       .request(this.#names.hostLock, options, () => {
         if (this.#closed || this.#request !== request) return
         this.#log('hosting the Web Locks coordinator', { takeOver })

@@ -19,12 +19,11 @@ import { StorageUnavailableError } from '../protocol/errors.js'
 import { PROTOCOL_VERSION } from '../protocol/message-fields.js'
 import type { JoinMessage, LeftMessage, TabToCoordinator } from '../protocol/coordinator-messages.js'
 import type { DatabaseNames } from '../protocol/names.js'
-import { openLine, transferOf, type Line, type LineRef } from '../protocol/line.js'
+import { openLine, transferOf, type ChannelEnd, type Line, type LineRef } from '../protocol/line.js'
 import type { DebugLog } from '../protocol/debug-log.js'
-import { startCoordinator } from './asset-urls.js'
 import { CoordinatorHost } from './coordinator-host.js'
-import { CoordinatorWatch, type WatchEnv } from './coordinator-watch.js'
-import { browserEnv } from '../protocol/browser-env.js'
+import { CoordinatorWatch } from './coordinator-watch.js'
+import { browserLinkEnv, type LinkEnv, type SharedWorkerEnd } from './link-env.js'
 
 export type CoordinatorMode = 'auto' | 'shared-worker' | 'web-locks'
 export type CoordinatorKind = 'shared-worker' | 'web-locks'
@@ -34,8 +33,8 @@ export type CoordinatorKind = 'shared-worker' | 'web-locks'
  * `coordinator: 'shared-worker'` joins a fresh one, SHARED_WORKER_TRIES times in all, after which
  * queries fail with StorageUnavailableError.
  */
-const SHARED_WORKER_START_MS = 4000
-const SHARED_WORKER_TRIES = 4
+export const SHARED_WORKER_START_MS = 4000
+export const SHARED_WORKER_TRIES = 4
 
 export interface LinkHandlers {
   /** A message from the coordinator. */
@@ -61,9 +60,11 @@ export class CoordinatorLink {
   readonly #url: string | URL | undefined
   readonly #log: DebugLog
   readonly #on: LinkHandlers
+  /** Channels, the SharedWorker, timers, locks and clocks. */
+  readonly #env: LinkEnv
   #kind: CoordinatorKind
   #line: Line | undefined
-  #joinChannel: BroadcastChannel | undefined
+  #joinChannel: ChannelEnd | undefined
   /** The channel join not yet welcomed: sent again when a coordinator says it is `ready`. */
   #pendingJoin: JoinMessage | undefined
   #startTimer: ReturnType<typeof setTimeout> | undefined
@@ -84,14 +85,15 @@ export class CoordinatorLink {
     hangTimeoutMs: number,
     log: DebugLog,
     on: LinkHandlers,
-    env: WatchEnv = browserEnv(),
+    env: LinkEnv = browserLinkEnv(),
   ) {
     this.#mode = mode
     this.#names = names
     this.#url = url
     this.#log = log
     this.#on = on
-    this.#host = new CoordinatorHost(names, url, log, (error) => this.#on.failed(error))
+    this.#env = env
+    this.#host = new CoordinatorHost(names, url, log, (error) => this.#on.failed(error), env.locks)
     this.#watch = new CoordinatorWatch(
       hangTimeoutMs,
       names.takeOverLock,
@@ -103,10 +105,10 @@ export class CoordinatorLink {
       log,
       env,
     )
-    if (mode === 'shared-worker' && typeof SharedWorker === 'undefined') {
+    if (mode === 'shared-worker' && !env.startSharedWorker) {
       throw new StorageUnavailableError("SharedWorker is not available in this browser; use coordinator: 'auto' or 'web-locks'")
     }
-    this.#kind = mode === 'web-locks' || typeof SharedWorker === 'undefined' ? 'web-locks' : 'shared-worker'
+    this.#kind = mode === 'web-locks' || !env.startSharedWorker ? 'web-locks' : 'shared-worker'
   }
 
   /** Which coordinator this tab uses now. */
@@ -156,9 +158,10 @@ export class CoordinatorLink {
   }
 
   #joinShared(message: JoinMessage): void {
-    let shared: SharedWorker
+    let shared: SharedWorkerEnd
     try {
-      shared = startCoordinator(this.#url, this.#names.coordinator)
+      // The kind is 'shared-worker' only where the env can start one.
+      shared = this.#env.startSharedWorker!(this.#url, this.#names.coordinator)
     } catch (error) {
       this.#sharedFailed(`the SharedWorker could not start (${(error as Error).message})`)
       return
@@ -179,7 +182,7 @@ export class CoordinatorLink {
     // join and never answer. `auto` then uses Web Locks; `shared-worker` asks a fresh one, a few
     // times, before giving up on it.
     const tries = ++this.#sharedTries
-    this.#startTimer = setTimeout(() => {
+    this.#startTimer = this.#env.setTimeout(() => {
       if (this.#line !== port) return
       if (this.#mode !== 'auto' && tries < SHARED_WORKER_TRIES) this.#on.unanswered()
       else this.#sharedFailed(`the SharedWorker did not answer within ${SHARED_WORKER_START_MS * tries} ms`)
@@ -201,8 +204,8 @@ export class CoordinatorLink {
 
   #joinChannelWay(message: JoinMessage): void {
     this.#host.queue()
-    const name = crypto.randomUUID()
-    const line = openLine(name)
+    const name = this.#env.randomId()
+    const line = openLine(name, this.#env.openChannel)
     this.#line = line
     line.onmessage = (event) => {
       if (this.#line === line) this.#receive(event.data)
@@ -217,9 +220,9 @@ export class CoordinatorLink {
    * coordinator, says goodbye. A SharedWorker coordinator may die with the tab that closes (WebKit
    * runs it in that tab's process), so the goodbye cannot go through it alone.
    */
-  #openJoinChannel(): BroadcastChannel {
+  #openJoinChannel(): ChannelEnd {
     if (this.#joinChannel) return this.#joinChannel
-    const channel = (this.#joinChannel = new BroadcastChannel(this.#names.joinChannel))
+    const channel = (this.#joinChannel = this.#env.openChannel(this.#names.joinChannel))
     channel.onmessage = (event: MessageEvent) => {
       const data = event.data as { t?: unknown; v?: unknown; tabId?: unknown; lock?: unknown }
       if (data?.v !== PROTOCOL_VERSION) return
@@ -253,7 +256,7 @@ export class CoordinatorLink {
     }
     // Any answer shows the coordinator is there: a `rejected` (another release) too, which must
     // not later pass for a silent SharedWorker and send this tab to the Web Locks way.
-    clearTimeout(this.#startTimer)
+    this.#env.clearTimeout(this.#startTimer)
     this.#sharedTries = 0
     if (this.#kind === 'web-locks') this.#watch.heard()
     if (t === 'welcome') {
@@ -265,7 +268,7 @@ export class CoordinatorLink {
   }
 
   #dropLine(): void {
-    clearTimeout(this.#startTimer)
+    this.#env.clearTimeout(this.#startTimer)
     this.#pendingJoin = undefined
     const line = this.#line
     this.#line = undefined

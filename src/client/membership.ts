@@ -11,7 +11,7 @@ import { parseCoordinatorToTab, type JoinMessage, type TabToCoordinator } from '
 import type { DatabaseNames } from '../protocol/names.js'
 import type { TabIdentity } from '../protocol/tab-identity.js'
 import type { DebugLog } from '../protocol/debug-log.js'
-import { browserEnv, type BrowserEnv } from '../protocol/browser-env.js'
+import { browserLinkEnv, type LinkEnv } from './link-env.js'
 import type { ResolvedConfig } from '../dialect/options.js'
 import { CoordinatorLink, type CoordinatorKind } from './coordinator-link.js'
 import { openLine, type Line, type LineRef } from '../protocol/line.js'
@@ -35,8 +35,8 @@ export class Membership {
   readonly #onLeft: (tabId: string) => void
   /** The tab is closing: nothing is started or joined again. */
   readonly #closed: () => boolean
-  /** Locks, clocks and timers, here and in the coordinator watch. */
-  readonly #env: BrowserEnv
+  /** Locks, clocks and timers here; channels and the SharedWorker too, in the coordinator link. */
+  readonly #env: LinkEnv
   readonly worker: OwnWorker
   #link: CoordinatorLink | undefined
   #coordinatorWatch: AbortController | undefined
@@ -58,7 +58,7 @@ export class Membership {
     events: TabEvents,
     log: DebugLog,
     hooks: { onLeft: (tabId: string) => void; closed: () => boolean },
-    env: BrowserEnv = browserEnv(),
+    env: LinkEnv = browserLinkEnv(),
   ) {
     this.#config = config
     this.#names = names

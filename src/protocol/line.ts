@@ -14,6 +14,18 @@ export interface Line {
   close(): void
 }
 
+/** What a line or the join channel needs of a BroadcastChannel; fakes stand in for it in tests. */
+export interface ChannelEnd {
+  postMessage(message: unknown): void
+  onmessage: ((event: MessageEvent) => void) | null
+  close(): void
+}
+
+/** Opens a BroadcastChannel of this name (or a fake one). */
+export type OpenChannel = (name: string) => ChannelEnd
+
+const browserChannel: OpenChannel = (name) => new BroadcastChannel(name)
+
 /** A line as it travels in a message: a port (transferred) or a channel line's name. */
 export type LineRef = MessagePort | string
 
@@ -23,9 +35,9 @@ const ACK = '$line-ack'
 
 export const isLineName = (x: unknown): x is string => typeof x === 'string' && /^[\w-]{8,64}$/.test(x)
 
-/** Opens this end of a line received in a message. */
-export function openLine(ref: LineRef): Line {
-  return typeof ref === 'string' ? new ChannelLine(ref) : ref
+/** Opens this end of a line received in a message; a channel line on a channel from `openChannel`. */
+export function openLine(ref: LineRef, openChannel: OpenChannel = browserChannel): Line {
+  return typeof ref === 'string' ? new ChannelLine(ref, openChannel) : ref
 }
 
 /** What to put in a postMessage transfer list for `ref`. */
@@ -91,14 +103,14 @@ export abstract class HoldingLine implements Line {
  * a port's before `start()`.
  */
 class ChannelLine extends HoldingLine {
-  readonly #channel: BroadcastChannel
+  readonly #channel: ChannelEnd
   #peer = false
   #closed = false
   #outbox: unknown[] = []
 
-  constructor(name: string) {
+  constructor(name: string, openChannel: OpenChannel) {
     super()
-    this.#channel = new BroadcastChannel(PREFIX + name)
+    this.#channel = openChannel(PREFIX + name)
     this.#channel.onmessage = (event) => this.#onChannelMessage(event.data)
     this.#channel.postMessage(OPEN)
   }
