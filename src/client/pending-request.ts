@@ -3,6 +3,7 @@
  * as the failover table sees it, which holder has it, and the message that carries it.
  */
 import type { InFlight } from './failover-policy.js'
+import type { LeaseBook } from './lease-book.js'
 import type { Mutable, SqlValue } from '../protocol/message-fields.js'
 import type { AdminOperation, ExecRequest, ExecResult } from '../protocol/statement-messages.js'
 
@@ -94,9 +95,29 @@ export function pendingRequest(
   return request
 }
 
-/** The request as the failover table classes it. */
-export function failoverKind(request: PendingRequest): InFlight['kind'] {
-  return request.read ? 'read' : request.commit ? 'commit' : request.op ? 'recorded' : 'unrecorded'
+/**
+ * The request as the failover table sees it (failover-policy.ts): `sent` says whether it is on a
+ * live line now, `routeEpoch` is the current route's, if there is one.
+ */
+export function inFlight(
+  request: PendingRequest,
+  sent: boolean,
+  leases: LeaseBook,
+  routeEpoch: number | undefined,
+  requestTimeoutMs: number,
+): InFlight {
+  const { lease } = request
+  const pinned = leases.pinned(lease)
+  return {
+    kind: request.read ? 'read' : request.commit ? 'commit' : request.op ? 'recorded' : 'unrecorded',
+    inTransaction: pinned,
+    diesWithTransaction: pinned && leases.diesWithTransaction(lease, request.sql, request.raw, request.commit),
+    maybeApplied: request.maybeApplied,
+    sent,
+    losses: request.losses,
+    old: performance.now() - request.startedAt > requestTimeoutMs,
+    transactionGone: pinned && leases.lostOn(lease, routeEpoch),
+  }
 }
 
 /** The message that puts `request` on a line, carrying `releases` if there are any. */

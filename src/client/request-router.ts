@@ -16,7 +16,7 @@ import { AnswerClock } from './answer-clock.js'
 import { LeaseBook } from './lease-book.js'
 import {
   execMessage,
-  failoverKind,
+  inFlight,
   pendingRequest,
   type ExecExtras,
   type PendingRequest,
@@ -290,21 +290,8 @@ export class RequestRouter {
    * a retry if it may have been applied), false when it was rejected.
    */
   #settle(request: PendingRequest, event: FailoverEvent, sent = true): boolean {
-    const { lease } = request
-    const pinned = this.leases.pinned(lease)
-    const fate = failoverFate(
-      {
-        kind: failoverKind(request),
-        inTransaction: pinned,
-        diesWithTransaction: pinned && this.leases.diesWithTransaction(lease, request.sql, request.raw, request.commit),
-        maybeApplied: request.maybeApplied,
-        sent,
-        losses: request.losses,
-        old: performance.now() - request.startedAt > this.#requestTimeoutMs,
-        transactionGone: pinned && this.leaseLost(lease),
-      },
-      event,
-    )
+    const facts = inFlight(request, sent, this.leases, this.#route?.epoch, this.#requestTimeoutMs)
+    const fate = failoverFate(facts, event)
     if (event === 'holder-lost') request.losses++
     if (fate.then === 'ask') request.maybeApplied = true
     if (fate.then !== 'fail') return true

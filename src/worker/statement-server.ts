@@ -19,8 +19,8 @@ import {
 } from '../protocol/statement-messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import type { Line } from '../protocol/line.js'
-import { LeaseQueue } from './lease-queue.js'
-import { leaseTimeoutError } from './lease-timeout-error.js'
+import { connectionQueue } from './connection-queue.js'
+import type { LeaseQueue } from './lease-queue.js'
 import type { OpLedger } from './op-ledger.js'
 import { runStatement } from './statement-runner.js'
 import type { SqliteEngine } from './sqlite-engine.js'
@@ -147,27 +147,8 @@ export class StatementServer {
   }
 
   #newQueue(): LeaseQueue {
-    const { leaseTimeoutMs } = this.#options
-    return new LeaseQueue({
-      idleTimeoutMs: leaseTimeoutMs,
-      timeoutError: (lease, waiting) => leaseTimeoutError(lease, waiting, leaseTimeoutMs),
-      onRevoke: async () => {
-        this.#stats.revokedLeases++
-        await this.#role.engine?.rollback().catch(() => {})
-      },
-      // A scope that ended with a transaction open (a raw BEGIN outside db.transaction() and
-      // db.connection()) must not hand it to the next lease, perhaps another tab's, whose writes
-      // would then commit or roll back with it.
-      mayYield: () => this.#role.engine?.inTransaction === false,
-      onRelease: (lease) => {
-        const engine = this.#role.engine
-        if (!engine?.inTransaction) return undefined
-        return async () => {
-          this.#log('rolled back a transaction its connection scope left open', { tabId: lease.tabId, lease: lease.lease })
-          await engine.rollback().catch(() => {})
-        }
-      },
-    })
+    const revoked = () => void this.#stats.revokedLeases++
+    return connectionQueue(this.#options.leaseTimeoutMs, () => this.#role.engine, revoked, this.#log)
   }
 
   /**

@@ -1,0 +1,43 @@
+/**
+ * The lease queue of the one SQLite connection (lease-queue.ts), with what keeps a transaction to
+ * the lease that began it. A lease revoked for its idle time has its transaction rolled back. A
+ * scope that ended with a transaction open (a raw BEGIN outside db.transaction() and
+ * db.connection()) has it rolled back before the next lease, perhaps another tab's, gets the
+ * connection: that lease's writes would otherwise commit or roll back with it. A holder yields the
+ * connection between its statements only with no transaction open.
+ */
+import type { DebugLog } from '../protocol/debug-log.js'
+import { LeaseQueue } from './lease-queue.js'
+import { leaseTimeoutError } from './lease-timeout-error.js'
+import type { SqliteEngine } from './sqlite-engine.js'
+
+/**
+ * @param engine the open database, if any, when the queue needs it
+ * @param revoked told of each lease revoked while it held the connection
+ */
+export function connectionQueue(
+  leaseTimeoutMs: number,
+  engine: () => SqliteEngine | undefined,
+  revoked: () => void,
+  log: DebugLog,
+): LeaseQueue {
+  return new LeaseQueue({
+    idleTimeoutMs: leaseTimeoutMs,
+    timeoutError: (lease, waiting) => leaseTimeoutError(lease, waiting, leaseTimeoutMs),
+    onRevoke: async () => {
+      revoked()
+      await engine()
+        ?.rollback()
+        .catch(() => {})
+    },
+    mayYield: () => engine()?.inTransaction === false,
+    onRelease: (lease) => {
+      const open = engine()
+      if (!open?.inTransaction) return undefined
+      return async () => {
+        log('rolled back a transaction its connection scope left open', { tabId: lease.tabId, lease: lease.lease })
+        await open.rollback().catch(() => {})
+      }
+    },
+  })
+}
