@@ -1,8 +1,9 @@
 /**
- * The browser APIs that the coordinator (SharedWorker or a tab's DedicatedWorker) and a tab's
- * membership and coordinator watch (the page) use for locks and time, passed in so that their
- * elections, bounds, take-overs and hand-offs can be unit-tested with fakes
- * (test/support/fake-env.ts). In a browser it is {@link browserEnv}.
+ * The browser APIs that the coordinator (SharedWorker or a tab's DedicatedWorker), a tab's
+ * membership and coordinator watch (the page), and a tab worker's role (its lock, heartbeats and
+ * freshness) use for locks and time, passed in so that their elections, bounds, take-overs and
+ * hand-offs can be unit-tested with fakes (test/support/fake-env.ts). In a browser it is
+ * {@link browserEnv}.
  */
 export interface BrowserEnv {
   /** Tabs' lifetime locks (granted when a tab is gone), the role lock's holder, the take-over lock. */
@@ -17,9 +18,15 @@ export interface BrowserEnv {
   clearInterval(timer: ReturnType<typeof setInterval> | undefined): void
 }
 
+/**
+ * The browser's own. `locks` is read when used, so one made where there is no lock manager (a
+ * test of the clock alone, under Node) serves what needs only the clock and timers.
+ */
 export function browserEnv(): BrowserEnv {
   return {
-    locks: navigator.locks,
+    get locks() {
+      return navigator.locks
+    },
     now: () => performance.now(),
     wallClock: () => Date.now(),
     setTimeout: (run, ms) => setTimeout(run, ms),

@@ -11,6 +11,7 @@
  * ran (their tabs take those as lost with their holder), and closes the files.
  */
 import { ActiveTabLostError, HandoffError } from '../protocol/errors.js'
+import { browserEnv, type BrowserEnv } from '../protocol/browser-env.js'
 import type { WorkerToCoordinator } from '../protocol/worker-control-messages.js'
 import type { InitMessage } from '../protocol/own-worker-messages.js'
 import { silent, type DebugLog } from '../protocol/debug-log.js'
@@ -56,6 +57,8 @@ export class ActiveDatabase {
    */
   #replaced = false
   readonly #log: DebugLog
+  /** The browser's locks, clocks and timers (a test's fakes in unit tests). */
+  readonly #env: BrowserEnv
 
   constructor(
     init: InitMessage,
@@ -63,28 +66,29 @@ export class ActiveDatabase {
     asyncWasmUrl: string,
     toCoordinator: (message: WorkerToCoordinator) => void,
     log: DebugLog = silent,
+    env: BrowserEnv = browserEnv(),
   ) {
     this.#init = init
     this.#log = log
-    this.#opener = new DatabaseOpener(init, { wasmUrl, asyncWasmUrl }, log, () =>
-      this.#freshness.beatWhileBusy(performance.now()),
-    )
+    this.#env = env
+    this.#opener = new DatabaseOpener(init, { wasmUrl, asyncWasmUrl }, log, () => this.#freshness.beatWhileBusy(env.now()))
     const reports = (this.#reports = new RoleReports(toCoordinator, init.hangTimeoutMs))
     const role = this
-    this.#acquisition = new RoleAcquisition(
-      init,
-      this.#role,
-      this.#opener,
-      reports,
+    this.#freshness = new RoleFreshness(
       {
-        get epoch() {
-          return role.#epoch
-        },
-        serve: (engine, storage, steal) => this.#serve(engine, storage, steal),
-        lost: () => void this.deactivate({ drain: false }),
+        hangTimeoutMs: init.hangTimeoutMs,
+        send: (seq) => reports.heartbeat(this.#epoch, seq),
+        onLost: () => void this.deactivate({ drain: false, alone: true }),
       },
-      log,
+      env,
     )
+    this.#acquisition = new RoleAcquisition(init, this.#role, this.#opener, reports, log, env, {
+      get epoch() {
+        return role.#epoch
+      },
+      serve: (engine, storage, steal) => this.#serve(engine, storage, steal),
+      lost: () => void this.deactivate({ drain: false }),
+    })
     this.#standby = new WarmStandby(init.warmStandby, this.#opener, () => this.#role.busy, log)
     this.#server = new StatementServer(
       init,
@@ -101,20 +105,13 @@ export class ActiveDatabase {
         get draining() {
           return role.#role.state === 'draining'
         },
-        get freshness() {
-          return role.#freshness
-        },
+        freshness: this.#freshness,
         get replaced() {
           return role.#replaced
         },
       },
       log,
     )
-    this.#freshness = new RoleFreshness({
-      hangTimeoutMs: init.hangTimeoutMs,
-      send: (seq) => reports.heartbeat(this.#epoch, seq),
-      onLost: () => void this.deactivate({ drain: false, alone: true }),
-    })
   }
 
   get active(): boolean {
@@ -142,9 +139,9 @@ export class ActiveDatabase {
    * Takes the role lock and opens the files, then reports `activated` for `epoch`. Reports
    * `activate-failed` (releasing the lock) if the files cannot be opened within the bounded retries.
    */
-  activate(epoch: number, steal: boolean, sentAt = Date.now()): void {
+  activate(epoch: number, steal: boolean, sentAt = this.#env.wallClock()): void {
     const state = this.#role.state
-    if (steal && !this.#engine && Date.now() - sentAt > this.#init.hangTimeoutMs) {
+    if (steal && !this.#engine && this.#env.wallClock() - sentAt > this.#init.hangTimeoutMs) {
       // Sent before this worker stalled (or froze) and read only now: the coordinator has elected
       // again since, and a steal would take the role lock from the worker it elected.
       this.#reports.activateFailed(epoch, new HandoffError('This election reached a worker that was stalled; it is stale'))

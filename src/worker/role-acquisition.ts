@@ -10,6 +10,7 @@
  * lock go as soon as it is granted. Only the latest attempt moves the role state; it is current
  * while it is also not abandoned, and only a current attempt reports.
  */
+import type { BrowserEnv } from '../protocol/browser-env.js'
 import type { InitMessage } from '../protocol/own-worker-messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import { StorageChoiceFailed, type DatabaseOpener } from './database-opener.js'
@@ -24,6 +25,9 @@ import type { StorageChoice } from './storage-choice.js'
  * coordinator gives an election up after 60 s of silence (ELECTION_SILENCE_MS in coordinator/elector.ts).
  */
 const ACQUIRING_BEAT_MS = 1000
+
+/** The browser's lock manager and timers (or a test's), for the role lock and heartbeats. */
+export type AcquisitionEnv = Pick<BrowserEnv, 'locks' | 'setInterval' | 'clearInterval'>
 
 /** What an attempt needs of the role it acquires (see active-database.ts). */
 export interface ActivatingRole {
@@ -43,6 +47,7 @@ export class RoleAcquisition {
   readonly #reports: RoleReports
   readonly #activating: ActivatingRole
   readonly #log: DebugLog
+  readonly #env: AcquisitionEnv
   /** Lock requests made by activations; only the latest may open the files. */
   #attempts = 0
   #releaseRole: (() => void) | undefined
@@ -52,8 +57,9 @@ export class RoleAcquisition {
     role: RoleStateMachine,
     opener: DatabaseOpener,
     reports: RoleReports,
-    activating: ActivatingRole,
     log: DebugLog,
+    env: AcquisitionEnv,
+    activating: ActivatingRole,
   ) {
     this.#init = init
     this.#role = role
@@ -61,6 +67,7 @@ export class RoleAcquisition {
     this.#reports = reports
     this.#activating = activating
     this.#log = log
+    this.#env = env
   }
 
   /**
@@ -93,9 +100,10 @@ export class RoleAcquisition {
     let opened = false
     // Progress while waiting for the lock and opening: the coordinator elects another if we go
     // silent. Silent, not stopped, while abandoned: a later election may take this attempt over.
-    const progress = setInterval(
+    const env = this.#env
+    const progress = env.setInterval(
       () => {
-        if (!latest()) clearInterval(progress)
+        if (!latest()) env.clearInterval(progress)
         else if (current()) this.#reports.heartbeat(this.#activating.epoch, 0)
       },
       Math.min(this.#init.hangTimeoutMs / HEARTBEATS_PER_BOUND, ACQUIRING_BEAT_MS),
@@ -105,14 +113,14 @@ export class RoleAcquisition {
      * so this may run twice); a current one says why.
      */
     const ended = (error?: unknown) => {
-      clearInterval(progress)
+      env.clearInterval(progress)
       const report = current()
       const state = this.#role.state
       if (latest() && (state === 'acquiring' || state === 'abandoned')) this.#role.to('idle')
       if (report) this.#reports.activateFailed(this.#activating.epoch, error)
     }
     const options: LockOptions = steal ? { mode: 'exclusive', steal: true } : { mode: 'exclusive' }
-    navigator.locks
+    env.locks
       .request(this.#init.roleLock, options, async () => {
         // Abandoned or superseded while it waited for the lock: let it go at once.
         if (!current()) return ended()
@@ -127,7 +135,7 @@ export class RoleAcquisition {
         } catch (error) {
           return ended(error)
         }
-        clearInterval(progress)
+        env.clearInterval(progress)
         if (!current()) {
           // Abandoned (deactivate) or superseded (a steal) while it opened: let the files go again.
           this.#log('opened the database too late: closing it again', { attempt })

@@ -8,6 +8,7 @@
  * silence for twice that, means another tab may hold it now, and the worker must let the files
  * go (`onLost`).
  */
+import { browserEnv, type BrowserEnv } from '../protocol/browser-env.js'
 
 /** The share of the hang bound a worker may serve after its last acknowledged heartbeat was sent. */
 const VALIDITY_SHARE = 0.6
@@ -22,8 +23,12 @@ export interface FreshnessOptions {
   readonly onLost: () => void
 }
 
+/** The clock and timers freshness is kept on: the browser's, or a test's. */
+export type FreshnessEnv = Pick<BrowserEnv, 'now' | 'setTimeout' | 'setInterval' | 'clearInterval'>
+
 export class RoleFreshness {
   readonly #options: FreshnessOptions
+  readonly #env: FreshnessEnv
   #validUntil = 0
   #seq = 0
   readonly #sentAt = new Map<number, number>()
@@ -35,35 +40,36 @@ export class RoleFreshness {
   #renewWaiters: Array<(fresh: boolean) => void> = []
   #renewRound = 0
 
-  constructor(options: FreshnessOptions) {
+  constructor(options: FreshnessOptions, env: FreshnessEnv = browserEnv()) {
     this.#options = options
+    this.#env = env
   }
 
   /** The role was just granted (or granted again): fresh for one bound, heartbeats from now. */
   start(): void {
     const bound = this.#options.hangTimeoutMs
-    this.#validUntil = performance.now() + bound * VALIDITY_SHARE
-    this.#lastAckAt = performance.now()
+    this.#validUntil = this.#env.now() + bound * VALIDITY_SHARE
+    this.#lastAckAt = this.#env.now()
     this.#sentAt.clear()
-    clearInterval(this.#timer)
-    this.#timer = setInterval(() => this.#beat(), bound / HEARTBEATS_PER_BOUND)
+    this.#env.clearInterval(this.#timer)
+    this.#timer = this.#env.setInterval(() => this.#beat(), bound / HEARTBEATS_PER_BOUND)
   }
 
   /** The role is gone: no more heartbeats, and whoever waits on `renew` hears false. */
   stop(): void {
-    clearInterval(this.#timer)
+    this.#env.clearInterval(this.#timer)
     this.#timer = undefined
     this.#settle(false)
   }
 
-  /** Fresh right now (the hot path: no Promise). */
+  /** Fresh right now (the hot path: a clock read, no Promise). */
   get fresh(): boolean {
-    return performance.now() <= this.#validUntil
+    return this.#env.now() <= this.#validUntil
   }
 
   /** Milliseconds since the coordinator last acknowledged a heartbeat. */
   get sinceAckMs(): number {
-    return performance.now() - this.#lastAckAt
+    return this.#env.now() - this.#lastAckAt
   }
 
   /** The coordinator heard heartbeat `seq`: fresh until a bound after it was sent. */
@@ -71,7 +77,7 @@ export class RoleFreshness {
     const sentAt = this.#sentAt.get(seq)
     if (sentAt === undefined) return
     for (const s of this.#sentAt.keys()) if (s <= seq) this.#sentAt.delete(s)
-    this.#lastAckAt = performance.now()
+    this.#lastAckAt = this.#env.now()
     this.#validUntil = Math.max(this.#validUntil, sentAt + this.#options.hangTimeoutMs * VALIDITY_SHARE)
     if (this.fresh) this.#settle(true)
   }
@@ -90,7 +96,7 @@ export class RoleFreshness {
       const round = this.#renewRound
       this.#beat()
       // No answer at all (the coordinator itself is gone): give the files up rather than guess.
-      setTimeout(() => {
+      this.#env.setTimeout(() => {
         if (round === this.#renewRound) this.#options.onLost()
       }, this.#options.hangTimeoutMs)
     })
@@ -106,11 +112,12 @@ export class RoleFreshness {
   #beat(): void {
     // Acknowledgements cannot be heard while a statement runs: silence counts from its end.
     const heard = Math.max(this.#lastAckAt, this.#lastBusyBeatAt)
-    if (performance.now() - heard > this.#options.hangTimeoutMs * 2) {
+    const now = this.#env.now()
+    if (now - heard > this.#options.hangTimeoutMs * 2) {
       this.#options.onLost()
       return
     }
-    this.#send(performance.now())
+    this.#send(now)
   }
 
   #send(now: number): void {
