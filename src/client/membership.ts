@@ -35,7 +35,7 @@ export class Membership {
   readonly #onLeft: (tabId: string) => void
   /** The tab is closing: nothing is started or joined again. */
   readonly #closed: () => boolean
-  /** Locks, clocks and timers here; channels and the SharedWorker too, in the coordinator link. */
+  /** The browser, handed on to the coordinator link and the own worker too. */
   readonly #env: LinkEnv
   readonly worker: OwnWorker
   #link: CoordinatorLink | undefined
@@ -69,10 +69,11 @@ export class Membership {
     this.#onLeft = hooks.onLeft
     this.#closed = hooks.closed
     this.#env = env
-    this.worker = new OwnWorker(config, names, (message) => {
+    const onFailed = (message: string) => {
       router.close(new StorageUnavailableError(`The tab worker failed: ${message}${ASSET_HINT}`))
       this.leave()
-    })
+    }
+    this.worker = new OwnWorker(config, names, onFailed, env)
   }
 
   /** The tabs of this database, oldest first, as the coordinator last said. */
@@ -116,7 +117,8 @@ export class Membership {
       this.#env,
     )
     // Asked once, at start; the answer is reported by health().
-    void (this.#config.persistentStorage ? navigator.storage?.persist?.() : navigator.storage?.persisted?.())
+    void this.#env
+      .persistStorage(this.#config.persistentStorage)
       ?.then((persisted) => (this.persisted = persisted))
       .catch(() => {})
     const tabLock = this.#names.tabLockPrefix + this.#identity.tabId
@@ -288,8 +290,9 @@ export class Membership {
    */
   #routeLine(epoch: number, activeTabId: string, ref: LineRef, token: string): Line {
     // A stale route is refused (and its line closed) by the router: it must not move the own line.
-    if (activeTabId !== this.#identity.tabId || !this.#router.acceptsRoute(epoch)) return openLine(ref)
-    return this.worker.routeLine(ref, token) ?? openLine(ref)
+    const brokered = () => openLine(ref, this.#env.openChannel)
+    if (activeTabId !== this.#identity.tabId || !this.#router.acceptsRoute(epoch)) return brokered()
+    return this.worker.routeLine(ref, token) ?? brokered()
   }
 
   /** The active worker's storage, from a route: a fallback is announced once per storage. */
