@@ -1,18 +1,28 @@
 /**
- * What a tab's link to its coordinator (coordinator-link.ts, coordinator-host.ts) uses of the
- * browser beyond a {@link BrowserEnv}: BroadcastChannels (the join channel and channel lines), the
- * SharedWorker, and random line names. Passed in so that the link's choice of coordinator, its
- * joins and its moves can be unit-tested with fakes (test/coordinator-link.test.ts). In a browser
- * it is {@link browserLinkEnv}.
+ * What a tab's membership (membership.ts) and its link to the coordinator (coordinator-link.ts,
+ * coordinator-host.ts) use of the browser beyond a {@link BrowserEnv}: BroadcastChannels (the join
+ * channel and channel lines), the SharedWorker, random line names, the tab's own DedicatedWorker
+ * and the storage persistence question. Passed in so that the link's choice of coordinator, its
+ * joins and its moves, and the membership's joins, routes and fences can be unit-tested with fakes
+ * (test/coordinator-link.test.ts, test/membership.test.ts). In a browser it is
+ * {@link browserLinkEnv}.
  */
 import { browserEnv, type BrowserEnv } from '../protocol/browser-env.js'
 import type { Line, OpenChannel } from '../protocol/line.js'
-import { startCoordinator } from './asset-urls.js'
+import { startCoordinator, startTabWorker } from './asset-urls.js'
 
 /** What the link needs of a SharedWorker: its port, and word that its script failed. */
 export interface SharedWorkerEnd {
   readonly port: Line
   onerror: ((event: ErrorEvent) => void) | null
+}
+
+/** What a tab needs of its own DedicatedWorker (own-worker.ts); a Worker is one. */
+export interface TabWorkerEnd {
+  postMessage(message: unknown, transfer?: Transferable[]): void
+  onmessage: ((event: MessageEvent) => void) | null
+  onerror: ((event: ErrorEvent) => void) | null
+  terminate(): void
 }
 
 export interface LinkEnv extends BrowserEnv {
@@ -25,6 +35,13 @@ export interface LinkEnv extends BrowserEnv {
   readonly startSharedWorker: ((url: string | URL | undefined, name: string) => SharedWorkerEnd) | undefined
   /** A fresh random name, for a channel line. */
   randomId(): string
+  /** Starts a tab's own worker, from `url` or the package's tab-worker.js. */
+  startTabWorker(url: string | URL | undefined, name: string): TabWorkerEnd
+  /**
+   * With `ask`, asks the browser to keep this origin's storage under pressure; without, only
+   * whether it does. Resolves with whether it does; undefined where the browser cannot tell.
+   */
+  persistStorage(ask: boolean): Promise<boolean> | undefined
 }
 
 export function browserLinkEnv(env: BrowserEnv = browserEnv()): LinkEnv {
@@ -33,5 +50,7 @@ export function browserLinkEnv(env: BrowserEnv = browserEnv()): LinkEnv {
     openChannel: (name) => new BroadcastChannel(name),
     startSharedWorker: typeof SharedWorker === 'undefined' ? undefined : startCoordinator,
     randomId: () => crypto.randomUUID(),
+    startTabWorker,
+    persistStorage: (ask) => (ask ? navigator.storage?.persist?.() : navigator.storage?.persisted?.()),
   }
 }

@@ -6,7 +6,7 @@
  */
 import { pageVisible, watchVisibility } from './page-visibility.js'
 import { StorageUnavailableError, deserializeError } from '../protocol/errors.js'
-import { PROTOCOL_VERSION, type StorageKind } from '../protocol/message-fields.js'
+import { PROTOCOL_VERSION } from '../protocol/message-fields.js'
 import { parseCoordinatorToTab, type JoinMessage, type TabToCoordinator } from '../protocol/coordinator-messages.js'
 import type { DatabaseNames } from '../protocol/names.js'
 import type { TabIdentity } from '../protocol/tab-identity.js'
@@ -17,6 +17,7 @@ import { CoordinatorLink, type CoordinatorKind } from './coordinator-link.js'
 import { openLine, type Line, type LineRef } from '../protocol/line.js'
 import type { RequestRouter } from './request-router.js'
 import { OwnWorker } from './own-worker.js'
+import { TabStorage } from './tab-storage.js'
 import type { TabEvents } from './tab-events.js'
 
 const ASSET_HINT =
@@ -35,9 +36,11 @@ export class Membership {
   readonly #onLeft: (tabId: string) => void
   /** The tab is closing: nothing is started or joined again. */
   readonly #closed: () => boolean
-  /** Locks, clocks and timers here; channels and the SharedWorker too, in the coordinator link. */
+  /** The browser, handed on to the coordinator link and the own worker too. */
   readonly #env: LinkEnv
   readonly worker: OwnWorker
+  /** Where the active worker keeps the database, and whether the browser keeps it. */
+  readonly storage: TabStorage
   #link: CoordinatorLink | undefined
   #coordinatorWatch: AbortController | undefined
   #releaseTabLock: (() => void) | undefined
@@ -45,10 +48,7 @@ export class Membership {
   /** When this tab first joined a coordinator (see JoinMessage.since). */
   #joinedAt: number | undefined
   #roster: readonly string[] = []
-  #storage: StorageKind | undefined
   #stopWatchingVisibility: () => void = () => {}
-  /** Whether the browser keeps this origin's storage under pressure (undefined: not known yet). */
-  persisted: boolean | undefined
 
   constructor(
     config: Readonly<ResolvedConfig>,
@@ -69,10 +69,12 @@ export class Membership {
     this.#onLeft = hooks.onLeft
     this.#closed = hooks.closed
     this.#env = env
-    this.worker = new OwnWorker(config, names, (message) => {
+    this.storage = new TabStorage(config.filename, events)
+    const onFailed = (message: string) => {
       router.close(new StorageUnavailableError(`The tab worker failed: ${message}${ASSET_HINT}`))
       this.leave()
-    })
+    }
+    this.worker = new OwnWorker(config, names, onFailed, env)
   }
 
   /** The tabs of this database, oldest first, as the coordinator last said. */
@@ -83,11 +85,6 @@ export class Membership {
   /** The coordinator in use, once joined. */
   get coordinator(): CoordinatorKind | undefined {
     return this.#link?.kind
-  }
-
-  /** Where the active worker keeps the database, from the last route. */
-  get storage(): StorageKind | undefined {
-    return this.#storage
   }
 
   /** Takes the liveness lock, starts the worker and joins the coordinator. */
@@ -103,7 +100,7 @@ export class Membership {
         message: (data) => this.#onCoordinatorMessage(data),
         moved: (to) => this.#onCoordinatorDied(to),
         switched: (reason) => {
-          this.#events.emit('fallback', { what: 'coordinator', chosen: 'web-locks', reason, degraded: false })
+          this.#announceWebLocks(reason)
           this.#onCoordinatorDied()
         },
         left: (tabId) => this.#onLeft(tabId),
@@ -116,9 +113,7 @@ export class Membership {
       this.#env,
     )
     // Asked once, at start; the answer is reported by health().
-    void (this.#config.persistentStorage ? navigator.storage?.persist?.() : navigator.storage?.persisted?.())
-      ?.then((persisted) => (this.persisted = persisted))
-      .catch(() => {})
+    this.storage.askPersisted(this.#env, this.#config.persistentStorage)
     const tabLock = this.#names.tabLockPrefix + this.#identity.tabId
     // Held for the tab's whole life; the coordinator queues for it to learn when the tab is gone.
     await new Promise<void>((granted) => {
@@ -134,12 +129,7 @@ export class Membership {
 
     this.#tabLock = tabLock
     if (this.#link.kind === 'web-locks' && this.#config.coordinator === 'auto') {
-      this.#events.emit('fallback', {
-        what: 'coordinator',
-        chosen: 'web-locks',
-        reason: 'SharedWorker is not available',
-        degraded: false,
-      })
+      this.#announceWebLocks('SharedWorker is not available')
     }
     this.#joinCoordinator(this.worker.start(this.#identity.tabId, this.#link.ports))
     // Say goodbye while the page is going, so the others see 'closed' (not 'crashed') at once.
@@ -177,6 +167,11 @@ export class Membership {
     // WebKit keeps a closed page's DedicatedWorker running, with its Web Locks and files: the
     // next holder would wait for them forever. The page is going: end the worker with it.
     this.worker.terminate({ forGood: false })
+  }
+
+  /** `auto` chose the Web Locks coordinator, which serves as well: not a degraded fallback. */
+  #announceWebLocks(reason: string): void {
+    this.#events.emit('fallback', { what: 'coordinator', chosen: 'web-locks', reason, degraded: false })
   }
 
   /**
@@ -242,7 +237,7 @@ export class Membership {
     }
     switch (message.t) {
       case 'route':
-        this.#storageInUse(message.storage, message.storageReason)
+        this.storage.inUse(message.storage, message.storageReason)
         this.#router.setRoute(
           message.epoch,
           message.activeTabId,
@@ -288,22 +283,9 @@ export class Membership {
    */
   #routeLine(epoch: number, activeTabId: string, ref: LineRef, token: string): Line {
     // A stale route is refused (and its line closed) by the router: it must not move the own line.
-    if (activeTabId !== this.#identity.tabId || !this.#router.acceptsRoute(epoch)) return openLine(ref)
-    return this.worker.routeLine(ref, token) ?? openLine(ref)
-  }
-
-  /** The active worker's storage, from a route: a fallback is announced once per storage. */
-  #storageInUse(storage: StorageKind, reason: string | undefined): void {
-    if (storage === this.#storage) return
-    this.#storage = storage
-    const degraded = storage === 'memory'
-    if (degraded) {
-      console.warn(
-        `kysely-multitab: '${this.#config.filename}' is IN MEMORY: nothing persists, and a hand-off to another tab starts empty` +
-          (reason ? ` (${reason})` : ' (storage: memory was asked for)'),
-      )
-    }
-    if (reason) this.#events.emit('fallback', { what: 'storage', chosen: storage, reason, degraded })
+    const brokered = () => openLine(ref, this.#env.openChannel)
+    if (activeTabId !== this.#identity.tabId || !this.#router.acceptsRoute(epoch)) return brokered()
+    return this.worker.routeLine(ref, token) ?? brokered()
   }
 }
 

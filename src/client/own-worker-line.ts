@@ -7,16 +7,17 @@
 import { PROTOCOL_VERSION } from '../protocol/message-fields.js'
 import type { OwnLineMessage } from '../protocol/own-worker-messages.js'
 import type { Line } from '../protocol/line.js'
+import type { TabWorkerEnd } from './link-env.js'
 
 export class OwnWorkerLine implements Line {
   readonly serial: number
-  readonly #worker: Worker
+  readonly #worker: Pick<TabWorkerEnd, 'postMessage'>
   #closed = false
   #open = false
   onmessage: ((event: MessageEvent) => void) | null = null
 
   /** Opens own line `serial` for the route with `token` (the worker matches the two). */
-  constructor(worker: Worker, token: string, serial: number) {
+  constructor(worker: Pick<TabWorkerEnd, 'postMessage'>, token: string, serial: number) {
     this.#worker = worker
     this.serial = serial
     const message: OwnLineMessage = { t: 'own-line', v: PROTOCOL_VERSION, token, serial }

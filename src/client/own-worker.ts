@@ -3,7 +3,7 @@
  * one. The tab starts it, hands its line to the coordinator, replaces it when the coordinator
  * fences it (terminating a hung worker is what frees the OPFS files), and talks to it directly
  * on the Worker channel: its status, its close, and this tab's own statements while it is active
- * (see own-worker-line.ts).
+ * (see own-worker-line.ts). The worker is started, and its close bounded, through the env.
  */
 import { DatabaseClosedError, deserializeError } from '../protocol/errors.js'
 import { PROTOCOL_VERSION } from '../protocol/message-fields.js'
@@ -12,18 +12,22 @@ import type { WorkerReply } from '../protocol/statement-messages.js'
 import type { DatabaseNames } from '../protocol/names.js'
 import type { ResolvedConfig } from '../dialect/options.js'
 import { newLine, transferOf, type LineRef } from '../protocol/line.js'
-import { startTabWorker } from './asset-urls.js'
+import type { LinkEnv, TabWorkerEnd } from './link-env.js'
 import { OwnWorkerLine } from './own-worker-line.js'
 
 /** What a tab without a running worker reports. */
 export const NO_WORKER: WorkerStatus = { active: false, openCount: 0, attachedTabs: 0, subscribers: 0 }
+
+/** What of the browser the tab's own worker is started and bounded with. */
+export type OwnWorkerEnv = Pick<LinkEnv, 'startTabWorker' | 'setTimeout' | 'clearTimeout'>
 
 export class OwnWorker {
   readonly #config: Readonly<ResolvedConfig>
   readonly #names: DatabaseNames
   /** The worker failed to load or start (its `error` event's message). */
   readonly #onFailed: (message: string) => void
-  #worker: Worker | undefined
+  readonly #env: OwnWorkerEnv
+  #worker: TabWorkerEnd | undefined
   /** Terminated for good, or failed to load or start: it answers nothing any more. */
   #gone = false
   #nextCall = 1
@@ -32,10 +36,11 @@ export class OwnWorker {
   #ownLine: OwnWorkerLine | undefined
   #ownLineSerial = 0
 
-  constructor(config: Readonly<ResolvedConfig>, names: DatabaseNames, onFailed: (message: string) => void) {
+  constructor(config: Readonly<ResolvedConfig>, names: DatabaseNames, onFailed: (message: string) => void, env: OwnWorkerEnv) {
     this.#config = config
     this.#names = names
     this.#onFailed = onFailed
+    this.#env = env
   }
 
   /** A worker runs (started, not ended). */
@@ -57,7 +62,7 @@ export class OwnWorker {
       this.#worker.terminate()
       this.#settleCalls()
     }
-    const worker = startTabWorker(this.#config.workerUrl, `kysely-multitab ${this.#config.filename}`)
+    const worker = this.#env.startTabWorker(this.#config.workerUrl, `kysely-multitab ${this.#config.filename}`)
     this.#worker = worker
     worker.onmessage = (event) => {
       const data = event.data as OwnWorkerReply | OwnLineOpen | WorkerReply
@@ -111,8 +116,9 @@ export class OwnWorker {
   async close(timeoutMs: number): Promise<void> {
     if (!this.#worker) return
     let timer: ReturnType<typeof setTimeout> | undefined
-    await Promise.race([this.#call('close'), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]).catch(() => {})
-    clearTimeout(timer)
+    const timedOut = new Promise((resolve) => (timer = this.#env.setTimeout(() => resolve(undefined), timeoutMs)))
+    await Promise.race([this.#call('close'), timedOut]).catch(() => {})
+    this.#env.clearTimeout(timer)
   }
 
   /** Ends the worker; with `forGood`, nothing is asked of it any more. */

@@ -168,7 +168,7 @@ export class TabClient {
 
   /** Whether the browser keeps this origin's storage under pressure (undefined: not known yet). */
   get persisted(): boolean | undefined {
-    return this.#membership?.persisted
+    return this.#membership?.storage.persisted
   }
 
   /** Where the driver's statements go: leases, transactions and routing to the active worker. */
@@ -279,8 +279,8 @@ export class TabClient {
       activeTabId: route?.activeTabId,
       tabs: membership?.roster ?? [],
       coordinator: membership?.coordinator ?? (this.#config.coordinator === 'web-locks' ? 'web-locks' : 'shared-worker'),
-      storage: membership?.storage,
-      degraded: membership?.storage === 'memory',
+      storage: membership?.storage.kind,
+      degraded: membership?.storage.kind === 'memory',
       epoch: route?.epoch ?? 0,
       worker,
     }

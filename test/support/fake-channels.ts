@@ -1,8 +1,10 @@
 // Fake channels for a LinkEnv: BroadcastChannels in memory, a SharedWorker whose port the test
-// answers for, and random ids counted up; on the manual clock and in-memory locks of fake-env.ts.
+// answers for, and random ids counted up; on the manual clock and in-memory locks of fake-env.ts,
+// with the tab workers of fake-tab-worker.ts and a storage persistence answer the test sets.
 import type { LinkEnv, SharedWorkerEnd } from '../../src/client/link-env.js'
 import type { ChannelEnd, Line } from '../../src/protocol/line.js'
 import { fakeEnv } from './fake-env.js'
+import { FakeTabWorker } from './fake-tab-worker.js'
 
 /**
  * BroadcastChannels in memory. As in a browser, a message goes to every other open channel of the
@@ -95,12 +97,16 @@ export class FakeSharedWorker implements SharedWorkerEnd {
 
 /**
  * A LinkEnv on fakes. `workers` holds each SharedWorker started, newest last; with `sharedWorker:
- * false` the browser has none.
+ * false` the browser has none. `tabWorkers` holds each tab worker started, newest last. `storage`
+ * says whether the browser keeps the origin's storage (undefined: it cannot tell), and keeps each
+ * question (true: asked to keep it).
  */
 export function fakeLinkEnv(options: { sharedWorker?: boolean } = {}) {
   const { clock, locks, env: base } = fakeEnv()
   const hub = new ChannelHub()
   const workers: FakeSharedWorker[] = []
+  const tabWorkers: FakeTabWorker[] = []
+  const storage = { persisted: undefined as boolean | undefined, asked: [] as boolean[] }
   let ids = 0
   const env: LinkEnv = {
     ...base,
@@ -114,6 +120,15 @@ export function fakeLinkEnv(options: { sharedWorker?: boolean } = {}) {
             return worker
           },
     randomId: () => `line-${String(++ids).padStart(4, '0')}`,
+    startTabWorker: (url, name) => {
+      const worker = new FakeTabWorker(url, name)
+      tabWorkers.push(worker)
+      return worker
+    },
+    persistStorage: (ask) => {
+      storage.asked.push(ask)
+      return storage.persisted === undefined ? undefined : Promise.resolve(storage.persisted)
+    },
   }
-  return { clock, locks, hub, workers, env }
+  return { clock, locks, hub, workers, tabWorkers, storage, env }
 }
