@@ -168,7 +168,7 @@ describe('CoordinatorWatch', () => {
     expect(a.did).toMatchObject({ pings: 1, takeOvers: 0 })
   })
 
-  it('ends the hold of the take-over lock on stop(), at its next look', async () => {
+  it('ends the hold of the take-over lock on stop()', async () => {
     const world = fakeEnv()
     const a = tab(world)
     await runTo(world, TAKE_OVER_AT + 100)

@@ -18,7 +18,7 @@ export interface WatchActions {
 }
 
 /** What the watch uses of the browser: the take-over lock, its clock and its timers. */
-export type WatchEnv = Pick<BrowserEnv, 'locks' | 'now' | 'setTimeout' | 'setInterval' | 'clearInterval'>
+export type WatchEnv = Pick<BrowserEnv, 'locks' | 'now' | 'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval'>
 
 export class CoordinatorWatch {
   readonly #hangTimeoutMs: number
@@ -37,6 +37,8 @@ export class CoordinatorWatch {
   #takingOver = false
   /** When another tab was first found taking over, in this silence (see #takeOver). */
   #deniedAt: number | undefined
+  /** Lets the take-over lock go, while this tab holds it after taking over. */
+  #endHold: (() => void) | undefined
 
   constructor(hangTimeoutMs: number, takeOverLock: string, act: WatchActions, log: DebugLog, env: WatchEnv = browserEnv()) {
     this.#hangTimeoutMs = hangTimeoutMs
@@ -53,6 +55,8 @@ export class CoordinatorWatch {
 
   /** A coordinator welcomed this tab: watch it from now on. */
   welcomed(lock: string): void {
+    // The coordinator this tab started (or another tab's) is serving: the hold has done its job.
+    if (lock !== this.#instance) this.#endHold?.()
     this.#instance = lock
     this.heard()
     this.#timer ??= this.#env.setInterval(() => this.#look(), silenceCheckMs(this.#hangTimeoutMs))
@@ -74,6 +78,7 @@ export class CoordinatorWatch {
   stop(): void {
     this.#env.clearInterval(this.#timer)
     this.#timer = undefined
+    this.#endHold?.()
   }
 
   #look(): void {
@@ -116,12 +121,16 @@ export class CoordinatorWatch {
         if (this.#timer === undefined || this.#heardAt !== silentSince) return
         this.#log('coordinator: silent, taking it over', { instance: this.#instance, steal })
         this.#act.takeOver()
-        const instance = this.#instance
-        const until = this.#env.now() + this.#hangTimeoutMs
-        // Held while the new coordinator starts, so that no other tab takes over from it.
-        while (this.#instance === instance && this.#timer !== undefined && this.#env.now() < until) {
-          await new Promise<void>((r) => this.#env.setTimeout(r, silenceCheckMs(this.#hangTimeoutMs)))
-        }
+        // Held while the new coordinator starts, so that no other tab takes over from it: until a
+        // coordinator other than the silent one welcomes this tab, the tab leaves, or one bound.
+        await new Promise<void>((end) => {
+          const bound = this.#env.setTimeout(() => this.#endHold?.(), this.#hangTimeoutMs)
+          this.#endHold = () => {
+            this.#env.clearTimeout(bound)
+            this.#endHold = undefined
+            end()
+          }
+        })
       })
       .catch(() => {}) // stolen by a tab that found this one silent for as long
       .finally(() => (this.#takingOver = false))
