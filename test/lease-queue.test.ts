@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { LeaseQueue, type LeaseKey } from '../src/worker/lease-queue.js'
+import type { LeaseKey } from '../src/worker/lease-queue.js'
+import { ClosureQueue } from './support/closure-queue.js'
 
 class TimeoutError extends Error {}
 
 function setup(idleTimeoutMs = 1000, mayYield?: () => boolean) {
   const log: string[] = []
   const revoked: LeaseKey[] = []
-  const queue = new LeaseQueue({
+  const queue = new ClosureQueue({
     idleTimeoutMs,
     ...(mayYield ? { mayYield } : {}),
     timeoutError: (lease) => new TimeoutError(`timeout ${lease.tabId}#${lease.lease}`),
@@ -22,6 +23,7 @@ function setup(idleTimeoutMs = 1000, mayYield?: () => boolean) {
   return { queue, log, revoked, run }
 }
 
+const noop = () => {}
 const flush = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('LeaseQueue', () => {
@@ -153,21 +155,21 @@ describe('LeaseQueue', () => {
     const { queue } = setup()
     const log: string[] = []
     const failed: string[] = []
-    queue.enqueue(
+    queue.enqueueRun(
       { tabId: 'A', lease: 1 },
       () => void log.push('a1'),
       (e) => failed.push(e.message),
     )
     // No await in between: nothing async was in the way.
     expect(log).toEqual(['a1'])
-    queue.enqueue(
+    queue.enqueueRun(
       { tabId: 'A', lease: 1 },
       () => {
         throw new Error('boom')
       },
       (e) => failed.push(e.message),
     )
-    queue.enqueue(
+    queue.enqueueRun(
       { tabId: 'B', lease: 1 },
       () => void log.push('b1'),
       (e) => failed.push(e.message),
@@ -182,12 +184,12 @@ describe('LeaseQueue', () => {
     const { queue } = setup()
     const log: string[] = []
     let finish!: () => void
-    queue.enqueue(
+    queue.enqueueRun(
       { tabId: 'A', lease: 1 },
       () => new Promise<void>((r) => (finish = r)).then(() => void log.push('a1')),
       () => {},
     )
-    queue.enqueue(
+    queue.enqueueRun(
       { tabId: 'A', lease: 1 },
       () => void log.push('a2'),
       () => {},
@@ -205,15 +207,15 @@ describe('LeaseQueue', () => {
     const throwingReject = () => {
       throw new Error('the caller failed too')
     }
-    queue.enqueue(
+    queue.enqueueRun(
       { tabId: 'A', lease: 1 },
       () => {
         throw new Error('sync failure')
       },
       throwingReject,
     )
-    queue.enqueue({ tabId: 'A', lease: 1 }, () => Promise.reject(new Error('async failure')), throwingReject)
-    queue.enqueue(
+    queue.enqueueRun({ tabId: 'A', lease: 1 }, () => Promise.reject(new Error('async failure')), throwingReject)
+    queue.enqueueRun(
       { tabId: 'A', lease: 1 },
       () => void log.push('after'),
       () => {},
@@ -224,7 +226,7 @@ describe('LeaseQueue', () => {
 
   it('onRelease: a step it returns (a rollback) runs before the next lease gets the connection', async () => {
     const log: string[] = []
-    const queue = new LeaseQueue({
+    const queue = new ClosureQueue({
       idleTimeoutMs: 1000,
       timeoutError: () => new TimeoutError('timeout'),
       onRevoke: () => {},
@@ -340,5 +342,75 @@ describe('LeaseQueue', () => {
     await a
     await flush()
     expect(idle).toBe(true)
+  })
+
+  it('endsLease: the lease is released once its job has run, and the next lease goes', async () => {
+    const { queue } = setup()
+    const log: string[] = []
+    queue.enqueueRun(
+      { tabId: 'A', lease: 1 },
+      () => void log.push('a1'),
+      () => {},
+    )
+    queue.enqueueRun(
+      { tabId: 'B', lease: 1 },
+      () => void log.push('b1'),
+      () => {},
+    )
+    expect(log).toEqual(['a1'])
+    let finish!: () => void
+    const commit = () => new Promise<void>((resolve) => (finish = resolve)).then(() => void log.push('a1 commit'))
+    queue.enqueueRun({ tabId: 'A', lease: 1 }, commit, () => {}, true)
+    await flush()
+    expect(log).toEqual(['a1'])
+    expect(queue.holder).toEqual({ tabId: 'A', lease: 1 })
+    finish()
+    await flush()
+    expect(log).toEqual(['a1', 'a1 commit', 'b1'])
+    queue.release({ tabId: 'B', lease: 1 })
+    queue.enqueueRun(
+      { tabId: 'C', lease: 1 },
+      () => void log.push('c1'),
+      () => {},
+      true,
+    )
+    expect(log).toEqual(['a1', 'a1 commit', 'b1', 'c1'])
+    expect(queue.holder).toBeUndefined()
+  })
+
+  it('endsLease: a job that throws leaves its lease held', () => {
+    const { queue } = setup()
+    const failed: string[] = []
+    const boom = () => {
+      throw new Error('boom')
+    }
+    queue.enqueueRun({ tabId: 'A', lease: 1 }, boom, (e) => failed.push(e.message), true)
+    expect(failed).toEqual(['boom'])
+    expect(queue.holder).toEqual({ tabId: 'A', lease: 1 })
+  })
+
+  it('waited: told how long a job waited behind another lease, not of one that ran at once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] })
+    const waits: number[] = []
+    const queue = new ClosureQueue({
+      idleTimeoutMs: 60_000,
+      timeoutError: () => new TimeoutError('timeout'),
+      onRevoke: () => {},
+      waited: (ms) => waits.push(ms),
+    })
+    const enqueue = (tabId: string) => queue.enqueueRun({ tabId, lease: 1 }, noop, noop)
+    enqueue('A')
+    enqueue('B')
+    expect(waits).toEqual([])
+    vi.advanceTimersByTime(40)
+    queue.release({ tabId: 'A', lease: 1 })
+    expect(waits).toEqual([40])
+    enqueue('B')
+    expect(waits).toEqual([40])
+    // Queued behind B, and granted within the same millisecond: not a wait worth telling.
+    enqueue('C')
+    queue.release({ tabId: 'B', lease: 1 })
+    expect(queue.holder).toEqual({ tabId: 'C', lease: 1 })
+    expect(waits).toEqual([40])
   })
 })

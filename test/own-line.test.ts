@@ -28,31 +28,33 @@ describe('own line, worker end', () => {
     const w = await workerSide()
     let attached: SelfLine | undefined
     w.awaitOwnLine('t1', (line) => (attached = line))
-    w.openOwnLine('t1', 1)
-    expect(attached).toBe(w.currentOwnLine())
-    w.currentOwnLine()!.deliver(event({ t: 'hello' }))
-    w.currentOwnLine()!.deliver(event({ t: 'exec', id: 1 }))
+    const line = w.openOwnLine('t1', 1)
+    expect(attached).toBe(line)
+    line.deliver(event({ t: 'hello' }))
+    line.deliver(event({ t: 'exec', id: 1 }))
     expect(listen(attached!)).toEqual(['hello', 'exec1'])
   })
 
   it('meets the attach that comes second, with the messages that arrived meanwhile', async () => {
     const w = await workerSide()
-    w.openOwnLine('t1', 1)
-    w.currentOwnLine()!.deliver(event({ t: 'hello' }))
-    w.currentOwnLine()!.deliver(event({ t: 'exec', id: 7 }))
+    const line = w.openOwnLine('t1', 1)
+    line.deliver(event({ t: 'hello' }))
+    line.deliver(event({ t: 'exec', id: 7 }))
     let attached: SelfLine | undefined
     w.awaitOwnLine('t1', (line) => (attached = line))
     expect(attached).toBeDefined()
     const heard = listen(attached!)
     expect(heard).toEqual(['hello', 'exec7'])
+    // Attached, the line hands a message to the server's handler with no step of its own.
+    expect(attached!.deliver).toBe(attached!.onmessage)
     attached!.deliver(event({ t: 'exec', id: 8 }))
     expect(heard).toEqual(['hello', 'exec7', 'exec8'])
   })
 
-  it('says the line is open before anything posted on it, and a closed line posts nothing', async () => {
+  it('says the line is open before anything posted on it; a closed line posts and hears nothing', async () => {
     const w = await workerSide()
-    w.openOwnLine('t1', 4)
-    const line = w.currentOwnLine()!
+    const line = w.openOwnLine('t1', 4)
+    const heard = listen(line)
     line.postMessage({ t: 'result', id: 1 })
     line.close()
     line.postMessage({ t: 'result', id: 2 })
@@ -60,7 +62,10 @@ describe('own line, worker end', () => {
       { t: 'own-line-open', serial: 4 },
       { t: 'result', id: 1 },
     ])
-    expect(w.currentOwnLine()).toBeUndefined()
+    line.deliver(event({ t: 'exec', id: 3 }))
+    line.onmessage = (e) => heard.push(`late ${e.data.t}`)
+    line.deliver(event({ t: 'exec', id: 4 }))
+    expect(heard).toEqual([])
   })
 
   it('a newer own line replaces the older: the older hears and posts nothing more, a stale attach never meets', async () => {
@@ -69,8 +74,7 @@ describe('own line, worker end', () => {
     w.awaitOwnLine('t1', (line) => (first = line))
     w.openOwnLine('t1', 1)
     const heardFirst = listen(first!)
-    w.openOwnLine('t2', 2)
-    const second = w.currentOwnLine()!
+    const second = w.openOwnLine('t2', 2)
     expect(second).not.toBe(first)
     second.deliver(event({ t: 'exec', id: 3 }))
     first!.deliver(event({ t: 'exec', id: 4 }))

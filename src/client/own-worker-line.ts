@@ -11,27 +11,26 @@ import type { TabWorkerEnd } from './link-env.js'
 
 export class OwnWorkerLine implements Line {
   readonly serial: number
-  readonly #worker: Pick<TabWorkerEnd, 'postMessage'>
   #closed = false
   #open = false
   onmessage: ((event: MessageEvent) => void) | null = null
 
   /** Opens own line `serial` for the route with `token` (the worker matches the two). */
   constructor(worker: Pick<TabWorkerEnd, 'postMessage'>, token: string, serial: number) {
-    this.#worker = worker
     this.serial = serial
+    this.postMessage = worker.postMessage.bind(worker)
     const message: OwnLineMessage = { t: 'own-line', v: PROTOCOL_VERSION, token, serial }
     worker.postMessage(message)
   }
 
   start(): void {}
 
-  postMessage(message: unknown): void {
-    if (!this.#closed) this.#worker.postMessage(message)
-  }
+  /** Posts on the Worker channel: the Worker's own method while open, so no code of the line's runs. */
+  postMessage: (message: unknown) => void
 
   close(): void {
     this.#closed = true
+    this.postMessage = drop
     this.onmessage = null
   }
 
@@ -45,3 +44,5 @@ export class OwnWorkerLine implements Line {
     if (this.#open && !this.#closed) this.onmessage?.(event)
   }
 }
+
+const drop = (): void => {}

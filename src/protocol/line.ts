@@ -65,13 +65,24 @@ export function newLine(ports: boolean): [LineRef, LineRef] {
 export abstract class HoldingLine implements Line {
   #handler: ((event: MessageEvent) => void) | null = null
   #held: MessageEvent[] = []
+  #dropping = false
+  readonly #hold = (event: MessageEvent): void => void this.#held.push(event)
+
+  /**
+   * Hands an incoming event to the handler, holds it until there is one, or (once the line is
+   * closing) drops it. While a handler is set, this is the handler itself: a message that comes
+   * in runs none of the line's code on its way.
+   */
+  deliver: (event: MessageEvent) => void = this.#hold
 
   get onmessage(): ((event: MessageEvent) => void) | null {
     return this.#handler
   }
 
   set onmessage(handler: ((event: MessageEvent) => void) | null) {
+    if (this.#dropping) return
     this.#handler = handler
+    this.deliver = handler ?? this.#hold
     if (!handler) return
     const held = this.#held
     this.#held = []
@@ -83,18 +94,16 @@ export abstract class HoldingLine implements Line {
   abstract postMessage(message: unknown): void
   abstract close(): void
 
-  /** Hands `event` to the handler, or holds it until there is one. */
-  protected receive(event: MessageEvent): void {
-    if (this.#handler) this.#handler(event)
-    else this.#held.push(event)
-  }
-
-  /** Drops what is held, and the handler (the line is closing). */
+  /** Drops what is held, the handler, and whatever comes in from now on (the line is closing). */
   protected dropAll(): void {
+    this.#dropping = true
     this.#held = []
     this.#handler = null
+    this.deliver = drop
   }
 }
+
+const drop = (): void => {}
 
 /**
  * One end of a BroadcastChannel line. A BroadcastChannel drops what is posted before the other end
@@ -139,6 +148,6 @@ class ChannelLine extends HoldingLine {
       }
       return
     }
-    this.receive(new MessageEvent('message', { data }))
+    this.deliver(new MessageEvent('message', { data }))
   }
 }

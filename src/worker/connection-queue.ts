@@ -7,21 +7,33 @@
  * connection between its statements only with no transaction open.
  */
 import type { DebugLog } from '../protocol/debug-log.js'
-import { LeaseQueue } from './lease-queue.js'
+import { LeaseQueue, type JobRunner } from './lease-queue.js'
 import { leaseTimeoutError } from './lease-timeout-error.js'
 import type { SqliteEngine } from './sqlite-engine.js'
 
-/**
- * @param engine the open database, if any, when the queue needs it
- * @param revoked told of each lease revoked while it held the connection
- */
-export function connectionQueue(
-  leaseTimeoutMs: number,
-  engine: () => SqliteEngine | undefined,
-  revoked: () => void,
-  log: DebugLog,
-): LeaseQueue {
+export interface ConnectionQueueOptions<J> {
+  readonly leaseTimeoutMs: number
+  /** The open database, if any, when the queue needs it. */
+  readonly engine: () => SqliteEngine | undefined
+  readonly runner: JobRunner<J>
+  /** Told of each lease revoked while it held the connection. */
+  readonly revoked: () => void
+  /** Told how long a statement waited behind another lease. */
+  readonly waited: (ms: number) => void
+  readonly log: DebugLog
+}
+
+export function connectionQueue<J>({
+  leaseTimeoutMs,
+  engine,
+  runner,
+  revoked,
+  waited,
+  log,
+}: ConnectionQueueOptions<J>): LeaseQueue<J> {
   return new LeaseQueue({
+    runner,
+    waited,
     idleTimeoutMs: leaseTimeoutMs,
     timeoutError: (lease, waiting) => leaseTimeoutError(lease, waiting, leaseTimeoutMs),
     onRevoke: async () => {

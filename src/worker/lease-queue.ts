@@ -13,8 +13,13 @@
  *
  * A holder that stays idle for `idleTimeoutMs` while others wait is revoked (its transaction
  * rolled back by `onRevoke`), and a tab that dies has its leases revoked at once, so one broken
- * tab cannot block the rest. Pure logic: no SQLite, no ports; the worker supplies the callbacks.
+ * tab cannot block the rest.
+ *
+ * A job's turn goes to the {@link JobRunner} the queue was made with: a statement goes from the
+ * server through the queue to the runner, never back. Pure logic: no SQLite, no ports.
  */
+import { IdleBound } from './idle-bound.js'
+import { RevokedLeases } from './revoked-leases.js'
 
 /** A lease's identity: the owning tab and the tab's own lease number. */
 export interface LeaseKey {
@@ -22,15 +27,29 @@ export interface LeaseKey {
   readonly lease: number
 }
 
-interface Task {
+/** Runs each job when its lease may, or tells it why it will not run. */
+export interface JobRunner<J> {
+  /** Done when it returns, or when the Promise it returns settles; it answers its caller itself. */
+  run(job: J): Promise<void> | void
+  /** The job will not run (its lease was revoked first), or `run` threw or rejected with `error`. */
+  refuse(job: J, error: Error): void
+}
+
+/** A queued job, or (with `step`) a step of the worker's own that holds no lease. */
+interface Task<J> {
   readonly key: string
   readonly tabId: string
   readonly lease: number
-  readonly run: () => Promise<void> | void
-  readonly reject: (error: Error) => void
+  readonly job: J | undefined
+  readonly step: (() => Promise<void> | void) | undefined
+  /** The lease ends once this job has run (as if its tab had released it). */
+  readonly endsLease: boolean
+  /** When it was queued behind another, or -1 while it has not waited. */
+  queuedAt: number
 }
 
-export interface LeaseQueueOptions {
+export interface LeaseQueueOptions<J> {
+  readonly runner: JobRunner<J>
   /** How long a holder may sit idle while others wait before it is revoked. */
   readonly idleTimeoutMs: number
   /** Called (as a queued step, before anyone else runs) when a lease is revoked while held. */
@@ -44,42 +63,30 @@ export interface LeaseQueueOptions {
   readonly onRelease?: (lease: LeaseKey) => (() => Promise<void> | void) | undefined
   /** Whether an idle holder may give the connection to a waiting lease: no transaction is open. */
   readonly mayYield?: () => boolean
+  /** Told how long a job waited, when it waited behind another lease for more than a millisecond. */
+  readonly waited?: (ms: number) => void
 }
 
 const keyOf = (k: LeaseKey) => `${k.tabId}#${k.lease}`
-const REVOKED_MEMORY = 1024
 
 /** A step of the worker's own: no lease, so it runs whoever holds the connection next. */
-function step(run: () => Promise<void> | void): Task {
-  return { key: '', tabId: '', lease: 0, run, reject: () => {} }
+function step<J>(run: () => Promise<void> | void): Task<J> {
+  return { key: '', tabId: '', lease: 0, job: undefined, step: run, endsLease: false, queuedAt: -1 }
 }
 
-/** A caller's `reject` that throws must not stop the queue (nor escape as an unhandled rejection). */
-function rejectQuietly(task: Task, error: unknown): void {
-  try {
-    task.reject(error as Error)
-  } catch {
-    // The caller's own failure; the queue moves on.
-  }
-}
-
-export class LeaseQueue {
-  readonly #options: LeaseQueueOptions
+export class LeaseQueue<J> {
+  readonly #options: LeaseQueueOptions<J>
   #holder: (LeaseKey & { key: string }) | undefined
-  #queue: Task[] = []
+  #queue: Task<J>[] = []
   #running = false
-  /**
-   * Armed only while the holder is idle AND someone waits: a timer per statement would cost more
-   * than the statement on the hot path. `#idleSince` (a number) is all an idle holder costs.
-   */
-  #idleTimer: ReturnType<typeof setTimeout> | undefined
-  #idleSince: number | undefined
+  readonly #idle: IdleBound
   #granting = true
-  readonly #revoked = new Map<string, Error>()
+  readonly #revoked = new RevokedLeases()
   #idleWaiters: Array<() => void> = []
 
-  constructor(options: LeaseQueueOptions) {
+  constructor(options: LeaseQueueOptions<J>) {
     this.#options = options
+    this.#idle = new IdleBound(options.idleTimeoutMs)
   }
 
   /** The lease that now owns the connection, if any. */
@@ -93,52 +100,29 @@ export class LeaseQueue {
   }
 
   /**
-   * Queues `run` under `lease`. Resolves when it has run (its own errors are its own business:
-   * `run` should reply to its caller itself); rejects if the lease was revoked first.
+   * Queues `job` under `lease`: the runner runs it when the lease holds the connection (at once,
+   * within this call, when nothing else does), or refuses it if the lease is revoked first. A run
+   * that returns no Promise is done when it returns, and the next job may go at once. With
+   * `endsLease`, the lease is released once the job has run.
    */
-  submit(lease: LeaseKey, run: () => Promise<void> | void): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.enqueue(
-        lease,
-        () => {
-          const ran = run()
-          if (!ran) return resolve()
-          return ran.then(resolve)
-        },
-        reject,
-      )
-    })
-  }
-
-  /**
-   * `submit` without a Promise of its own (the worker's hot path): `reject` is called if the lease
-   * is revoked before `run` runs, or if `run` throws or rejects. A `run` that returns nothing
-   * (no Promise) is done when it returns, and the next statement may go at once.
-   */
-  enqueue(lease: LeaseKey, run: () => Promise<void> | void, reject: (error: Error) => void): void {
+  enqueue(lease: LeaseKey, job: J, endsLease = false): void {
     const key = keyOf(lease)
-    // Usually none is remembered: skip hashing the key then (this is per statement).
-    const revoked = this.#revoked.size > 0 ? this.#revoked.get(key) : undefined
-    if (revoked) {
-      reject(revoked)
-      return
-    }
-    this.#queue.push({ key, tabId: lease.tabId, lease: lease.lease, run, reject })
-    if (
-      this.#holder &&
-      this.#holder.key !== key &&
-      this.#idleFor() >= this.#options.idleTimeoutMs &&
-      !this.#options.mayYield?.()
-    ) {
+    const task: Task<J> = { key, tabId: lease.tabId, lease: lease.lease, job, step: undefined, endsLease, queuedAt: -1 }
+    const revoked = this.#revoked.reasonFor(key)
+    if (revoked) return this.#refuse(task, revoked)
+    this.#queue.push(task)
+    if (this.#holder && this.#holder.key !== key && this.#idle.expired && !this.#options.mayYield?.()) {
       this.#revokeHolder(this.#options.timeoutError(this.#holder, this.#queue))
     }
     this.#pump()
+    // Usually it ran within pump(): the clock is read only for a job that waits.
+    if (this.#options.waited && this.#queue.includes(task)) task.queuedAt = performance.now()
   }
 
   /** The lease's scope ended (commit, rollback, or a single query done): the next may go. */
   release(lease: LeaseKey): void {
     const key = keyOf(lease)
-    if (this.#revoked.size > 0) this.#revoked.delete(key)
+    this.#revoked.forget(key)
     if (this.#holder?.key !== key) return
     const cleanup = this.#options.onRelease?.(lease)
     this.#setHolder(undefined)
@@ -168,7 +152,7 @@ export class LeaseQueue {
   revokeTab(tabId: string, reason: Error): void {
     this.#queue = this.#queue.filter((task) => {
       if (task.tabId !== tabId) return true
-      task.reject(reason)
+      this.#refuse(task, reason)
       return false
     })
     if (this.#holder?.tabId === tabId) this.#revokeHolder(reason)
@@ -201,7 +185,7 @@ export class LeaseQueue {
   revokeAll(reason: Error, then?: () => Promise<void> | void): void {
     const queued = this.#queue
     this.#queue = []
-    for (const task of queued) task.reject(reason)
+    for (const task of queued) this.#refuse(task, reason)
     // Not remembered: the lease may start over (on this worker or the next).
     this.#setHolder(undefined)
     this.#granting = true
@@ -213,10 +197,10 @@ export class LeaseQueue {
 
   #revokeHolder(reason: Error): void {
     const holder = this.#holder!
-    this.#remember(holder.key, reason)
+    this.#revoked.remember(holder.key, reason)
     this.#queue = this.#queue.filter((task) => {
       if (task.key !== holder.key) return true
-      task.reject(reason)
+      this.#refuse(task, reason)
       return false
     })
     this.#setHolder(undefined)
@@ -225,29 +209,19 @@ export class LeaseQueue {
     this.#pump()
   }
 
-  #remember(key: string, reason: Error): void {
-    this.#revoked.set(key, reason)
-    if (this.#revoked.size > REVOKED_MEMORY) {
-      this.#revoked.delete(this.#revoked.keys().next().value as string)
+  /** A runner's `refuse` that throws must not stop the queue (nor escape as an unhandled rejection). */
+  #refuse(task: Task<J>, error: unknown): void {
+    if (task.step !== undefined) return
+    try {
+      this.#options.runner.refuse(task.job as J, error as Error)
+    } catch {
+      // The runner's own failure; the queue moves on.
     }
   }
 
   #setHolder(holder: (LeaseKey & { key: string }) | undefined): void {
     this.#holder = holder
-    this.#busy()
-  }
-
-  /** The holder is running something: not idle. */
-  #busy(): void {
-    this.#idleSince = undefined
-    if (this.#idleTimer !== undefined) {
-      clearTimeout(this.#idleTimer)
-      this.#idleTimer = undefined
-    }
-  }
-
-  #idleFor(): number {
-    return this.#idleSince === undefined ? 0 : Date.now() - this.#idleSince
+    this.#idle.busy()
   }
 
   #pump(): void {
@@ -264,36 +238,46 @@ export class LeaseQueue {
           this.#setHolder(undefined)
           continue
         }
-        if (this.#holder) this.#idleSince ??= Date.now()
+        if (this.#holder) this.#idle.idle()
         this.#armIdleTimer()
         return
       }
       if (index === 0) this.#queue.shift()
       else this.#queue.splice(index, 1)
       if (!this.#holder && task.key !== '') this.#setHolder({ key: task.key, tabId: task.tabId, lease: task.lease })
-      this.#busy()
+      this.#idle.busy()
+      if (task.queuedAt >= 0) this.#waited(task.queuedAt)
       this.#running = true
-      let ran: Promise<void> | void = undefined
+      // Stays false if the run throws: then its lease does not end with it.
+      let ran: Promise<void> | void | false = false
       try {
-        ran = task.run()
+        ran = task.step === undefined ? this.#options.runner.run(task.job as J) : task.step()
       } catch (error) {
-        rejectQuietly(task, error)
+        this.#refuse(task, error)
       }
       if (ran) {
         ran.then(
-          () => this.#done(),
+          () => this.#done(task),
           (error: unknown) => {
-            rejectQuietly(task, error)
-            this.#done()
+            this.#refuse(task, error)
+            this.#done(undefined)
           },
         )
         return
       }
+      if (ran === undefined && task.endsLease) this.release(task)
       this.#running = false
     }
   }
 
-  #done(): void {
+  #waited(queuedAt: number): void {
+    const ms = performance.now() - queuedAt
+    if (ms > 1) this.#options.waited?.(ms)
+  }
+
+  /** `ran`'s job is done: its lease ends first if it said so. */
+  #done(ran: Task<J> | undefined): void {
+    if (ran?.endsLease) this.release(ran)
     this.#running = false
     this.#pump()
     if (!this.#running && this.#idleWaiters.length > 0) {
@@ -305,14 +289,10 @@ export class LeaseQueue {
 
   #armIdleTimer(): void {
     // A holder with no transaction open is never revoked: it gives the connection up instead.
-    if (!this.#holder || this.#idleTimer !== undefined || this.#queue.length === 0 || this.#options.mayYield?.()) return
+    if (!this.#holder || this.#idle.armed || this.#queue.length === 0 || this.#options.mayYield?.()) return
     const holder = this.#holder
-    this.#idleTimer = setTimeout(
-      () => {
-        this.#idleTimer = undefined
-        if (this.#holder === holder && this.#queue.length > 0) this.#revokeHolder(this.#options.timeoutError(holder, this.#queue))
-      },
-      Math.max(0, this.#options.idleTimeoutMs - this.#idleFor()),
-    )
+    this.#idle.arm(() => {
+      if (this.#holder === holder && this.#queue.length > 0) this.#revokeHolder(this.#options.timeoutError(holder, this.#queue))
+    })
   }
 }

@@ -19,7 +19,11 @@ import type { OwnLineOpen } from '../protocol/own-worker-messages.js'
 
 declare const self: DedicatedWorkerGlobalScope
 
-/** This worker's end of an own line. What the tab sends before it is attached waits, as on a port. */
+/**
+ * This worker's end of an own line. What the tab sends before it is attached waits, as on a
+ * port; a closed one drops it. The entry hands each message from the tab to `deliver`, which is
+ * the statement server's handler itself once the line is attached.
+ */
 export class SelfLine extends HoldingLine {
   #closed = false
 
@@ -32,11 +36,6 @@ export class SelfLine extends HoldingLine {
     this.dropAll()
     if (current === this) current = undefined
   }
-
-  /** A message from the tab on the Worker channel. */
-  deliver(event: MessageEvent): void {
-    if (!this.#closed) this.receive(event)
-  }
 }
 
 /**
@@ -48,18 +47,17 @@ let unmetLine: { token: string; line: SelfLine } | undefined
 let unmetAttach: { token: string; attach: (line: SelfLine) => void } | undefined
 let current: SelfLine | undefined
 
-/** The own line the tab's messages now go to, if any. */
-export function currentOwnLine(): SelfLine | undefined {
-  return current
-}
-
-/** The tab opened own line `serial` for the route with `token`: later messages from it go there. */
-export function openOwnLine(token: string, serial: number): void {
+/**
+ * The tab opened own line `serial` for the route with `token`: the messages it sends from now on
+ * go to the line returned (the line before it is closed).
+ */
+export function openOwnLine(token: string, serial: number): SelfLine {
   current?.close()
-  current = new SelfLine()
+  const line = (current = new SelfLine())
   self.postMessage({ t: 'own-line-open', serial } satisfies OwnLineOpen)
-  unmetLine = { token, line: current }
+  unmetLine = { token, line }
   meetIfPaired()
+  return line
 }
 
 /** The coordinator attached this worker's own tab with `token`: `attach` gets the own line. */

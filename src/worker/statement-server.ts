@@ -1,47 +1,21 @@
 /**
  * The statement server: what the active worker does with each tab's requests while it serves.
  * Every tab has its own line here (brokered by the coordinator, shown its token before anything
- * is served); statements from all of them run one lease at a time through one LeaseQueue, each
- * checked against the role's freshness right before it runs; commits are told to subscribed tabs.
+ * is served); each tab's statements are checked and queued under their lease in the one
+ * LeaseQueue, which hands each to the {@link StatementRunner} when its turn comes.
  *
  * It holds no role state: it asks the {@link ServedRole} whether there is a database to serve and
  * whether this worker is giving it up (see active-database.ts, which owns the role's lifecycle).
  */
 import { ActiveTabLostError, ProtocolError, serializeError } from '../protocol/errors.js'
 import type { InitMessage } from '../protocol/own-worker-messages.js'
-import {
-  parseClientRequest,
-  type ClientRequest,
-  type ExecRequest,
-  type ExecResult,
-  type RouteGone,
-  type WorkerReply,
-} from '../protocol/statement-messages.js'
+import { parseClientRequest, type ClientRequest, type RouteGone, type WorkerReply } from '../protocol/statement-messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import type { Line } from '../protocol/line.js'
+import { ChangeFanout } from './change-fanout.js'
 import { connectionQueue } from './connection-queue.js'
 import type { LeaseQueue } from './lease-queue.js'
-import type { OpLedger } from './op-ledger.js'
-import { runStatement } from './statement-runner.js'
-import type { SqliteEngine } from './sqlite-engine.js'
-import type { RoleFreshness } from './role-freshness.js'
-
-/** What the server needs to know of the role it serves under. */
-export interface ServedRole {
-  /** The open database, while this worker has it. */
-  readonly engine: SqliteEngine | undefined
-  readonly ledger: OpLedger | undefined
-  /** Giving the database up: no new statement runs, except the draining lease's. */
-  readonly leaving: boolean
-  /** Handing over: the lease that holds the connection may still finish its work. */
-  readonly draining: boolean
-  readonly freshness: RoleFreshness
-  /** Told to go without a drain: another tab may serve a copy of the files (see #answer). */
-  readonly replaced: boolean
-}
-
-/** A statement the worker did not run because it is giving the database up: its tab resends it. */
-class NotRun extends Error {}
+import { NotRun, StatementRunner, type ServedRole, type ServerStats, type Statement } from './statement-runner.js'
 
 type ServerOptions = Pick<InitMessage, 'leaseTimeoutMs' | 'statementTimeoutMs' | 'filename'>
 
@@ -50,15 +24,18 @@ export class StatementServer {
   readonly #role: ServedRole
   readonly #log: DebugLog
   readonly #ports = new Map<string, Line>()
-  /** Tabs that want to hear which tables each commit wrote. */
-  readonly #subscribers = new Set<string>()
-  readonly #stats = { statements: 0, errors: {} as Record<string, number>, leaseWaits: 0, leaseWaitMs: 0, revokedLeases: 0 }
-  #queue: LeaseQueue
+  readonly #changes = new ChangeFanout(this.#ports)
+  readonly #stats: ServerStats = { statements: 0, errors: {}, leaseWaits: 0, leaseWaitMs: 0, revokedLeases: 0 }
+  readonly #runner: StatementRunner
+  #queue: LeaseQueue<Statement>
 
   constructor(options: ServerOptions, role: ServedRole, log: DebugLog) {
     this.#options = options
     this.#role = role
     this.#log = log
+    const serving = () => ({ queueDepth: this.#queue.depth, tabs: this.#ports.size })
+    const { statementTimeoutMs, filename } = options
+    this.#runner = new StatementRunner({ statementTimeoutMs, filename, stats: this.#stats, serving }, role, this.#changes, log)
     this.#queue = this.#newQueue()
   }
 
@@ -67,7 +44,7 @@ export class StatementServer {
   }
 
   get subscribers(): number {
-    return this.#subscribers.size
+    return this.#changes.size
   }
 
   /** Runs `task` before any tab's statement (queued ones included). */
@@ -82,7 +59,7 @@ export class StatementServer {
   forgetTabs(): void {
     for (const port of this.#ports.values()) port.close()
     this.#ports.clear()
-    this.#subscribers.clear()
+    this.#changes.clear()
     const engine = this.#role.engine
     this.#queue.revokeAll(new NotRun(), () => engine?.rollback().catch(() => {}))
   }
@@ -114,7 +91,7 @@ export class StatementServer {
       port.close()
     }
     this.#ports.clear()
-    this.#subscribers.clear()
+    this.#changes.clear()
     this.#queue = this.#newQueue()
   }
 
@@ -140,24 +117,25 @@ export class StatementServer {
 
   /** The coordinator saw the tab die: roll back its transaction, free its lease, drop its port. */
   detach(tabId: string): void {
-    this.#subscribers.delete(tabId)
+    this.#changes.subscribe(tabId, false)
     this.#queue.revokeTab(tabId, new ActiveTabLostError(`Tab ${tabId} is gone`))
     this.#ports.get(tabId)?.close()
     this.#ports.delete(tabId)
   }
 
-  #newQueue(): LeaseQueue {
-    const revoked = () => void this.#stats.revokedLeases++
-    return connectionQueue(this.#options.leaseTimeoutMs, () => this.#role.engine, revoked, this.#log)
-  }
-
-  /**
-   * Resolves true when the role is fresh (at once, or after the coordinator acknowledges a new
-   * heartbeat), false when this worker lost the role (it is then letting the files go).
-   */
-  #fresh(): Promise<boolean> {
-    if (!this.#role.engine) return Promise.resolve(false)
-    return this.#role.freshness.renew()
+  #newQueue(): LeaseQueue<Statement> {
+    const stats = this.#stats
+    return connectionQueue({
+      leaseTimeoutMs: this.#options.leaseTimeoutMs,
+      engine: () => this.#role.engine,
+      runner: this.#runner,
+      revoked: () => void stats.revokedLeases++,
+      waited: (ms) => {
+        stats.leaseWaits++
+        stats.leaseWaitMs += ms
+      },
+      log: this.#log,
+    })
   }
 
   #handle(tabId: string, port: Line, request: Exclude<ClientRequest, { t: 'hello' }>): void {
@@ -166,8 +144,7 @@ export class StatementServer {
       return
     }
     if (request.t === 'subscribe') {
-      if (request.on) this.#subscribers.add(tabId)
-      else this.#subscribers.delete(tabId)
+      this.#changes.subscribe(tabId, request.on)
       return
     }
     const released = request.t === 'release' ? request.leases : request.releases
@@ -184,35 +161,10 @@ export class StatementServer {
       reply(port, { t: 'refused', id: request.id })
       return
     }
-    // A statement usually runs within enqueue(), having waited for nothing: the clock is read
-    // only for one that queued (performance.now() costs about 0.5 µs in Chromium 156).
-    let started = false
-    let queuedAt = -1
-    this.#queue.enqueue(
-      { tabId, lease: request.lease },
-      () => {
-        started = true
-        if (queuedAt >= 0) {
-          const waited = performance.now() - queuedAt
-          if (waited > 1) {
-            this.#stats.leaseWaits++
-            this.#stats.leaseWaitMs += waited
-          }
-        }
-        const ran = this.#exec(port, request)
-        // A retried COMMIT ran here under its lease, though its transaction died with the holder
-        // before: nothing more of that lease comes here (the tab's release goes to that holder).
-        return request.commit && request.retry ? ran.then(() => this.#queue.release({ tabId, lease: request.lease })) : ran
-      },
-      (error: Error) =>
-        reply(
-          port,
-          error instanceof NotRun
-            ? { t: 'refused', id: request.id }
-            : { t: 'error', id: request.id, error: serializeError(error) },
-        ),
-    )
-    if (!started) queuedAt = performance.now()
+    // A retried COMMIT runs here under its lease, though its transaction died with the holder
+    // before: nothing more of that lease comes here (the tab's release goes to that holder).
+    const endsLease = request.commit === true && request.retry === true
+    this.#queue.enqueue({ tabId, lease: request.lease }, { port, request }, endsLease)
   }
 
   /** While draining, the lease that holds the connection may still finish its work. */
@@ -220,85 +172,6 @@ export class StatementServer {
     if (!this.#role.draining) return false
     const holder = this.#queue.holder
     return holder?.tabId === tabId && holder.lease === lease
-  }
-
-  #exec(port: Line, request: ExecRequest): Promise<void> {
-    // Checked right before running: the worker may have stalled while this waited. Fresh is the
-    // common case, and it is checked without a Promise of its own.
-    const engine = this.#role.engine
-    if (engine && this.#role.freshness.fresh) return this.#run(port, request, engine)
-    return this.#fresh().then((fresh) => {
-      const engine = this.#role.engine
-      if (!fresh || !engine) return reply(port, { t: 'refused', id: request.id })
-      return this.#run(port, request, engine)
-    })
-  }
-
-  #run(port: Line, request: ExecRequest, engine: SqliteEngine): Promise<void> {
-    this.#stats.statements++
-    if (request.admin === 'stats') {
-      reply(port, { t: 'result', id: request.id, stats: this.#statsNow() })
-      return Promise.resolve()
-    }
-    let answered: boolean | Promise<boolean> = false
-    return runStatement(request, {
-      engine,
-      ledger: this.#role.ledger,
-      statementTimeoutMs: this.#options.statementTimeoutMs,
-      filename: this.#options.filename,
-      errors: this.#stats.errors,
-      answer: (message) => (answered = this.#answer(port, message)),
-      after: () => {
-        // Taken now, before the next statement adds its own; told once the answer went out.
-        if (!engine.hasCommittedWrites) return
-        const changes = engine.takeCommittedWrites()
-        if (answered === true) this.#publishChanges(changes)
-        else if (answered) void answered.then((sent) => sent && this.#publishChanges(changes))
-      },
-    })
-  }
-
-  /**
-   * A statement's answer goes out while the role is fresh. A worker that stalled while the
-   * statement ran (a frozen tab) may have been replaced meanwhile, its files copied away from it
-   * before the statement wrote (see pool-directory.ts): it asks again first, and if the role is
-   * gone it keeps the answer, so the tab takes the statement as lost with its holder and the
-   * failover table decides (a recorded write is asked of the next holder's ledger). `refused`
-   * (not run) is true wherever it goes.
-   */
-  #answer(port: Line, message: WorkerReply): boolean | Promise<boolean> {
-    if (this.#role.freshness.fresh || message.t === 'refused') {
-      reply(port, message)
-      return true
-    }
-    const send = (fresh: boolean) => {
-      // Closed by a hand-off (not replaced), before or while it asked: the next holder opens
-      // these same files.
-      if (fresh || (!this.#role.replaced && !this.#role.engine)) {
-        reply(port, message)
-        return true
-      }
-      this.#log('kept an answer: the role was lost while its statement ran', { id: 'id' in message ? message.id : undefined })
-      return false
-    }
-    return this.#role.replaced || !this.#role.engine ? send(false) : this.#fresh().then(send)
-  }
-
-  #statsNow(): NonNullable<ExecResult['stats']> {
-    return {
-      ...this.#stats,
-      errors: { ...this.#stats.errors },
-      queueDepth: this.#queue.depth,
-      tabs: this.#ports.size,
-      sinceHeartbeatMs: Math.round(this.#role.freshness.sinceAckMs),
-    }
-  }
-
-  /** After a commit (never before, never for a rollback): tell the subscribed tabs, the writer too. */
-  #publishChanges({ tables, schema }: ReturnType<SqliteEngine['takeCommittedWrites']>): void {
-    if (this.#subscribers.size === 0) return
-    const message: WorkerReply = schema ? { t: 'changes', tables: [...tables], schema } : { t: 'changes', tables: [...tables] }
-    for (const tabId of this.#subscribers) this.#ports.get(tabId)?.postMessage(message)
   }
 }
 

@@ -14,13 +14,15 @@ import { serializeError } from '../protocol/errors.js'
 import { ActiveDatabase } from './active-database.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
 import { isLineName, openLine, type Line } from '../protocol/line.js'
-import { awaitOwnLine, currentOwnLine, openOwnLine } from './own-line.js'
+import { awaitOwnLine, openOwnLine, type SelfLine } from './own-line.js'
 
 declare const self: DedicatedWorkerGlobalScope
 
 let database: ActiveDatabase | undefined
 let ownTabId = ''
 let coordinator: Line | undefined
+/** The own line the tab's statements now go to (a closed one drops them). */
+let ownLine: SelfLine | undefined
 let log: DebugLog = silent
 
 function start(init: InitMessage): void {
@@ -95,7 +97,7 @@ const LINE_MESSAGES = new Set<string>(CLIENT_REQUEST_TYPES)
 self.onmessage = (event: MessageEvent) => {
   const data = event.data as { t?: unknown; id?: unknown; v?: unknown }
   if (LINE_MESSAGES.has(data?.t as string)) {
-    currentOwnLine()?.deliver(event)
+    ownLine?.deliver(event)
     return
   }
   void onControlMessage(event, data)
@@ -115,7 +117,7 @@ async function onControlMessage(event: MessageEvent, data: { t?: unknown; id?: u
   }
   if (data?.t === 'own-line' && data.v === PROTOCOL_VERSION) {
     const { token, serial } = data as { token?: unknown; serial?: unknown }
-    if (typeof token === 'string' && Number.isSafeInteger(serial)) openOwnLine(token, serial as number)
+    if (typeof token === 'string' && Number.isSafeInteger(serial)) ownLine = openOwnLine(token, serial as number)
     return
   }
   if (data?.t === 'coordinator-port' && data.v === PROTOCOL_VERSION && database) {
