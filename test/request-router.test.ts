@@ -1,11 +1,17 @@
 import { describe, expect, it, vi } from 'vitest'
 import { MAX_LOSSES } from '../src/client/failover-policy.js'
-import { RequestRouter } from '../src/client/request-router.js'
+import { RequestRouter, type RouterEnv } from '../src/client/request-router.js'
 import type { Line } from '../src/protocol/line.js'
+import { fakeEnv } from './support/fake-env.js'
 
-/** A router for the tab 'tab-a'. */
-function newRouter(requestTimeoutMs: number, answerTimeoutMs?: number, statementTimeoutMs?: number): RequestRouter {
-  const router = new RequestRouter(requestTimeoutMs, answerTimeoutMs, statementTimeoutMs)
+/** A router for the tab 'tab-a', on the browser's clock and timers unless `env` is given. */
+function newRouter(
+  requestTimeoutMs: number,
+  answerTimeoutMs?: number,
+  statementTimeoutMs?: number,
+  env?: RouterEnv,
+): RequestRouter {
+  const router = new RequestRouter(requestTimeoutMs, answerTimeoutMs, statementTimeoutMs, env)
   router.identify('tab-a')
   return router
 }
@@ -42,15 +48,30 @@ function routed() {
   return { router, sent }
 }
 
-/** A router on route 1 (another tab's worker) whose line is answered by hand. */
-function onManualRoute() {
-  const router = newRouter(1000)
+/** A router on route 1 (another tab's worker) whose line is answered by hand; requestTimeoutMs 1000. */
+function onManualRoute(env?: RouterEnv) {
+  const router = newRouter(1000, undefined, undefined, env)
   const one = manualLine()
   router.setRoute(1, 'tab-b', one.line, 't')
   return { router, one }
 }
 
 const nextTask = () => new Promise((resolve) => setImmediate(resolve))
+
+/** What became of `promise` so far ('pending', 'ok', or its error's name), as seen once `settle()` has run. */
+function outcome(promise: Promise<unknown>): { now: string; error?: Error } {
+  const seen: { now: string; error?: Error } = { now: 'pending' }
+  promise.then(
+    () => (seen.now = 'ok'),
+    (error: Error) => Object.assign(seen, { now: error.name, error }),
+  )
+  return seen
+}
+
+/** Lets the reactions to what the clock's timers settled run (no task passes). */
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve()
+}
 
 describe('RequestRouter releases', () => {
   it('a release rides on the next statement when the app sends one right after (queries in a loop)', async () => {
@@ -203,6 +224,19 @@ describe('RequestRouter transactions opened by a failing text', () => {
   })
 })
 
+describe('RequestRouter transactions revoked for their idle time', () => {
+  it("a LeaseTimeoutError does not end the driver's transaction here: its next statement still goes to the worker", async () => {
+    const { router, one } = onManualRoute()
+    router.leases.pin(4) // db.transaction()
+    const insert = router.exec(4, 'insert into t values (1)', [], 'write')
+    one.answer({ t: 'error', id: one.execs()[0]!.id, error: { name: 'LeaseTimeoutError', message: 'idle' } })
+    await expect(insert).rejects.toMatchObject({ name: 'LeaseTimeoutError' })
+    // The worker remembers the revoked lease and answers its LeaseTimeoutError again, not this tab a TransactionEndedError.
+    void router.exec(4, 'insert into t values (2)', [], 'write')
+    expect(one.execs()).toHaveLength(2)
+  })
+})
+
 describe('RequestRouter commit fate across hand-offs', () => {
   it('a retried COMMIT refused by a holder that is handing over, then answered "not committed": the lease stays lost', async () => {
     const { router, one } = await inRawTransaction(7)
@@ -312,82 +346,197 @@ describe('RequestRouter bounds', () => {
   })
 
   it('a read older than requestTimeoutMs when its holder goes is not sent again', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
-    try {
-      const { router, one } = onManualRoute() // requestTimeoutMs 1000
-      const read = router.exec(1, 'select 1', [], 'read')
-      vi.advanceTimersByTime(1500)
-      router.loseRoute(1, 'closed')
-      await expect(read).rejects.toMatchObject({
-        name: 'ActiveTabLostError',
-        retryable: false,
-        message: expect.stringContaining('older than requestTimeoutMs'),
-      })
-      expect(one.execs()).toHaveLength(1)
-    } finally {
-      vi.useRealTimers()
-    }
+    const { clock, env } = fakeEnv()
+    const { router, one } = onManualRoute(env) // requestTimeoutMs 1000
+    const read = router.exec(1, 'select 1', [], 'read')
+    clock.advance(1500)
+    router.loseRoute(1, 'closed')
+    await expect(read).rejects.toMatchObject({
+      name: 'ActiveTabLostError',
+      retryable: false,
+      message: expect.stringContaining('older than requestTimeoutMs'),
+    })
+    expect(one.execs()).toHaveLength(1)
+  })
+
+  it('a read just requestTimeoutMs old when its holder goes is sent again (only an older one is not)', async () => {
+    const { clock, env } = fakeEnv()
+    const { router } = onManualRoute(env) // requestTimeoutMs 1000
+    const read = outcome(router.exec(1, 'select 1', [], 'read'))
+    clock.advance(1000)
+    router.loseRoute(1, 'closed')
+    const two = manualLine()
+    router.setRoute(2, 'tab-c', two.line, 't')
+    expect(two.execs()).toMatchObject([{ sql: 'select 1' }])
+    two.answer({ t: 'result', id: two.execs()[0]!.id, changes: 0 })
+    await settle()
+    expect(read.now).toBe('ok')
   })
 
   it('a statement whose answer never comes on a live line fails after answerTimeoutMs; a file operation waits on', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
-    try {
-      const router = newRouter(1000, 4000)
-      const one = manualLine()
-      router.setRoute(1, 'tab-b', one.line, 't')
-      const read = router.exec(1, 'select 1', [], 'read')
-      const write = router.exec(2, "insert into t values ('x')", [], 'raw')
-      const exported = router.exec(3, '', [], 'read', { admin: 'export' })
-      const settled = vi.fn()
-      void read.catch(settled)
-      vi.advanceTimersByTime(3500)
-      await Promise.resolve()
-      expect(settled).not.toHaveBeenCalled()
-      vi.advanceTimersByTime(2000)
-      await expect(read).rejects.toMatchObject({ name: 'NoActiveTabError', message: expect.stringContaining('did not answer') })
-      await expect(write).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
-      // Told to the worker: still queued there, they must not run (and take the lease) later.
-      expect(one.sent.filter((m) => m.t === 'withdraw')).toEqual([
-        { t: 'withdraw', lease: 1 },
-        { t: 'withdraw', lease: 2 },
-      ])
-      expect(router.depth.inFlight).toBe(1) // the export
-      one.answer({ t: 'result', id: one.execs()[2]!.id, file: new Uint8Array(1) })
-      await expect(exported).resolves.toMatchObject({ t: 'result' })
-      vi.advanceTimersByTime(10_000) // nothing in flight: the sweep stops
-      expect(vi.getTimerCount()).toBe(0)
-    } finally {
-      vi.useRealTimers()
-    }
+    const { clock, env } = fakeEnv()
+    const router = newRouter(1000, 4000, undefined, env)
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    const read = router.exec(1, 'select 1', [], 'read')
+    const write = router.exec(2, "insert into t values ('x')", [], 'raw')
+    const exported = router.exec(3, '', [], 'read', { admin: 'export' })
+    const settled = vi.fn()
+    void read.catch(settled)
+    clock.advance(3500)
+    await Promise.resolve()
+    expect(settled).not.toHaveBeenCalled()
+    clock.advance(2000)
+    await expect(read).rejects.toMatchObject({ name: 'NoActiveTabError', message: expect.stringContaining('did not answer') })
+    await expect(write).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
+    // Told to the worker: still queued there, they must not run (and take the lease) later.
+    expect(one.sent.filter((m) => m.t === 'withdraw')).toEqual([
+      { t: 'withdraw', lease: 1 },
+      { t: 'withdraw', lease: 2 },
+    ])
+    expect(router.depth.inFlight).toBe(1) // the export
+    one.answer({ t: 'result', id: one.execs()[2]!.id, file: new Uint8Array(1) })
+    await expect(exported).resolves.toMatchObject({ t: 'result' })
+    clock.advance(10_000) // nothing in flight: the sweep stops
+    expect(clock.pending).toBe(0)
+  })
+
+  it('the answer bound counts from each send: not a sweep early, at most one sweep late', async () => {
+    const { clock, env } = fakeEnv()
+    const router = newRouter(60_000, 4000, undefined, env) // a sweep every 1000 ms
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    const first = outcome(router.exec(1, 'select 1', [], 'read'))
+    clock.advance(2500)
+    const second = outcome(router.exec(2, 'select 2', [], 'read')) // sent between two sweeps
+    clock.advance(1500) // 4000 ms after the first
+    await settle()
+    expect(first.now).toBe('pending')
+    clock.advance(1000)
+    await settle()
+    expect(first.now).toBe('NoActiveTabError')
+    expect(first.error?.message).toContain('within 4000 ms')
+    clock.advance(1500) // 4000 ms after the second
+    await settle()
+    expect(second.now).toBe('pending')
+    clock.advance(500)
+    await settle()
+    expect(second.now).toBe('NoActiveTabError')
+  })
+
+  it('a statement sent again after a hand-off has its whole answer bound on the new holder', async () => {
+    const { clock, env } = fakeEnv()
+    const router = newRouter(60_000, 4000, undefined, env) // a sweep every 1000 ms
+    router.setRoute(1, 'tab-b', manualLine().line, 't')
+    const read = outcome(router.exec(1, 'select 1', [], 'read'))
+    clock.advance(3000) // three sweeps of its bound gone on the first holder
+    router.loseRoute(1, 'crashed')
+    const two = manualLine()
+    router.setRoute(2, 'tab-c', two.line, 't')
+    expect(two.execs()).toHaveLength(1)
+    clock.advance(4000) // 4000 ms after it was sent again
+    await settle()
+    expect(read.now).toBe('pending')
+    clock.advance(1000)
+    await settle()
+    expect(read.now).toBe('NoActiveTabError')
+  })
+
+  it('the answer sweep stops with nothing in flight and starts again with the next statement', async () => {
+    const { clock, env } = fakeEnv()
+    const router = newRouter(60_000, 4000, undefined, env)
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    expect(clock.pending).toBe(0) // nothing sent yet: no sweep
+    const answered = outcome(router.exec(1, 'select 1', [], 'read'))
+    expect(clock.pending).toBe(1)
+    one.answer({ t: 'result', id: one.execs()[0]!.id, changes: 0 })
+    clock.advance(1000)
+    await settle()
+    expect(answered.now).toBe('ok')
+    expect(clock.pending).toBe(0)
+    const unanswered = outcome(router.exec(2, 'select 2', [], 'read'))
+    expect(clock.pending).toBe(1)
+    clock.advance(4000)
+    await settle()
+    expect(unanswered.now).toBe('pending')
+    clock.advance(1000)
+    await settle()
+    expect(unanswered.now).toBe('NoActiveTabError')
+  })
+
+  it('a statement with no route waits requestTimeoutMs for one on the clock, then fails', async () => {
+    const { clock, env } = fakeEnv()
+    const router = newRouter(1000, undefined, undefined, env)
+    const read = outcome(router.exec(1, 'select 1', [], 'read'))
+    clock.advance(999)
+    await settle()
+    expect(read.now).toBe('pending')
+    expect(router.depth).toEqual({ inFlight: 0, waiting: 1 })
+    clock.advance(1)
+    await settle()
+    expect(read.now).toBe('NoActiveTabError')
+    expect(read.error?.message).toContain('within 1000 ms (requestTimeoutMs)')
+    expect(router.depth).toEqual({ inFlight: 0, waiting: 0 })
+    expect(clock.pending).toBe(0)
+  })
+
+  it('a statement that gets a route within requestTimeoutMs is sent, and its wait no longer bounds it', async () => {
+    const { clock, env } = fakeEnv()
+    const router = newRouter(1000, undefined, undefined, env)
+    const read = outcome(router.exec(1, 'select 1', [], 'read'))
+    clock.advance(900)
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    expect(one.execs()).toMatchObject([{ sql: 'select 1' }])
+    expect(clock.pending).toBe(0) // the wait's timer is cleared (and no answer bound: answerTimeoutMs is Infinity)
+    clock.advance(5000)
+    await settle()
+    expect(read.now).toBe('pending')
+    one.answer({ t: 'result', id: one.execs()[0]!.id, changes: 0 })
+    await settle()
+    expect(read.now).toBe('ok')
+  })
+
+  it("a request's latency is measured on the router's clock", async () => {
+    const { clock, env } = fakeEnv()
+    const { router, one } = onManualRoute(env)
+    const latencies: number[] = []
+    router.onSettled = (ms) => void latencies.push(ms)
+    const read = router.exec(1, 'select 1', [], 'read')
+    clock.advance(250)
+    one.answer({ t: 'result', id: one.execs()[0]!.id, changes: 0 })
+    await read
+    const failing = router.exec(2, 'select 2', [], 'read')
+    clock.advance(40)
+    one.answer({ t: 'error', id: one.execs()[1]!.id, error: { name: 'SqliteError', message: 'no such table' } })
+    await expect(failing).rejects.toMatchObject({ name: 'SqliteError' })
+    expect(latencies).toEqual([250, 40])
   })
 
   it("a statement's own time limit travels with it, and one above statementTimeoutMs waits that much longer for its answer", async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
-    try {
-      // answerTimeoutMs 4000 includes statementTimeoutMs 2000; a 10 s limit makes its bound 12 s.
-      const router = newRouter(1000, 4000, 2000)
-      const one = manualLine()
-      router.setRoute(1, 'tab-b', one.line, 't')
-      const patient = router.exec(1, 'select 1', [], 'read', { timeoutMs: 10_000 })
-      const quick = router.exec(2, 'select 2', [], 'read', { timeoutMs: 500 })
-      const plain = router.exec(3, 'select 3', [], 'read')
-      expect(one.execs().map((m) => m.timeoutMs)).toEqual([10_000, 500, undefined])
-      const settled = vi.fn()
-      void patient.catch(settled)
-      // A shorter limit is the worker's to enforce; its answer waits as long as any other.
-      vi.advanceTimersByTime(5500)
-      await expect(quick).rejects.toMatchObject({ name: 'NoActiveTabError' })
-      await expect(plain).rejects.toMatchObject({ name: 'NoActiveTabError' })
-      vi.advanceTimersByTime(6000)
-      await Promise.resolve()
-      expect(settled).not.toHaveBeenCalled()
-      vi.advanceTimersByTime(1500)
-      await expect(patient).rejects.toMatchObject({
-        name: 'NoActiveTabError',
-        message: expect.stringContaining('within 12000 ms'),
-      })
-    } finally {
-      vi.useRealTimers()
-    }
+    const { clock, env } = fakeEnv()
+    // answerTimeoutMs 4000 includes statementTimeoutMs 2000; a 10 s limit makes its bound 12 s.
+    const router = newRouter(1000, 4000, 2000, env)
+    const one = manualLine()
+    router.setRoute(1, 'tab-b', one.line, 't')
+    const patient = router.exec(1, 'select 1', [], 'read', { timeoutMs: 10_000 })
+    const quick = router.exec(2, 'select 2', [], 'read', { timeoutMs: 500 })
+    const plain = router.exec(3, 'select 3', [], 'read')
+    expect(one.execs().map((m) => m.timeoutMs)).toEqual([10_000, 500, undefined])
+    const settled = vi.fn()
+    void patient.catch(settled)
+    // A shorter limit is the worker's to enforce; its answer waits as long as any other.
+    clock.advance(5500)
+    await expect(quick).rejects.toMatchObject({ name: 'NoActiveTabError' })
+    await expect(plain).rejects.toMatchObject({ name: 'NoActiveTabError' })
+    clock.advance(6000)
+    await Promise.resolve()
+    expect(settled).not.toHaveBeenCalled()
+    clock.advance(1500)
+    await expect(patient).rejects.toMatchObject({
+      name: 'NoActiveTabError',
+      message: expect.stringContaining('within 12000 ms'),
+    })
   })
 })

@@ -2,32 +2,42 @@
  * The bound on a statement sent on a live line: how long it may go unanswered (queued behind other
  * tabs' leases and running included) before it fails. Counted in sweeps of the statements in
  * flight, so no clock is read per statement; the sweep timer runs only while some are in flight.
+ * Its timer is passed in (`env`), so the bound can be unit-tested on a manual clock.
  */
+import type { BrowserEnv } from '../protocol/browser-env.js'
+
 export class AnswerClock {
   readonly #answerTimeoutMs: number
   readonly #statementTimeoutMs: number
   readonly #sweep: () => void
+  readonly #env: Pick<BrowserEnv, 'setInterval' | 'clearInterval'>
   #timer: ReturnType<typeof setInterval> | undefined
 
   /**
    * `answerTimeoutMs` includes the active worker's `statementTimeoutMs`; a statement with a longer
    * limit of its own adds the difference. `sweep` runs SWEEPS_PER_BOUND times per bound.
    */
-  constructor(answerTimeoutMs: number, statementTimeoutMs: number, sweep: () => void) {
+  constructor(
+    answerTimeoutMs: number,
+    statementTimeoutMs: number,
+    sweep: () => void,
+    env: Pick<BrowserEnv, 'setInterval' | 'clearInterval'>,
+  ) {
     this.#answerTimeoutMs = answerTimeoutMs
     this.#statementTimeoutMs = statementTimeoutMs
     this.#sweep = sweep
+    this.#env = env
   }
 
   /** A statement is in flight: sweeps run until stop(). */
   start(): void {
     if (this.#timer === undefined && this.#answerTimeoutMs !== Infinity) {
-      this.#timer = setInterval(this.#sweep, this.#answerTimeoutMs / SWEEPS_PER_BOUND)
+      this.#timer = this.#env.setInterval(this.#sweep, this.#answerTimeoutMs / SWEEPS_PER_BOUND)
     }
   }
 
   stop(): void {
-    clearInterval(this.#timer)
+    this.#env.clearInterval(this.#timer)
     this.#timer = undefined
   }
 

@@ -2,8 +2,10 @@
  * A statement of this tab from the moment the driver hands it over until it settles: what it is,
  * as the failover table sees it, which holder has it, and the message that carries it.
  */
+import type { AnswerClock } from './answer-clock.js'
 import type { InFlight } from './failover-policy.js'
 import type { LeaseBook } from './lease-book.js'
+import type { BrowserEnv } from '../protocol/browser-env.js'
 import type { Mutable, SqlValue } from '../protocol/message-fields.js'
 import type { AdminOperation, ExecRequest, ExecResult } from '../protocol/statement-messages.js'
 
@@ -46,12 +48,14 @@ export interface PendingRequest {
   timer?: ReturnType<typeof setTimeout>
   /** The election epoch of the holder it was last sent to. */
   epoch?: number
+  /** When the driver handed it over, on the router's clock (for its latency, and the failover table's `old`). */
   readonly startedAt: number
 }
 
 /**
- * A request not sent yet; `op` is its operation id, if it has one (see RequestRouter.exec), and
- * `settled` is told of its latency (and error) when it settles.
+ * A request not sent yet; `op` is its operation id, if it has one (see RequestRouter.exec),
+ * `answers` gives its answer bound (for its own time limit, if it has one), and `settled` is told
+ * of its latency (and error) when it settles, as `clock` measures it.
  */
 export function pendingRequest(
   id: number,
@@ -61,10 +65,11 @@ export function pendingRequest(
   kind: StatementKind | 'describe',
   op: string | undefined,
   { admin, timeoutMs }: ExecExtras,
-  maxSweeps: number,
+  answers: Pick<AnswerClock, 'maxSweeps'>,
   resolve: (result: ExecResult) => void,
   reject: (error: Error) => void,
   settled: (ms: number, error?: Error) => void,
+  clock: Pick<BrowserEnv, 'now'>,
 ): PendingRequest {
   const request: PendingRequest = {
     id,
@@ -75,20 +80,20 @@ export function pendingRequest(
     describe: kind === 'describe',
     admin,
     timeoutMs,
-    maxSweeps,
+    maxSweeps: answers.maxSweeps(timeoutMs),
     op,
     commit: kind === 'commit',
     raw: kind === 'raw',
     maybeApplied: false,
     losses: 0,
     sweeps: 0,
-    startedAt: performance.now(),
+    startedAt: clock.now(),
     resolve: (result) => {
-      settled(performance.now() - request.startedAt)
+      settled(clock.now() - request.startedAt)
       resolve(result)
     },
     reject: (error) => {
-      settled(performance.now() - request.startedAt, error)
+      settled(clock.now() - request.startedAt, error)
       reject(error)
     },
   }
@@ -97,7 +102,8 @@ export function pendingRequest(
 
 /**
  * The request as the failover table sees it (failover-policy.ts): `sent` says whether it is on a
- * live line now, `routeEpoch` is the current route's, if there is one.
+ * live line now, `routeEpoch` is the current route's, if there is one, and `now` the time on the
+ * clock its `startedAt` was read from.
  */
 export function inFlight(
   request: PendingRequest,
@@ -105,6 +111,7 @@ export function inFlight(
   leases: LeaseBook,
   routeEpoch: number | undefined,
   requestTimeoutMs: number,
+  now: number,
 ): InFlight {
   const { lease } = request
   const pinned = leases.pinned(lease)
@@ -115,7 +122,7 @@ export function inFlight(
     maybeApplied: request.maybeApplied,
     sent,
     losses: request.losses,
-    old: performance.now() - request.startedAt > requestTimeoutMs,
+    old: now - request.startedAt > requestTimeoutMs,
     transactionGone: pinned && leases.lostOn(lease, routeEpoch),
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Sends this tab's statements to whichever worker is active, over the line the coordinator
- * brokered, and matches the replies.
+ * brokered, and hands each reply to the statement it answers (sent-requests.ts).
  *
  * When the route is lost (the active tab went away) or a worker refuses a statement (it is handing
  * over, so it did not run it), each request it carried goes on or fails as the failover table
@@ -12,7 +12,6 @@
  */
 import { failoverError, transactionEnded, transactionLost } from './failover-errors.js'
 import { failoverFate, type FailoverEvent } from './failover-policy.js'
-import { AnswerClock } from './answer-clock.js'
 import { LeaseBook } from './lease-book.js'
 import {
   execMessage,
@@ -24,10 +23,15 @@ import {
 } from './pending-request.js'
 import { ReleaseBatch } from './release-batch.js'
 import { RouteWait } from './route-wait.js'
-import { LeaseTimeoutError, deserializeError, destroyedError, type SerializedError } from '../protocol/errors.js'
+import { SentRequests } from './sent-requests.js'
+import { browserEnv, type BrowserEnv } from '../protocol/browser-env.js'
+import { deserializeError, destroyedError, type SerializedError } from '../protocol/errors.js'
 import type { HandoffReason, SqlValue } from '../protocol/message-fields.js'
 import type { ExecResult, WorkerReply } from '../protocol/statement-messages.js'
 import type { Line } from '../protocol/line.js'
+
+/** The router's clock (latencies, requests' age) and its bounds' timers: passed in, to test them on a manual clock. */
+export type RouterEnv = Pick<BrowserEnv, 'now' | 'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval'>
 
 interface Route {
   readonly epoch: number
@@ -37,7 +41,9 @@ interface Route {
 
 export class RequestRouter {
   readonly #requestTimeoutMs: number
-  readonly #answers: AnswerClock
+  readonly #env: RouterEnv
+  /** The statements sent and not answered yet. */
+  readonly #sent: SentRequests
   /** The live leases: which are in a transaction, and on which holder (the driver pins them). */
   readonly leases = new LeaseBook()
   readonly #releases = new ReleaseBatch((leases) => {
@@ -51,7 +57,6 @@ export class RequestRouter {
   #route: Route | undefined
   #highestEpoch = 0
   #closed: Error | undefined
-  readonly #inFlight = new Map<number, PendingRequest>()
   readonly #waiting: RouteWait
   #nextId = 1
   /** Told of every request that settles: its latency, and its error. */
@@ -62,10 +67,11 @@ export class RequestRouter {
    * other tabs' leases and running included) before it fails; it includes `statementTimeoutMs`,
    * which a statement with a longer limit of its own adds the difference to.
    */
-  constructor(requestTimeoutMs: number, answerTimeoutMs = Infinity, statementTimeoutMs = 0) {
+  constructor(requestTimeoutMs: number, answerTimeoutMs = Infinity, statementTimeoutMs = 0, env: RouterEnv = browserEnv()) {
     this.#requestTimeoutMs = requestTimeoutMs
-    this.#waiting = new RouteWait(requestTimeoutMs, (request) => this.#settle(request, 'no-holder-in-time', false))
-    this.#answers = new AnswerClock(answerTimeoutMs, statementTimeoutMs, () => this.#sweep())
+    this.#env = env
+    this.#waiting = new RouteWait(requestTimeoutMs, (request) => this.#settle(request, 'no-holder-in-time', false), env)
+    this.#sent = new SentRequests(this.leases, answerTimeoutMs, statementTimeoutMs, (request) => this.#noAnswer(request), env)
   }
 
   /** This tab's id, which prefixes its operation ids; set before the first statement (TabClient.start()). */
@@ -101,7 +107,7 @@ export class RequestRouter {
 
   /** Statements sent and not answered yet, and those waiting for a route. */
   get depth(): { inFlight: number; waiting: number } {
-    return { inFlight: this.#inFlight.size, waiting: this.#waiting.size }
+    return { inFlight: this.#sent.size, waiting: this.#waiting.size }
   }
 
   /** Called when the route is lost (the active tab went away). */
@@ -119,7 +125,7 @@ export class RequestRouter {
     kind: StatementKind | 'describe',
     extras: ExecExtras = NO_EXTRAS,
   ): Promise<ExecResult> {
-    const { admin, timeoutMs } = extras
+    const { admin } = extras
     if (this.#closed) return Promise.reject(this.#closed)
     const pinned = this.leases.pinned(lease)
     if (pinned && this.leaseLost(lease)) return Promise.reject(transactionLost())
@@ -131,7 +137,6 @@ export class RequestRouter {
         ? this.#opPrefix + this.#nextOp++
         : undefined
     return new Promise<ExecResult>((resolve, reject) => {
-      const maxSweeps = this.#answers.maxSweeps(timeoutMs)
       const request = pendingRequest(
         this.#nextId++,
         lease,
@@ -140,10 +145,11 @@ export class RequestRouter {
         kind,
         op,
         extras,
-        maxSweeps,
+        this.#sent.answers,
         resolve,
         reject,
         this.#settled,
+        this.#env,
       )
       if (this.#route) this.#send(request, this.#route)
       else this.#waiting.add(request)
@@ -199,37 +205,23 @@ export class RequestRouter {
     this.#closed = error
     // A write already sent may still be applied by the worker it reached: say so, not "closed".
     // (Not a statement of an open transaction: that is rolled back when this tab goes; its COMMIT may not be.)
-    for (const request of this.#inFlight.values()) this.#settle(request, 'tab-closed')
+    for (const request of this.#sent.takeAll()) this.#settle(request, 'tab-closed')
     for (const request of this.#waiting.takeAll()) this.#settle(request, 'tab-closed', false)
-    this.#inFlight.clear()
     this.#route?.port.close()
     this.#route = undefined
-    this.#answers.stop()
   }
 
   #send(request: PendingRequest, route: Route): void {
-    request.epoch = route.epoch
     this.leases.sentOn(request.lease, route.epoch)
-    request.sweeps = 0
-    this.#inFlight.set(request.id, request)
-    this.#answers.start()
+    this.#sent.add(request, route.epoch)
     route.port.postMessage(execMessage(request, this.#releases.take()))
   }
 
-  /** Fails the statements in flight for longer than their answer bound; stops when none is. */
-  #sweep(): void {
-    if (this.#inFlight.size === 0) {
-      this.#answers.stop()
-      return
-    }
-    for (const request of [...this.#inFlight.values()]) {
-      // The file operations (import, export, delete, check) have no statement limit to bound them.
-      if (request.admin || ++request.sweeps <= request.maxSweeps) continue
-      this.#inFlight.delete(request.id)
-      // Still queued there (behind other leases), it must not run, and take the lease, later.
-      this.#route?.port.postMessage({ t: 'withdraw', lease: request.lease })
-      this.#settle(request, 'no-answer')
-    }
+  /** `request` went unanswered on a live line past its answer bound: it fails. */
+  #noAnswer(request: PendingRequest): void {
+    // Still queued there (behind other leases), it must not run, and take the lease, later.
+    this.#route?.port.postMessage({ t: 'withdraw', lease: request.lease })
+    this.#settle(request, 'no-answer')
   }
 
   #onReply(data: unknown): void {
@@ -247,22 +239,8 @@ export class RequestRouter {
       if (this.#route) this.loseRoute(this.#route.epoch, 'coordinator-lost')
       return
     }
-    const request = typeof reply?.id === 'number' ? this.#inFlight.get(reply.id) : undefined
-    if (!request) return
-    this.#inFlight.delete(reply.id)
-    if (reply.t === 'result') {
-      this.leases.noteTransaction(request.lease, reply.tx === true, false, request.commit)
-      request.resolve(reply)
-    } else if (reply.t === 'error') {
-      // A failed text may have opened a transaction, or SQLite may have ended one (rolled back).
-      // A retried COMMIT's "not committed" comes from a holder that never had the transaction.
-      const error = deserializeError(reply.error)
-      // A lease revoked for its idle time was rolled back by the worker: its next statements get
-      // the LeaseTimeoutError it remembers, not a TransactionEndedError.
-      if (!(error instanceof LeaseTimeoutError))
-        this.leases.noteTransaction(request.lease, reply.tx === true, true, request.commit)
-      request.reject(error)
-    } else if (reply.t === 'refused') this.#resend(request)
+    const refused = this.#sent.answer(reply)
+    if (refused) this.#resend(refused)
   }
 
   /** The statement did not run: send it to the next holder, unless it belongs to a lost transaction. */
@@ -277,10 +255,7 @@ export class RequestRouter {
     this.#releases.clear()
     route.port.onmessage = null
     route.port.close()
-    for (const request of [...this.#inFlight.values()]) {
-      if (request.epoch !== route.epoch) continue
-      this.#inFlight.delete(request.id)
-      this.leases.moveOn(request.lease)
+    for (const request of this.#sent.takeSentOn(route.epoch)) {
       if (this.#settle(request, 'holder-lost')) this.#waiting.add(request)
     }
   }
@@ -290,7 +265,7 @@ export class RequestRouter {
    * a retry if it may have been applied), false when it was rejected.
    */
   #settle(request: PendingRequest, event: FailoverEvent, sent = true): boolean {
-    const facts = inFlight(request, sent, this.leases, this.#route?.epoch, this.#requestTimeoutMs)
+    const facts = inFlight(request, sent, this.leases, this.#route?.epoch, this.#requestTimeoutMs, this.#env.now())
     const fate = failoverFate(facts, event)
     if (event === 'holder-lost') request.losses++
     if (fate.then === 'ask') request.maybeApplied = true
@@ -299,7 +274,7 @@ export class RequestRouter {
       failoverError(fate.error, fate.reason, {
         losses: request.losses,
         requestTimeoutMs: this.#requestTimeoutMs,
-        answerBoundMs: this.#answers.boundMs(request.maxSweeps),
+        answerBoundMs: this.#sent.answers.boundMs(request.maxSweeps),
         closed: this.#closed ?? destroyedError(),
       }),
     )

@@ -1,9 +1,11 @@
 /**
  * Statements waiting for a route (no tab is active yet, or the active one went away). Each waits
  * at most `requestTimeoutMs`; once no tab can serve the database at all, the waiting ones and
- * every later one fail with that reason.
+ * every later one fail with that reason. Its timers are passed in (`env`), so the bound can be
+ * unit-tested on a manual clock.
  */
 import type { PendingRequest } from './pending-request.js'
+import type { BrowserEnv } from '../protocol/browser-env.js'
 
 export class RouteWait {
   readonly #requestTimeoutMs: number
@@ -11,10 +13,16 @@ export class RouteWait {
   readonly #timedOut: (request: PendingRequest) => void
   #waiting: PendingRequest[] = []
   #failure: Error | undefined
+  readonly #env: Pick<BrowserEnv, 'setTimeout' | 'clearTimeout'>
 
-  constructor(requestTimeoutMs: number, timedOut: (request: PendingRequest) => void) {
+  constructor(
+    requestTimeoutMs: number,
+    timedOut: (request: PendingRequest) => void,
+    env: Pick<BrowserEnv, 'setTimeout' | 'clearTimeout'>,
+  ) {
     this.#requestTimeoutMs = requestTimeoutMs
     this.#timedOut = timedOut
+    this.#env = env
   }
 
   get size(): number {
@@ -26,7 +34,7 @@ export class RouteWait {
       request.reject(this.#failure)
       return
     }
-    request.timer = setTimeout(() => {
+    request.timer = this.#env.setTimeout(() => {
       this.#waiting = this.#waiting.filter((r) => r !== request)
       this.#timedOut(request)
     }, this.#requestTimeoutMs)
@@ -42,7 +50,7 @@ export class RouteWait {
   takeAll(): PendingRequest[] {
     const waiting = this.#waiting
     this.#waiting = []
-    for (const request of waiting) clearTimeout(request.timer)
+    for (const request of waiting) this.#env.clearTimeout(request.timer)
     return waiting
   }
 
