@@ -1,7 +1,9 @@
 // Fake channels for a LinkEnv: BroadcastChannels in memory, a SharedWorker whose port the test
 // answers for, and random ids counted up; on the manual clock and in-memory locks of fake-env.ts,
-// with the tab workers of fake-tab-worker.ts and a storage persistence answer the test sets.
+// with the tab workers of fake-tab-worker.ts and a storage persistence answer the test sets. And a
+// CoordinatorEnv: the same clock, locks and channels.
 import type { LinkEnv, SharedWorkerEnd } from '../../src/client/link-env.js'
+import type { CoordinatorEnv } from '../../src/coordinator/coordinator-env.js'
 import type { ChannelEnd, Line } from '../../src/protocol/line.js'
 import { fakeEnv } from './fake-env.js'
 import { FakeTabWorker } from './fake-tab-worker.js'
@@ -131,4 +133,12 @@ export function fakeLinkEnv(options: { sharedWorker?: boolean } = {}) {
     },
   }
   return { clock, locks, hub, workers, tabWorkers, storage, env }
+}
+
+/** A CoordinatorEnv on fakes: the manual clock and in-memory locks of fake-env.ts, channels on `hub`. */
+export function fakeCoordinatorEnv() {
+  const { clock, locks, env: base } = fakeEnv()
+  const hub = new ChannelHub()
+  const env: CoordinatorEnv = { ...base, openChannel: hub.open }
+  return { clock, locks, hub, env }
 }
