@@ -86,7 +86,7 @@ describe('the join channel', () => {
     expect(got).toEqual([{ t: 'hello' }])
   })
 
-  it('brings a tab joining on it to the coordinator, which welcomes it on its line', async () => {
+  it('brings a tab joining on it to the coordinator, which welcomes it and reaches its worker on the lines it named', async () => {
     const fakes = fakeCoordinatorEnv()
     const coordinator = new Coordinator(LOCK, 'db:role', fakes.env)
     serveJoinChannel(coordinator, JOIN_CHANNEL, LOCK, fakes.env)
@@ -95,8 +95,12 @@ describe('the join channel', () => {
     const tabLine = openLine('tab-line-a', fakes.hub.open)
     const got: Array<{ t: string; lock?: string }> = []
     tabLine.onmessage = (event) => void got.push(event.data)
+    const workerLine = openLine('worker-line-a', fakes.hub.open)
+    const toWorker: Array<{ t: string }> = []
+    workerLine.onmessage = (event) => void toWorker.push(event.data)
     fakes.hub.open(JOIN_CHANNEL).postMessage(joinMessage({ tabId: identity.tabId, secret: identity.secret }))
     await vi.waitFor(() => expect(got[0]).toMatchObject({ t: 'welcome', lock: LOCK }))
+    await vi.waitFor(() => expect(toWorker.map((m) => m.t)).toContain('activate'))
   })
 
   it('takes a join sent again once', async () => {
