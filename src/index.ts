@@ -11,7 +11,7 @@ export type { HandoffReason, StorageKind, StoragePreference } from './protocol/m
 export type { WorkerStatus } from './protocol/own-worker-messages.js'
 export type { DatabaseCheck, DatabaseStats } from './protocol/statement-messages.js'
 export type { CoordinatorKind, CoordinatorMode } from './client/coordinator-link.js'
-export type { HealthReport, StorageEstimateSummary } from './dialect/multi-tab-opfs-dialect.js'
+export type { HealthReport, StorageEstimateSummary } from './dialect/health-report.js'
 export {
   MultiTabError,
   SqliteError,

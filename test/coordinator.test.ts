@@ -5,7 +5,7 @@ import { Coordinator } from '../src/coordinator/coordinator.js'
 import { PROTOCOL_VERSION } from '../src/protocol/message-fields.js'
 import { newTabIdentity } from '../src/protocol/tab-identity.js'
 import type { Line } from '../src/protocol/line.js'
-import { fakeEnv } from './support/fake-env.js'
+import { fakeCoordinatorEnv } from './support/fake-channels.js'
 
 interface FakeTab {
   tabId: string
@@ -21,7 +21,7 @@ afterEach(() => {
 })
 
 function harness(options: { takenOver?: boolean } = {}) {
-  const { clock, locks, env } = fakeEnv()
+  const { clock, locks, env } = fakeCoordinatorEnv()
   const coordinator = new Coordinator('db:coordinator:1', 'db:role', env, options.takenOver)
 
   /** A tab joins; its worker answers `activate` at once when `answers`, else never. */

@@ -8,17 +8,20 @@
 import { StorageUnavailableError } from '../protocol/errors.js'
 import { coordinatorHostName, type DatabaseNames } from '../protocol/names.js'
 import type { DebugLog } from '../protocol/debug-log.js'
-import type { BrowserEnv } from '../protocol/browser-env.js'
-import { startCoordinatorHost } from './asset-urls.js'
+import type { CoordinatorHostEnd, LinkEnv } from './link-env.js'
 
+/** What hosting uses of the browser: the host lock, and the coordinator's DedicatedWorker. */
+export type CoordinatorHostEnv = Pick<LinkEnv, 'locks' | 'startCoordinatorHost'>
+
+/** This tab's turn to host the Web Locks coordinator: queued for, held, stolen or given up. */
 export class CoordinatorHost {
   readonly #names: DatabaseNames
   readonly #url: string | URL | undefined
   readonly #log: DebugLog
   /** The coordinator script cannot load: no tab can host it. */
   readonly #failed: (error: Error) => void
-  readonly #locks: BrowserEnv['locks']
-  #worker: Worker | undefined
+  readonly #env: CoordinatorHostEnv
+  #worker: CoordinatorHostEnd | undefined
   /** This tab's request for the host lock, queued or held; aborting it withdraws a queued one. */
   #request: AbortController | undefined
   #release: (() => void) | undefined
@@ -29,13 +32,13 @@ export class CoordinatorHost {
     url: string | URL | undefined,
     log: DebugLog,
     failed: (error: Error) => void,
-    locks: BrowserEnv['locks'],
+    env: CoordinatorHostEnv,
   ) {
     this.#names = names
     this.#url = url
     this.#log = log
     this.#failed = failed
-    this.#locks = locks
+    this.#env = env
   }
 
   /** Queues for the host lock (once). */
@@ -64,13 +67,13 @@ export class CoordinatorHost {
     const request = (this.#request = new AbortController())
     // A steal takes no signal: it is granted at once.
     const options = takeOver ? { steal: true } : { signal: request.signal }
-    this.#locks
+    this.#env.locks
       .request(this.#names.hostLock, options, () => {
         if (this.#closed || this.#request !== request) return
         this.#log('hosting the Web Locks coordinator', { takeOver })
-        let worker: Worker
+        let worker: CoordinatorHostEnd
         try {
-          worker = startCoordinatorHost(this.#url, coordinatorHostName(this.#names, takeOver))
+          worker = this.#env.startCoordinatorHost(this.#url, coordinatorHostName(this.#names, takeOver))
         } catch (error) {
           // A URL the browser refuses at once (a bad or cross-origin coordinatorUrl).
           this.#failed(new StorageUnavailableError(`The coordinator worker could not start: ${(error as Error).message}`))
@@ -80,7 +83,8 @@ export class CoordinatorHost {
         worker.onerror = (event) => {
           event.preventDefault?.()
           this.#log('the coordinator host worker failed', { message: event.message })
-          if (event instanceof ErrorEvent && event.message) {
+          // A script that failed to load fires a plain Event, which has no message.
+          if (event.message) {
             // It ran and threw: let another tab (or this one, queued again) host a fresh one.
             this.#queueAgain()
           } else {

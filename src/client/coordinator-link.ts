@@ -93,7 +93,7 @@ export class CoordinatorLink {
     this.#log = log
     this.#on = on
     this.#env = env
-    this.#host = new CoordinatorHost(names, url, log, (error) => this.#on.failed(error), env.locks)
+    this.#host = new CoordinatorHost(names, url, log, (error) => this.#on.failed(error), env)
     this.#watch = new CoordinatorWatch(
       hangTimeoutMs,
       names.takeOverLock,

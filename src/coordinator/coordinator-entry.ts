@@ -17,21 +17,24 @@ import type { UseChannelMessage } from '../protocol/coordinator-messages.js'
 import { databaseNamesOfWorker, isTakeOver } from '../protocol/names.js'
 import { Coordinator } from './coordinator.js'
 import { serveJoinChannel } from './join-channel.js'
+import { browserCoordinatorEnv } from './coordinator-env.js'
 
 declare const self: SharedWorkerGlobalScope & { postMessage?: unknown }
 
 const names = databaseNamesOfWorker(self.name)
 const instanceLock = `${names.coordinatorLock}:${crypto.randomUUID()}`
 const takeOver = isTakeOver(self.name)
-const coordinator = new Coordinator(instanceLock, names.roleLock, undefined, takeOver)
+/** The browser's locks, clocks, timers and channels, for the coordinator and its join channel. */
+const env = browserCoordinatorEnv()
+const coordinator = new Coordinator(instanceLock, names.roleLock, env, takeOver)
 const forever = () => new Promise<void>(() => {})
 /** How long a SharedWorker waits for the coordinator lock before it takes another host as serving. */
 const DECIDE_MS = 1000
 
 function serve(): Promise<void> {
   // Requested before any tab is let in, so this instance is first in line for its own lock.
-  void navigator.locks.request(instanceLock, forever)
-  serveJoinChannel(coordinator, names.joinChannel, instanceLock)
+  void env.locks.request(instanceLock, forever)
+  serveJoinChannel(coordinator, names.joinChannel, instanceLock, env)
   return forever()
 }
 
@@ -40,7 +43,7 @@ const stop = () => self.close()
 
 if (typeof self.postMessage === 'function') {
   // A tab's Web Locks host: wait for the lock (a SharedWorker or an earlier host may serve now).
-  navigator.locks.request(names.coordinatorLock, { steal: takeOver }, serve).catch(stop)
+  env.locks.request(names.coordinatorLock, { steal: takeOver }, serve).catch(stop)
 } else {
   let state: 'deciding' | 'serving' | 'standby' = 'deciding'
   const early: MessagePort[] = []
@@ -60,7 +63,7 @@ if (typeof self.postMessage === 'function') {
   }
   // Not `ifAvailable`: a host that is just letting the lock go (closing) or a standby queued for it
   // may hold it for an instant; only a lock held past the bound means another coordinator serves.
-  navigator.locks
+  env.locks
     .request(names.coordinatorLock, { signal: AbortSignal.timeout(DECIDE_MS) }, () => {
       const serving = serve()
       decided(true)
@@ -69,7 +72,7 @@ if (typeof self.postMessage === 'function') {
     .catch(() => {
       if (state === 'serving') return stop()
       decided(false)
-      navigator.locks
+      env.locks
         .request(names.coordinatorLock, () => {
           const serving = serve()
           state = 'serving'

@@ -20,7 +20,6 @@
 import { PROTOCOL_VERSION, type HandoffReason } from '../protocol/message-fields.js'
 import type { JoinMessage, TabToCoordinator } from '../protocol/coordinator-messages.js'
 import { TabRegistry } from './tab-registry.js'
-import { browserEnv, type BrowserEnv } from '../protocol/browser-env.js'
 import { debugLog, silent, type DebugLog } from '../protocol/debug-log.js'
 import { openLine, type Line } from '../protocol/line.js'
 import { Candidates } from './candidates.js'
@@ -30,9 +29,10 @@ import { LineTable, tabLines } from './line-table.js'
 import { Standby } from './standby.js'
 import { VisibilityWatch } from './visibility-watch.js'
 import { GOODBYE_GRACE_MS, isMessagePort, sendTab, sendWorker } from './wire.js'
+import { browserCoordinatorEnv, type CoordinatorEnv } from './coordinator-env.js'
 
 export class Coordinator {
-  readonly #env: BrowserEnv
+  readonly #env: CoordinatorEnv
   readonly #registry: TabRegistry
   readonly #lines: LineTable
   readonly #candidates = new Candidates()
@@ -49,7 +49,7 @@ export class Coordinator {
    * @param roleLock the database's role lock, held by the worker that has the files
    * @param takenOver this instance took over from a coordinator that fell silent
    */
-  constructor(instanceLock: string, roleLock?: string, env: BrowserEnv = browserEnv(), takenOver = false) {
+  constructor(instanceLock: string, roleLock?: string, env: CoordinatorEnv = browserCoordinatorEnv(), takenOver = false) {
     this.#instanceLock = instanceLock
     this.#env = env
     this.#registry = new TabRegistry(env.wallClock)
@@ -104,7 +104,7 @@ export class Coordinator {
         this.#gone(message.tabId, 'closed')
         break
       case 'rejoin':
-        this.#rejoin(message.tabId, openLine(message.workerPort))
+        this.#rejoin(message.tabId, openLine(message.workerPort, this.#env.openChannel))
         break
       case 'handoff':
         this.#role.handoff(message.tabId, message.action)
@@ -124,7 +124,7 @@ export class Coordinator {
       port.close()
       return
     }
-    const worker = openLine(message.workerPort)
+    const worker = openLine(message.workerPort, this.#env.openChannel)
     if (known) {
       // The same tab again on a new line (it believed this coordinator dead): take the new lines.
       known.worker.close()

@@ -17,32 +17,9 @@ import { TabEvents, type MultiTabEventName, type MultiTabListener } from '../cli
 import type { MetricsSnapshot } from '../client/tab-metrics.js'
 import type { TablesChangedListener } from '../client/table-changes.js'
 import { watchQuery, type WatchOptions, type WatchableQuery } from './watch.js'
-import type { DatabaseCheck, DatabaseStats } from '../protocol/statement-messages.js'
-
-/** The origin's storage use and quota (`navigator.storage.estimate()`), in bytes. */
-export interface StorageEstimateSummary {
-  readonly usage: number
-  readonly quota: number
-}
-
-/** What {@link MultiTabOpfsDialect.health} reports. */
-export interface HealthReport extends TabStatus {
-  /** Round trip of the check to the active worker, ms. */
-  readonly roundTripMs: number
-  /** `PRAGMA quick_check` ('ok' when healthy) and the file's size. */
-  readonly database: DatabaseCheck
-  /** Since the active worker's last acknowledged heartbeat, ms. */
-  readonly sinceHeartbeatMs: number
-  /** Whether storage is persistent (see the `persistentStorage` option). */
-  readonly persisted: boolean | undefined
-  readonly storageEstimate: StorageEstimateSummary | undefined
-}
-
-async function estimate(): Promise<StorageEstimateSummary | undefined> {
-  const e = await navigator.storage?.estimate?.().catch(() => undefined)
-  return e ? { usage: e.usage ?? 0, quota: e.quota ?? 0 } : undefined
-}
+import type { DatabaseStats } from '../protocol/statement-messages.js'
 import { checkFilename } from '../protocol/names.js'
+import { healthReport, storageEstimate, type HealthReport, type StorageEstimateSummary } from './health-report.js'
 import { MultiTabSqliteAdapter } from './multi-tab-adapter.js'
 import { MultiTabOpfsDriver } from './multi-tab-driver.js'
 import { MultiTabIntrospector } from './multi-tab-introspector.js'
@@ -217,20 +194,7 @@ export class MultiTabOpfsDialect implements Dialect {
    * ```
    */
   async health(): Promise<HealthReport> {
-    const client = this.#started('health')
-    const status = await this.status()
-    const started = performance.now()
-    const { check } = await client.admin('check')
-    const roundTripMs = performance.now() - started
-    const { stats } = await client.admin('stats')
-    return {
-      ...status,
-      roundTripMs,
-      database: check!,
-      sinceHeartbeatMs: stats!.sinceHeartbeatMs,
-      persisted: client.persisted,
-      storageEstimate: await estimate(),
-    }
+    return healthReport(this.#started('health'))
   }
 
   /**
@@ -245,7 +209,7 @@ export class MultiTabOpfsDialect implements Dialect {
    */
   async databaseMetrics(): Promise<DatabaseStats & { storage: StorageEstimateSummary | undefined }> {
     const { stats } = await this.#started('databaseMetrics').admin('stats')
-    return { ...stats!, storage: await estimate() }
+    return { ...stats!, storage: await storageEstimate() }
   }
 
   /**

@@ -1,7 +1,9 @@
 // Fake channels for a LinkEnv: BroadcastChannels in memory, a SharedWorker whose port the test
 // answers for, and random ids counted up; on the manual clock and in-memory locks of fake-env.ts,
-// with the tab workers of fake-tab-worker.ts and a storage persistence answer the test sets.
-import type { LinkEnv, SharedWorkerEnd } from '../../src/client/link-env.js'
+// with the tab workers of fake-tab-worker.ts and a storage persistence answer the test sets. And a
+// CoordinatorEnv: the same clock, locks and channels.
+import type { CoordinatorHostEnd, LinkEnv, SharedWorkerEnd } from '../../src/client/link-env.js'
+import type { CoordinatorEnv } from '../../src/coordinator/coordinator-env.js'
 import type { ChannelEnd, Line } from '../../src/protocol/line.js'
 import { fakeEnv } from './fake-env.js'
 import { FakeTabWorker } from './fake-tab-worker.js'
@@ -95,9 +97,35 @@ export class FakeSharedWorker implements SharedWorkerEnd {
   }
 }
 
+/** The coordinator's DedicatedWorker as the tab that hosts it sees it. */
+export class FakeHostWorker implements CoordinatorHostEnd {
+  onerror: ((event: ErrorEvent) => void) | null = null
+  terminated = false
+
+  constructor(
+    readonly url: string | URL | undefined,
+    readonly name: string,
+  ) {}
+
+  terminate(): void {
+    this.terminated = true
+  }
+
+  /** The coordinator ran and threw: an ErrorEvent with its message. */
+  threw(message: string): void {
+    if (!this.terminated) this.onerror?.({ message, preventDefault: () => {} } as unknown as ErrorEvent)
+  }
+
+  /** The script failed to load: a plain Event, with no message. */
+  failToLoad(): void {
+    if (!this.terminated) this.onerror?.({ preventDefault: () => {} } as unknown as ErrorEvent)
+  }
+}
+
 /**
  * A LinkEnv on fakes. `workers` holds each SharedWorker started, newest last; with `sharedWorker:
- * false` the browser has none. `tabWorkers` holds each tab worker started, newest last. `storage`
+ * false` the browser has none. `tabWorkers` holds each tab worker started, newest last, and
+ * `hostWorkers` each coordinator this tab started to host the Web Locks one. `storage`
  * says whether the browser keeps the origin's storage (undefined: it cannot tell), and keeps each
  * question (true: asked to keep it).
  */
@@ -106,6 +134,7 @@ export function fakeLinkEnv(options: { sharedWorker?: boolean } = {}) {
   const hub = new ChannelHub()
   const workers: FakeSharedWorker[] = []
   const tabWorkers: FakeTabWorker[] = []
+  const hostWorkers: FakeHostWorker[] = []
   const storage = { persisted: undefined as boolean | undefined, asked: [] as boolean[] }
   let ids = 0
   const env: LinkEnv = {
@@ -125,10 +154,23 @@ export function fakeLinkEnv(options: { sharedWorker?: boolean } = {}) {
       tabWorkers.push(worker)
       return worker
     },
+    startCoordinatorHost: (url, name) => {
+      const worker = new FakeHostWorker(url, name)
+      hostWorkers.push(worker)
+      return worker
+    },
     persistStorage: (ask) => {
       storage.asked.push(ask)
       return storage.persisted === undefined ? undefined : Promise.resolve(storage.persisted)
     },
   }
-  return { clock, locks, hub, workers, tabWorkers, storage, env }
+  return { clock, locks, hub, workers, tabWorkers, hostWorkers, storage, env }
+}
+
+/** A CoordinatorEnv on fakes: the manual clock and in-memory locks of fake-env.ts, channels on `hub`. */
+export function fakeCoordinatorEnv() {
+  const { clock, locks, env: base } = fakeEnv()
+  const hub = new ChannelHub()
+  const env: CoordinatorEnv = { ...base, openChannel: hub.open }
+  return { clock, locks, hub, env }
 }

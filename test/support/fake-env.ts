@@ -49,9 +49,10 @@ interface Request {
  * Exclusive Web Locks in memory: each name is granted to one request at a time, in order. As in a
  * browser, `ifAvailable` calls back with `null` at once when the name is held or queued for, and
  * `steal` is granted at once, the holder's request failing with an AbortError while its callback
- * runs on; requests queued behind it stay queued. Not modelled, as nothing tested with it uses
- * them: `signal` (an aborted request stays queued), `mode: 'shared'` (taken as exclusive), and
- * the order of a released request's promise and the next grant.
+ * runs on; requests queued behind it stay queued. A `signal` aborted while its request is queued
+ * withdraws it, the request failing with the signal's reason (an AbortError); once granted, the
+ * signal does nothing. Not modelled, as nothing tested with it uses them: `mode: 'shared'` (taken
+ * as exclusive), and the order of a released request's promise and the next grant.
  */
 export class FakeLocks {
   readonly #queues = new Map<string, Request[]>()
@@ -83,6 +84,14 @@ export class FakeLocks {
         request.grant()
         return
       }
+      const signal = options.signal
+      if (signal?.aborted) return reject(signal.reason)
+      signal?.addEventListener('abort', () => {
+        const at = queue.indexOf(request)
+        if (at < 1) return
+        queue.splice(at, 1)
+        reject(signal.reason)
+      })
       queue.push(request)
       if (queue.length === 1) request.grant()
     })
