@@ -389,3 +389,51 @@ test('the debug option logs routing and hand-offs in the tab and its worker', as
     .toBe(true)
   expect(logs.some((l) => l.includes('[kysely-multitab worker') && l.includes('opened the database'))).toBe(true)
 })
+
+test("a route or route-lost posted on a tab's channel line with a reason not on the list changes nothing", async ({
+  context,
+}) => {
+  const file = uniqueFilename()
+  // Under the Web Locks coordinator a tab's line to it is a BroadcastChannel named in its join,
+  // which any script of the origin that listens on the join channel sees.
+  const spy = await context.newPage()
+  await spy.goto(new URL('/e2e/pages/harness.html', test.info().project.use.baseURL).href)
+  await spy.evaluate((joinChannel) => {
+    const lines: string[] = []
+    ;(window as any).joinedLines = lines
+    const channel = new BroadcastChannel(joinChannel)
+    channel.onmessage = (event) => event.data?.t === 'join' && lines.push(event.data.line)
+    ;(window as any).spyChannel = channel
+  }, `kysely-multitab/${file}:join`)
+  const tab = await openTab(context, file, { coordinator: 'web-locks' })
+  expect(await query(tab, 'select 1 as one')).toEqual([{ one: 1 }])
+  const lines: string[] = await spy.evaluate(() => (window as any).joinedLines)
+  expect(lines.length).toBeGreaterThan(0)
+
+  await spy.evaluate(
+    ([names, v]) => {
+      for (const name of new Set(names)) {
+        const line = new BroadcastChannel(`kysely-multitab/line/${name}`)
+        // Past any election's epoch, so that only the reason could keep it out.
+        const epoch = 2 ** 52
+        line.postMessage({ t: 'route-lost', v, epoch, reason: 'pwned <img src=x>' })
+        line.postMessage({
+          t: 'route',
+          v,
+          epoch,
+          activeTabId: 'nobody',
+          reason: 'pwned <img src=x>',
+          port: crypto.randomUUID(),
+          token: 'x',
+          storage: 'opfs-sahpool',
+        })
+      }
+    },
+    [lines, PROTOCOL_VERSION] as const,
+  )
+  // Both messages would reach the tab at once: give them time to.
+  await tab.waitForTimeout(500)
+  const events = await tab.evaluate(() => window.events.filter((e) => e.type !== 'fallback'))
+  expect(events.map((e) => e.reason)).not.toContain('pwned <img src=x>')
+  expect(await tryQuery(tab, 'select 2 as two')).toMatchObject({ ok: true, rows: [{ two: 2 }] })
+})
