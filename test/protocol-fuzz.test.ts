@@ -31,7 +31,7 @@ const messageLike = fc.record(
         'roster',
       ),
       fc.constantFrom('activate', 'attach', 'tab-gone', 'deactivate', 'ack', 'activated', 'activate-failed', 'heartbeat'),
-      fc.constantFrom('deactivated', 'exec', 'release', 'subscribe'),
+      fc.constantFrom('deactivated', 'exec', 'describe', 'admin', 'release', 'subscribe'),
       fc.string(),
     ),
     v: fc.oneof(fc.constant(PROTOCOL_VERSION), fc.integer(), fc.string()),
@@ -50,6 +50,8 @@ const messageLike = fc.record(
     action: fc.oneof(fc.constantFrom('claim', 'release'), fc.anything()),
     error: fc.anything(),
     reason: fc.oneof(fc.string(), fc.anything()),
+    operation: fc.oneof(fc.constantFrom('export', 'import', 'empty', 'check', 'stats'), fc.anything()),
+    file: fc.oneof(fc.uint8Array(), fc.anything()),
   },
   { requiredKeys: [] },
 )
@@ -69,6 +71,13 @@ describe('message decoding (property-based)', () => {
             expect(typeof message.sql).toBe('string')
             expect(Array.isArray(message.params)).toBe(true)
           }
+          if (message.t === 'describe' || message.t === 'admin') {
+            expect(Number.isSafeInteger(message.id) && (message.id as number) >= 0).toBe(true)
+            expect(Number.isSafeInteger(message.lease) && (message.lease as number) >= 0).toBe(true)
+          }
+          if (message.t === 'describe') expect(typeof message.sql).toBe('string')
+          // An import always brings its file, and nothing else brings one.
+          if (message.t === 'admin') expect(message.file instanceof Uint8Array).toBe(message.operation === 'import')
           if (message.t === 'release') expect((message.leases as unknown[]).every(Number.isSafeInteger)).toBe(true)
           // Control messages are versioned (hot-path ones travel on a port only a joined tab holds).
           if (parse !== parseClientRequest && message.t !== 'rejected') expect(message.v).toBe(PROTOCOL_VERSION)
@@ -100,6 +109,13 @@ describe('message decoding (property-based)', () => {
     const exec = { t: 'exec', id: 1, lease: 2, sql: 'select 1', params: [] }
     expect(parseClientRequest({ ...exec, timeoutMs: 500 })).toBeDefined()
     for (const timeoutMs of [0, -1, 1.5, 2 ** 31, '500']) expect(parseClientRequest({ ...exec, timeoutMs })).toBeUndefined()
+    expect(parseClientRequest({ t: 'describe', id: 1, lease: 2, sql: 'select 1' })).toBeDefined()
+    expect(parseClientRequest({ t: 'admin', id: 1, lease: 2, operation: 'stats' })).toBeDefined()
+    expect(parseClientRequest({ t: 'admin', id: 1, lease: 2, operation: 'import', file: new Uint8Array(4) })).toBeDefined()
+    expect(parseClientRequest({ t: 'admin', id: 1, lease: 2, operation: 'import' })).toBeUndefined()
+    expect(parseClientRequest({ t: 'admin', id: 1, lease: 2, operation: 'import', file: [1, 2] })).toBeUndefined()
+    expect(parseClientRequest({ t: 'admin', id: 1, lease: 2, operation: 'export', file: new Uint8Array(4) })).toBeUndefined()
+    expect(parseClientRequest({ t: 'admin', id: 1, lease: 2, operation: 'drop' })).toBeUndefined()
     expect(parseTabToCoordinator({ ...join0(), hiddenHandoffMs: 0 })).toBeDefined()
     expect(parseClientRequest({ t: 'release', leases: [1, 2] })).toBeDefined()
     expect(parseCoordinatorToWorker({ t: 'activate', v: PROTOCOL_VERSION, epoch: 5, steal: false, at: 1 })).toBeDefined()

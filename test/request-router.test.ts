@@ -29,7 +29,8 @@ function manualLine(onPost?: (message: Record<string, unknown>, answer: (data: u
       onPost?.(message as Record<string, unknown>, answer)
     },
   }
-  const execs = () => sent.filter((m) => m.t === 'exec')
+  /** The statements, describes and file operations sent, in order. */
+  const execs = () => sent.filter((m) => m.t === 'exec' || m.t === 'describe' || m.t === 'admin')
   return { line, sent, answer, execs }
 }
 
@@ -336,8 +337,9 @@ describe('RequestRouter bounds', () => {
 
   it('a file operation that changes the database (import, delete) caught by a hand-off is never run again', async () => {
     const { router, one } = onManualRoute()
-    const imported = router.exec(1, '', [new Uint8Array(1)], 'raw', { admin: 'import' })
-    expect(one.execs()[0]).not.toHaveProperty('op')
+    const file = new Uint8Array(1)
+    const imported = router.exec(1, '', [], 'raw', { admin: 'import', file })
+    expect(one.execs()[0]).toEqual({ t: 'admin', id: expect.any(Number), lease: 1, operation: 'import', file })
     router.loseRoute(1, 'crashed')
     await expect(imported).rejects.toMatchObject({ name: 'WriteOutcomeUnknownError' })
     const two = manualLine()

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Line } from '../src/protocol/line.js'
+import type { OpLedger } from '../src/worker/op-ledger.js'
 import type { SqliteEngine } from '../src/worker/sqlite-engine.js'
 import { RoleFreshness } from '../src/worker/role-freshness.js'
 import { StatementServer } from '../src/worker/statement-server.js'
@@ -132,5 +133,139 @@ describe('StatementServer: answers of statements that ran while the worker stall
     freshness.stop()
     await vi.advanceTimersByTimeAsync(BOUND * 3)
     expect(tab.posted).toEqual([])
+  })
+})
+
+/** Two tabs, A and B, on one server; the engine's statements end when the test says. */
+function twoTabs() {
+  const freshness = new RoleFreshness({ hangTimeoutMs: BOUND, send: () => {}, onLost: () => {} })
+  const { engine, finish } = slowEngine()
+  const ledger = { commit: async () => ({ rows: [] }) }
+  const role = {
+    engine: engine as SqliteEngine | undefined,
+    ledger: ledger as unknown as OpLedger,
+    leaving: false,
+    draining: false,
+    freshness,
+    replaced: false,
+  }
+  const served = new StatementServer({ leaseTimeoutMs: 10_000, statementTimeoutMs: 0, filename: 'x.db' }, role, () => {})
+  const a = tabLine()
+  const b = tabLine()
+  served.attach('A', a.line, 'token-a')
+  a.send({ t: 'hello', token: 'token-a' })
+  served.attach('B', b.line, 'token-b')
+  b.send({ t: 'hello', token: 'token-b' })
+  freshness.start()
+  return { served, a, b, finish, engine, role }
+}
+
+describe('StatementServer: leases, operations and what tabs hear', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('a retried COMMIT ends its lease here: a draining worker takes nothing more of that lease', async () => {
+    const { a, role } = twoTabs()
+    a.send({ t: 'exec', id: 1, lease: 1, sql: 'commit', params: [], op: 'A:1', commit: true, retry: true })
+    await settle()
+    expect(a.posted).toEqual([{ t: 'result', id: 1, rows: [] }])
+    role.leaving = true
+    role.draining = true
+    a.send({ t: 'exec', id: 2, lease: 1, sql: 'select 1', params: [] })
+    await settle()
+    expect(a.posted.at(-1)).toEqual({ t: 'refused', id: 2 })
+  })
+
+  it('a lease that still holds the connection may go on while the worker drains', async () => {
+    const { a, role, finish } = twoTabs()
+    a.send({ t: 'exec', id: 1, lease: 1, sql: 'select 1', params: [] })
+    await settle()
+    finish()
+    await settle()
+    role.leaving = true
+    role.draining = true
+    a.send({ t: 'exec', id: 2, lease: 1, sql: 'select 2', params: [] })
+    await settle()
+    finish()
+    await settle()
+    expect(a.posted).toEqual([
+      { t: 'result', id: 1, rows: [{ x: 1 }] },
+      { t: 'result', id: 2, rows: [{ x: 1 }] },
+    ])
+  })
+
+  it('counts a wait behind another lease, and answers stats with it', async () => {
+    const { a, b, finish } = twoTabs()
+    a.send({ t: 'exec', id: 1, lease: 1, sql: 'select 1', params: [] })
+    b.send({ t: 'exec', id: 2, lease: 1, sql: 'select 1', params: [] })
+    await settle()
+    await vi.advanceTimersByTimeAsync(25)
+    finish()
+    await settle()
+    finish()
+    await settle()
+    a.send({ t: 'admin', id: 3, lease: 2, operation: 'stats' })
+    await settle()
+    const stats = a.posted.find((m) => m.id === 3)?.stats
+    expect(stats).toMatchObject({ statements: 3, leaseWaits: 1, tabs: 2, queueDepth: 0 })
+    expect(stats.leaseWaitMs).toBeGreaterThanOrEqual(25)
+  })
+
+  it('stop() refuses what waits (its tab sends it to the next holder); the one running is answered', async () => {
+    const { served, a, b, finish } = twoTabs()
+    a.send({ t: 'exec', id: 1, lease: 1, sql: 'select 1', params: [] })
+    b.send({ t: 'exec', id: 2, lease: 1, sql: 'select 1', params: [] })
+    await settle()
+    const stopped = served.stop(1000)
+    expect(b.posted).toEqual([{ t: 'refused', id: 2 }])
+    finish()
+    await stopped
+    expect(a.posted).toEqual([{ t: 'result', id: 1, rows: [{ x: 1 }] }])
+  })
+
+  it('describe is answered with the tables, without running the statement', async () => {
+    const { a, engine } = twoTabs()
+    const ran: string[] = []
+    Object.assign(engine, {
+      exec: (sql: string) => ran.push(sql),
+      describe: async () => ({ reads: new Set(['t']), writes: new Set(['u']) }),
+    })
+    a.send({ t: 'describe', id: 1, lease: 1, sql: 'insert into u select * from t' })
+    await settle()
+    expect(a.posted).toEqual([{ t: 'result', id: 1, reads: ['t'], writes: ['u'] }])
+    expect(ran).toEqual([])
+  })
+
+  it('tells subscribed tabs which tables a commit wrote, after its answer, the writer too', async () => {
+    const { a, b, engine } = twoTabs()
+    let written = false
+    Object.defineProperty(engine, 'hasCommittedWrites', { get: () => written })
+    Object.assign(engine, {
+      exec: async () => {
+        written = true
+        return { rows: [] }
+      },
+      takeCommittedWrites: () => {
+        written = false
+        return { tables: new Set(['t']), schema: false }
+      },
+    })
+    a.send({ t: 'subscribe', on: true })
+    b.send({ t: 'subscribe', on: true })
+    a.send({ t: 'exec', id: 1, lease: 1, sql: 'insert into t values (1)', params: [] })
+    await settle()
+    expect(a.posted).toEqual([
+      { t: 'result', id: 1, rows: [] },
+      { t: 'changes', tables: ['t'] },
+    ])
+    expect(b.posted).toEqual([{ t: 'changes', tables: ['t'] }])
+    b.send({ t: 'subscribe', on: false })
+    a.send({ t: 'exec', id: 2, lease: 1, sql: 'insert into t values (2)', params: [] })
+    await settle()
+    expect(b.posted).toHaveLength(1)
   })
 })

@@ -25,7 +25,11 @@ export class OwnWorkerLine implements Line {
 
   start(): void {}
 
-  /** Posts on the Worker channel: the Worker's own method while open, so no code of the line's runs. */
+  /**
+   * Posts on the Worker channel: the Worker's own method while open, so no code of the line's
+   * runs. A transfer list passed here would be honoured (the router passes none: what it sends is
+   * copied).
+   */
   postMessage: (message: unknown) => void
 
   close(): void {

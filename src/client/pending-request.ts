@@ -7,7 +7,7 @@ import type { InFlight } from './failover-policy.js'
 import type { LeaseBook } from './lease-book.js'
 import type { BrowserEnv } from '../protocol/browser-env.js'
 import type { Mutable, SqlValue } from '../protocol/message-fields.js'
-import type { AdminOperation, ExecRequest, ExecResult } from '../protocol/statement-messages.js'
+import type { AdminOperation, ExecResult, StatementRequest } from '../protocol/statement-messages.js'
 
 /** How a statement may be retried after a hand-off. */
 export type StatementKind = 'read' | 'write' | 'raw' | 'commit'
@@ -16,6 +16,8 @@ export type StatementKind = 'read' | 'write' | 'raw' | 'commit'
 export interface ExecExtras {
   /** A whole-database operation instead of the text. */
   readonly admin?: AdminOperation
+  /** The database file, for `import`. */
+  readonly file?: Uint8Array
   /** The statement's own time limit, in place of the active worker's `statementTimeoutMs`. */
   readonly timeoutMs?: number
 }
@@ -32,6 +34,7 @@ export interface PendingRequest {
   readonly raw: boolean
   readonly describe: boolean
   readonly admin: AdminOperation | undefined
+  readonly file: Uint8Array | undefined
   /** Its own statement time limit (StatementTimeoutPlugin), instead of the active worker's. */
   readonly timeoutMs: number | undefined
   /** Answer sweeps after which it fails: more for a time limit above `statementTimeoutMs`. */
@@ -52,11 +55,17 @@ export interface PendingRequest {
   readonly startedAt: number
 }
 
-/**
- * A request not sent yet; `op` is its operation id, if it has one (see RequestRouter.exec),
- * `answers` gives its answer bound (for its own time limit, if it has one), and `settled` is told
- * of its latency (and error) when it settles, as `clock` measures it.
- */
+/** What every request of one router shares. */
+export interface RequestContext {
+  /** The answer bound, for the request's own time limit if it has one. */
+  readonly answers: Pick<AnswerClock, 'maxSweeps'>
+  /** The clock its latency is measured on. */
+  readonly clock: Pick<BrowserEnv, 'now'>
+  /** Told of its latency (and error) when it settles. */
+  readonly settled: (ms: number, error?: Error) => void
+}
+
+/** A request not sent yet; `op` is its operation id, if it has one (see RequestRouter.exec). */
 export function pendingRequest(
   id: number,
   lease: number,
@@ -64,12 +73,10 @@ export function pendingRequest(
   params: SqlValue[],
   kind: StatementKind | 'describe',
   op: string | undefined,
-  { admin, timeoutMs }: ExecExtras,
-  answers: Pick<AnswerClock, 'maxSweeps'>,
+  { admin, file, timeoutMs }: ExecExtras,
+  { answers, clock, settled }: RequestContext,
   resolve: (result: ExecResult) => void,
   reject: (error: Error) => void,
-  settled: (ms: number, error?: Error) => void,
-  clock: Pick<BrowserEnv, 'now'>,
 ): PendingRequest {
   const request: PendingRequest = {
     id,
@@ -79,6 +86,7 @@ export function pendingRequest(
     read: kind === 'read' || kind === 'describe',
     describe: kind === 'describe',
     admin,
+    file,
     timeoutMs,
     maxSweeps: answers.maxSweeps(timeoutMs),
     op,
@@ -128,23 +136,25 @@ export function inFlight(
 }
 
 /** The message that puts `request` on a line, carrying `releases` if there are any. */
-export function execMessage(request: PendingRequest, releases: number[] | undefined): ExecRequest {
+export function requestMessage(request: PendingRequest, releases: number[] | undefined): StatementRequest {
   // Only the fields that are set: every one is cloned across threads, and this is per statement.
-  const message: Mutable<ExecRequest> = {
-    t: 'exec',
-    id: request.id,
-    lease: request.lease,
-    sql: request.sql,
-    params: request.params,
-  }
+  const message: Mutable<StatementRequest> = request.admin
+    ? { t: 'admin', id: request.id, lease: request.lease, operation: request.admin }
+    : request.describe
+      ? { t: 'describe', id: request.id, lease: request.lease, sql: request.sql }
+      : { t: 'exec', id: request.id, lease: request.lease, sql: request.sql, params: request.params }
   if (releases) message.releases = releases
-  if (request.op) {
-    message.op = request.op
-    message.retry = request.maybeApplied
+  if (message.t === 'admin') {
+    if (request.file) message.file = request.file
+    return message
   }
-  if (request.commit) message.commit = true
-  if (request.describe) message.describe = true
-  if (request.admin) message.admin = request.admin
   if (request.timeoutMs !== undefined) message.timeoutMs = request.timeoutMs
+  if (message.t === 'exec') {
+    if (request.op) {
+      message.op = request.op
+      message.retry = request.maybeApplied
+    }
+    if (request.commit) message.commit = true
+  }
   return message
 }

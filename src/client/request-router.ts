@@ -14,9 +14,10 @@ import { failoverError, transactionEnded, transactionLost } from './failover-err
 import { failoverFate, type FailoverEvent } from './failover-policy.js'
 import { LeaseBook } from './lease-book.js'
 import {
-  execMessage,
   inFlight,
   pendingRequest,
+  requestMessage,
+  type RequestContext,
   type ExecExtras,
   type PendingRequest,
   type StatementKind,
@@ -59,8 +60,8 @@ export class RequestRouter {
   #closed: Error | undefined
   readonly #waiting: RouteWait
   #nextId = 1
-  /** Told of every request that settles: its latency, and its error. */
-  readonly #settled = (ms: number, error?: Error) => this.onSettled?.(ms, this.#route?.activeTabId === this.#tabId, error)
+  /** What every request shares: its answer bound, the clock, and telling onSettled. */
+  readonly #context: RequestContext
 
   /**
    * `answerTimeoutMs`: how long a statement sent on a live line may go unanswered (queued behind
@@ -72,6 +73,11 @@ export class RequestRouter {
     this.#env = env
     this.#waiting = new RouteWait(requestTimeoutMs, (request) => this.#settle(request, 'no-holder-in-time', false), env)
     this.#sent = new SentRequests(this.leases, answerTimeoutMs, statementTimeoutMs, (request) => this.#noAnswer(request), env)
+    this.#context = {
+      answers: this.#sent.answers,
+      clock: env,
+      settled: (ms, error) => this.onSettled?.(ms, this.#route?.activeTabId === this.#tabId, error),
+    }
   }
 
   /** This tab's id, which prefixes its operation ids; set before the first statement (TabClient.start()). */
@@ -137,20 +143,7 @@ export class RequestRouter {
         ? this.#opPrefix + this.#nextOp++
         : undefined
     return new Promise<ExecResult>((resolve, reject) => {
-      const request = pendingRequest(
-        this.#nextId++,
-        lease,
-        sql,
-        params,
-        kind,
-        op,
-        extras,
-        this.#sent.answers,
-        resolve,
-        reject,
-        this.#settled,
-        this.#env,
-      )
+      const request = pendingRequest(this.#nextId++, lease, sql, params, kind, op, extras, this.#context, resolve, reject)
       if (this.#route) this.#send(request, this.#route)
       else this.#waiting.add(request)
     })
@@ -214,7 +207,7 @@ export class RequestRouter {
   #send(request: PendingRequest, route: Route): void {
     this.leases.sentOn(request.lease, route.epoch)
     this.#sent.add(request, route.epoch)
-    route.port.postMessage(execMessage(request, this.#releases.take()))
+    route.port.postMessage(requestMessage(request, this.#releases.take()))
   }
 
   /** `request` went unanswered on a live line past its answer bound: it fails. */

@@ -235,13 +235,19 @@ export class TabClient {
    * check, stats) are resent after a hand-off; import and empty are not (their outcome is then
    * unknown: WriteOutcomeUnknownError).
    */
-  async admin(operation: AdminOperation, params: SqlValue[] = []): Promise<ExecResult> {
+  async admin(operation: AdminOperation, file?: Uint8Array): Promise<ExecResult> {
     await this.start()
     const lease = this.#router.leases.newLease()
     const read = operation === 'export' || operation === 'check' || operation === 'stats'
     const caller = callerBeforeSend()
     try {
-      return await this.#router.exec(lease, '', params, read ? 'read' : 'raw', { admin: operation })
+      return await this.#router.exec(
+        lease,
+        '',
+        [],
+        read ? 'read' : 'raw',
+        file ? { admin: operation, file } : { admin: operation },
+      )
     } catch (error) {
       throw appendCallerStack(error, caller ?? new Error())
     } finally {

@@ -246,7 +246,7 @@ export class MultiTabOpfsDialect implements Dialect {
         : file instanceof ArrayBuffer
           ? new Uint8Array(file)
           : new Uint8Array(await (file as Blob).arrayBuffer())
-    await this.#started('importDatabase').admin('import', [bytes])
+    await this.#started('importDatabase').admin('import', bytes)
   }
 
   /**

@@ -71,7 +71,7 @@ export abstract class HoldingLine implements Line {
   /**
    * Hands an incoming event to the handler, holds it until there is one, or (once the line is
    * closing) drops it. While a handler is set, this is the handler itself: a message that comes
-   * in runs none of the line's code on its way.
+   * in runs none of the line's code on its way. Only the line itself sets it.
    */
   deliver: (event: MessageEvent) => void = this.#hold
 

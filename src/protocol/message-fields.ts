@@ -15,7 +15,7 @@
 import { isLineName, type LineRef } from './line.js'
 
 /** Bumped on any incompatible change to any message. */
-export const PROTOCOL_VERSION = 5
+export const PROTOCOL_VERSION = 6
 
 /** A message being built field by field (only the fields that are set are cloned across threads). */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] }

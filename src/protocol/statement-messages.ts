@@ -11,13 +11,19 @@ import { isDuration, isInt, isObj, isStr, type Fields, type SqlValue } from './m
 
 // ---- a tab (over its brokered port) -> the active worker ----------------------------------
 
-export interface ExecRequest {
-  readonly t: 'exec'
-  /** Leases this tab released since its last message, to release before this statement. */
-  readonly releases?: readonly number[]
+/** What every request that runs on the worker's connection carries. */
+interface LeaseRequest {
+  /** Its answer carries the same id. */
   readonly id: number
-  /** The connection lease this statement runs in; other leases wait until it is released. */
+  /** The connection lease it runs in; other leases wait until it is released. */
   readonly lease: number
+  /** Leases this tab released since its last message, to release before this request. */
+  readonly releases?: readonly number[]
+}
+
+/** An SQL statement (or a script of them) to run. */
+export interface ExecRequest extends LeaseRequest {
+  readonly t: 'exec'
   readonly sql: string
   readonly params: readonly SqlValue[]
   /**
@@ -29,31 +35,51 @@ export interface ExecRequest {
   readonly retry?: boolean
   /** This is the COMMIT of a transaction; `op` is recorded inside it. */
   readonly commit?: true
-  /** Do not run: answer with the tables the statement reads and writes. */
-  readonly describe?: true
-  /** A whole-database operation instead of `sql` (import takes the file as `params[0]`). */
-  readonly admin?: AdminOperation
   /** This statement's time limit, in place of the active worker's `statementTimeoutMs`. */
   readonly timeoutMs?: number
 }
+
+/** Do not run `sql`: answer with the tables it reads and writes. */
+export interface DescribeRequest extends LeaseRequest {
+  readonly t: 'describe'
+  readonly sql: string
+  readonly timeoutMs?: number
+}
+
+/** A whole-database operation. */
+export interface AdminRequest extends LeaseRequest {
+  readonly t: 'admin'
+  readonly operation: AdminOperation
+  /** The database file to import (only, and always, with `import`). */
+  readonly file?: Uint8Array
+}
+
+/** A request that runs under its lease on the worker's one connection, answered by its id. */
+export type StatementRequest = ExecRequest | DescribeRequest | AdminRequest
+
 const ADMIN_OPERATIONS = ['export', 'import', 'empty', 'check', 'stats'] as const
 export type AdminOperation = (typeof ADMIN_OPERATIONS)[number]
 const ADMIN_OPERATION_SET: ReadonlySet<unknown> = new Set(ADMIN_OPERATIONS)
 /** Lease lists bounded, so one message cannot hold the worker in a long loop. */
 const isLeaseList = (x: unknown): x is number[] => Array.isArray(x) && x.length < 10_000 && x.every(isInt)
+const isLeaseRequest = (m: Fields): boolean =>
+  isInt(m.id) && isInt(m.lease) && (m.releases === undefined || isLeaseList(m.releases))
 const isExecRequest = (m: Fields): m is Fields & ExecRequest =>
   m.t === 'exec' &&
-  isInt(m.id) &&
-  isInt(m.lease) &&
+  isLeaseRequest(m) &&
   typeof m.sql === 'string' &&
   Array.isArray(m.params) &&
   (m.op === undefined || isStr(m.op)) &&
   (m.retry === undefined || typeof m.retry === 'boolean') &&
   (m.commit === undefined || m.commit === true) &&
-  (m.describe === undefined || m.describe === true) &&
-  (m.admin === undefined || ADMIN_OPERATION_SET.has(m.admin)) &&
-  (m.timeoutMs === undefined || isDuration(m.timeoutMs)) &&
-  (m.releases === undefined || isLeaseList(m.releases))
+  (m.timeoutMs === undefined || isDuration(m.timeoutMs))
+const isDescribeRequest = (m: Fields): m is Fields & DescribeRequest =>
+  m.t === 'describe' && isLeaseRequest(m) && typeof m.sql === 'string' && (m.timeoutMs === undefined || isDuration(m.timeoutMs))
+const isAdminRequest = (m: Fields): m is Fields & AdminRequest =>
+  m.t === 'admin' &&
+  isLeaseRequest(m) &&
+  ADMIN_OPERATION_SET.has(m.operation) &&
+  (m.operation === 'import' ? m.file instanceof Uint8Array : m.file === undefined)
 
 /** Tell this tab which tables each committed transaction wrote (on), or stop (off). */
 export interface SubscribeRequest {
@@ -82,10 +108,12 @@ export interface HelloRequest {
 }
 const isHelloRequest = (m: Fields): m is Fields & HelloRequest => m.t === 'hello' && isStr(m.token)
 
-export type ClientRequest = ExecRequest | ReleaseRequest | WithdrawRequest | SubscribeRequest | HelloRequest
+export type ClientRequest = StatementRequest | ReleaseRequest | WithdrawRequest | SubscribeRequest | HelloRequest
 /** Every ClientRequest's `t` (the worker routes these from its own tab to the tab's line). */
 export const CLIENT_REQUEST_TYPES = [
   'exec',
+  'describe',
+  'admin',
   'release',
   'withdraw',
   'subscribe',
@@ -101,6 +129,8 @@ export function parseClientRequest(data: unknown): ClientRequest | undefined {
   if (!isObj(data)) return undefined
   if (
     isExecRequest(data) ||
+    isDescribeRequest(data) ||
+    isAdminRequest(data) ||
     isReleaseRequest(data) ||
     isWithdrawRequest(data) ||
     isSubscribeRequest(data) ||

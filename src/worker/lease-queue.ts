@@ -19,6 +19,7 @@
  * server through the queue to the runner, never back. Pure logic: no SQLite, no ports.
  */
 import { IdleBound } from './idle-bound.js'
+import { LeaseTask } from './lease-task.js'
 import { RevokedLeases } from './revoked-leases.js'
 
 /** A lease's identity: the owning tab and the tab's own lease number. */
@@ -33,19 +34,6 @@ export interface JobRunner<J> {
   run(job: J): Promise<void> | void
   /** The job will not run (its lease was revoked first), or `run` threw or rejected with `error`. */
   refuse(job: J, error: Error): void
-}
-
-/** A queued job, or (with `step`) a step of the worker's own that holds no lease. */
-interface Task<J> {
-  readonly key: string
-  readonly tabId: string
-  readonly lease: number
-  readonly job: J | undefined
-  readonly step: (() => Promise<void> | void) | undefined
-  /** The lease ends once this job has run (as if its tab had released it). */
-  readonly endsLease: boolean
-  /** When it was queued behind another, or -1 while it has not waited. */
-  queuedAt: number
 }
 
 export interface LeaseQueueOptions<J> {
@@ -69,15 +57,10 @@ export interface LeaseQueueOptions<J> {
 
 const keyOf = (k: LeaseKey) => `${k.tabId}#${k.lease}`
 
-/** A step of the worker's own: no lease, so it runs whoever holds the connection next. */
-function step<J>(run: () => Promise<void> | void): Task<J> {
-  return { key: '', tabId: '', lease: 0, job: undefined, step: run, endsLease: false, queuedAt: -1 }
-}
-
 export class LeaseQueue<J> {
   readonly #options: LeaseQueueOptions<J>
   #holder: (LeaseKey & { key: string }) | undefined
-  #queue: Task<J>[] = []
+  #queue: LeaseTask<J>[] = []
   #running = false
   readonly #idle: IdleBound
   #granting = true
@@ -107,7 +90,7 @@ export class LeaseQueue<J> {
    */
   enqueue(lease: LeaseKey, job: J, endsLease = false): void {
     const key = keyOf(lease)
-    const task: Task<J> = { key, tabId: lease.tabId, lease: lease.lease, job, step: undefined, endsLease, queuedAt: -1 }
+    const task = LeaseTask.job(key, lease.tabId, lease.lease, job, endsLease)
     const revoked = this.#revoked.reasonFor(key)
     if (revoked) return this.#refuse(task, revoked)
     this.#queue.push(task)
@@ -116,7 +99,7 @@ export class LeaseQueue<J> {
     }
     this.#pump()
     // Usually it ran within pump(): the clock is read only for a job that waits.
-    if (this.#options.waited && this.#queue.includes(task)) task.queuedAt = performance.now()
+    if (this.#options.waited && !task.started) task.queuedAt = performance.now()
   }
 
   /** The lease's scope ended (commit, rollback, or a single query done): the next may go. */
@@ -126,7 +109,7 @@ export class LeaseQueue<J> {
     if (this.#holder?.key !== key) return
     const cleanup = this.#options.onRelease?.(lease)
     this.#setHolder(undefined)
-    if (cleanup) this.#queue.unshift(step(cleanup))
+    if (cleanup) this.#queue.unshift(LeaseTask.step(cleanup))
     this.#pump()
   }
 
@@ -144,7 +127,7 @@ export class LeaseQueue<J> {
    * queued, whoever holds the lease: meant for when none does (at activation).
    */
   runNext(run: () => Promise<void> | void): void {
-    this.#queue.unshift(step(run))
+    this.#queue.unshift(LeaseTask.step(run))
     this.#pump()
   }
 
@@ -190,7 +173,7 @@ export class LeaseQueue<J> {
     this.#setHolder(undefined)
     this.#granting = true
     if (then) {
-      this.#queue.push(step(then))
+      this.#queue.push(LeaseTask.step(then))
       this.#pump()
     }
   }
@@ -205,12 +188,12 @@ export class LeaseQueue<J> {
     })
     this.#setHolder(undefined)
     // The rollback must run before any other lease's statement: put it first in line.
-    this.#queue.unshift(step(() => this.#options.onRevoke({ tabId: holder.tabId, lease: holder.lease }, reason)))
+    this.#queue.unshift(LeaseTask.step(() => this.#options.onRevoke({ tabId: holder.tabId, lease: holder.lease }, reason)))
     this.#pump()
   }
 
   /** A runner's `refuse` that throws must not stop the queue (nor escape as an unhandled rejection). */
-  #refuse(task: Task<J>, error: unknown): void {
+  #refuse(task: LeaseTask<J>, error: unknown): void {
     if (task.step !== undefined) return
     try {
       this.#options.runner.refuse(task.job as J, error as Error)
@@ -246,6 +229,7 @@ export class LeaseQueue<J> {
       else this.#queue.splice(index, 1)
       if (!this.#holder && task.key !== '') this.#setHolder({ key: task.key, tabId: task.tabId, lease: task.lease })
       this.#idle.busy()
+      task.started = true
       if (task.queuedAt >= 0) this.#waited(task.queuedAt)
       this.#running = true
       // Stays false if the run throws: then its lease does not end with it.
@@ -276,7 +260,7 @@ export class LeaseQueue<J> {
   }
 
   /** `ran`'s job is done: its lease ends first if it said so. */
-  #done(ran: Task<J> | undefined): void {
+  #done(ran: LeaseTask<J> | undefined): void {
     if (ran?.endsLease) this.release(ran)
     this.#running = false
     this.#pump()

@@ -8,7 +8,14 @@
  */
 import { WriteOutcomeUnknownError, serializeError } from '../protocol/errors.js'
 import type { Mutable } from '../protocol/message-fields.js'
-import type { ExecError, ExecRequest, ExecResult, WorkerReply } from '../protocol/statement-messages.js'
+import type {
+  AdminRequest,
+  ExecError,
+  ExecRequest,
+  ExecResult,
+  StatementRequest,
+  WorkerReply,
+} from '../protocol/statement-messages.js'
 import type { DebugLog } from '../protocol/debug-log.js'
 import type { Line } from '../protocol/line.js'
 import type { ChangeFanout } from './change-fanout.js'
@@ -18,10 +25,10 @@ import type { OpLedger } from './op-ledger.js'
 import type { RoleFreshness } from './role-freshness.js'
 import type { SqliteEngine } from './sqlite-engine.js'
 
-/** A tab's statement, with the line it came on (where its answer goes). */
+/** A tab's statement, describe or whole-database operation, with the line it came on (where its answer goes). */
 export interface Statement {
   readonly port: Line
-  readonly request: ExecRequest
+  readonly request: StatementRequest
 }
 
 /** A statement the worker did not run because it is giving the database up: its tab resends it. */
@@ -99,40 +106,31 @@ export class StatementRunner implements JobRunner<Statement> {
     return this.#role.freshness.renew()
   }
 
-  #run(port: Line, request: ExecRequest, engine: SqliteEngine): Promise<void> {
+  #run(port: Line, request: StatementRequest, engine: SqliteEngine): Promise<void> {
     const stats = this.#options.stats
     stats.statements++
-    if (request.admin === 'stats') {
+    if (request.t === 'admin' && request.operation === 'stats') {
       port.postMessage({ t: 'result', id: request.id, stats: this.#statsNow() } satisfies WorkerReply)
       return Promise.resolve()
     }
     return this.#execute(port, request, engine)
   }
 
-  async #execute(port: Line, request: ExecRequest, engine: SqliteEngine): Promise<void> {
+  async #execute(port: Line, request: StatementRequest, engine: SqliteEngine): Promise<void> {
     let answered: boolean | Promise<boolean> = false
     const answer = (message: WorkerReply) => (answered = this.#answer(port, message))
     try {
-      if (request.admin) {
+      if (request.t === 'admin') {
         answer({ t: 'result', id: request.id, ...(await runAdmin(engine, request, this.#options.filename)) })
         return
       }
       engine.startRequest(request.timeoutMs ?? this.#options.statementTimeoutMs)
-      if (request.describe) {
+      if (request.t === 'describe') {
         const { reads, writes } = await engine.describe(request.sql)
         answer({ t: 'result', id: request.id, reads: [...reads], writes: [...writes] })
         return
       }
-      const retry = request.retry === true
-      const ledger = this.#role.ledger
-      const result = !request.op
-        ? await engine.exec(request.sql, request.params)
-        : request.commit
-          ? await ledger!.commit(request.op, retry)
-          : await ledger!.run(request.op, request.sql, request.params, retry)
-      const message: Mutable<ExecResult> = { t: 'result', id: request.id, ...result }
-      if (engine.inTransaction) message.tx = true
-      answer(message)
+      answer(await this.#exec(request, engine))
     } catch (error) {
       answer(this.#failed(request, engine, error))
     } finally {
@@ -142,14 +140,29 @@ export class StatementRunner implements JobRunner<Statement> {
     }
   }
 
-  /** The answer to a statement that threw. */
-  #failed(request: ExecRequest, engine: SqliteEngine, error: unknown): WorkerReply {
+  /** Runs SQL: through the ledger when it has an operation id, so a retry is answered from the record. */
+  async #exec(request: ExecRequest, engine: SqliteEngine): Promise<ExecResult> {
+    const retry = request.retry === true
+    const ledger = this.#role.ledger
+    const result = !request.op
+      ? await engine.exec(request.sql, request.params)
+      : request.commit
+        ? await ledger!.commit(request.op, retry)
+        : await ledger!.run(request.op, request.sql, request.params, retry)
+    const message: Mutable<ExecResult> = { t: 'result', id: request.id, ...result }
+    if (engine.inTransaction) message.tx = true
+    return message
+  }
+
+  /** The answer to a request that threw. */
+  #failed(request: StatementRequest, engine: SqliteEngine, error: unknown): WorkerReply {
     if (engine.stopped) {
       // This worker is giving the files up. A read, or a statement of a transaction (which dies
       // with the engine), may go to the next holder. A write outside one may have been partly
-      // applied (a script's first statements, a COMMIT interrupted after it committed): its
-      // outcome is not known.
-      if (!request.op && !request.commit && !request.admin) return { t: 'refused', id: request.id }
+      // applied (a script's first statements, a COMMIT interrupted after it committed), as may a
+      // whole-database operation: its outcome is not known.
+      const resendable = request.t === 'describe' || (request.t === 'exec' && !request.op && !request.commit)
+      if (resendable) return { t: 'refused', id: request.id }
       const unknown = new WriteOutcomeUnknownError(
         `The active tab gave the database up while this write ran; it may or may not have been applied (${(error as Error)?.message ?? error})`,
       )
@@ -200,20 +213,20 @@ export class StatementRunner implements JobRunner<Statement> {
   }
 }
 
-/** The whole-database operations (`stats` is the statement server's own). */
-async function runAdmin(engine: SqliteEngine, request: ExecRequest, filename: string): Promise<Partial<ExecResult>> {
-  switch (request.admin) {
+/** The whole-database operations (`stats` is the runner's own). */
+async function runAdmin(engine: SqliteEngine, request: AdminRequest, filename: string): Promise<Partial<ExecResult>> {
+  switch (request.operation) {
     case 'export':
       return { file: await exportDatabase(engine, filename) }
     case 'import':
-      await importDatabase(engine, request.params[0] as Uint8Array)
+      await importDatabase(engine, request.file!)
       return {}
     case 'empty':
       await emptyDatabase(engine)
       return {}
     case 'check':
       return { check: await checkDatabase(engine) }
-    default:
-      throw new TypeError(`Unknown operation ${String(request.admin)}`)
+    case 'stats':
+      throw new TypeError('stats is answered before it reaches here')
   }
 }

@@ -152,7 +152,8 @@ export class StatementServer {
     if (request.t === 'release') return
     // A tab's operation ids are its own (see request-router.ts): the line it came on says whose.
     // One naming another tab could record that tab's next write as done, or read its result.
-    if (request.op !== undefined && !request.op.startsWith(`${tabId}:`)) {
+    const exec = request.t === 'exec'
+    if (exec && request.op !== undefined && !request.op.startsWith(`${tabId}:`)) {
       const error = new ProtocolError(`Operation id ${JSON.stringify(request.op)} is not one of this tab's (${tabId})`)
       reply(port, { t: 'error', id: request.id, error: serializeError(error) })
       return
@@ -163,7 +164,7 @@ export class StatementServer {
     }
     // A retried COMMIT runs here under its lease, though its transaction died with the holder
     // before: nothing more of that lease comes here (the tab's release goes to that holder).
-    const endsLease = request.commit === true && request.retry === true
+    const endsLease = exec && request.commit === true && request.retry === true
     this.#queue.enqueue({ tabId, lease: request.lease }, { port, request }, endsLease)
   }
 
