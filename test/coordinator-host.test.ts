@@ -43,6 +43,18 @@ function tab(w: World, options: { url?: string; start?: CoordinatorHostEnv['star
 }
 
 /** Requests for the host lock: whether one holds it, and how many queue behind. */
+/** Tab a hosts the coordinator; tab b queued behind it. */
+async function aHostsBQueued() {
+  const w = fakeLinkEnv()
+  const a = tab(w)
+  const b = tab(w)
+  a.host.queue()
+  await settle()
+  b.host.queue()
+  await settle()
+  return { w, a, b }
+}
+
 async function hostLock(w: World) {
   const { held, pending } = await w.locks.query()
   return {
@@ -114,13 +126,7 @@ describe('CoordinatorHost', () => {
   })
 
   it('ends the coordinator it hosts on close, and lets the host lock go to the next tab', async () => {
-    const w = fakeLinkEnv()
-    const a = tab(w)
-    const b = tab(w)
-    a.host.queue()
-    await settle()
-    b.host.queue()
-    await settle()
+    const { w, a, b } = await aHostsBQueued()
     expect(a.running()).toHaveLength(1)
     expect(b.workers).toHaveLength(0)
     a.host.close()
@@ -167,13 +173,7 @@ describe('CoordinatorHost', () => {
   })
 
   it('takes over from a tab it queued behind, withdrawing its queued request', async () => {
-    const w = fakeLinkEnv()
-    const a = tab(w)
-    const b = tab(w)
-    a.host.queue()
-    await settle()
-    b.host.queue()
-    await settle()
+    const { w, a, b } = await aHostsBQueued()
     b.host.takeOver()
     await settle()
     expect(b.running()).toHaveLength(1)
@@ -209,13 +209,7 @@ describe('CoordinatorHost', () => {
   })
 
   it('ends a coordinator that ran and threw, lets the next tab host, and queues again', async () => {
-    const w = fakeLinkEnv()
-    const a = tab(w)
-    const b = tab(w)
-    a.host.queue()
-    await settle()
-    b.host.queue()
-    await settle()
+    const { w, a, b } = await aHostsBQueued()
     a.workers[0]!.threw('Uncaught TypeError: x is undefined')
     expect(a.running()).toHaveLength(0)
     await settle()
