@@ -17,7 +17,7 @@ export interface ExecExtras {
   /** A whole-database operation instead of the text. */
   readonly admin?: AdminOperation
   /** The database file, for `import`. */
-  readonly file?: Uint8Array
+  readonly file?: Uint8Array | undefined
   /** The statement's own time limit, in place of the active worker's `statementTimeoutMs`. */
   readonly timeoutMs?: number
 }

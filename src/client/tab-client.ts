@@ -5,7 +5,7 @@
  * RequestRouter it hands out (`statements`).
  */
 import { NoActiveTabError, StorageUnavailableError, appendCallerStack, destroyedError } from '../protocol/errors.js'
-import { PROTOCOL_VERSION, type HandoffReason, type SqlValue, type StorageKind } from '../protocol/message-fields.js'
+import { PROTOCOL_VERSION, type HandoffReason, type StorageKind } from '../protocol/message-fields.js'
 import type { WorkerStatus } from '../protocol/own-worker-messages.js'
 import type { ExecResult, AdminOperation } from '../protocol/statement-messages.js'
 import { databaseNames, type DatabaseNames } from '../protocol/names.js'
@@ -241,13 +241,7 @@ export class TabClient {
     const read = operation === 'export' || operation === 'check' || operation === 'stats'
     const caller = callerBeforeSend()
     try {
-      return await this.#router.exec(
-        lease,
-        '',
-        [],
-        read ? 'read' : 'raw',
-        file ? { admin: operation, file } : { admin: operation },
-      )
+      return await this.#router.exec(lease, '', [], read ? 'read' : 'raw', { admin: operation, file })
     } catch (error) {
       throw appendCallerStack(error, caller ?? new Error())
     } finally {
