@@ -23,7 +23,7 @@ import { checkDatabase, emptyDatabase, exportDatabase, importDatabase } from './
 import type { JobRunner } from './lease-queue.js'
 import type { OpLedger } from './op-ledger.js'
 import type { RoleFreshness } from './role-freshness.js'
-import type { SqliteEngine } from './sqlite-engine.js'
+import type { SqliteEngine, StatementResult } from './sqlite-engine.js'
 
 /** A tab's statement, describe or whole-database operation, with the line it came on (where its answer goes). */
 export interface Statement {
@@ -130,7 +130,9 @@ export class StatementRunner implements JobRunner<Statement> {
         answer({ t: 'result', id: request.id, reads: [...reads], writes: [...writes] })
         return
       }
-      answer(await this.#exec(request, engine))
+      const message: Mutable<ExecResult> = { t: 'result', id: request.id, ...(await this.#exec(request, engine)) }
+      if (engine.inTransaction) message.tx = true
+      answer(message)
     } catch (error) {
       answer(this.#failed(request, engine, error))
     } finally {
@@ -140,18 +142,15 @@ export class StatementRunner implements JobRunner<Statement> {
     }
   }
 
-  /** Runs SQL: through the ledger when it has an operation id, so a retry is answered from the record. */
-  async #exec(request: ExecRequest, engine: SqliteEngine): Promise<ExecResult> {
+  /**
+   * Runs SQL: through the ledger when it has an operation id, so a retry is answered from the
+   * record. Not async: the caller's one await is the statement's.
+   */
+  #exec(request: ExecRequest, engine: SqliteEngine): Promise<StatementResult> {
+    if (!request.op) return engine.exec(request.sql, request.params)
     const retry = request.retry === true
-    const ledger = this.#role.ledger
-    const result = !request.op
-      ? await engine.exec(request.sql, request.params)
-      : request.commit
-        ? await ledger!.commit(request.op, retry)
-        : await ledger!.run(request.op, request.sql, request.params, retry)
-    const message: Mutable<ExecResult> = { t: 'result', id: request.id, ...result }
-    if (engine.inTransaction) message.tx = true
-    return message
+    const ledger = this.#role.ledger!
+    return request.commit ? ledger.commit(request.op, retry) : ledger.run(request.op, request.sql, request.params, retry)
   }
 
   /** The answer to a request that threw. */
