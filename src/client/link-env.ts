@@ -9,7 +9,7 @@
  * browser it is {@link browserLinkEnv}.
  */
 import { browserEnv, type BrowserEnv } from '../protocol/browser-env.js'
-import type { Line, OpenChannel } from '../protocol/line.js'
+import { browserChannel, type Line, type OpenChannel } from '../protocol/line.js'
 import { startCoordinator, startCoordinatorHost, startTabWorker } from './asset-urls.js'
 
 /** What the link needs of a SharedWorker: its port, and word that its script failed. */
@@ -60,7 +60,7 @@ export interface LinkEnv extends BrowserEnv {
 export function browserLinkEnv(env: BrowserEnv = browserEnv()): LinkEnv {
   return {
     ...env,
-    openChannel: (name) => new BroadcastChannel(name),
+    openChannel: browserChannel,
     startSharedWorker: typeof SharedWorker === 'undefined' ? undefined : startCoordinator,
     randomId: () => crypto.randomUUID(),
     startTabWorker,

@@ -6,7 +6,7 @@
  * {@link browserCoordinatorEnv}, made where the coordinator starts (coordinator-entry.ts).
  */
 import { browserEnv, type BrowserEnv } from '../protocol/browser-env.js'
-import type { OpenChannel } from '../protocol/line.js'
+import { browserChannel, type OpenChannel } from '../protocol/line.js'
 
 export interface CoordinatorEnv extends BrowserEnv {
   /** The join channel and channel lines. */
@@ -15,5 +15,5 @@ export interface CoordinatorEnv extends BrowserEnv {
 
 /** The browser's own. As in {@link browserEnv}, `locks` is read when used. */
 export function browserCoordinatorEnv(): CoordinatorEnv {
-  return Object.assign(browserEnv(), { openChannel: (name: string) => new BroadcastChannel(name) })
+  return Object.assign(browserEnv(), { openChannel: browserChannel })
 }

@@ -24,7 +24,8 @@ export interface ChannelEnd {
 /** Opens a BroadcastChannel of this name (or a fake one). */
 export type OpenChannel = (name: string) => ChannelEnd
 
-const browserChannel: OpenChannel = (name) => new BroadcastChannel(name)
+/** The browser's BroadcastChannel. */
+export const browserChannel: OpenChannel = (name) => new BroadcastChannel(name)
 
 /** A line as it travels in a message: a port (transferred) or a channel line's name. */
 export type LineRef = MessagePort | string
