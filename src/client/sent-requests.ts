@@ -79,12 +79,12 @@ export class SentRequests {
    */
   takeSentOn(epoch: number): PendingRequest[] {
     const lost: PendingRequest[] = []
+    // Deleting the entry a Map iteration is on is safe: the iteration goes on with the next.
     for (const request of this.#requests.values()) {
-      if (request.epoch === epoch) lost.push(request)
-    }
-    for (const request of lost) {
+      if (request.epoch !== epoch) continue
       this.#requests.delete(request.id)
       this.#leases.moveOn(request.lease)
+      lost.push(request)
     }
     return lost
   }
